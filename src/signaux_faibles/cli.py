@@ -1,0 +1,109 @@
+"""The ``signaux-faibles`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+
+app = typer.Typer(help="Signaux Faibles: détection précoce des entreprises en difficulté.", no_args_is_help=True)
+console = Console()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    )  # fmt: skip
+
+
+@app.callback()
+def main() -> None:
+    """Signaux Faibles."""
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)
+
+
+@app.command()
+def twin(
+    out: Annotated[Path, typer.Option(help="Folder to write the twin into")],
+    companies: Annotated[int, typer.Option(help="Number of companies (SIREN)")] = 2000,
+    months: Annotated[int, typer.Option(help="Months of history delivered")] = 60,
+    end: Annotated[str, typer.Option(help="Last delivered month, YYYY-MM")] = "2026-09",
+    region: Annotated[str, typer.Option(help="INSEE region code(s), comma-separated")] = "27",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes)")] = 0,
+    defects: Annotated[float, typer.Option(help="Share of lines carrying a defect")] = 0.0,
+    monthly_batches: Annotated[int, typer.Option(help="Monthly deliveries after the initial batch")] = 0,
+) -> None:
+    """Write a digital twin: the partners' files of a synthetic region, with known ground truth."""
+    from .twin import TwinConfig, generate
+
+    cfg = TwinConfig(out=out, companies=companies, months=months, end=end, region=region, seed=seed,
+                     defects=defects, monthly_batches=monthly_batches)  # fmt: skip
+    try:
+        with _progress() as p:
+            task = p.add_task("Jumeau numérique", total=None)
+            summary = generate(cfg, progress=lambda d, t: p.update(task, completed=d, total=t))
+    except ValueError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from e
+    table = Table(title=f"Twin written to {out}")
+    table.add_column("file")
+    table.add_column("lines", justify="right")
+    for name, n in sorted(summary.files.items()):
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    console.print(
+        f"{summary.companies:,} companies, {summary.establishments:,} establishments, batches "
+        f"{', '.join(summary.batches)}; {summary.truth_rows:,} ground-truth rows; {summary.defects:,} defects injected"
+    )
+
+
+@app.command("twin-stats")
+def twin_stats(
+    twin_dir: Annotated[Path, typer.Argument(help="A twin written by `signaux-faibles twin`")],
+) -> None:
+    """Recompute the twin's calibration table (docs/twin.md) from its files and ground truth."""
+    from .twin.calibration import markdown
+    from .twin.calibration import twin_stats as compute
+
+    stats = compute(twin_dir)
+    console.print(markdown(stats), markup=False, highlight=False, soft_wrap=True)
+    if not all(s.ok for s in stats):
+        console.print("[red]some statistics are outside their target range[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    companies: Annotated[int, typer.Option(help="Companies in the demo twin")] = 3000,
+    seed: Annotated[int, typer.Option(help="Seed of the demo twin")] = 1,
+) -> None:
+    """Run the whole chain on a small digital twin and print what each stage did."""
+    from .config import get_settings
+    from .twin import TwinConfig, generate
+    from .twin.calibration import markdown
+    from .twin.calibration import twin_stats as compute
+
+    settings = get_settings()
+    twin_dir = settings.data_dir / "twin"
+    console.rule("1. Jumeau numérique (digital twin)")
+    with _progress() as p:
+        task = p.add_task("Jumeau numérique", total=None)
+        summary = generate(TwinConfig(out=twin_dir, companies=companies, months=60, seed=seed, defects=0.002,
+                                      monthly_batches=1), progress=lambda d, t: p.update(task, completed=d, total=t))  # fmt: skip
+    console.print(
+        f"{summary.companies:,} companies, {summary.establishments:,} establishments, batches "
+        f"{', '.join(summary.batches)} written to {twin_dir}; {summary.defects} defects injected (defects.csv)"
+    )
+    console.print(markdown(compute(twin_dir)), markup=False, highlight=False, soft_wrap=True)

@@ -1,0 +1,62 @@
+"""One place for settings: a TOML file and ``SF_*`` environment variables.
+
+Precedence, highest first: explicit keyword arguments, ``SF_*`` environment variables, the TOML file named by
+``SF_CONFIG`` (default ``./signaux-faibles.toml`` when it exists), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _toml_path() -> Path:
+    return Path(os.environ.get("SF_CONFIG", "signaux-faibles.toml"))
+
+
+class Settings(BaseSettings):
+    """Settings of the whole system.
+
+    Attributes
+    ----------
+    data_dir : Path
+        Root of every table the pipeline writes (staging, quarantine, clean, panel, models, lists).
+    engine : {"duckdb", "spark"}
+        Analytics engine used by the panel pipeline.
+    spark_master : str
+        Spark master URL when ``engine == "spark"``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SF_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str = "local[2]"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _toml_path()
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read the settings now (environment and TOML file are read at each call)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,316 @@
+"""Write a twin: the partners' files of every batch, the injected defects and the ground truth.
+
+Companies are processed in chunks of fixed size, each with its own random stream derived from the seed, so the
+output is byte-identical for a seed whatever the machine, and memory stays bounded by a chunk.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..geo import departements_of
+from .formats import ELLISPHERE_HEADER, FILES, Batch, Context, FileSpec, ellisphere_rows
+from .signals import observe
+from .world import Calendar, Dynamics, World, make_population, simulate_states
+
+DEFAULT_END = "2026-09"
+TRUTH_SCHEMA = pa.schema(
+    [("siren", pa.string()), ("periode", pa.date32()), ("p_failure_18m", pa.float64()), ("failure_18m", pa.int8())]
+)
+
+
+@dataclass
+class TwinConfig:
+    out: Path
+    companies: int = 2000
+    months: int = 60
+    end: str = DEFAULT_END
+    region: str = "27"
+    seed: int = 0
+    defects: float = 0.0
+    monthly_batches: int = 0
+    chunk_size: int = 2000
+    dynamics: Dynamics = field(default_factory=Dynamics)
+
+
+@dataclass
+class TwinSummary:
+    out: Path
+    batches: list[str]
+    files: dict[str, int]  # relative path -> data lines
+    companies: int
+    establishments: int
+    defects: int
+    truth_rows: int
+
+
+# ---- defects -----------------------------------------------------------------------------------------------
+# Where each defect can be put, per file: field indexes (0-based) and formats.
+DEFECT_FIELDS: dict[str, dict[str, tuple[int, str]]] = {
+    "cotisation": {"siret": (2, "")},
+    "debit": {"siret": (4, ""), "date": (11, "urssaf")},
+    "delai": {"siret": (2, ""), "date": (5, "fr"), "name": (8, "")},
+    "ccsf": {"siret": (2, ""), "date": (4, "urssaf"), "code": (5, "XXX")},
+    "procol": {"siret": (0, ""), "code": (4, "Ouverture_procedure_inconnue")},
+    "effectif": {"siret": (1, "")},
+    "apdemande": {"siret": (1, '"'), "date": (5, "iso"), "code": (10, '"9"')},
+    "apconso": {"siret": (1, '"'), "date": (5, "iso")},
+    "sirene_ul": {"siret": (0, ""), "name": (23, "")},
+    "paydex": {"siret": (0, ""), "date": (3, "fr")},
+}
+IMPOSSIBLE = {"urssaf": "1190231", "fr": "31/02/2019", "iso": '"2019-02-30"'}
+KINDS = ("malformed_line", "broken_quote", "bad_siret_length", "bad_siret_letters", "unknown_code",
+         "impossible_date", "wrong_encoding", "duplicate")  # fmt: skip
+
+
+class Writer:
+    """Appends lines to one delivered file, counting lines and injecting defects."""
+
+    def __init__(self, root: Path, batch: Batch, spec: FileSpec, ctx: Context, defects: float, gz: bool) -> None:
+        self.spec, self.defect_rate = spec, defects
+        name = spec.filename(batch)
+        if gz and not name.endswith(".gz"):
+            name += ".gz"
+        self.rel = f"{batch.name}/{name}"
+        self.path = root / self.rel
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        raw = self.path.open("wb")
+        self.raw = raw
+        self.fh: IO[bytes] = (
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if gz else raw  # type: ignore[assignment]
+        )
+        self.line = 0  # lines written so far (header included)
+        self.data_lines = 0
+        self.defects: list[tuple[str, int, str]] = []
+        self.fields = DEFECT_FIELDS.get(spec.key, {})
+        self.kinds = [k for k in KINDS if self._applicable(k)]
+        self.next_kind = 0
+        header = spec.header(ctx, batch)
+        self.sep = ";" if header.count(";") >= header.count(",") else ","
+        if spec.bom:
+            self.fh.write("\ufeff".encode(spec.encoding))
+        self._emit([header])
+
+    def _applicable(self, kind: str) -> bool:
+        if self.defect_rate <= 0 or not self.fields:
+            return False
+        need = {"bad_siret_length": "siret", "bad_siret_letters": "siret", "unknown_code": "code",
+                "impossible_date": "date", "wrong_encoding": "name", "broken_quote": "siret"}.get(kind)  # fmt: skip
+        return need is None or need in self.fields
+
+    def _emit(self, lines: list[str], latin1: set[int] | None = None) -> None:
+        if not lines:
+            return
+        enc, nl = self.spec.encoding, self.spec.newline
+        if latin1:
+            chunks = [(ln.encode("latin-1", errors="replace") if i in latin1 else ln.encode(enc)) + nl.encode(enc)
+                      for i, ln in enumerate(lines)]  # fmt: skip
+            self.fh.write(b"".join(chunks))
+        else:
+            self.fh.write((nl.join(lines) + nl).encode(enc))
+        self.line += len(lines)
+
+    def write(self, lines: list[str], rng: np.random.Generator) -> None:
+        self.data_lines += len(lines)
+        if not self.kinds or not lines:
+            self._emit(lines)
+            return
+        hit = np.nonzero(rng.random(len(lines)) < self.defect_rate)[0]
+        if not len(hit):
+            self._emit(lines)
+            return
+        out: list[str] = []
+        latin1: set[int] = set()
+        hit_set = set(hit.tolist())
+        for i, ln in enumerate(lines):
+            if i not in hit_set:
+                out.append(ln)
+                continue
+            kind = self.kinds[self.next_kind % len(self.kinds)]
+            self.next_kind += 1
+            start = self.line + len(out) + 1  # physical line number of this record
+            new = self._corrupt(kind, ln)
+            if kind == "duplicate":
+                out.append(ln)
+                self.defects.append((self.rel, start + 1, kind))
+                out.append(ln)
+                continue
+            if kind == "wrong_encoding":
+                latin1.add(len(out))
+            self.defects.append((self.rel, start, kind))
+            out.extend(new)
+        self._emit(out, latin1)
+
+    def _corrupt(self, kind: str, line: str) -> list[str]:
+        f = line.split(self.sep)
+        if kind == "malformed_line":
+            return [self.sep.join(f[: max(1, len(f) // 2)])]
+        if kind == "duplicate":
+            return [line]
+        if kind == "broken_quote":
+            k, q = self.fields["siret"]
+            v = f[k].strip('"')
+            first = self.sep.join([*f[:k], '"' + v[:5]])
+            second = self.sep.join([v[5:] + '"', *f[k + 1 :]])
+            return [first, second]
+        if kind in ("bad_siret_length", "bad_siret_letters"):
+            k, q = self.fields["siret"]
+            v = f[k].strip('"')
+            v = v[:-1] if kind == "bad_siret_length" else v[:3] + "AB" + v[5:]
+            f[k] = f"{q}{v}{q}"
+            return [self.sep.join(f)]
+        if kind == "unknown_code":
+            k, val = self.fields["code"]
+            f[k] = val
+            return [self.sep.join(f)]
+        if kind == "impossible_date":
+            k, fmt = self.fields["date"]
+            f[k] = IMPOSSIBLE[fmt]
+            return [self.sep.join(f)]
+        if kind == "wrong_encoding":
+            k, _ = self.fields["name"]
+            f[k] = "Société Générale de Bâtiment"
+            return [self.sep.join(f)]
+        raise ValueError(kind)
+
+    def close(self) -> None:
+        if self.fh is not self.raw:
+            self.fh.close()
+        self.raw.close()
+
+
+def _batch_name(p: pd.Period) -> str:
+    return f"{p.year % 100:02d}{p.month:02d}"
+
+
+def make_batches(cal: Calendar, monthly: int) -> list[Batch]:
+    n = len(cal.delivered)
+    if monthly >= n - 12:
+        raise ValueError(f"--monthly-batches {monthly} leaves less than 12 months of history in the initial batch")
+    first_end = n - 1 - monthly
+    out = [Batch(_batch_name(cal.start + first_end), first_end, -(10**6), True)]
+    for k in range(1, monthly + 1):
+        e = first_end + k
+        out.append(Batch(_batch_name(cal.start + e), e, e - 1, False))
+    return out
+
+
+def _write_xlsx(path: Path, header: tuple[str, ...], rows: list[list[object]]) -> None:
+    """An xlsx with one sheet, byte-reproducible (fixed document dates and zip timestamps)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Feuil1"
+    ws.append(list(header))
+    for r in rows:
+        ws.append(r)
+    fixed = datetime(2020, 1, 1)
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    buf = io.BytesIO()
+    wb.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in sorted(src.infolist(), key=lambda i: i.filename):
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                import re
+
+                data = re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
+                              b'<dcterms:modified xsi:type="dcterms:W3CDTF">2020-01-01T00:00:00Z</dcterms:modified>',
+                              data)  # fmt: skip
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(zi, data)
+
+
+def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None) -> TwinSummary:
+    """Write the twin described by ``cfg`` under ``cfg.out``; ``progress(done, total)`` is called per chunk."""
+    end = pd.Period(cfg.end, "M")
+    if cfg.months < 24:
+        raise ValueError("--months must be at least 24 (the perimeter looks 36 months back; lags up to 24)")
+    cal = Calendar(end - cfg.months + 1, end)
+    ss = np.random.SeedSequence(cfg.seed)
+    world_ss, pop_ss, chunk_ss, defect_ss = ss.spawn(4)
+    world = World(cfg.dynamics, cal, np.random.default_rng(world_ss))
+    oracle = world.oracle()
+    companies, etabs = make_population(cfg.companies, cal, cfg.region, cfg.dynamics, np.random.default_rng(pop_ss))
+    depts = departements_of(cfg.region)
+    ctx = Context.make(cal, depts)
+    batches = make_batches(cal, cfg.monthly_batches)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    writers: list[tuple[Batch, Writer]] = []
+    truncated: list[Writer] = []
+    for b in batches:
+        for spec in FILES:
+            truncate = cfg.defects > 0 and b.initial and spec.key == "ccsf"
+            w = Writer(out, b, spec, ctx, 0.0 if truncate else cfg.defects, spec.gzip or truncate)
+            writers.append((b, w))
+            if truncate:
+                truncated.append(w)
+    ellis: dict[str, list[list[object]]] = {b.name: [] for b in batches}
+    truth_path = out / "ground_truth.parquet"
+    truth_writer = pq.ParquetWriter(truth_path, TRUTH_SCHEMA)
+    n_chunks = max(1, -(-len(companies) // cfg.chunk_size))
+    chunk_seeds = chunk_ss.spawn(n_chunks)
+    defect_rng = np.random.default_rng(defect_ss)
+    truth_rows = 0
+    months_dates = np.array([m.to_timestamp().date() for m in cal.months])
+    for k in range(n_chunks):
+        rng = np.random.default_rng(chunk_seeds[k])
+        comp = companies.iloc[k * cfg.chunk_size : (k + 1) * cfg.chunk_size].reset_index(drop=True)
+        lo = k * cfg.chunk_size
+        et = etabs[(etabs.company >= lo) & (etabs.company < lo + len(comp))].reset_index(drop=True)
+        et = et.assign(company=et.company - lo)
+        hidden = simulate_states(comp, world, rng)
+        sig = observe(comp, et, hidden, world, oracle, rng)
+        for b, w in writers:
+            w.write(w.spec.lines(sig, ctx, b), defect_rng)
+        for b in batches:
+            ellis[b.name].extend(ellisphere_rows(sig, b, cfg.seed))
+        t = sig.truth
+        truth_writer.write_table(pa.table({
+            "siren": pa.array(t.siren.to_numpy(), pa.string()),
+            "periode": pa.array(months_dates[t.m.to_numpy()], pa.date32()),
+            "p_failure_18m": pa.array(t.p_failure_18m.to_numpy(), pa.float64()),
+            "failure_18m": pa.array(t.failure_18m.to_numpy(), pa.int8()),
+        }, schema=TRUTH_SCHEMA))  # fmt: skip
+        truth_rows += len(t)
+        if progress:
+            progress(k + 1, n_chunks)
+    truth_writer.close()
+    files: dict[str, int] = {}
+    defects: list[tuple[str, int, str]] = []
+    for _, w in writers:
+        w.close()
+        files[w.rel] = w.data_lines
+        defects.extend(w.defects)
+    for w in truncated:
+        data = w.path.read_bytes()
+        w.path.write_bytes(data[: max(20, len(data) // 2)])
+        defects.append((w.rel, 0, "truncated_gzip"))
+    for b in batches:
+        name = f"{b.name}/Ellisphère-Tête de groupe-{b.name}.xlsx"
+        _write_xlsx(out / name, ELLISPHERE_HEADER, ellis[b.name])
+        files[name] = len(ellis[b.name])
+    with (out / "defects.csv").open("w", encoding="utf-8", newline="") as fh:
+        wr = csv.writer(fh, lineterminator="\n")
+        wr.writerow(["file", "line", "kind"])
+        wr.writerows(sorted(defects))
+    return TwinSummary(out, [b.name for b in batches], files, len(companies), len(etabs), len(defects), truth_rows)
