@@ -69,6 +69,19 @@ def twin(
     )
 
 
+@app.command()
+def ingest(
+    directory: Annotated[Path, typer.Argument(help="Batch folder of partner files.", exists=True, file_okay=False)],
+    batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM (or AAMM_NN).")],
+    no_filter: Annotated[bool, typer.Option("--no-filter", help="Keep rows outside the perimeter.")] = False,
+) -> None:
+    """Ingest a batch folder into staging tables, quarantine and import log (under SF_DATA_DIR)."""
+    from .config import get_settings
+    from .ingest import run_ingest
+
+    raise typer.Exit(run_ingest(directory, batch, get_settings(), no_filter))
+
+
 @app.command("twin-stats")
 def twin_stats(
     twin_dir: Annotated[Path, typer.Argument(help="A twin written by `signaux-faibles twin`")],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -155,7 +156,8 @@ class Writer:
         self._emit(out, latin1)
 
     def _corrupt(self, kind: str, line: str) -> list[str]:
-        f = line.split(self.sep)
+        # split on delimiters outside quotes (DGEFP amounts carry a quoted decimal comma)
+        f = re.split(rf'{self.sep}(?=(?:[^"]*"[^"]*")*[^"]*$)', line)
         if kind == "malformed_line":
             return [self.sep.join(f[: max(1, len(f) // 2)])]
         if kind == "duplicate":
@@ -229,8 +231,6 @@ def _write_xlsx(path: Path, header: tuple[str, ...], rows: list[list[object]]) -
         for info in sorted(src.infolist(), key=lambda i: i.filename):
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                import re
-
                 data = re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
                               b'<dcterms:modified xsi:type="dcterms:W3CDTF">2020-01-01T00:00:00Z</dcterms:modified>',
                               data)  # fmt: skip

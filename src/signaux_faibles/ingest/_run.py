@@ -1,0 +1,375 @@
+"""``signaux-faibles ingest DIR --batch AAMM``: parse a batch folder into staging tables, quarantine and log.
+
+Every data record of every file ends in exactly one place: its staging table (accepted), the quarantine
+(quarantined, with file, physical line, column, raw value and reason), or counted as filtered (outside the
+perimeter). The import log holds, per file, ``read = accepted + quarantined + filtered``. See ``docs/data.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+
+from signaux_faibles.config import Settings
+from signaux_faibles.ingest._store import Store
+from signaux_faibles.ingest.perimeter import apply_exclusions, filter_from_effectif_ent
+from signaux_faibles.sources import _sql
+from signaux_faibles.sources._base import ParseResult, Source
+from signaux_faibles.sources.registry import source_for
+
+__all__ = ["IMPORT_LOG_SCHEMA", "QUARANTINE_SCHEMA", "FileReport", "ingest_batch", "run_ingest"]
+
+BATCH_RE = re.compile(r"^[0-9]{4}(_[0-9]{2})?$")
+
+IMPORT_LOG_SCHEMA = pa.schema(
+    [
+        ("batch", pa.string()),
+        ("file", pa.string()),
+        ("source", pa.string()),
+        ("table", pa.string()),
+        ("read", pa.int64()),
+        ("accepted", pa.int64()),
+        ("quarantined", pa.int64()),
+        ("filtered", pa.int64()),
+        ("rows", pa.int64()),
+        ("field_rejections", pa.int64()),
+        ("status", pa.string()),
+        ("message", pa.string()),
+        ("path", pa.string()),
+        ("ingested_at", pa.timestamp("us", tz="UTC")),
+        ("seconds", pa.float64()),
+    ]
+)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("batch", pa.string()),
+        ("file", pa.string()),
+        ("source", pa.string()),
+        ("line", pa.int64()),
+        ("column", pa.string()),
+        ("raw_value", pa.string()),
+        ("reason", pa.string()),
+        ("level", pa.string()),
+    ]
+)
+
+FILTER_TABLE = "stg_filter_import"
+
+
+@dataclass
+class FileReport:
+    """One line of the import log."""
+
+    file: str
+    path: Path
+    source: Source | None
+    result: ParseResult | None = None
+    status: str = "ok"
+    message: str = ""
+    seconds: float = 0.0
+    filtered: int = 0
+    kept: pa.Table | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def quarantined(self) -> int:
+        return self.result.rejected_rows if self.result is not None else 0
+
+    @property
+    def read(self) -> int:
+        return self.result.read if self.result is not None else 0
+
+    @property
+    def accepted(self) -> int:
+        return self.read - self.quarantined - self.filtered
+
+    @property
+    def field_rejections(self) -> int:
+        if self.result is None or self.result.rejections.num_rows == 0:
+            return 0
+        return int(pc.sum(pc.equal(self.result.rejections.column("level"), "field")).as_py() or 0)
+
+
+def _distinct_lines(table: pa.Table) -> int:
+    if table.num_rows == 0:
+        return 0
+    return len(pc.unique(table.column("_line")))
+
+
+def _read_published(store: Store, table: str) -> pa.Table | None:
+    cur = store.current()
+    if cur is None or not (cur / "staging" / table).is_dir():
+        return None
+    files = sorted((cur / "staging" / table).glob("*.parquet"))
+    if not files:
+        return None
+    return ds.dataset([str(f) for f in files], format="parquet").to_table()
+
+
+def _flags(con: duckdb.DuckDBPyConnection, rows: pa.Table, key: str | None) -> pa.Table:
+    """Append ``luhn_ok`` (and ``pseudo_siret`` for SIRET keys): checked and flagged, never rejected."""
+    if key not in ("siret", "siren") or key not in rows.column_names:
+        return rows
+    con.register("_sf_rows", rows)
+    try:
+        width = 14 if key == "siret" else 9
+        extra = f", {_sql.luhn_ok(key, width)} AS luhn_ok"
+        if key == "siret":
+            extra += ", (regexp_full_match(siret, '[0-9]{14}') AND siret[10:10] IN ('5','6','7','9')) AS pseudo_siret"
+        return con.sql(f"SELECT *{extra} FROM _sf_rows").to_arrow_table()
+    finally:
+        con.unregister("_sf_rows")
+
+
+def ingest_batch(
+    batch_dir: Path,
+    batch: str,
+    data_dir: Path,
+    no_filter: bool = False,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> list[FileReport]:
+    """Ingest one batch folder and publish it atomically; return the per-file reports."""
+    if not BATCH_RE.match(batch):
+        raise ValueError(f"batch {batch!r}: expected AAMM or AAMM_NN")
+    if not batch_dir.is_dir():
+        raise ValueError(f"{batch_dir}: not a folder")
+    con = con or duckdb.connect()
+    store = Store(data_dir)
+    reports: list[FileReport] = []
+    started = dt.datetime.now(dt.UTC)
+    for path in sorted(p for p in batch_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
+        source = source_for(path.name)
+        rep = FileReport(file=path.name, path=path.resolve(), source=source)
+        reports.append(rep)
+        if source is None:
+            rep.status, rep.message = "ignored", "no source for this file name"
+            continue
+        t0 = time.perf_counter()
+        try:
+            rep.result = source.parse(path, con.cursor())  # a cursor each: no parser can block another
+        except Exception as exc:  # a bug in one parser must not stop the batch
+            rep.result = None
+            rep.status = "error"
+            rep.message = f"{path.name}: internal error while parsing ({type(exc).__name__}: {exc})"
+            rep.extra["traceback"] = traceback.format_exc()
+        rep.seconds = time.perf_counter() - t0
+        if rep.result is not None and rep.result.fatal:
+            rep.status, rep.message = "error", rep.result.fatal
+        elif rep.result is not None and rep.result.rejections.num_rows:
+            rep.status = "ok"
+            rep.message = f"{rep.quarantined} row(s) quarantined, {rep.field_rejections} value(s) dropped"
+
+    with store.locked():
+        # perimeter
+        good = [r for r in reports if r.result is not None and r.status != "error"]
+        eff_ent = [r.result.rows for r in good if r.source is not None and r.source.name == "effectif_ent"
+                   and r.result is not None]
+        filter_table: pa.Table | None = None
+        perimeter: set[str] | None = None
+        note = ""
+        if eff_ent:
+            filter_table = filter_from_effectif_ent(con.cursor(), pa.concat_tables(eff_ent))
+        else:
+            filter_table = _read_published(store, FILTER_TABLE)
+            if filter_table is not None:
+                filter_table = filter_table.select(["siren"])
+        if not no_filter:
+            if filter_table is None:
+                note = "no perimeter (no effectif_ent file in this batch or before): rows not filtered"
+            else:
+                ul = _batch_or_published(good, store, "stg_sirene_ul")
+                etab = _batch_or_published(good, store, "stg_sirene")
+                per, removed = apply_exclusions(con.cursor(), filter_table, ul, etab)
+                perimeter = set(per.column("siren").to_pylist())
+                note = f"perimeter: {len(perimeter)} SIREN" + "".join(f", {v} removed ({k})" for k, v in removed.items())
+        for rep in good:
+            assert rep.result is not None and rep.source is not None
+            rows = rep.result.rows
+            key = rep.source.key
+            if perimeter is not None and key is not None and key in rows.column_names and rows.num_rows:
+                siren = pc.utf8_slice_codeunits(rows.column(key), 0, 9)
+                inside = pc.is_in(siren, value_set=pa.array(sorted(perimeter), pa.string()))
+                inside = pc.fill_null(inside, False)
+                out = rows.filter(pc.invert(inside))
+                rows = rows.filter(inside)
+                kept_lines = set(pc.unique(rows.column("_line")).to_pylist()) if rows.num_rows else set()
+                out_lines = set(pc.unique(out.column("_line")).to_pylist()) if out.num_rows else set()
+                rep.filtered = len(out_lines - kept_lines)
+            rep.kept = _flags(con.cursor(), rows, key)
+            if note and key is not None:
+                rep.message = "; ".join(m for m in (rep.message, note) if m)
+
+        new = store.begin()
+        try:
+            _write_batch(new, batch, reports, filter_table if eff_ent else None)
+            _write_log(new, batch, reports, started)
+            pause = os.environ.get("SF_INGEST_PAUSE_BEFORE_SWAP")  # test hook: lets a test kill -9 us here
+            if pause:
+                time.sleep(float(pause))
+            store.commit(new)
+        except BaseException:
+            shutil.rmtree(new, ignore_errors=True)
+            raise
+    return reports
+
+
+def _batch_or_published(good: list[FileReport], store: Store, table: str) -> pa.Table | None:
+    parts = [r.result.rows for r in good if r.source is not None and r.source.table == table
+             and r.result is not None]
+    if parts:
+        return pa.concat_tables(parts)
+    return _read_published(store, table)
+
+
+def _write_batch(new: Path, batch: str, reports: list[FileReport], filter_table: pa.Table | None) -> None:
+    by_table: dict[str, list[FileReport]] = {}
+    for rep in reports:
+        if rep.source is not None:
+            by_table.setdefault(rep.source.table, []).append(rep)
+    for table, reps in by_table.items():
+        source = reps[0].source
+        assert source is not None
+        ok = [r for r in reps if r.kept is not None]
+        if not ok:
+            continue  # every file of this table failed: keep what was published
+        sdir, qdir = new / "staging" / table, new / "quarantine" / table
+        sdir.mkdir(parents=True, exist_ok=True)
+        qdir.mkdir(parents=True, exist_ok=True)
+        if source.kind == "stock":  # a stock replaces every earlier batch
+            for old in sdir.glob("*.parquet"):
+                old.unlink()
+        parts = []
+        for r in ok:
+            assert r.kept is not None
+            t = r.kept
+            t = t.append_column("batch", pa.array([batch] * t.num_rows, pa.string()))
+            t = t.append_column("source_file", pa.array([r.file] * t.num_rows, pa.string()))
+            parts.append(t)
+        staged = pa.concat_tables(parts, promote_options="default")
+        staged = staged.rename_columns([("source_line" if c == "_line" else c) for c in staged.column_names])
+        _atomic_parquet(staged, sdir / f"{batch}.parquet")
+        qparts = []
+        for r in reps:
+            if r.result is None or r.result.rejections.num_rows == 0:
+                continue
+            rj = r.result.rejections
+            n = rj.num_rows
+            qparts.append(
+                pa.table(
+                    {
+                        "batch": pa.array([batch] * n, pa.string()),
+                        "file": pa.array([r.file] * n, pa.string()),
+                        "source": pa.array([source.name] * n, pa.string()),
+                        "line": rj.column("line"),
+                        "column": rj.column("column"),
+                        "raw_value": rj.column("raw_value"),
+                        "reason": rj.column("reason"),
+                        "level": rj.column("level"),
+                    },
+                    schema=QUARANTINE_SCHEMA,
+                )
+            )
+        qfile = qdir / f"{batch}.parquet"
+        if qparts:
+            _atomic_parquet(pa.concat_tables(qparts), qfile)
+        elif qfile.exists():
+            qfile.unlink()
+    if filter_table is not None:
+        fdir = new / "staging" / FILTER_TABLE
+        fdir.mkdir(parents=True, exist_ok=True)
+        for old in fdir.glob("*.parquet"):
+            old.unlink()  # stock
+        ft = filter_table.select(["siren"])
+        ft = ft.append_column("batch", pa.array([batch] * ft.num_rows, pa.string()))
+        _atomic_parquet(ft, fdir / f"{batch}.parquet")
+
+
+def _atomic_parquet(table: pa.Table, path: Path) -> None:
+    if path.exists():
+        path.unlink()  # may be a hard link shared with the published version: never write through it
+    pq.write_table(table, path)
+
+
+def _write_log(new: Path, batch: str, reports: list[FileReport], started: dt.datetime) -> None:
+    rows = []
+    for r in reports:
+        rows.append(
+            {
+                "batch": batch,
+                "file": r.file,
+                "source": r.source.name if r.source is not None else None,
+                "table": r.source.table if r.source is not None else None,
+                "read": r.read,
+                "accepted": r.accepted if r.status != "error" else 0,
+                "quarantined": r.quarantined,
+                "filtered": r.filtered,
+                "rows": r.kept.num_rows if r.kept is not None else 0,
+                "field_rejections": r.field_rejections,
+                "status": r.status,
+                "message": r.message,
+                "path": str(r.path),
+                "ingested_at": started,
+                "seconds": round(r.seconds, 3),
+            }
+        )
+    log = pa.Table.from_pylist(rows, schema=IMPORT_LOG_SCHEMA)
+    path = new / "import_log.parquet"
+    if path.exists():
+        old = pq.read_table(path).cast(IMPORT_LOG_SCHEMA)
+        old = old.filter(pc.not_equal(old.column("batch"), batch))
+        log = pa.concat_tables([old, log])
+    _atomic_parquet(log, path)
+
+
+def _summary(reports: list[FileReport], batch: str, console: Console) -> None:
+    table = Table(title=f"ingest batch {batch}")
+    for col in ("file", "source", "read", "accepted", "quarantined", "filtered", "status", "message"):
+        table.add_column(col, justify="right" if col in ("read", "accepted", "quarantined", "filtered") else "left")
+    for r in reports:
+        style = {"error": "red", "ignored": "dim"}.get(r.status, "")
+        table.add_row(
+            r.file,
+            r.source.name if r.source else "-",
+            str(r.read),
+            str(r.accepted if r.status != "error" else 0),
+            str(r.quarantined),
+            str(r.filtered),
+            r.status,
+            r.message[:160],
+            style=style,
+        )
+    console.print(table)
+
+
+def run_ingest(batch_dir: Path, batch: str, settings: Settings, no_filter: bool) -> int:
+    """CLI entry point: ingest ``batch_dir`` as ``batch`` under ``settings.data_dir``; print a summary table.
+
+    Returns the exit code: 0 when every file was read, 1 when a file could not be read at all (the other files
+    are still loaded), 2 on a usage error.
+    """
+    console = Console() if Console().is_terminal else Console(width=200)
+    try:
+        reports = ingest_batch(Path(batch_dir), batch, Path(settings.data_dir), no_filter=no_filter)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+    _summary(reports, batch, console)
+    errors = [r for r in reports if r.status == "error"]
+    for r in errors:
+        console.print(f"[red]error:[/red] {r.message}")
+    return 1 if errors else 0

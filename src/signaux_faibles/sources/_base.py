@@ -1,0 +1,179 @@
+"""The contract every data source implements.
+
+A *source* is one kind of partner file (the real system's "parser type": ``debit``, ``cotisation``, ``apconso``,
+``sirene``…). It declares, once, which file names it reads (``patterns``), which staging table it fills
+(``table``), the raw header → column → type mapping (``columns``), and how to parse one file into typed rows plus
+rejections (``parse``).
+
+Conventions
+-----------
+- ``ParseResult.rows`` has exactly the columns of ``source.columns`` in order, typed as declared, plus ``_line``
+  (int64): the physical line of the file where the record starts, 1-based, the header being line 1.
+- ``ParseResult.rejections`` has the columns of :data:`REJECTION_SCHEMA`. ``level == "row"`` means the record was
+  dropped; ``level == "field"`` means the record was kept but one of its raw values was dropped (set to NULL).
+- ``read == rows.num_rows + number of distinct lines rejected at row level``: every record is accounted for.
+- ``fatal`` is set when the whole file cannot be read (unreadable encoding, truncated gzip, missing mandatory
+  column, empty, binary); ``rows`` and ``rejections`` are then empty and ``read`` is 0.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import duckdb
+import pyarrow as pa
+
+__all__ = [
+    "ARROW_TYPES",
+    "REJECTION_SCHEMA",
+    "Column",
+    "ParseResult",
+    "Source",
+    "empty_rejections",
+    "empty_rows",
+    "fatal_result",
+    "rows_schema",
+]
+
+#: DuckDB logical type name → Arrow type, for the types a staging column may have.
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "DOUBLE": pa.float64(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "BOOLEAN": pa.bool_(),
+}
+
+#: Schema of ``ParseResult.rejections``.
+REJECTION_SCHEMA = pa.schema(
+    [
+        pa.field("line", pa.int64(), nullable=False),
+        pa.field("column", pa.string()),
+        pa.field("raw_value", pa.string()),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("level", pa.string(), nullable=False),  # "row" | "field"
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One staging column.
+
+    Attributes
+    ----------
+    name : str
+        Staging column name, the real system's full name (e.g. ``part_ouvriere``, ``periode_prise_en_compte``).
+    type : str
+        DuckDB/Arrow logical type: one of the keys of :data:`ARROW_TYPES`.
+    raw : str or None
+        Raw header it comes from (matched case-insensitively); ``None`` when derived.
+    description : str
+        One line for the data dictionary.
+    """
+
+    name: str
+    type: str
+    raw: str | None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in ARROW_TYPES:
+            raise ValueError(f"column {self.name!r}: unknown type {self.type!r} (expected one of {list(ARROW_TYPES)})")
+
+
+@dataclass
+class ParseResult:
+    """What parsing one file gives.
+
+    Attributes
+    ----------
+    rows : pyarrow.Table
+        Typed staging rows: ``source.columns`` in order, plus ``_line`` (int64, physical line where the record
+        starts, header = line 1).
+    rejections : pyarrow.Table
+        Schema :data:`REJECTION_SCHEMA` (line, column, raw_value, reason, level).
+    read : int
+        Data records read (header excluded). ``read == rows.num_rows + distinct row-level rejected lines``.
+    fatal : str or None
+        Whole-file error, one clear message naming what was expected; rows and rejections are then empty.
+    """
+
+    rows: pa.Table
+    rejections: pa.Table
+    read: int
+    fatal: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def rejected_rows(self) -> int:
+        """Number of distinct lines rejected at row level."""
+        if self.rejections.num_rows == 0:
+            return 0
+        levels = self.rejections.column("level").to_pylist()
+        lines = self.rejections.column("line").to_pylist()
+        return len({ln for ln, lv in zip(lines, levels, strict=True) if lv == "row"})
+
+
+def rows_schema(columns: tuple[Column, ...]) -> pa.Schema:
+    """Arrow schema of ``ParseResult.rows`` for these columns (``_line`` appended)."""
+    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in columns] + [pa.field("_line", pa.int64())])
+
+
+def empty_rejections() -> pa.Table:
+    """An empty rejections table with :data:`REJECTION_SCHEMA`."""
+    return REJECTION_SCHEMA.empty_table()
+
+
+def empty_rows(columns: tuple[Column, ...]) -> pa.Table:
+    """An empty rows table for these columns."""
+    return rows_schema(columns).empty_table()
+
+
+def fatal_result(columns: tuple[Column, ...], message: str) -> ParseResult:
+    """A ``ParseResult`` for a file that cannot be read at all."""
+    return ParseResult(rows=empty_rows(columns), rejections=empty_rejections(), read=0, fatal=message)
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A kind of partner file.
+
+    Attributes
+    ----------
+    name : str
+        Parser type of the real system (``debit``, ``cotisation``, ``apconso``, ``sirene``…).
+    table : str
+        Staging table (``stg_debit``…).
+    kind : {"stock", "flux"}
+        ``stock``: a batch's file replaces the previous batches' rows; ``flux``: it adds to them.
+    key : {"siret", "siren"} or None
+        Perimeter key column; ``None`` when the source is not filtered (e.g. SIRENE).
+    patterns : tuple of re.Pattern
+        File-name patterns (``real_system.md`` §1.1, legacy included, ``.gz`` allowed).
+    columns : tuple of Column
+        Staging columns, in order.
+    """
+
+    # read-only members: plain or frozen dataclass fields both satisfy them
+    @property
+    def name(self) -> str: ...
+    @property
+    def table(self) -> str: ...
+    @property
+    def kind(self) -> Literal["stock", "flux"]: ...
+    @property
+    def key(self) -> Literal["siret", "siren"] | None: ...
+    @property
+    def patterns(self) -> tuple[re.Pattern[str], ...]: ...
+    @property
+    def columns(self) -> tuple[Column, ...]: ...
+
+    def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
+        """Parse one file into typed rows and rejections (never raises on bad data)."""
+        ...

@@ -1,0 +1,471 @@
+"""Shared reader for delimited partner files, done in DuckDB SQL.
+
+How a file is read
+------------------
+1. :func:`sniff` looks at the first bytes: empty, gzip (by magic bytes, whatever the extension), binary or UTF-16
+   (NUL bytes), header not UTF-8 → a whole-file error (``fatal``). It returns the header fields and the line ending.
+2. Every *physical line* is loaded as one VARCHAR (``read_csv`` with a delimiter that never occurs and no quoting)
+   into a DuckDB table in file order, so ``rowid + 1`` is the physical line number (header = line 1). Blank lines
+   are kept as NULL rows (so numbering stays exact) and are not records.
+3. Lines are split on the delimiter with ``string_split``; the source gives, per staging column, a SQL expression
+   over the raw fields, and a list of :class:`Check` (SQL condition → rejection reason, row or field level).
+4. Records with the wrong number of fields, or with a stray double quote, are rejected as a whole (a quoted field
+   broken across two physical lines therefore rejects both lines). Fields wrapped in ``"..."`` are unquoted.
+5. Exact duplicate records (same raw line) within a file: the first is kept, later ones are rejected ``duplicate``.
+
+Invalid UTF-8 (e.g. one latin-1 row in a UTF-8 file) takes a slower path: the file is copied line by line in
+Python, undecodable lines are replaced by an empty marker and rejected with reason ``encoding``. A file whose
+header itself is not UTF-8, or where most non-ASCII lines are undecodable, is a whole-file error.
+
+A bare carriage return inside a line counts as a line break (DuckDB's reader treats it so).
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pyarrow as pa
+
+from signaux_faibles.sources._base import (
+    REJECTION_SCHEMA,
+    Column,
+    ParseResult,
+    empty_rejections,
+    fatal_result,
+    rows_schema,
+)
+
+__all__ = [
+    "Check",
+    "DelimitedSource",
+    "FatalError",
+    "FileInfo",
+    "Projection",
+    "parse_delimited",
+    "rejections_table",
+    "sniff",
+    "sql_str",
+]
+
+#: Delimiter handed to DuckDB so that each physical line is one field (4 control bytes that never occur together).
+_LINE_DELIM = "\x01\x02\x03\x04"
+_SNIFF_BYTES = 1 << 16
+_MAX_LINE = 64 * 1024 * 1024
+#: Marker written in place of a line that is not valid UTF-8 (slow path).
+_ENC_MARK = "\x01\x02ENC\x03\x04"
+
+_counter = itertools.count()
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What :func:`sniff` learnt about a file."""
+
+    path: Path
+    gzip: bool
+    newline: Literal["\n", "\r\n"]
+    header: tuple[str, ...]
+    bom: bool = False
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rejection rule.
+
+    Attributes
+    ----------
+    column : str or None
+        Name reported in the quarantine (staging column, else raw header).
+    raw : str
+        SQL expression of the raw value reported.
+    condition : str
+        SQL boolean expression, true when the value is rejected (NULL counts as false).
+    reason : str
+        Reason written to the quarantine.
+    level : {"row", "field"}
+        ``row``: the record is dropped; ``field``: the record is kept and the value set to NULL by the
+        source's expression (the check only records it).
+    """
+
+    column: str | None
+    raw: str
+    condition: str
+    reason: str
+    level: Literal["row", "field"] = "row"
+
+
+@dataclass
+class Projection:
+    """What a source makes of the raw fields: one SQL expression per staging column, and the checks.
+
+    ``unnest`` (optional) names a helper expression in ``exprs`` that is a SQL list, unnested into one row per
+    non-NULL element ``_u`` (wide → long sources such as effectif); ``final`` then gives, for staging columns
+    computed from ``_u``, their expression after the unnest (e.g. ``{"periode": "_u.periode"}``).
+    """
+
+    exprs: dict[str, str]
+    checks: list[Check] = field(default_factory=list)
+    unnest: str | None = None
+    final: dict[str, str] = field(default_factory=dict)
+
+
+class FatalError(Exception):
+    """A whole-file error (the message names the file and what was expected)."""
+
+
+def _open_head(path: Path, is_gzip: bool) -> bytes:
+    if is_gzip:
+        try:
+            with gzip.open(path, "rb") as fh:
+                return fh.read(_SNIFF_BYTES)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FatalError(f"{path.name}: corrupt or truncated gzip ({exc})") from exc
+    with path.open("rb") as fh:
+        return fh.read(_SNIFF_BYTES)
+
+
+def _split_header(line: str, delimiter: str) -> tuple[str, ...]:
+    return tuple(_unquote(f.strip()) for f in line.split(delimiter))
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        return value[1:-1].replace('""', '"')
+    return value
+
+
+def sniff(path: Path, delimiter: str) -> FileInfo:
+    """Check a file can be read as delimited UTF-8 text; raise :class:`FatalError` if not."""
+    if not path.is_file():
+        raise FatalError(f"{path.name}: not a file")
+    if path.stat().st_size == 0:
+        raise FatalError(f"{path.name}: empty file (expected a header line and records)")
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    is_gzip = magic == b"\x1f\x8b"
+    head = _open_head(path, is_gzip)
+    if not head.strip():
+        raise FatalError(f"{path.name}: empty file (expected a header line and records)")
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise FatalError(f"{path.name}: UTF-16 text, expected UTF-8 '{delimiter}'-separated text")
+    if b"\x00" in head:
+        raise FatalError(f"{path.name}: binary content (NUL bytes), expected UTF-8 '{delimiter}'-separated text")
+    bom = head.startswith(b"\xef\xbb\xbf")
+    if bom:
+        head = head[3:]
+    first, sep, _ = head.partition(b"\n")
+    if not sep and len(head) >= _SNIFF_BYTES:
+        raise FatalError(f"{path.name}: no line break in the first {_SNIFF_BYTES} bytes, expected a header line")
+    newline: Literal["\n", "\r\n"] = "\r\n" if first.endswith(b"\r") else "\n"
+    try:
+        text = first.rstrip(b"\r").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FatalError(f"{path.name}: header is not UTF-8 ({exc.reason}), expected UTF-8 text") from exc
+    header = _split_header(text, delimiter)
+    if len(header) < 2:
+        raise FatalError(
+            f"{path.name}: header has a single field; expected '{delimiter}'-separated columns (wrong delimiter?)"
+        )
+    return FileInfo(path=path, gzip=is_gzip, newline=newline, header=header, bom=bom)
+
+
+def _load_lines(con: duckdb.DuckDBPyConnection, table: str, info: FileInfo, path: Path) -> None:
+    nl = "\\r\\n" if info.newline == "\r\n" else "\\n"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT line FROM read_csv({sql_str(str(path))}, columns={{'line': 'VARCHAR'}}, header=false,
+            delim={sql_str(_LINE_DELIM)}, quote='', escape='', comment='', encoding='utf-8',
+            auto_detect=false, strict_mode=false, new_line='{nl}', max_line_size={_MAX_LINE},
+            compression='{"gzip" if info.gzip and path == info.path else "none"}')"""
+    )
+
+
+def _transcode(info: FileInfo, out: Path) -> tuple[int, int]:
+    """Copy the file as UTF-8, one physical line per line, undecodable lines replaced by the marker.
+
+    Returns (number of non-ASCII lines, number of undecodable lines).
+    """
+    opener = gzip.open if info.gzip else open
+    non_ascii = bad = 0
+    with opener(info.path, "rb") as src, out.open("wb") as dst:
+        for raw in src:
+            body = raw.rstrip(b"\n")
+            if body.isascii():
+                dst.write(body + b"\n")
+                continue
+            non_ascii += 1
+            try:
+                body.decode("utf-8")
+                dst.write(body + b"\n")
+            except UnicodeDecodeError:
+                bad += 1
+                dst.write(_ENC_MARK.encode() + body.decode("latin-1").encode("utf-8").hex().encode() + b"\n")
+    return non_ascii, bad
+
+
+def _read_error(info: FileInfo, exc: Exception) -> str:
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if info.gzip:
+        return f"{info.path.name}: corrupt or truncated gzip, could not be read to the end ({msg})"
+    return f"{info.path.name}: unreadable ({msg})"
+
+
+def rejections_table(records: Sequence[tuple[int, str | None, str | None, str, str]]) -> pa.Table:
+    """Build a rejections table from (line, column, raw_value, reason, level) tuples."""
+    if not records:
+        return empty_rejections()
+    cols = list(zip(*records, strict=True))
+    return pa.table([pa.array(c, type=f.type) for c, f in zip(cols, REJECTION_SCHEMA, strict=True)],
+                    schema=REJECTION_SCHEMA)
+
+
+def parse_delimited(
+    path: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    columns: tuple[Column, ...],
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
+    required: Sequence[str],
+    delimiter: str = ";",
+    exact_field_count: bool = True,
+) -> ParseResult:
+    """Parse a delimited file into typed rows and rejections (see the module docstring).
+
+    Parameters
+    ----------
+    columns
+        The source's staging columns (the output has these, in order, plus ``_line``).
+    project
+        Called with (raw header lower-cased → SQL expression of that field, header) and returns the
+        :class:`Projection`. Field expressions are VARCHAR, never NULL for a record with the right field count.
+    required
+        Raw headers that must be present (case-insensitive); a missing one is a whole-file error.
+    exact_field_count
+        When true a record must have exactly as many fields as the header.
+    """
+    try:
+        info = sniff(path, delimiter)
+    except FatalError as exc:
+        return fatal_result(columns, str(exc))
+    lower = [h.lower() for h in info.header]
+    missing = [r for r in required if r.lower() not in lower]
+    if missing:
+        return fatal_result(
+            columns,
+            f"{path.name}: missing column(s) {', '.join(missing)}; expected a header with "
+            f"{delimiter.join(required)} (found {delimiter.join(info.header)[:300]})",
+        )
+    uid = next(_counter)
+    raw_t, parsed_t = f"_sf_raw_{os.getpid()}_{uid}", f"_sf_parsed_{os.getpid()}_{uid}"
+    tmpdir: tempfile.TemporaryDirectory[str] | None = None
+    enc_rejections: list[tuple[int, str | None, str | None, str, str]] = []
+    try:
+        try:
+            _load_lines(con, raw_t, info, path)
+        except duckdb.Error as exc:
+            if "unicode" not in str(exc).lower() and "utf" not in str(exc).lower():
+                return fatal_result(columns, _read_error(info, exc))
+            tmpdir = tempfile.TemporaryDirectory(prefix="sf-transcode-")
+            clean = Path(tmpdir.name) / "clean.csv"
+            try:
+                non_ascii, bad = _transcode(info, clean)
+            except (OSError, EOFError, zlib.error) as exc2:
+                return fatal_result(columns, _read_error(info, exc2))
+            if bad >= 20 and bad * 2 > non_ascii:
+                return fatal_result(
+                    columns,
+                    f"{path.name}: not UTF-8 ({bad} of {non_ascii} non-ASCII lines undecodable; "
+                    "looks like Latin-1/Windows-1252), expected UTF-8 text",
+                )
+            try:
+                _load_lines(con, raw_t, FileInfo(clean, False, "\n", info.header), clean)
+            except duckdb.Error as exc2:
+                return fatal_result(columns, _read_error(info, exc2))
+            for line, hexed in con.execute(
+                f"SELECT rowid + 1, substr(line, {len(_ENC_MARK) + 1}) FROM {raw_t} "
+                f"WHERE starts_with(line, {sql_str(_ENC_MARK)})"
+            ).fetchall():
+                enc_rejections.append(
+                    (int(line), None, bytes.fromhex(hexed).decode("utf-8"), "encoding: not valid UTF-8", "row")
+                )
+            con.execute(f"UPDATE {raw_t} SET line = NULL WHERE starts_with(line, {sql_str(_ENC_MARK)})")
+        return _parse_lines(con, raw_t, parsed_t, info, columns, project, delimiter, exact_field_count,
+                            enc_rejections)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {raw_t}")
+        con.execute(f"DROP TABLE IF EXISTS {parsed_t}")
+        if tmpdir is not None:
+            tmpdir.cleanup()
+
+
+def _parse_lines(
+    con: duckdb.DuckDBPyConnection,
+    raw_t: str,
+    parsed_t: str,
+    info: FileInfo,
+    columns: tuple[Column, ...],
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
+    delimiter: str,
+    exact_field_count: bool,
+    enc_rejections: list[tuple[int, str | None, str | None, str, str]],
+) -> ParseResult:
+    n = len(info.header)
+    fields: dict[str, str] = {}
+    raw_select = []
+    for i, name in enumerate(info.header):
+        key = name.lower()
+        if key in fields:
+            continue
+        alias = f"r{i}"
+        fields[key] = alias
+        raw_select.append(
+            f"CASE WHEN NOT _q THEN f[{i + 1}] WHEN starts_with(f[{i + 1}], '\"') AND ends_with(f[{i + 1}], '\"') "
+            f"AND length(f[{i + 1}]) >= 2 THEN replace(f[{i + 1}][2:-2], '\"\"', '\"') "
+            f"ELSE f[{i + 1}] END AS {alias}"
+        )
+    proj = project(fields, info.header)
+    checks = proj.checks
+    count_ok = f"len(f) = {n}" if exact_field_count else f"len(f) >= {n}"
+    quote_bad = (  # CASE, not AND: DuckDB evaluates both sides of AND, CASE only the selected rows
+        "CASE WHEN _q THEN list_bool_or(list_transform(f, lambda x: contains(x, '\"') "
+        "AND NOT regexp_full_match(x, '\"([^\"]|\"\")*\"'))) ELSE false END"
+    )
+    check_cols = ", ".join(
+        f"CASE WHEN ({c.condition}) THEN coalesce(({c.raw})::VARCHAR, '') END AS _k{j}" for j, c in enumerate(checks)
+    )
+    row_checks = [j for j, c in enumerate(checks) if c.level == "row"]
+    field_checks = [j for j, c in enumerate(checks) if c.level == "field"]
+    row_bad = " OR ".join(f"_k{j} IS NOT NULL" for j in row_checks) or "false"
+    field_bad = " OR ".join(f"_k{j} IS NOT NULL" for j in field_checks) or "false"
+    value_cols = ", ".join(f"{expr} AS {_ident(name)}" for name, expr in proj.exprs.items())
+    d = sql_str(delimiter)
+    start = 2  # header is physical line 1
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {parsed_t} AS
+        WITH s AS (
+            SELECT rowid + 1 AS _line, line, string_split(line, {d}) AS f, contains(line, '"') AS _q
+            FROM {raw_t} WHERE rowid >= {start - 1} AND line IS NOT NULL AND line <> ''
+        ), r AS (
+            SELECT _line, f, _q, ({count_ok}) AS _count_ok, ({quote_bad}) AS _quote_bad,
+                   hash(line) AS _h, {", ".join(raw_select)} FROM s
+        ), c AS (
+            SELECT *, {check_cols + "," if check_cols else ""} {value_cols} FROM r WHERE _count_ok AND NOT _quote_bad
+        )
+        SELECT _line, _h, false AS _count_bad, false AS _quote_bad_, ({row_bad}) AS _row_bad,
+               ({field_bad}) AS _field_bad, * EXCLUDE (_line, _h, f, _q, _count_ok, _quote_bad)
+        FROM c
+        UNION ALL BY NAME
+        SELECT _line, _h, NOT _count_ok AS _count_bad, _count_ok AND _quote_bad AS _quote_bad_, true AS _row_bad,
+               false AS _field_bad, array_to_string(f, {d}) AS _rawline
+        FROM r WHERE NOT _count_ok OR _quote_bad
+        """
+    )
+    counted = next(iter(con.execute(f"SELECT count(*) FROM {parsed_t}").fetchall()), None)
+    read = (int(counted[0]) if counted else 0) + len(enc_rejections)
+    rejections: list[tuple[int, str | None, str | None, str, str]] = list(enc_rejections)
+    for line, count_bad, raw in con.execute(
+        f"SELECT _line, _count_bad, _rawline FROM {parsed_t} WHERE _count_bad OR _quote_bad_ ORDER BY _line"
+    ).fetchall():
+        reason = (
+            f"malformed line: wrong number of fields (expected {n})" if count_bad
+            else "malformed line: unbalanced or stray double quote"
+        )
+        rejections.append((int(line), None, raw, reason, "row"))
+    if checks:
+        kcols = ", ".join(f"_k{j}" for j in range(len(checks)))
+        for rec in con.execute(
+            f"SELECT _line, {kcols} FROM {parsed_t} WHERE NOT _count_bad AND NOT _quote_bad_ "
+            f"AND (_row_bad OR _field_bad) ORDER BY _line"
+        ).fetchall():
+            for j, c in enumerate(checks):
+                if rec[j + 1] is not None:
+                    rejections.append((int(rec[0]), c.column, rec[j + 1], c.reason, c.level))
+    # exact duplicates among accepted records: same raw line → later occurrences rejected
+    dups = con.execute(
+        f"""WITH ok AS (SELECT _line, _h FROM {parsed_t} WHERE NOT _row_bad),
+        cand AS (SELECT _h FROM ok GROUP BY _h HAVING count(*) > 1),
+        lines AS (SELECT ok._line, r.line FROM ok JOIN cand USING (_h) JOIN {raw_t} r ON r.rowid + 1 = ok._line)
+        SELECT _line, line FROM (
+            SELECT _line, line, row_number() OVER (PARTITION BY line ORDER BY _line) AS rn FROM lines) WHERE rn > 1
+        ORDER BY _line"""
+    ).fetchall()
+    dup_lines = [int(x[0]) for x in dups]
+    for line, raw in dups:
+        rejections.append((int(line), None, raw, "duplicate: same record as an earlier line", "row"))
+    names = [c.name for c in columns]
+    select = ", ".join(
+        f"CAST({proj.final.get(c.name, _ident(c.name))} AS {c.type}) AS {_ident(c.name)}" for c in columns
+    )
+    dup_filter = ""
+    if dup_lines:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {parsed_t}_dups AS SELECT unnest(?::BIGINT[]) AS _line",
+                    [dup_lines])
+        dup_filter = f"AND _line NOT IN (SELECT _line FROM {parsed_t}_dups)"
+    unnest = proj.unnest
+    if unnest is None:
+        query = f"SELECT {select}, _line FROM {parsed_t} WHERE NOT _row_bad {dup_filter} ORDER BY _line"
+    else:
+        query = (
+            f"SELECT {select}, _line FROM (SELECT * EXCLUDE ({_ident(unnest)}), unnest({_ident(unnest)}) AS _u "
+            f"FROM {parsed_t} WHERE NOT _row_bad {dup_filter}) WHERE _u IS NOT NULL ORDER BY _line"
+        )
+    rows = con.sql(query).to_arrow_table()
+    if dup_lines:
+        con.execute(f"DROP TABLE IF EXISTS {parsed_t}_dups")
+    rows = rows.select([*names, "_line"]).cast(rows_schema(columns))
+    rejections.sort(key=lambda r: r[0])
+    return ParseResult(rows=rows, rejections=rejections_table(rejections), read=read)
+
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _ident(name: str) -> str:
+    return name if _IDENT.match(name) else '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class DelimitedSource:
+    """A :class:`~signaux_faibles.sources._base.Source` read by :func:`parse_delimited`.
+
+    ``project`` receives (raw header lower-cased → SQL field expression, header) and returns a
+    :class:`Projection`; ``required`` lists the raw headers that must be present.
+    """
+
+    name: str
+    table: str
+    kind: Literal["stock", "flux"]
+    key: Literal["siret", "siren"] | None
+    patterns: tuple[re.Pattern[str], ...]
+    columns: tuple[Column, ...]
+    required: tuple[str, ...]
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection]
+    delimiter: str = ";"
+    exact_field_count: bool = True
+
+    def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
+        """Parse one file (never raises on bad data)."""
+        return parse_delimited(
+            path,
+            con,
+            columns=self.columns,
+            project=self.project,
+            required=self.required,
+            delimiter=self.delimiter,
+            exact_field_count=self.exact_field_count,
+        )

@@ -1,0 +1,124 @@
+"""URSSAF head counts: per établissement (``*effectif_*``, SIRET) and per company (``sigfaible_effectif_siren``).
+
+Wide files, one column per month named ``effAAAAQM`` (or ``effAAQM``; Q the quarter, M the month in the quarter,
+read with the URSSAF period rule), turned into long rows ``(siret|siren, periode, effectif)``.
+Cleanup as the real parsers (opensignauxfaibles ``lib/parsing/effectif``): non-digits (thousands separators,
+spaces) are stripped; an empty cell is missing (no row). Beyond the real system: a cell with no digit at all, or
+a negative value, is dropped with a field-level quarantine record (the rest of the line is kept); a malformed
+SIRET/SIREN rejects the line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from signaux_faibles.sources import _sql as q
+from signaux_faibles.sources._base import Column
+from signaux_faibles.sources._csv import Check, DelimitedSource, Projection
+
+__all__ = ["EFFECTIF", "EFFECTIF_ENT", "effectif_columns", "urssaf_period"]
+
+_EFF = re.compile(r"^eff", re.IGNORECASE)
+
+
+def urssaf_period(code: str) -> tuple[dt.date, dt.date] | None:
+    """``YYQM`` / ``YYYYQM`` → (first day, first day after), as ``UrssafToPeriod``; ``None`` when invalid."""
+    if len(code) == 4 and code.isdigit():
+        code = ("20" if code[:2] < "50" else "19") + code
+    if len(code) != 6 or not code.isdigit():
+        return None
+    year, qq, m = int(code[:4]), int(code[4]), int(code[5])
+    if code[4:] == "62":
+        start, length = 1, 12
+    elif m == 0:
+        start, length = (qq - 1) * 3 + 1, 3
+    else:
+        start, length = (qq - 1) * 3 + m, 1
+
+    def month(k: int) -> dt.date:  # k-th month from January of `year` (1-based), rolled over
+        y, mm = divmod(k - 1, 12)
+        return dt.date(year + y, mm + 1, 1)
+
+    return month(start), month(start + length)
+
+
+def effectif_columns(header: tuple[str, ...]) -> list[tuple[str, dt.date]]:
+    """The ``eff…`` columns of a header (lower-cased) with the first day of their month."""
+    out = []
+    for name in header:
+        if _EFF.match(name):
+            period = urssaf_period(name[3:9])
+            if period is not None:
+                out.append((name.lower(), period[0]))
+    return out
+
+
+def _cells(f: dict[str, str], header: tuple[str, ...], value: str) -> tuple[str, list[Check]]:
+    items, checks = [], []
+    for name, start in effectif_columns(header):
+        raw = f[name]
+        clean = f"regexp_replace({raw}, '[^0-9]', '', 'g')"
+        num = f"try_cast({clean} AS INTEGER)"
+        negative = f"regexp_matches({raw}, '^\\s*-\\s*[0-9]')"
+        ok = f"({raw} <> '' AND {num} IS NOT NULL AND NOT {negative})"
+        items.append(
+            f"CASE WHEN {ok} THEN {{'periode': DATE '{start.isoformat()}', '{value}': {num}}} END"
+        )
+        checks.append(
+            Check(value, raw, f"{raw} <> '' AND ({num} IS NULL OR {negative})",
+                  f"{name}: not a head count (value dropped, row kept)", level="field")
+        )
+    return "[" + ", ".join(items) + "]" if items else "[]", checks
+
+
+def _effectif(f: dict[str, str], header: tuple[str, ...]) -> Projection:
+    cells, checks = _cells(f, header, "effectif")
+    return Projection(
+        exprs={"siret": f["siret"], "numero_compte": f.get("compte", "NULL"), "_cells": cells},
+        checks=[Check("siret", f["siret"], f"NOT {q.is_siret(f['siret'])}", "siret: expected 14 digits"), *checks],
+        unnest="_cells",
+        final={"periode": "_u.periode", "effectif": "_u.effectif"},
+    )
+
+
+def _effectif_ent(f: dict[str, str], header: tuple[str, ...]) -> Projection:
+    cells, checks = _cells(f, header, "effectif_ent")
+    return Projection(
+        exprs={"siren": f["siren"], "_cells": cells},
+        checks=[Check("siren", f["siren"], f"NOT {q.is_siren(f['siren'])}", "siren: expected 9 digits"), *checks],
+        unnest="_cells",
+        final={"periode": "_u.periode", "effectif_ent": "_u.effectif_ent"},
+    )
+
+
+EFFECTIF = DelimitedSource(
+    name="effectif",
+    table="stg_effectif",
+    kind="stock",
+    key="siret",
+    patterns=(re.compile(r"effectif_", re.IGNORECASE),),
+    columns=(
+        Column("siret", "VARCHAR", "siret", "SIRET of the établissement"),
+        Column("numero_compte", "VARCHAR", "compte", "URSSAF account number"),
+        Column("periode", "DATE", "effAAAAQM", "first day of the month of the column"),
+        Column("effectif", "INTEGER", "effAAAAQM", "head count (non-digits stripped)"),
+    ),
+    required=("siret",),
+    project=_effectif,
+)
+
+EFFECTIF_ENT = DelimitedSource(
+    name="effectif_ent",
+    table="stg_effectif_ent",
+    kind="stock",
+    key="siren",
+    patterns=(re.compile(r"^sigfaible_effectif_siren\.csv(\.gz)?$", re.IGNORECASE),),
+    columns=(
+        Column("siren", "VARCHAR", "siren", "SIREN of the company"),
+        Column("periode", "DATE", "effAAAAQM", "first day of the month of the column"),
+        Column("effectif_ent", "INTEGER", "effAAAAQM", "head count (non-digits stripped)"),
+    ),
+    required=("siren",),
+    project=_effectif_ent,
+)

@@ -1,0 +1,324 @@
+"""URSSAF (ACOSS) files: cotisations, débits, délais, CCSF, procédures collectives.
+
+Formats and rules: ``real_system.md`` §1.2, opensignauxfaibles ``lib/parsing/urssaf/*Parser.go``. All are
+``;``-separated UTF-8 with a header, possibly gzipped. Headers are matched case-insensitively.
+
+Where our rules go beyond the real system (it would keep the row; here it goes to quarantine):
+
+- a SIRET that is not 14 digits is rejected (the real system checks the key length of every tuple);
+- CCSF ``Code_externe_stade`` outside DEBUT/REFUS/APPROB/FIN/REJ is rejected;
+- a procol label whose action is none of liquidation/redressement/sauvegarde is rejected;
+- a délai ``Duree_delai`` that is not an integer: the real parser ignores the error and keeps the row with no
+  value; here too, plus a field-level quarantine record.
+
+Codes outside the documented tables (débit ``Cd_op_ecn`` 63, ``Etat_cpte`` 5…) are kept, as the real system does.
+"""
+
+from __future__ import annotations
+
+import re
+
+from signaux_faibles.sources import _sql as q
+from signaux_faibles.sources._base import Column
+from signaux_faibles.sources._csv import Check, DelimitedSource, Projection
+
+__all__ = ["CCSF", "COTISATION", "DEBIT", "DELAI", "PROCOL"]
+
+
+def _gz(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern + r"(\.gz)?$", re.IGNORECASE)
+
+
+def _siret_check(f: dict[str, str], raw: str = "siret") -> Check:
+    return Check("siret", f[raw], f"NOT {q.is_siret(f[raw])}", "siret: expected 14 digits")
+
+
+# --- cotisations -------------------------------------------------------------------------------------------
+
+_COTISATION_COLUMNS = (
+    Column("siret", "VARCHAR", "Siret", "SIRET of the établissement"),
+    Column("numero_compte", "VARCHAR", "Compte", "URSSAF account number"),
+    Column("periode_debut", "DATE", "periode", "first day of the period (YYQM)"),
+    Column("periode_fin", "DATE", "periode", "first day after the period"),
+    Column("encaisse", "DOUBLE", "enc_direct", "amount collected (euros, decimal comma)"),
+    Column("du", "DOUBLE", "cotis_due", "amount due (euros, decimal comma)"),
+)
+
+
+def _cotisation(f: dict[str, str], header: tuple[str, ...]) -> Projection:
+    return Projection(
+        exprs={
+            "siret": f["siret"],
+            "numero_compte": f["compte"],
+            "periode_debut": q.urssaf_period_start(f["periode"]),
+            "periode_fin": q.urssaf_period_end(f["periode"]),
+            "encaisse": q.comma_float(f["enc_direct"]),
+            "du": q.comma_float(f["cotis_due"]),
+        },
+        checks=[
+            _siret_check(f),
+            Check("periode_debut", f["periode"], f"NOT {q.is_urssaf_period(f['periode'])}",
+                  "periode: expected YYQM or YYYYQM"),
+            Check("encaisse", f["enc_direct"],
+                  f"{f['enc_direct']} <> '' AND NOT {q.is_comma_float(f['enc_direct'])}",
+                  "enc_direct: not a number"),
+            Check("du", f["cotis_due"], f"{f['cotis_due']} <> '' AND NOT {q.is_comma_float(f['cotis_due'])}",
+                  "cotis_due: not a number"),
+        ],
+    )
+
+
+COTISATION = DelimitedSource(
+    name="cotisation",
+    table="stg_cotisation",
+    kind="flux",
+    key="siret",
+    patterns=(_gz(r"^sigfaible_cotisdues\.csv"),),
+    columns=_COTISATION_COLUMNS,
+    required=("Siret", "Compte", "periode", "enc_direct", "cotis_due"),
+    project=_cotisation,
+)
+
+# --- débits ------------------------------------------------------------------------------------------------
+
+_DEBIT_COLUMNS = (
+    Column("siret", "VARCHAR", "Siret", "SIRET of the établissement"),
+    Column("numero_compte", "VARCHAR", "num_cpte", "URSSAF account number"),
+    Column("numero_ecart_negatif", "VARCHAR", "Num_Ecn", "écart négatif: one debt for one period"),
+    Column("date_traitement", "DATE", "Dt_trt_ecn", "processing date, (A)AAMMJJ"),
+    Column("part_ouvriere", "DOUBLE", "Mt_PO", "employee share, euros (file in centimes)"),
+    Column("part_patronale", "DOUBLE", "Mt_PP", "employer share, euros (file in centimes)"),
+    Column("numero_historique_ecart_negatif", "INTEGER", "Num_Hist_Ecn", "order of operations on the debt"),
+    Column("etat_compte", "INTEGER", "Etat_cpte", "1 actif, 2 suspendu, 3 radié"),
+    Column("code_procedure_collective", "VARCHAR", "Cd_pro_col", "0 none, 1 in progress, 2 plan, 9 without debt"),
+    Column("periode_debut", "DATE", "Periode", "first day of the period (YYYYQM)"),
+    Column("periode_fin", "DATE", "Periode", "first day after the period"),
+    Column("periode_prise_en_compte", "DATE", None,
+           "month of date_traitement if its day ≤ 20, else the next month"),
+    Column("code_operation_ecart_negatif", "VARCHAR", "Cd_op_ecn", "1 mise en recouvrement, 2 paiement…"),
+    Column("code_motif_ecart_negatif", "VARCHAR", "Motif_ecn", "motif 0–27"),
+    Column("recours_en_cours", "BOOLEAN", "Recours_en_cours", "appeal in progress"),
+    Column("debit_id", "VARCHAR", None, "siret + periode_debut + periode_fin (YYYYMMDD) + numero_ecart_negatif"),
+)
+
+
+def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
+    date = q.urssaf_date(f["dt_trt_ecn"])
+    start, end = q.urssaf_period_start(f["periode"]), q.urssaf_period_end(f["periode"])
+    amounts = []
+    for raw, col in (("mt_po", "part_ouvriere"), ("mt_pp", "part_patronale")):
+        amounts.append(Check(col, f[raw], f"NOT {q.is_float(f[raw])}", f"{raw}: expected an amount in centimes"))
+    return Projection(
+        exprs={
+            "siret": f["siret"],
+            "numero_compte": f["num_cpte"],
+            "numero_ecart_negatif": f["num_ecn"],
+            "date_traitement": date,
+            "part_ouvriere": f"try_cast({f['mt_po']} AS DOUBLE) / 100",
+            "part_patronale": f"try_cast({f['mt_pp']} AS DOUBLE) / 100",
+            "numero_historique_ecart_negatif": f"try_cast({f['num_hist_ecn']} AS INTEGER)",
+            "etat_compte": f"try_cast({f['etat_cpte']} AS INTEGER)",
+            "code_procedure_collective": f["cd_pro_col"],
+            "periode_debut": start,
+            "periode_fin": end,
+            "periode_prise_en_compte": (
+                f"CAST(date_trunc('month', {date}) + CASE WHEN day({date}) > 20 THEN INTERVAL 1 MONTH "
+                "ELSE INTERVAL 0 MONTH END AS DATE)"
+            ),
+            "code_operation_ecart_negatif": f["cd_op_ecn"],
+            "code_motif_ecart_negatif": f["motif_ecn"],
+            "recours_en_cours": q.parse_bool(f["recours_en_cours"]),
+            "debit_id": (
+                f"{f['siret']} || strftime({start}, '%Y%m%d') || strftime({end}, '%Y%m%d') || {f['num_ecn']}"
+            ),
+        },
+        checks=[
+            _siret_check(f),
+            Check("periode_debut", f["periode"], f"NOT {q.is_urssaf_period(f['periode'])}",
+                  "Periode: expected YYQM or YYYYQM"),
+            Check("date_traitement", f["dt_trt_ecn"], f"NOT {q.is_urssaf_date(f['dt_trt_ecn'])}",
+                  "Dt_trt_ecn: impossible date, expected (A)AAMMJJ"),
+            *amounts,
+            Check("numero_historique_ecart_negatif", f["num_hist_ecn"],
+                  f"{f['num_hist_ecn']} <> '' AND NOT {q.is_int(f['num_hist_ecn'])}", "Num_Hist_Ecn: not an integer"),
+            Check("etat_compte", f["etat_cpte"], f"{f['etat_cpte']} <> '' AND NOT {q.is_int(f['etat_cpte'])}",
+                  "Etat_cpte: not an integer"),
+            Check("recours_en_cours", f["recours_en_cours"], f"NOT {q.is_bool(f['recours_en_cours'])}",
+                  "Recours_en_cours: expected 0/1/true/false"),
+        ],
+    )
+
+
+DEBIT = DelimitedSource(
+    name="debit",
+    table="stg_debit",
+    kind="flux",
+    key="siret",
+    patterns=(_gz(r"^sigfaible_debits\.csv"),),
+    columns=_DEBIT_COLUMNS,
+    required=("Siret", "num_cpte", "Num_Ecn", "Dt_trt_ecn", "Mt_PO", "Mt_PP", "Num_Hist_Ecn", "Etat_cpte",
+              "Cd_pro_col", "Periode", "Cd_op_ecn", "Motif_ecn", "Recours_en_cours"),
+    project=_debit,
+)
+
+# --- délais ------------------------------------------------------------------------------------------------
+
+_DELAI_COLUMNS = (
+    Column("siret", "VARCHAR", "Siret", "SIRET of the établissement"),
+    Column("numero_compte", "VARCHAR", "Numero_compte_externe", "URSSAF account number"),
+    Column("numero_contentieux", "VARCHAR", "Numero_structure", "case number"),
+    Column("date_creation", "DATE", "Date_creation", "creation of the payment plan (dd/mm/yyyy)"),
+    Column("date_echeance", "DATE", "Date_echeance", "end of the payment plan (dd/mm/yyyy)"),
+    Column("duree_delai", "INTEGER", "Duree_delai", "duration in days"),
+    Column("denomination", "VARCHAR", "Denomination_premiere_ligne", "company name"),
+    Column("indic_6m", "VARCHAR", "Indic_6M", "INF/SUP six months"),
+    Column("annee_creation", "INTEGER", "Annee_creation", "year of creation"),
+    Column("montant_echeancier", "DOUBLE", "Montant_global_echeancier", "amount of the plan (decimal comma)"),
+    Column("stade", "VARCHAR", "Code_externe_stade", "stage code"),
+    Column("action", "VARCHAR", "Code_externe_action", "action code"),
+)
+
+
+def _fr_date(x: str) -> str:
+    return (
+        f"CAST(CASE WHEN regexp_full_match({x}, '[0-9]{{2}}/[0-9]{{2}}/[0-9]{{4}}') "
+        f"THEN try_strptime({x}, '%d/%m/%Y') END AS DATE)"
+    )
+
+
+def _delai(f: dict[str, str], header: tuple[str, ...]) -> Projection:
+    duree = f["duree_delai"]
+    return Projection(
+        exprs={
+            "siret": f["siret"],
+            "numero_compte": f["numero_compte_externe"],
+            "numero_contentieux": f["numero_structure"],
+            "date_creation": _fr_date(f["date_creation"]),
+            "date_echeance": _fr_date(f["date_echeance"]),
+            "duree_delai": f"CASE WHEN {q.is_int(duree)} THEN try_cast({duree} AS INTEGER) END",
+            "denomination": f["denomination_premiere_ligne"],
+            "indic_6m": f["indic_6m"],
+            "annee_creation": f"try_cast({f['annee_creation']} AS INTEGER)",
+            "montant_echeancier": q.comma_float(f["montant_global_echeancier"]),
+            "stade": f["code_externe_stade"],
+            "action": f["code_externe_action"],
+        },
+        checks=[
+            _siret_check(f),
+            Check("date_creation", f["date_creation"], f"{_fr_date(f['date_creation'])} IS NULL",
+                  "Date_creation: impossible date, expected dd/mm/yyyy"),
+            Check("date_echeance", f["date_echeance"], f"{_fr_date(f['date_echeance'])} IS NULL",
+                  "Date_echeance: impossible date, expected dd/mm/yyyy"),
+            Check("annee_creation", f["annee_creation"],
+                  f"{f['annee_creation']} <> '' AND NOT {q.is_int(f['annee_creation'])}",
+                  "Annee_creation: not an integer"),
+            Check("montant_echeancier", f["montant_global_echeancier"],
+                  f"{f['montant_global_echeancier']} <> '' AND NOT {q.is_comma_float(f['montant_global_echeancier'])}",
+                  "Montant_global_echeancier: not a number"),
+            Check("duree_delai", duree, f"{duree} <> '' AND NOT {q.is_int(duree)}",
+                  "Duree_delai: not an integer (value dropped, row kept)", level="field"),
+        ],
+    )
+
+
+DELAI = DelimitedSource(
+    name="delai",
+    table="stg_delai",
+    kind="flux",
+    key="siret",
+    patterns=(_gz(r"^sigfaible_delais\.csv"),),
+    columns=_DELAI_COLUMNS,
+    required=("Siret", "Numero_compte_externe", "Numero_structure", "Date_creation", "Date_echeance",
+              "Duree_delai", "Denomination_premiere_ligne", "Indic_6M", "Annee_creation",
+              "Montant_global_echeancier", "Code_externe_stade", "Code_externe_action"),
+    project=_delai,
+)
+
+# --- CCSF --------------------------------------------------------------------------------------------------
+
+CCSF_STADES = ("DEBUT", "REFUS", "APPROB", "FIN", "REJ")
+
+_CCSF_COLUMNS = (
+    Column("siret", "VARCHAR", "Siret", "SIRET of the établissement"),
+    Column("numero_compte", "VARCHAR", "Compte", "URSSAF account number"),
+    Column("date_traitement", "DATE", "Date_de_traitement", "processing date, (A)AAMMJJ"),
+    Column("stade", "VARCHAR", "Code_externe_stade", "DEBUT, REFUS, APPROB, FIN or REJ"),
+    Column("action", "VARCHAR", "Code_externe_action", "always CCSF"),
+)
+
+
+def _ccsf(f: dict[str, str], header: tuple[str, ...]) -> Projection:
+    stades = ", ".join(f"'{s}'" for s in CCSF_STADES)
+    return Projection(
+        exprs={
+            "siret": f["siret"],
+            "numero_compte": f["compte"],
+            "date_traitement": q.urssaf_date(f["date_de_traitement"]),
+            "stade": f["code_externe_stade"],
+            "action": f["code_externe_action"],
+        },
+        checks=[
+            _siret_check(f),
+            Check("date_traitement", f["date_de_traitement"], f"NOT {q.is_urssaf_date(f['date_de_traitement'])}",
+                  "Date_de_traitement: impossible date, expected (A)AAMMJJ"),
+            Check("stade", f["code_externe_stade"], f"{f['code_externe_stade']} NOT IN ({stades})",
+                  f"Code_externe_stade: unknown code, expected one of {'/'.join(CCSF_STADES)}"),
+        ],
+    )
+
+
+CCSF = DelimitedSource(
+    name="ccsf",
+    table="stg_ccsf",
+    kind="flux",
+    key="siret",
+    patterns=(_gz(r"^sigfaible_ccsf\.csv"),),
+    columns=_CCSF_COLUMNS,
+    required=("Siret", "Compte", "Date_de_traitement", "Code_externe_stade", "Code_externe_action"),
+    project=_ccsf,
+)
+
+# --- procédures collectives --------------------------------------------------------------------------------
+
+PROCOL_ACTIONS = ("liquidation", "redressement", "sauvegarde")
+
+_PROCOL_COLUMNS = (
+    Column("siret", "VARCHAR", "Siret", "SIRET of the établissement"),
+    Column("date_effet", "DATE", "Dt_effet", "effective date (26MAY2014)"),
+    Column("action_procol", "VARCHAR", "Lib_actx_stdx", "liquidation, redressement or sauvegarde"),
+    Column("stade_procol", "VARCHAR", "Lib_actx_stdx", "the rest of the label: ouverture, solde_procedure…"),
+)
+
+
+def _procol(f: dict[str, str], header: tuple[str, ...]) -> Projection:
+    label = f"lower({f['lib_actx_stdx']})"
+    tokens = f"string_split({label}, '_')"
+    # the first token matching the regexp (as Go's regexp.MatchString: a substring match)
+    pos = f"list_position(list_transform({tokens}, lambda t: regexp_matches(t, 'liquidation|redressement|sauvegarde')), true)"
+    date = f"CAST(CASE WHEN regexp_full_match({f['dt_effet']}, '[0-9]{{2}}[A-Za-z]{{3}}[0-9]{{4}}') THEN try_strptime({f['dt_effet']}, '%d%b%Y') END AS DATE)"
+    return Projection(
+        exprs={
+            "siret": f["siret"],
+            "date_effet": date,
+            "action_procol": f"{tokens}[{pos}]",
+            "stade_procol": f"array_to_string(list_filter({tokens}, lambda t, i: i <> {pos}), '_')",
+        },
+        checks=[
+            _siret_check(f),
+            Check("date_effet", f["dt_effet"], f"{date} IS NULL", "Dt_effet: impossible date, expected like 26MAY2014"),
+            Check("action_procol", f["lib_actx_stdx"], f"{pos} IS NULL",
+                  "Lib_actx_stdx: unknown label, no action among liquidation/redressement/sauvegarde"),
+        ],
+    )
+
+
+PROCOL = DelimitedSource(
+    name="procol",
+    table="stg_procol",
+    kind="flux",
+    key="siret",
+    patterns=(_gz(r"^sigfaible_pcoll\.csv"),),
+    columns=_PROCOL_COLUMNS,
+    required=("Siret", "Dt_effet", "Lib_actx_stdx"),
+    project=_procol,
+)
