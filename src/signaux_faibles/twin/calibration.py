@@ -96,14 +96,25 @@ def twin_stats(twin: Path) -> list[Stat]:
     truth = pq.read_table(twin / "ground_truth.parquet").to_pandas()
     truth["periode"] = pd.to_datetime(truth.periode)
     known = truth[truth.periode <= truth.periode.max() - pd.DateOffset(months=18)]
-    in_p = known[known.siren.isin(perim)]
+    # perimeter at each month: >= 10 employees in some month of the 36 months up to it (no survivor bias)
+    months = pd.PeriodIndex([pd.Period(f"{c[3:7]}-{(int(c[7]) - 1) * 3 + int(c[8]):02d}", "M") for c in eff_cols])
+    roll = eff.T.rolling(36, min_periods=1).max().T.to_numpy() >= 10
+    col = {p: i for i, p in enumerate(months)}
+    row = {s: i for i, s in enumerate(ent.siren)}
+    kp = known.periode.dt.to_period("M")
+    ci = kp.map(lambda p: col.get(p, -1)).to_numpy()
+    ri = known.siren.map(lambda s: row.get(s, -1)).to_numpy()
+    ok = (ci >= 0) & (ri >= 0)
+    mask = np.zeros(len(known), dtype=bool)
+    mask[ok] = roll[ri[ok], ci[ok]]
+    in_p = known[mask]
     y, p = known.failure_18m.to_numpy().astype(int), known.p_failure_18m.to_numpy()
     n_ent = len(ent)
     return [
         Stat("companies", float(n_ent), "companies in the SIREN effectif file"),
         Stat("perimeter", float(len(perim)), "companies with >= 10 employees in the last 36 months"),
         Stat("failure_18m_perimeter", float(in_p.failure_18m.mean()),
-             "perimeter company-months followed by a first judgment within 18 months"),
+             "perimeter company-months (>= 10 employees within the 36 months up to the month) followed by a first judgment within 18 months"),
         Stat("failure_18m_all", float(y.mean()), "same, all companies"),
         Stat("oracle_auc_roc", auc_roc(y, p), "AUC-ROC of the true probability (physical limit)"),
         Stat("oracle_auc_pr", auc_pr(y, p), "AUC-PR of the true probability (physical limit)"),

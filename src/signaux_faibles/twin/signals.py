@@ -368,10 +368,10 @@ def _paydex(
     companies: pd.DataFrame, sx: npt.NDArray[np.float64], crisis: npt.NDArray[np.float64], rng: np.random.Generator
 ) -> pd.DataFrame:
     n = sx.shape[0]
-    covered = np.asarray(rng.random(n) < 0.75)
+    covered = np.asarray(rng.random(n) < 0.9)
     ok = ~np.isnan(sx) & covered[:, None]
     i, m = np.nonzero(ok)
-    days = np.round(rng.normal(2 + 5 * sx[i, m] + 5 * crisis[m], 6)).clip(0, 365)
+    days = np.round(rng.normal(2 + 5 * sx[i, m] + 5 * crisis[m], 3.5)).clip(0, 365)
     return pd.DataFrame({"company": i, "m": m, "days": days.astype(np.int64), "avail_m": m + 1})
 
 

@@ -47,16 +47,16 @@ LEGAL_CATEGORIES: tuple[tuple[str, float], ...] = (
 class Dynamics:
     """Parameters of the hidden process (calibrated: see ``docs/twin.md``)."""
 
-    rho: float = 0.93  # monthly persistence of the latent health
-    sigma: float = 0.55  # monthly innovation
-    fragility_means: tuple[float, float, float] = (1.0, 2.5, 4.2)  # robust, normal, fragile
+    rho: float = 0.99  # monthly persistence of the latent health
+    sigma: float = 0.2  # monthly innovation
+    fragility_means: tuple[float, float, float] = (1.0, 2.2, 3.8)  # robust, normal, fragile
     fragility_shares: tuple[float, float, float] = (0.35, 0.45, 0.20)
-    jump_prob: float = 0.004  # sudden shock (loss of a client…): weak or late signals
+    jump_prob: float = 0.0005  # sudden shock (loss of a client…): weak or late signals
     jump_size: int = 3
-    sector_shock_sd: float = 0.15  # yearly sector conditions
-    crisis_shift: float = 0.4  # latent worsening during the crisis, times the sector's severity
-    hazard_at_worst: float = 0.18  # monthly hazard of a first judgment in the worst state
-    hazard_slope: float = 1.6  # log-hazard per state
+    sector_shock_sd: float = 0.5  # yearly sector conditions (equilibrium shift, in states)
+    crisis_shift: float = 2.0  # equilibrium worsening during the crisis, times the sector's severity
+    hazard_at_worst: float = 0.09  # monthly hazard of a first judgment in the worst state
+    hazard_slope: float = 0.9  # log-hazard per state
     size_hazard: tuple[float, float, float, float] = (1.4, 1.0, 0.6, 0.4)  # <10, 10-49, 50-249, 250+
     crisis_support: float = 0.3  # hazard multiplier while the State supports firms
     support_phase_out: int = 9  # months to return to the normal hazard after the crisis
@@ -120,10 +120,9 @@ class World:
         centers = np.arange(N_STATES, dtype=float)
         edges = np.concatenate([[-np.inf], centers[:-1] + 0.5, [np.inf]])
         mu = np.array(dyn.fragility_means)
-        mean = (
-            dyn.rho * centers[None, None, None, :]
-            + (1 - dyn.rho) * mu[:, None, None, None]
-            + shift[None, :, :, None]
+        # shifts are equilibrium levels (in states): they enter the AR(1) mean scaled by (1 - rho)
+        mean = dyn.rho * centers[None, None, None, :] + (1 - dyn.rho) * (
+            mu[:, None, None, None] + shift[None, :, :, None]
         )  # (f, s, t, x)
         cdf = _norm_cdf((edges[None, None, None, None, :] - mean[..., None]) / dyn.sigma)
         trans = np.diff(cdf, axis=-1)  # (f, s, t, x, x')
