@@ -120,3 +120,16 @@ def demo(
         f"{', '.join(summary.batches)} written to {twin_dir}; {summary.defects} defects injected (defects.csv)"
     )
     console.print(markdown(compute(twin_dir)), markup=False, highlight=False, soft_wrap=True)
+
+    from .ingest import run_ingest
+
+    for batch in summary.batches:
+        console.rule(f"2. Ingestion du lot {batch} (ingestion)")
+        code = run_ingest(twin_dir / batch, batch, settings, no_filter=False)
+        if code == 1:
+            console.print("[yellow]files that could not be read are reported above; the rest of the batch is loaded[/yellow]")
+        elif code:
+            raise typer.Exit(code)
+    console.print(
+        f"staging tables, quarantine and import log under {settings.data_dir} (see docs/data.md)"
+    )
