@@ -15,6 +15,10 @@ from . import __version__
 app = typer.Typer(help="Signaux Faibles: détection précoce des entreprises en difficulté.", no_args_is_help=True)
 console = Console()
 
+from .model.cli import model_app  # noqa: E402  (the sub-app loads nothing heavy)
+
+app.add_typer(model_app, name="model")
+
 
 def _progress() -> Progress:
     return Progress(
