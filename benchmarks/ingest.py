@@ -26,10 +26,16 @@ import time
 from pathlib import Path
 
 
-def generate(path: Path, rows: int) -> None:
+def _con():  # type: ignore[no-untyped-def]
     import duckdb
 
-    duckdb.connect().execute(
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def generate(path: Path, rows: int) -> None:
+    _con().execute(
         f"""COPY (
         SELECT (100 + i % 900)::VARCHAR AS Urssaf_gestion, lpad((1 + i % 95)::VARCHAR, 2, '0') AS Dep,
           lpad((i * 7919 % 999999999999999999)::VARCHAR, 18, '0') AS num_cpte,
@@ -42,23 +48,19 @@ def generate(path: Path, rows: int) -> None:
           (year(d) - 1900)::VARCHAR || strftime(d, '%m%d') AS Dt_trt_ecn,
           (i * 37 % 10000000)::VARCHAR AS Mt_PO, (i * 91 % 10000000)::VARCHAR AS Mt_PP,
           (1 + i % 5)::VARCHAR AS Cd_op_ecn, (i % 28)::VARCHAR AS Motif_ecn, (i % 2)::VARCHAR AS Recours_en_cours
-        FROM (SELECT i, DATE '2015-01-01' + (i % 3000)::INTEGER AS d FROM range({rows}) t(i)) ORDER BY i
+        FROM (SELECT i, DATE '2015-01-01' + (i % 3000)::INTEGER AS d FROM range({rows}) t(i))
         ) TO '{path}' (FORMAT csv, DELIMITER ';', HEADER true, QUOTE '')"""
     )
 
 
 def stage_count(path: Path) -> int:
-    import duckdb
-
-    return int(duckdb.connect().execute(f"SELECT count(*) FROM read_csv('{path}')").fetchone()[0])  # type: ignore[index]
+    return int(_con().execute(f"SELECT count(*) FROM read_csv('{path}')").fetchone()[0])  # type: ignore[index]
 
 
 def stage_parse(path: Path) -> int:
-    import duckdb
-
     from signaux_faibles.sources.urssaf import DEBIT
 
-    res = DEBIT.parse(path, duckdb.connect())
+    res = DEBIT.parse(path, _con())
     assert res.fatal is None, res.fatal
     return res.rows.num_rows
 
@@ -70,7 +72,7 @@ def stage_ingest(path: Path) -> int:
         folder = Path(d) / "1901"
         folder.mkdir()
         os.symlink(path, folder / "sigfaible_debits.csv")
-        reports = ingest_batch(folder, "1901", Path(d) / "data", no_filter=True)
+        reports = ingest_batch(folder, "1901", Path(d) / "data", no_filter=True, con=_con())
         return reports[0].accepted
 
 

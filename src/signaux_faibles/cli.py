@@ -86,6 +86,21 @@ def ingest(
     raise typer.Exit(run_ingest(directory, batch, get_settings(), no_filter))
 
 
+@app.command()
+def panel(
+    batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM (or AAMM_NN).")],
+    start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM (default: 5 years before --to)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (default: the batch's month)")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="duckdb or spark (default: settings)")] = None,
+    spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL")] = None,
+) -> None:
+    """Build the clean relations (DATA_DIR/clean/) and the company panel (DATA_DIR/panel/company_month/)."""
+    from .config import get_settings
+    from .panel import run_panel
+
+    raise typer.Exit(run_panel(get_settings(), batch, start, end, engine, spark_master))
+
+
 @app.command("twin-stats")
 def twin_stats(
     twin_dir: Annotated[Path, typer.Argument(help="A twin written by `signaux-faibles twin`")],

@@ -4,20 +4,31 @@ How a file is read
 ------------------
 1. :func:`sniff` looks at the first bytes: empty, gzip (by magic bytes, whatever the extension), binary or UTF-16
    (NUL bytes), header not UTF-8 → a whole-file error (``fatal``). It returns the header fields and the line ending.
-2. Every *physical line* is loaded as one VARCHAR (``read_csv`` with a delimiter that never occurs and no quoting)
-   into a DuckDB table in file order, so ``rowid + 1`` is the physical line number (header = line 1). Blank lines
-   are kept as NULL rows (so numbering stays exact) and are not records.
-3. Lines are split on the delimiter with ``string_split``; the source gives, per staging column, a SQL expression
-   over the raw fields, and a list of :class:`Check` (SQL condition → rejection reason, row or field level).
+2. **Fast path.** A cheap pass in Python over the bytes (:func:`_prescan`) counts the physical lines, notes the
+   blank ones and whether any double quote occurs. DuckDB's own CSV reader then splits the fields (every column as
+   VARCHAR, no quoting, a few extra columns that catch overlong lines, ``null_padding`` for short ones, empty
+   fields kept as ``''``), and one streaming query computes the typed columns, one "needs a closer look" flag per
+   record (wrong field count, a double quote, or any check firing) and a hash of the raw fields, straight to Arrow.
+   The reader skips blank lines, so the physical line of the k-th record is rebuilt from the blank lines found by
+   the pre-scan (and the counts must agree, else the slow path below is taken for the whole file).
+3. **Slow path, per line.** The flagged records only (usually a handful) go through the exact per-line rules:
+   each physical line is split on the delimiter with ``string_split``; the source gives, per staging column, a SQL
+   expression over the raw fields, and a list of :class:`Check` (SQL condition → rejection reason, row or field
+   level). The whole file takes this path when the fast one cannot be used (a bare carriage return, invalid UTF-8,
+   a wide → long source, or a reader disagreement): every physical line is then loaded as one VARCHAR in file
+   order, so its position is its line number (header = line 1), blank lines kept as NULL rows.
 4. Records with the wrong number of fields, or with a stray double quote, are rejected as a whole (a quoted field
-   broken across two physical lines therefore rejects both lines). Fields wrapped in ``"..."`` are unquoted.
-5. Exact duplicate records (same raw line) within a file: the first is kept, later ones are rejected ``duplicate``.
+   broken across two physical lines therefore rejects both lines, and no following line is lost). Fields wrapped
+   in ``"..."`` are unquoted.
+5. Exact duplicate records (same raw line) within a file: the first is kept, later ones are rejected
+   ``duplicate``. Candidates share the hash of their raw fields; their raw lines are then compared.
 
-Invalid UTF-8 (e.g. one latin-1 row in a UTF-8 file) takes a slower path: the file is copied line by line in
+Invalid UTF-8 (e.g. one latin-1 row in a UTF-8 file) takes the slow path: the file is copied line by line in
 Python, undecodable lines are replaced by an empty marker and rejected with reason ``encoding``. A file whose
 header itself is not UTF-8, or where most non-ASCII lines are undecodable, is a whole-file error.
 
-A bare carriage return inside a line counts as a line break (DuckDB's reader treats it so).
+A bare carriage return inside a line counts as a line break (DuckDB's reader treats it so; such files take the
+slow path).
 """
 
 from __future__ import annotations
@@ -28,13 +39,15 @@ import os
 import re
 import tempfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from signaux_faibles.sources._base import (
     REJECTION_SCHEMA,
@@ -122,6 +135,9 @@ class Projection:
     checks: list[Check] = field(default_factory=list)
     unnest: str | None = None
     final: dict[str, str] = field(default_factory=dict)
+    #: helper columns computed once, before ``exprs`` and ``checks`` (which may name them): name → SQL expression,
+    #: or a list of such dicts evaluated in turn (a later one may name the columns of an earlier one)
+    pre: dict[str, str] | list[dict[str, str]] = field(default_factory=dict)
 
 
 class FatalError(Exception):
@@ -234,6 +250,119 @@ def rejections_table(records: Sequence[tuple[int, str | None, str | None, str, s
                     schema=REJECTION_SCHEMA)
 
 
+Record = tuple[int, str | None, str | None, str, str]
+
+#: Extra VARCHAR columns the fast reader carries to catch (and rebuild) overlong lines.
+_EXTRA = 1
+_CHUNK = 16 << 20
+
+
+class _Fallback(Exception):
+    """The fast path cannot be used for this file: take the per-line path."""
+
+
+@dataclass(frozen=True)
+class _Prescan:
+    records: int  # data records the reader should return (physical lines - header - blank lines)
+    blanks: tuple[int, ...]  # physical line numbers of blank lines
+    quotes: bool  # a double quote occurs somewhere
+
+
+def _chunks(info: FileInfo) -> Iterator[bytes]:
+    opener = gzip.open if info.gzip else open
+    with opener(info.path, "rb") as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                return
+            yield chunk + fh.readline()  # chunks end on a line break
+
+
+def _prescan(info: FileInfo) -> _Prescan:
+    """Count physical lines, find blank ones and double quotes; raise :class:`_Fallback` on a bare CR."""
+    nl = info.newline.encode()
+    blank = nl + nl
+    crlf = nl == b"\r\n"
+    lines_before = 0
+    blanks: list[int] = []
+    quotes = False
+    last = b""
+    try:
+        for chunk in _chunks(info):
+            n_lf = chunk.count(b"\n")
+            if crlf:
+                n_cr = chunk.count(b"\r")
+                if n_cr != n_lf or chunk.count(b"\r\n") != n_lf:
+                    raise _Fallback("bare CR or LF in a CRLF file")
+            elif b"\r" in chunk:
+                raise _Fallback("carriage return in a LF file")
+            quotes = quotes or b'"' in chunk
+            if last.endswith(nl) and chunk.startswith(nl):
+                blanks.append(lines_before + 1)
+            pos = chunk.find(blank)
+            while pos >= 0:
+                blanks.append(lines_before + chunk.count(b"\n", 0, pos + len(nl)) + 1)
+                pos = chunk.find(blank, pos + len(nl))
+            lines_before += n_lf
+            last = chunk[-2:]
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _Fallback(str(exc)) from exc
+    physical = lines_before + (0 if last.endswith(b"\n") or not last else 1)
+    return _Prescan(records=physical - 1 - len(blanks), blanks=tuple(blanks), quotes=quotes)
+
+
+def _fetch_lines(info: FileInfo, wanted: set[int]) -> dict[int, str]:
+    """The text of these physical lines (fast-path files only: no bare CR)."""
+    out: dict[int, str] = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    opener = gzip.open if info.gzip else open
+    with opener(info.path, "rb") as fh:
+        for i, raw in enumerate(fh, start=1):
+            if i in wanted:
+                body = raw.rstrip(b"\n")
+                if body.endswith(b"\r"):
+                    body = body[:-1]
+                out[i] = body.decode("utf-8", errors="replace")
+                if i == 1 and info.bom:
+                    out[i] = out[i].removeprefix("\ufeff")
+            if i >= last:
+                break
+    return out
+
+
+def _line_numbers(count: int, blanks: tuple[int, ...]) -> np.ndarray:
+    """Physical line of the k-th record (k = 0…count-1): header is line 1, blank lines skipped."""
+    lines = np.arange(2, count + 2, dtype=np.int64)
+    if blanks:
+        # the j-th blank line (0-based) comes after (blank - 2 - j) records
+        after = np.array(blanks, dtype=np.int64) - 2 - np.arange(len(blanks), dtype=np.int64)
+        lines += np.searchsorted(after, np.arange(count, dtype=np.int64), side="right")
+    return lines
+
+
+def _int64_array(values: np.ndarray) -> pa.Array:
+    """An Arrow int64 array over a numpy buffer (``pa.array`` on numpy imports pandas: seconds at start-up)."""
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+def _check_sql(checks: list[Check]) -> str:
+    return " OR ".join(f"coalesce(({c.condition}), false)" for c in checks) or "false"
+
+
+def _pre_ctes(proj: Projection, base: str, prefix: str) -> tuple[str, str]:
+    """CTEs computing ``proj.pre`` over ``base``: (text to put after ``WITH … AS (…)``, name of the last one)."""
+    stages = proj.pre if isinstance(proj.pre, list) else [proj.pre]
+    text, last = "", base
+    for i, stage in enumerate(s for s in stages if s):
+        name = f"{prefix}{i}"
+        text += f", {name} AS (SELECT *" + "".join(f", {e} AS {_ident(n)}" for n, e in stage.items()) + f" FROM {last})"
+        last = name
+    return text, last
+
+
 def parse_delimited(
     path: Path,
     con: duckdb.DuckDBPyConnection,
@@ -243,6 +372,7 @@ def parse_delimited(
     required: Sequence[str],
     delimiter: str = ";",
     exact_field_count: bool = True,
+    dedup: Sequence[str] = (),
 ) -> ParseResult:
     """Parse a delimited file into typed rows and rejections (see the module docstring).
 
@@ -257,6 +387,9 @@ def parse_delimited(
         Raw headers that must be present (case-insensitive); a missing one is a whole-file error.
     exact_field_count
         When true a record must have exactly as many fields as the header.
+    dedup
+        Raw headers whose hash picks the candidate duplicates (default: every field); candidates are then
+        compared on their whole raw line, so this only trades speed, never exactness.
     """
     try:
         info = sniff(path, delimiter)
@@ -270,10 +403,204 @@ def parse_delimited(
             f"{path.name}: missing column(s) {', '.join(missing)}; expected a header with "
             f"{delimiter.join(required)} (found {delimiter.join(info.header)[:300]})",
         )
+    names = _field_names(info.header)
+    hashed = tuple(i for i in range(len(info.header)) if i in {names[h.lower()] for h in dedup if h.lower() in names}) \
+        or tuple(range(len(info.header)))
+    if exact_field_count:
+        try:
+            return _parse_fast(con, info, columns, project, delimiter, hashed)
+        except _Fallback:
+            pass
+    return _parse_slow(con, info, columns, project, delimiter, exact_field_count, hashed)
+
+
+def _field_names(header: tuple[str, ...]) -> dict[str, int]:
+    """Raw header lower-cased → index of its first occurrence."""
+    out: dict[str, int] = {}
+    for i, name in enumerate(header):
+        out.setdefault(name.lower(), i)
+    return out
+
+
+def _parse_fast(
+    con: duckdb.DuckDBPyConnection,
+    info: FileInfo,
+    columns: tuple[Column, ...],
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
+    delimiter: str,
+    hashed: tuple[int, ...],
+) -> ParseResult:
+    """DuckDB's reader splits the fields; only flagged records take the per-line rules (module docstring, 2)."""
+    n = len(info.header)
+    fields = {key: f"c{i}" for key, i in _field_names(info.header).items()}
+    proj = project(fields, info.header)
+    if proj.unnest is not None:
+        raise _Fallback("wide → long source")
+    pre = _prescan(info)
+    raw_cols = [f"c{i}" for i in range(n)] + [f"_x{j}" for j in range(_EXTRA)]
+    spec = ", ".join(f"'{c}': 'VARCHAR'" for c in raw_cols)
+    nl = "\\r\\n" if info.newline == "\r\n" else "\\n"
+    d = sql_str(delimiter)
+    source = (
+        f"read_csv({sql_str(str(info.path))}, columns={{{spec}}}, header=false, skip=1, delim={d}, quote='', "
+        f"escape='', comment='', encoding='utf-8', auto_detect=false, strict_mode=false, null_padding=true, "
+        f"nullstr={sql_str(_ENC_MARK)}, ignore_errors=false, new_line='{nl}', max_line_size={_MAX_LINE}, "
+        f"compression='{'gzip' if info.gzip else 'none'}')"
+    )
+    ok = f"c{n - 1} IS NOT NULL AND _x0 IS NULL"
+    if pre.quotes:
+        ok += f" AND NOT contains(concat({', '.join(raw_cols[:n])}), '\"')"
+    value_cols = ", ".join(f"{expr} AS {_ident(name)}" for name, expr in proj.exprs.items())
+    select = ", ".join(
+        f"CAST({proj.final.get(c.name, _ident(c.name))} AS {c.type}) AS {_ident(c.name)}" for c in columns
+    )
+    pre_text, pre_last = _pre_ctes(proj, "r", "p")
+    query = f"""
+        WITH r AS (
+            SELECT *, ({ok}) AS _ok, hash({", ".join(raw_cols[i] for i in hashed)}) AS _h FROM {source}
+        ){pre_text}, c AS (
+            SELECT *, {value_cols}, ({_check_sql(proj.checks)}) AS _chk FROM {pre_last}
+        )
+        SELECT {select}, _h, NOT _ok OR _chk AS _flag,
+               CASE WHEN NOT _ok OR _chk THEN concat_ws({d}, {", ".join(raw_cols)}) END AS _raw
+        FROM c"""
+    try:
+        out = con.sql(query).to_arrow_table()
+    except duckdb.Error as exc:  # invalid UTF-8, truncated gzip…: the per-line path reports it precisely
+        raise _Fallback(str(exc)) from exc
+    if out.num_rows != pre.records:
+        raise _Fallback(f"reader returned {out.num_rows} records, expected {pre.records}")
+    lines = _line_numbers(out.num_rows, pre.blanks)
+    flag = out.column("_flag")
+    n_flagged = int(pc.sum(flag).as_py() or 0)
+    schema = rows_schema(columns)
+    if n_flagged == 0:
+        fast = out.drop_columns(["_flag", "_raw"]).append_column("_line", _int64_array(lines))
+        slow_rows = None
+        rejections: list[Record] = []
+        slow_keys: list[tuple[int, int]] = []
+        slow_raw: dict[int, str] = {}
+    else:
+        flagged_idx = np.flatnonzero(flag.to_numpy(zero_copy_only=False))
+        raws = out.column("_raw").take(_int64_array(flagged_idx)).to_pylist()
+        flagged_lines = lines[flagged_idx]
+        # a raw line rebuilt from every extra column may have lost fields beyond them: read it again
+        refetch = {int(ln) for ln, raw in zip(flagged_lines, raws, strict=True)
+                   if raw is None or raw.count(delimiter) >= n + _EXTRA - 1}
+        again = _fetch_lines(info, refetch)
+        slow_raw = {int(ln): again.get(int(ln), raw or "") for ln, raw in zip(flagged_lines, raws, strict=True)}
+        keep = pc.invert(flag)
+        fast = out.drop_columns(["_flag", "_raw"]).append_column("_line", _int64_array(lines)).filter(keep)
+        slow_rows, rejections, slow_keys = _slow_subset(con, slow_raw, info.header, columns, project, delimiter,
+                                                        hashed)
+    # exact duplicates among accepted records
+    hashes = fast.column("_h")
+    if slow_keys:
+        key_lines = pa.concat_arrays([fast.column("_line").combine_chunks(),
+                                      pa.array([k[0] for k in slow_keys], pa.int64())])
+        key_hashes = pa.concat_arrays([hashes.combine_chunks(), pa.array([k[1] for k in slow_keys], pa.uint64())])
+    else:
+        key_lines, key_hashes = fast.column("_line").combine_chunks(), hashes.combine_chunks()
+    dups = _duplicates(con, key_lines, key_hashes,
+                       lambda want: {**_fetch_lines(info, want - set(slow_raw)),
+                                     **{ln: slow_raw[ln] for ln in want if ln in slow_raw}})
+    rows = fast.drop_columns(["_h"])
+    if dups:
+        dup_set = pa.array(sorted(dups), pa.int64())
+        rows = rows.filter(pc.invert(pc.is_in(rows.column("_line"), value_set=dup_set)))
+        if slow_rows is not None and slow_rows.num_rows:
+            slow_rows = slow_rows.filter(pc.invert(pc.is_in(slow_rows.column("_line"), value_set=dup_set)))
+        rejections.extend((ln, None, raw, "duplicate: same record as an earlier line", "row")
+                          for ln, raw in dups.items())
+    rows = rows.cast(schema)
+    if slow_rows is not None and slow_rows.num_rows:
+        rows = pa.concat_tables([rows, slow_rows.cast(schema)]).sort_by("_line")
+    rejections.sort(key=lambda r: r[0])
+    return ParseResult(rows=rows, rejections=rejections_table(rejections), read=out.num_rows)
+
+
+def _duplicates(
+    con: duckdb.DuckDBPyConnection,
+    lines: pa.Array,
+    hashes: pa.Array,
+    raw_of: Callable[[set[int]], dict[int, str]],
+) -> dict[int, str]:
+    """Later exact duplicates (line → raw line) among accepted records, given their lines and raw-field hashes."""
+    if len(lines) < 2:
+        return {}
+    keys = pa.Table.from_batches([pa.RecordBatch.from_struct_array(
+        pa.StructArray.from_arrays([lines, hashes], names=["_line", "_h"]))])
+    name = f"_sf_keys_{os.getpid()}_{next(_counter)}"
+    con.register(name, keys)
+    try:
+        cand = con.execute(
+            f"SELECT _line, _h FROM {name} WHERE _h IN (SELECT _h FROM {name} GROUP BY _h HAVING count(*) > 1) "
+            "ORDER BY _line"
+        ).fetchall()
+    finally:
+        con.unregister(name)
+    if not cand:
+        return {}
+    raw = raw_of({int(ln) for ln, _ in cand})
+    seen: set[str] = set()
+    out: dict[int, str] = {}
+    for ln, _ in cand:
+        text = raw[int(ln)]
+        if text in seen:
+            out[int(ln)] = text
+        else:
+            seen.add(text)
+    return out
+
+
+def _slow_subset(
+    con: duckdb.DuckDBPyConnection,
+    raw: dict[int, str],
+    header: tuple[str, ...],
+    columns: tuple[Column, ...],
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
+    delimiter: str,
+    hashed: tuple[int, ...],
+) -> tuple[pa.Table, list[Record], list[tuple[int, int]]]:
+    """The per-line rules on a few physical lines: (kept rows, rejections, (line, hash) of kept records)."""
+    uid = next(_counter)
+    lines_t, parsed_t = f"_sf_lines_{os.getpid()}_{uid}", f"_sf_parsed_{os.getpid()}_{uid}"
+    items = sorted(raw.items())
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {lines_t} AS SELECT unnest(?::BIGINT[]) AS _line, unnest(?::VARCHAR[]) AS line",
+        [[k for k, _ in items], [v for _, v in items]],
+    )
+    try:
+        proj = _typed_lines(con, lines_t, parsed_t, header, project, delimiter, True, hashed)
+        rejections = _rejections(con, parsed_t, len(header), proj.checks)
+        keys = [(int(a), int(b)) for a, b in con.execute(
+            f"SELECT _line, _h FROM {parsed_t} WHERE NOT _row_bad ORDER BY _line").fetchall()]
+        select = ", ".join(
+            f"CAST({proj.final.get(c.name, _ident(c.name))} AS {c.type}) AS {_ident(c.name)}" for c in columns
+        )
+        rows = con.sql(f"SELECT {select}, _line FROM {parsed_t} WHERE NOT _row_bad ORDER BY _line").to_arrow_table()
+        return rows, rejections, keys
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {lines_t}")
+        con.execute(f"DROP TABLE IF EXISTS {parsed_t}")
+
+
+def _parse_slow(
+    con: duckdb.DuckDBPyConnection,
+    info: FileInfo,
+    columns: tuple[Column, ...],
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
+    delimiter: str,
+    exact_field_count: bool,
+    hashed: tuple[int, ...],
+) -> ParseResult:
+    """Every physical line through the per-line rules (module docstring, 3)."""
+    path = info.path
     uid = next(_counter)
     raw_t, parsed_t = f"_sf_raw_{os.getpid()}_{uid}", f"_sf_parsed_{os.getpid()}_{uid}"
+    lines_v = f"_sf_lines_{os.getpid()}_{uid}"
     tmpdir: tempfile.TemporaryDirectory[str] | None = None
-    enc_rejections: list[tuple[int, str | None, str | None, str, str]] = []
+    enc_rejections: list[Record] = []
     try:
         try:
             _load_lines(con, raw_t, info, path)
@@ -304,33 +631,33 @@ def parse_delimited(
                     (int(line), None, bytes.fromhex(hexed).decode("utf-8"), "encoding: not valid UTF-8", "row")
                 )
             con.execute(f"UPDATE {raw_t} SET line = NULL WHERE starts_with(line, {sql_str(_ENC_MARK)})")
-        return _parse_lines(con, raw_t, parsed_t, info, columns, project, delimiter, exact_field_count,
-                            enc_rejections)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {lines_v} AS SELECT rowid + 1 AS _line, line FROM {raw_t} "
+                    "WHERE rowid >= 1")  # header is physical line 1
+        return _parse_lines(con, lines_v, parsed_t, info, columns, project, delimiter, exact_field_count,
+                            enc_rejections, hashed)
     finally:
+        con.execute(f"DROP VIEW IF EXISTS {lines_v}")
         con.execute(f"DROP TABLE IF EXISTS {raw_t}")
         con.execute(f"DROP TABLE IF EXISTS {parsed_t}")
         if tmpdir is not None:
             tmpdir.cleanup()
 
 
-def _parse_lines(
+def _typed_lines(
     con: duckdb.DuckDBPyConnection,
-    raw_t: str,
+    lines_t: str,
     parsed_t: str,
-    info: FileInfo,
-    columns: tuple[Column, ...],
+    header: tuple[str, ...],
     project: Callable[[dict[str, str], tuple[str, ...]], Projection],
     delimiter: str,
     exact_field_count: bool,
-    enc_rejections: list[tuple[int, str | None, str | None, str, str]],
-) -> ParseResult:
-    n = len(info.header)
+    hashed: tuple[int, ...],
+) -> Projection:
+    """Split the physical lines of ``lines_t`` (``_line``, ``line``) and type them into ``parsed_t``."""
+    n = len(header)
     fields: dict[str, str] = {}
     raw_select = []
-    for i, name in enumerate(info.header):
-        key = name.lower()
-        if key in fields:
-            continue
+    for key, i in _field_names(header).items():
         alias = f"r{i}"
         fields[key] = alias
         raw_select.append(
@@ -338,7 +665,7 @@ def _parse_lines(
             f"AND length(f[{i + 1}]) >= 2 THEN replace(f[{i + 1}][2:-2], '\"\"', '\"') "
             f"ELSE f[{i + 1}] END AS {alias}"
         )
-    proj = project(fields, info.header)
+    proj = project(fields, header)
     checks = proj.checks
     count_ok = f"len(f) = {n}" if exact_field_count else f"len(f) >= {n}"
     quote_bad = (  # CASE, not AND: DuckDB evaluates both sides of AND, CASE only the selected rows
@@ -354,17 +681,20 @@ def _parse_lines(
     field_bad = " OR ".join(f"_k{j} IS NOT NULL" for j in field_checks) or "false"
     value_cols = ", ".join(f"{expr} AS {_ident(name)}" for name, expr in proj.exprs.items())
     d = sql_str(delimiter)
-    start = 2  # header is physical line 1
+    hash_args = ", ".join(f"f[{i + 1}]" for i in hashed)  # same hash as the fast path's raw fields
+    pre_text, pre_last = _pre_ctes(proj, "p", "p")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {parsed_t} AS
         WITH s AS (
-            SELECT rowid + 1 AS _line, line, string_split(line, {d}) AS f, contains(line, '"') AS _q
-            FROM {raw_t} WHERE rowid >= {start - 1} AND line IS NOT NULL AND line <> ''
+            SELECT _line, line, string_split(line, {d}) AS f, contains(line, '"') AS _q
+            FROM {lines_t} WHERE line IS NOT NULL AND line <> ''
         ), r AS (
             SELECT _line, f, _q, ({count_ok}) AS _count_ok, ({quote_bad}) AS _quote_bad,
-                   hash(line) AS _h, {", ".join(raw_select)} FROM s
-        ), c AS (
-            SELECT *, {check_cols + "," if check_cols else ""} {value_cols} FROM r WHERE _count_ok AND NOT _quote_bad
+                   hash({hash_args}) AS _h, {", ".join(raw_select)} FROM s
+        ), p AS (
+            SELECT * FROM r WHERE _count_ok AND NOT _quote_bad
+        ){pre_text}, c AS (
+            SELECT *, {check_cols + "," if check_cols else ""} {value_cols} FROM {pre_last}
         )
         SELECT _line, _h, false AS _count_bad, false AS _quote_bad_, ({row_bad}) AS _row_bad,
                ({field_bad}) AS _field_bad, * EXCLUDE (_line, _h, f, _q, _count_ok, _quote_bad)
@@ -375,9 +705,12 @@ def _parse_lines(
         FROM r WHERE NOT _count_ok OR _quote_bad
         """
     )
-    counted = next(iter(con.execute(f"SELECT count(*) FROM {parsed_t}").fetchall()), None)
-    read = (int(counted[0]) if counted else 0) + len(enc_rejections)
-    rejections: list[tuple[int, str | None, str | None, str, str]] = list(enc_rejections)
+    return proj
+
+
+def _rejections(con: duckdb.DuckDBPyConnection, parsed_t: str, n: int, checks: list[Check]) -> list[Record]:
+    """Malformed lines and check failures recorded in ``parsed_t``."""
+    rejections: list[Record] = []
     for line, count_bad, raw in con.execute(
         f"SELECT _line, _count_bad, _rawline FROM {parsed_t} WHERE _count_bad OR _quote_bad_ ORDER BY _line"
     ).fetchall():
@@ -395,11 +728,31 @@ def _parse_lines(
             for j, c in enumerate(checks):
                 if rec[j + 1] is not None:
                     rejections.append((int(rec[0]), c.column, rec[j + 1], c.reason, c.level))
+    return rejections
+
+
+def _parse_lines(
+    con: duckdb.DuckDBPyConnection,
+    lines_t: str,
+    parsed_t: str,
+    info: FileInfo,
+    columns: tuple[Column, ...],
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
+    delimiter: str,
+    exact_field_count: bool,
+    enc_rejections: list[Record],
+    hashed: tuple[int, ...],
+) -> ParseResult:
+    proj = _typed_lines(con, lines_t, parsed_t, info.header, project, delimiter, exact_field_count, hashed)
+    counted = next(iter(con.execute(f"SELECT count(*) FROM {parsed_t}").fetchall()), None)
+    read = (int(counted[0]) if counted else 0) + len(enc_rejections)
+    rejections: list[Record] = list(enc_rejections)
+    rejections.extend(_rejections(con, parsed_t, len(info.header), proj.checks))
     # exact duplicates among accepted records: same raw line → later occurrences rejected
     dups = con.execute(
         f"""WITH ok AS (SELECT _line, _h FROM {parsed_t} WHERE NOT _row_bad),
         cand AS (SELECT _h FROM ok GROUP BY _h HAVING count(*) > 1),
-        lines AS (SELECT ok._line, r.line FROM ok JOIN cand USING (_h) JOIN {raw_t} r ON r.rowid + 1 = ok._line)
+        lines AS (SELECT ok._line, r.line FROM ok JOIN cand USING (_h) JOIN {lines_t} r ON r._line = ok._line)
         SELECT _line, line FROM (
             SELECT _line, line, row_number() OVER (PARTITION BY line ORDER BY _line) AS rn FROM lines) WHERE rn > 1
         ORDER BY _line"""
@@ -457,6 +810,8 @@ class DelimitedSource:
     project: Callable[[dict[str, str], tuple[str, ...]], Projection]
     delimiter: str = ";"
     exact_field_count: bool = True
+    #: raw headers hashed to find candidate duplicates (default: all); see :func:`parse_delimited`
+    dedup: tuple[str, ...] = ()
 
     def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
         """Parse one file (never raises on bad data)."""
@@ -468,4 +823,5 @@ class DelimitedSource:
             required=self.required,
             delimiter=self.delimiter,
             exact_field_count=self.exact_field_count,
+            dedup=self.dedup,
         )

@@ -23,10 +23,18 @@ __all__ = [
     "is_urssaf_date",
     "is_urssaf_period",
     "luhn_ok",
+    "month_date",
+    "month_yyyymmdd",
     "parse_bool",
+    "period_months",
     "urssaf_date",
+    "urssaf_date_int",
     "urssaf_period_end",
+    "urssaf_period_int",
+    "urssaf_period_length",
+    "urssaf_period_months",
     "urssaf_period_start",
+    "ymd_date",
 ]
 
 _TRUE = "('1','t','T','TRUE','true','True')"
@@ -73,12 +81,30 @@ def is_bool(x: str) -> str:
     return f"({x} IN {_TRUE} OR {x} IN {_FALSE})"
 
 
+def urssaf_date_int(x: str) -> str:
+    """``(A)AAMMJJ`` → INTEGER ``YYYYMMDD`` (value + 19000000; NULL when not 1 to 7 digits, not yet checked)."""
+    return f"(CASE WHEN regexp_full_match({x}, '[0-9]{{1,7}}') THEN CAST({x} AS INTEGER) + 19000000 END)"
+
+
+def _days_in_month(y: str, m: str) -> str:
+    return (
+        f"(CASE WHEN {m} = 2 THEN 28 + CAST(({y}) % 4 = 0 AND (({y}) % 100 <> 0 OR ({y}) % 400 = 0) AS INTEGER) "
+        f"WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END)"
+    )
+
+
+def ymd_date(v: str) -> str:
+    """INTEGER ``YYYYMMDD`` → DATE (NULL when impossible, e.g. 31 February), by integer arithmetic."""
+    y, m, d = f"(({v}) // 10000)", f"(({v}) // 100 % 100)", f"(({v}) % 100)"
+    return (
+        f"(CASE WHEN {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {_days_in_month(y, m)} "
+        f"THEN make_date({y}, {m}, {d}) END)"
+    )
+
+
 def urssaf_date(x: str) -> str:
     """``(A)AAMMJJ`` → DATE (NULL when invalid, e.g. 31 February)."""
-    return (
-        f"CAST(CASE WHEN regexp_full_match({x}, '[0-9]{{1,7}}') THEN "
-        f"try_strptime(lpad(CAST(CAST({x} AS INTEGER) + 19000000 AS VARCHAR), 8, '0'), '%Y%m%d') END AS DATE)"
-    )
+    return ymd_date(urssaf_date_int(x))
 
 
 def is_urssaf_date(x: str) -> str:
@@ -86,47 +112,54 @@ def is_urssaf_date(x: str) -> str:
     return f"({urssaf_date(x)} IS NOT NULL)"
 
 
-def _period_full(x: str) -> str:
-    return (
-        f"(CASE WHEN length({x}) = 4 THEN (CASE WHEN {x}[1:2] < '50' THEN '20' ELSE '19' END) || {x} "
-        f"ELSE {x} END)"
-    )
-
-
 def is_urssaf_period(x: str) -> str:
     """Valid ``YYQM`` / ``YYYYQM`` period."""
     return f"regexp_full_match({x}, '[0-9]{{4}}|[0-9]{{6}}')"
 
 
-def _period_month_index(p: str) -> str:
-    # month index from January of the year (1-based), may be outside 1..12 (Go rolls it over)
-    return (
-        f"(CASE WHEN {p}[5:6] = '62' THEN 1 "
-        f"WHEN {p}[6:6] = '0' THEN (CAST({p}[5:5] AS INTEGER) - 1) * 3 + 1 "
-        f"ELSE (CAST({p}[5:5] AS INTEGER) - 1) * 3 + CAST({p}[6:6] AS INTEGER) END)"
-    )
+def urssaf_period_int(x: str) -> str:
+    """The period's digits as INTEGER (NULL when not ``YYQM`` / ``YYYYQM``); feed to :func:`period_months`."""
+    return f"(CASE WHEN {is_urssaf_period(x)} THEN CAST({x} AS INTEGER) END)"
 
 
-def _period_length(p: str) -> str:
-    return f"(CASE WHEN {p}[5:6] = '62' THEN 12 WHEN {p}[6:6] = '0' THEN 3 ELSE 1 END)"
+def period_months(p: str, width: str) -> str:
+    """First month (``year * 12 + month - 1``) of the period whose digits are the INTEGER ``p`` (``width`` 4 or 6)."""
+    qm = f"({p} % 100)"
+    year = f"(CASE WHEN {width} = 4 THEN (CASE WHEN {p} // 100 < 50 THEN 2000 ELSE 1900 END) + {p} // 100 " \
+           f"ELSE {p} // 100 END)"
+    k = f"(CASE WHEN {qm} = 62 THEN 0 WHEN {qm} % 10 = 0 THEN ({qm} // 10 - 1) * 3 " \
+        f"ELSE ({qm} // 10 - 1) * 3 + {qm} % 10 - 1 END)"
+    return f"({year} * 12 + {k})"
+
+
+def urssaf_period_months(x: str) -> str:
+    """First month of the period as INTEGER ``year * 12 + month - 1`` (NULL when invalid; Go's roll-over kept)."""
+    return period_months(urssaf_period_int(x), f"strlen({x})")
+
+
+def urssaf_period_length(x: str) -> str:
+    """Length of the period in months (12 for ``QM = 62``, 3 for ``M = 0``, else 1)."""
+    return f"(CASE WHEN substr({x}, -2) = '62' THEN 12 WHEN substr({x}, -1) = '0' THEN 3 ELSE 1 END)"
+
+
+def month_date(months: str) -> str:
+    """INTEGER ``year * 12 + month - 1`` → DATE, first day of that month."""
+    return f"make_date(({months}) // 12, ({months}) % 12 + 1, 1)"
+
+
+def month_yyyymmdd(months: str) -> str:
+    """INTEGER ``year * 12 + month - 1`` → VARCHAR ``YYYYMM01`` (as ``strftime(month_date(…), '%Y%m%d')``)."""
+    return f"CAST((({months}) // 12) * 10000 + (({months}) % 12 + 1) * 100 + 1 AS VARCHAR)"
 
 
 def urssaf_period_start(x: str) -> str:
     """First day of the period (DATE)."""
-    p = _period_full(x)
-    return (
-        f"CAST(CASE WHEN {is_urssaf_period(x)} THEN make_date(CAST({p}[1:4] AS INTEGER), 1, 1) "
-        f"+ to_months({_period_month_index(p)} - 1) END AS DATE)"
-    )
+    return month_date(urssaf_period_months(x))
 
 
 def urssaf_period_end(x: str) -> str:
     """First day after the period (DATE)."""
-    p = _period_full(x)
-    return (
-        f"CAST(CASE WHEN {is_urssaf_period(x)} THEN make_date(CAST({p}[1:4] AS INTEGER), 1, 1) "
-        f"+ to_months({_period_month_index(p)} - 1 + {_period_length(p)}) END AS DATE)"
-    )
+    return month_date(f"{urssaf_period_months(x)} + {urssaf_period_length(x)}")
 
 
 def luhn_ok(x: str, width: int) -> str:

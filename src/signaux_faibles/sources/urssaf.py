@@ -102,41 +102,55 @@ _DEBIT_COLUMNS = (
 )
 
 
+_FLOAT_RE = "'[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?'"
+
+
 def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
-    date = q.urssaf_date(f["dt_trt_ecn"])
-    start, end = q.urssaf_period_start(f["periode"]), q.urssaf_period_end(f["periode"])
+    # helpers computed once per record (integer arithmetic: no strptime, no intervals, no strftime)
+    # (DuckDB does not share a sub-expression repeated inside one expression: each stage names what the next reuses)
+    pre = [
+        {
+            "_dv": q.urssaf_date_int(f["dt_trt_ecn"]),  # YYYYMMDD, not yet checked
+            "_pi": q.urssaf_period_int(f["periode"]),  # the period's digits
+            "_pw": f"strlen({f['periode']})",
+            "_pl": q.urssaf_period_length(f["periode"]),
+            "_po": f"try_cast({f['mt_po']} AS DOUBLE)",
+            "_pp": f"try_cast({f['mt_pp']} AS DOUBLE)",
+        },
+        {"_d": q.ymd_date("_dv"), "_pm": q.period_months("_pi", "_pw")},  # first month of the period
+    ]
+    date = "_d"
     amounts = []
-    for raw, col in (("mt_po", "part_ouvriere"), ("mt_pp", "part_patronale")):
-        amounts.append(Check(col, f[raw], f"NOT {q.is_float(f[raw])}", f"{raw}: expected an amount in centimes"))
+    for raw, col, v in (("mt_po", "part_ouvriere", "_po"), ("mt_pp", "part_patronale", "_pp")):
+        # DuckDB's cast also takes spaces, '_', inf/nan, hex: only strings made of [0-9.eE+-] pass the cheap test
+        amounts.append(Check(col, f[raw], f"{v} IS NULL OR (CASE WHEN {f[raw]} GLOB '*[!0-9]*' "
+                             f"THEN NOT regexp_full_match({f[raw]}, {_FLOAT_RE}) ELSE false END)",
+                             f"{raw}: expected an amount in centimes"))
+    prise = "(_dv // 10000) * 12 + (_dv // 100 % 100) - 1 + CASE WHEN _dv % 100 > 20 THEN 1 ELSE 0 END"
     return Projection(
+        pre=pre,
         exprs={
             "siret": f["siret"],
             "numero_compte": f["num_cpte"],
             "numero_ecart_negatif": f["num_ecn"],
             "date_traitement": date,
-            "part_ouvriere": f"try_cast({f['mt_po']} AS DOUBLE) / 100",
-            "part_patronale": f"try_cast({f['mt_pp']} AS DOUBLE) / 100",
+            "part_ouvriere": "_po / 100",
+            "part_patronale": "_pp / 100",
             "numero_historique_ecart_negatif": f"try_cast({f['num_hist_ecn']} AS INTEGER)",
             "etat_compte": f"try_cast({f['etat_cpte']} AS INTEGER)",
             "code_procedure_collective": f["cd_pro_col"],
-            "periode_debut": start,
-            "periode_fin": end,
-            "periode_prise_en_compte": (
-                f"CAST(date_trunc('month', {date}) + CASE WHEN day({date}) > 20 THEN INTERVAL 1 MONTH "
-                "ELSE INTERVAL 0 MONTH END AS DATE)"
-            ),
+            "periode_debut": q.month_date("_pm"),
+            "periode_fin": q.month_date("_pm + _pl"),
+            "periode_prise_en_compte": f"CASE WHEN {date} IS NOT NULL THEN {q.month_date(prise)} END",
             "code_operation_ecart_negatif": f["cd_op_ecn"],
             "code_motif_ecart_negatif": f["motif_ecn"],
             "recours_en_cours": q.parse_bool(f["recours_en_cours"]),
-            "debit_id": (
-                f"{f['siret']} || strftime({start}, '%Y%m%d') || strftime({end}, '%Y%m%d') || {f['num_ecn']}"
-            ),
+            "debit_id": f"{f['siret']} || {q.month_yyyymmdd('_pm')} || {q.month_yyyymmdd('_pm + _pl')} || {f['num_ecn']}",
         },
         checks=[
             _siret_check(f),
-            Check("periode_debut", f["periode"], f"NOT {q.is_urssaf_period(f['periode'])}",
-                  "Periode: expected YYQM or YYYYQM"),
-            Check("date_traitement", f["dt_trt_ecn"], f"NOT {q.is_urssaf_date(f['dt_trt_ecn'])}",
+            Check("periode_debut", f["periode"], "_pm IS NULL", "Periode: expected YYQM or YYYYQM"),
+            Check("date_traitement", f["dt_trt_ecn"], "_d IS NULL",
                   "Dt_trt_ecn: impossible date, expected (A)AAMMJJ"),
             *amounts,
             Check("numero_historique_ecart_negatif", f["num_hist_ecn"],
@@ -159,6 +173,7 @@ DEBIT = DelimitedSource(
     required=("Siret", "num_cpte", "Num_Ecn", "Dt_trt_ecn", "Mt_PO", "Mt_PP", "Num_Hist_Ecn", "Etat_cpte",
               "Cd_pro_col", "Periode", "Cd_op_ecn", "Motif_ecn", "Recours_en_cours"),
     project=_debit,
+    dedup=("Siret", "Periode", "Num_Ecn", "Num_Hist_Ecn", "Dt_trt_ecn", "Mt_PO"),
 )
 
 # --- délais ------------------------------------------------------------------------------------------------

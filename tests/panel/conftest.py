@@ -1,0 +1,45 @@
+"""Fixtures for the panel tests: the reference batch laid out and ingested, helpers to read clean tables."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+
+from signaux_faibles.ingest import ingest_batch
+
+#: The real system's 12 reference inputs and their delivery names (as ../shared/acceptance/lib/reference_batch.sh).
+REFERENCE_INPUTS = {
+    "activite_partielle/apconsoTestData.csv": "consommation_ap.csv",
+    "activite_partielle/apdemandeTestData.csv": "demande_ap.csv",
+    "sirene/sireneTestData.csv": "StockEtablissement_utf8_geo.csv",
+    "sirene/sireneULTestData.csv": "sireneUL.csv",
+    "sirene/sireneHistoTestData.csv": "StockEtablissementHistorique_utf8.csv",
+    "urssaf/debitTestData.csv": "sigfaible_debits.csv",
+    "urssaf/ccsfTestData.csv": "sigfaible_ccsf.csv",
+    "urssaf/cotisationTestData.csv": "sigfaible_cotisdues.csv",
+    "urssaf/delaiTestData.csv": "sigfaible_delais.csv",
+    "urssaf/procolTestData.csv": "sigfaible_pcoll.csv",
+    "effectif/effectifTestData.csv": "sigfaible_effectif_siret.csv",
+    "effectif/effectifEntTestData.csv": "sigfaible_effectif_siren.csv",
+}
+
+
+@pytest.fixture(scope="module")
+def reference_data(reference_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding the reference batch 1910, ingested with no perimeter filter."""
+    root = tmp_path_factory.mktemp("reference")
+    batch = root / "1910"
+    batch.mkdir()
+    for src, name in REFERENCE_INPUTS.items():
+        shutil.copy(reference_dir / src, batch / name)
+    data = root / "data"
+    ingest_batch(batch, "1910", data, no_filter=True)
+    return data
+
+
+def read_clean(data_dir: Path, name: str) -> list[dict[str, object]]:
+    """Rows of ``data_dir/clean/name`` as dicts."""
+    return ds.dataset(str(data_dir / "clean" / name), format="parquet").to_table().to_pylist()
