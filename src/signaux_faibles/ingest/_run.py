@@ -26,7 +26,12 @@ from rich.table import Table
 
 from signaux_faibles.config import Settings
 from signaux_faibles.ingest._store import Store
-from signaux_faibles.ingest.perimeter import apply_exclusions, filter_from_effectif_ent
+from signaux_faibles.ingest.perimeter import (
+    N_MONTHS,
+    PROCESSING_MONTHS,
+    apply_exclusions,
+    filter_from_effectif_ent,
+)
 from signaux_faibles.sources import _sql
 from signaux_faibles.sources._base import ParseResult, Source
 from signaux_faibles.sources.registry import source_for
@@ -182,8 +187,13 @@ def ingest_batch(
         filter_table: pa.Table | None = None
         perimeter: set[str] | None = None
         note = ""
+        row_filter: pa.Table | None = None
         if eff_ent:
-            filter_table = filter_from_effectif_ent(con.cursor(), pa.concat_tables(eff_ent))
+            all_eff = pa.concat_tables(eff_ent)
+            filter_table = filter_from_effectif_ent(con.cursor(), all_eff)
+            # rows are kept for every company that was in the perimeter at some month of the processing window
+            # (5 years), not only at the batch date: no survivor bias in the history the model learns from
+            row_filter = filter_from_effectif_ent(con.cursor(), all_eff, n_months=N_MONTHS + PROCESSING_MONTHS)
         else:
             filter_table = _read_published(store, FILTER_TABLE)
             if filter_table is not None:
@@ -194,9 +204,9 @@ def ingest_batch(
             else:
                 ul = _batch_or_published(good, store, "stg_sirene_ul")
                 etab = _batch_or_published(good, store, "stg_sirene")
-                per, removed = apply_exclusions(con.cursor(), filter_table, ul, etab)
+                per, removed = apply_exclusions(con.cursor(), row_filter or filter_table, ul, etab)
                 perimeter = set(per.column("siren").to_pylist())
-                note = f"perimeter: {len(perimeter)} SIREN" + "".join(f", {v} removed ({k})" for k, v in removed.items())
+                note = f"perimeter over the processing window: {len(perimeter)} SIREN" + "".join(f", {v} removed ({k})" for k, v in removed.items())
         for rep in good:
             assert rep.result is not None and rep.source is not None
             rows = rep.result.rows

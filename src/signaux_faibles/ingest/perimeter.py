@@ -7,6 +7,11 @@
    the excluded legal categories, the excluded NAF codes, and companies whose head office is abroad or unknown
    (migration ``042_change_perimeter.sql``).
 
+3. Rows of a batch are filtered with that perimeter taken over the processing window (5 years): a company is kept
+   when it had ≥ 10 employees in some month of the last 36 + 60 months with data, so that a company that failed
+   three years before the batch keeps its history (no survivor bias in what the model learns from).
+   ``stg_filter_import`` keeps the real system's 36-month list (the current perimeter).
+
 Pseudo-SIRETs (ACOSS, NIC starting with 5, 6, 7 or 9) are not excluded: they are flagged (``pseudo_siret``).
 """
 
@@ -21,11 +26,15 @@ __all__ = [
     "EXCLUDED_LEGAL_CATEGORIES",
     "MIN_EFFECTIF",
     "N_MONTHS",
+    "PROCESSING_MONTHS",
     "apply_exclusions",
     "filter_from_effectif_ent",
 ]
 
 N_MONTHS = 36
+#: Processing window (opensignauxfaibles PR #588: date_fin − 5 years). Rows are filtered with the perimeter over
+#: the whole window: a company kept if it had ≥ 10 employees in the 36 months before some month of the window.
+PROCESSING_MONTHS = 60
 MIN_EFFECTIF = 10
 
 EXCLUDED_LEGAL_CATEGORIES = (
