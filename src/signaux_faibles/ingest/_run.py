@@ -13,6 +13,7 @@ import re
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from signaux_faibles.config import Settings
@@ -147,8 +149,12 @@ def ingest_batch(
     data_dir: Path,
     no_filter: bool = False,
     con: duckdb.DuckDBPyConnection | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[FileReport]:
-    """Ingest one batch folder and publish it atomically; return the per-file reports."""
+    """Ingest one batch folder and publish it atomically; return the per-file reports.
+
+    ``progress(file, done, total)`` is called before each file is parsed and once at the end.
+    """
     if not BATCH_RE.match(batch):
         raise ValueError(f"batch {batch!r}: expected AAMM or AAMM_NN")
     if not batch_dir.is_dir():
@@ -157,7 +163,10 @@ def ingest_batch(
     store = Store(data_dir)
     reports: list[FileReport] = []
     started = dt.datetime.now(dt.UTC)
-    for path in sorted(p for p in batch_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
+    paths = sorted(p for p in batch_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    for i, path in enumerate(paths):
+        if progress:
+            progress(path.name, i, len(paths))
         source = source_for(path.name)
         rep = FileReport(file=path.name, path=path.resolve(), source=source)
         reports.append(rep)
@@ -235,6 +244,8 @@ def ingest_batch(
         except BaseException:
             shutil.rmtree(new, ignore_errors=True)
             raise
+    if progress:
+        progress("published", len(paths), len(paths))
     return reports
 
 
@@ -374,7 +385,16 @@ def run_ingest(batch_dir: Path, batch: str, settings: Settings, no_filter: bool)
     """
     console = Console() if Console().is_terminal else Console(width=200)
     try:
-        reports = ingest_batch(Path(batch_dir), batch, Path(settings.data_dir), no_filter=no_filter)
+        with Progress(
+            TextColumn("[bold]Ingestion {task.fields[batch]}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("", total=None, batch=batch)
+
+            def step(name: str, done: int, total: int) -> None:
+                bar.update(task, description=name, completed=done, total=total)
+
+            reports = ingest_batch(Path(batch_dir), batch, Path(settings.data_dir), no_filter=no_filter, progress=step)
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 2
