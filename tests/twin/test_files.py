@@ -180,3 +180,12 @@ def test_ground_truth(clean_twin: TwinSummary) -> None:
     assert set(t.failure_18m.unique()) <= {0, 1}
     assert (t.groupby(["siren", "periode"]).size() == 1).all()
     assert str(t.periode.max())[:7] == "2026-09"  # the latest delivered month is known too
+
+
+def test_same_bytes_with_one_or_two_processes(tmp_path: Path) -> None:
+    def make(name: str, workers: int) -> dict[str, str]:
+        generate(TwinConfig(out=tmp_path / name, companies=160, months=24, seed=3, defects=0.01, chunk_size=40,
+                            workers=workers))  # fmt: skip
+        return _digest(tmp_path / name)
+
+    assert make("one", 1) == make("two", 2)

@@ -9,13 +9,17 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import multiprocessing as mp
+import os
 import re
 import zipfile
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +48,7 @@ class TwinConfig:
     defects: float = 0.0
     monthly_batches: int = 0
     chunk_size: int = 2000
+    workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))  # processes; output is the same
     dynamics: Dynamics = field(default_factory=Dynamics)
 
 
@@ -239,6 +244,45 @@ def _write_xlsx(path: Path, header: tuple[str, ...], rows: list[list[object]]) -
             dst.writestr(zi, data)
 
 
+# What the chunk workers need, set before the pool forks (copy-on-write, nothing pickled but the results).
+_STATE: dict[str, Any] = {}
+ChunkResult = tuple[list[list[str]], dict[str, list[list[object]]], pd.DataFrame]
+
+
+def _chunk(k: int) -> ChunkResult:
+    """Simulate chunk ``k`` of companies and format its lines for every (batch, file), in writer order."""
+    st = _STATE
+    size = st["chunk_size"]
+    rng = np.random.default_rng(st["seeds"][k])
+    comp = st["companies"].iloc[k * size : (k + 1) * size].reset_index(drop=True)
+    lo = k * size
+    etabs = st["etabs"]
+    et = etabs[(etabs.company >= lo) & (etabs.company < lo + len(comp))].reset_index(drop=True)
+    et = et.assign(company=et.company - lo)
+    hidden = simulate_states(comp, st["world"], rng)
+    sig = observe(comp, et, hidden, st["world"], st["oracle"], rng)
+    ctx, batches = st["ctx"], st["batches"]
+    lines = [spec.lines(sig, ctx, b) for b, spec in st["targets"]]
+    ellis_rows = {b.name: ellisphere_rows(sig, b, st["seed"]) for b in batches}
+    return lines, ellis_rows, sig.truth
+
+
+def _chunks(n: int, workers: int) -> Iterator[ChunkResult]:
+    """Chunk results in order; with several workers, at most ``2 × workers`` chunks are in flight (bounded memory)."""
+    if workers == 1:
+        yield from (_chunk(k) for k in range(n))
+        return
+    ctx = mp.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: deque[Future[ChunkResult]] = deque()
+        nxt = 0
+        while nxt < n or pending:
+            while nxt < n and len(pending) < 2 * workers:
+                pending.append(pool.submit(_chunk, nxt))
+                nxt += 1
+            yield pending.popleft().result()
+
+
 def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None) -> TwinSummary:
     """Write the twin described by ``cfg`` under ``cfg.out``; ``progress(done, total)`` is called per chunk."""
     end = pd.Period(cfg.end, "M")
@@ -272,19 +316,14 @@ def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None
     defect_rng = np.random.default_rng(defect_ss)
     truth_rows = 0
     months_dates = np.array([m.to_timestamp().date() for m in cal.months])
-    for k in range(n_chunks):
-        rng = np.random.default_rng(chunk_seeds[k])
-        comp = companies.iloc[k * cfg.chunk_size : (k + 1) * cfg.chunk_size].reset_index(drop=True)
-        lo = k * cfg.chunk_size
-        et = etabs[(etabs.company >= lo) & (etabs.company < lo + len(comp))].reset_index(drop=True)
-        et = et.assign(company=et.company - lo)
-        hidden = simulate_states(comp, world, rng)
-        sig = observe(comp, et, hidden, world, oracle, rng)
-        for b, w in writers:
-            w.write(w.spec.lines(sig, ctx, b), defect_rng)
+    _STATE.update(world=world, oracle=oracle, companies=companies, etabs=etabs, ctx=ctx, batches=batches,
+                  targets=[(b, w.spec) for b, w in writers], seeds=chunk_seeds, chunk_size=cfg.chunk_size, seed=cfg.seed)  # fmt: skip
+    workers = max(1, min(cfg.workers, n_chunks))
+    for k, (lines, ellis_rows, t) in enumerate(_chunks(n_chunks, workers)):
+        for (_, w), chunk_lines in zip(writers, lines, strict=True):
+            w.write(chunk_lines, defect_rng)
         for b in batches:
-            ellis[b.name].extend(ellisphere_rows(sig, b, cfg.seed))
-        t = sig.truth
+            ellis[b.name].extend(ellis_rows[b.name])
         truth_writer.write_table(pa.table({
             "siren": pa.array(t.siren.to_numpy(), pa.string()),
             "periode": pa.array(months_dates[t.m.to_numpy()], pa.date32()),
@@ -294,6 +333,7 @@ def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None
         truth_rows += len(t)
         if progress:
             progress(k + 1, n_chunks)
+    _STATE.clear()
     truth_writer.close()
     files: dict[str, int] = {}
     defects: list[tuple[str, int, str]] = []
