@@ -9,6 +9,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from signaux_faibles.ingest import ingest_batch
+from signaux_faibles.twin.generate import TwinConfig, generate
 
 #: The real system's 12 reference inputs and their delivery names (as ../shared/acceptance/lib/reference_batch.sh).
 REFERENCE_INPUTS = {
@@ -38,6 +39,21 @@ def reference_data(reference_dir: Path, tmp_path_factory: pytest.TempPathFactory
     data = root / "data"
     ingest_batch(batch, "1910", data, no_filter=True)
     return data
+
+
+@pytest.fixture(scope="session")
+def twin_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A small twin (150 companies, 24 months), its first batch ingested: ``(data directory, batch)``.
+
+    Shared by the parity and no-look-ahead tests (built once per session). Tests must not modify it in place:
+    the parity test moves what it builds (``clean/``, ``panel/``) away.
+    """
+    root = tmp_path_factory.mktemp("twin")
+    summary = generate(TwinConfig(root / "twin", companies=150, months=24, seed=9))
+    batch = summary.batches[0]
+    data = root / "data"
+    ingest_batch(root / "twin" / batch, batch, data)
+    return data, batch
 
 
 def read_clean(data_dir: Path, name: str) -> list[dict[str, object]]:

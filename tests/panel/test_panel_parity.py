@@ -1,4 +1,5 @@
-"""DuckDB vs Spark: build_clean on a small twin gives the same clean relations on both engines."""
+"""DuckDB vs Spark: on a small twin, build_clean and build_company_month give the same clean relations and the same
+``panel/company_month`` on both engines (one twin, one Spark session for the whole check)."""
 
 from __future__ import annotations
 
@@ -13,21 +14,10 @@ import pytest
 
 from signaux_faibles.config import Settings
 from signaux_faibles.engine import connect, stop
-from signaux_faibles.ingest import ingest_batch
+from signaux_faibles.panel import build_company_month
 from signaux_faibles.panel.build import build_clean
-from signaux_faibles.twin.generate import TwinConfig, generate
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def twin_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    root = tmp_path_factory.mktemp("twin")
-    summary = generate(TwinConfig(root / "twin", companies=150, months=24, seed=9))
-    batch = summary.batches[0]
-    data = root / "data"
-    ingest_batch(root / "twin" / batch, batch, data)
-    return data, batch
 
 
 @pytest.fixture(scope="module")
@@ -56,19 +46,29 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def test_duckdb_and_spark_build_the_same_clean_tables(
+def test_duckdb_and_spark_build_the_same_clean_tables_and_panel(
     twin_data: tuple[Path, str], spark: ibis.BaseBackend, tmp_path: Path
 ) -> None:
     data, batch = twin_data
     counts = {}
     for engine, con in (("duckdb", ibis.duckdb.connect()), ("spark", spark)):
         counts[engine] = build_clean(con, data, batch, None, None)
+        counts[engine]["company_month"] = build_company_month(con, data, batch, None, None)
         (data / "clean").rename(tmp_path / engine)
+        (data / "panel" / "company_month").rename(tmp_path / engine / "company_month")
     assert counts["duckdb"] == counts["spark"]
     assert counts["duckdb"]["clean_debit"] > 0 and counts["duckdb"]["clean_ap"] >= 0
+    assert counts["duckdb"]["company_month"] > 0
     for name in counts["duckdb"]:
         a = ds.dataset(str(tmp_path / "duckdb" / name), format="parquet").to_table()
         b = ds.dataset(str(tmp_path / "spark" / name), format="parquet").to_table()
+        if name == "company_month":
+            assert a.schema.names == b.schema.names
+            for field in a.schema:  # same types, up to the integer width the engines choose
+                other = b.schema.field(field.name).type
+                assert field.type == other or (
+                    pa.types.is_integer(field.type) and pa.types.is_integer(other)
+                ), field.name
         assert sorted(a.column_names) == sorted(b.column_names), name
         ra, rb = _sorted_rows(a), _sorted_rows(b)
         assert len(ra) == len(rb), name

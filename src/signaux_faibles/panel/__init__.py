@@ -3,9 +3,9 @@
 - :mod:`signaux_faibles.panel.clean`: the real system's ``clean_*`` views as pure ``ibis.Table -> ibis.Table``
   functions (plus CCSF, paydex, BdF, DIANE), published under ``DATA_DIR/clean/<name>/``;
 - :mod:`signaux_faibles.panel.build`: reads staging, builds and publishes the clean relations;
-- :mod:`signaux_faibles.panel.company_month`: the SIREN × month panel (spine + target for now), published under
+- :mod:`signaux_faibles.panel.company_month`: the SIREN × month panel (spine, features, target), published under
   ``DATA_DIR/panel/company_month/``;
-- :mod:`signaux_faibles.panel.features`: the features (next step).
+- :mod:`signaux_faibles.panel.features`: the features (pure functions) and their registry.
 
 No module of this package imports DuckDB or PySpark: the engine comes from :func:`signaux_faibles.engine.connect`.
 :func:`run_panel` is what the ``signaux-faibles panel`` command calls.
@@ -13,6 +13,7 @@ No module of this package imports DuckDB or PySpark: the engine comes from :func
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -21,55 +22,40 @@ import ibis
 
 from signaux_faibles.config import Settings
 
-__all__ = ["build_company_month", "run_panel"]
+__all__ = ["WORK_LAYER", "build_company_month", "run_panel"]
+
+#: Folder (under the data directory) of the intermediate feature tables while the panel is built (then removed).
+WORK_LAYER = "panel_work"
 
 
 def build_company_month(
     con: ibis.BaseBackend, data_dir: Path, batch: str, start: str | None, end: str | None
 ) -> int:
-    """Read the published clean relations and write ``data_dir/panel/company_month/``; return its row count.
+    """Read the published clean relations and write ``data_dir/panel/company_month/``; return its row count."""
+    import pyarrow.parquet as pq
 
-    Companies: the perimeter (``clean_filter``) when there is one, else every SIREN seen in the effectif files.
-    """
     from signaux_faibles.engine import read_table, write_table
     from signaux_faibles.panel.build import window
-    from signaux_faibles.panel.clean import month_calendar
-    from signaux_faibles.panel.clean._common import siren_of
     from signaux_faibles.panel.company_month import company_month
 
     data_dir = Path(data_dir)
     first, last = window(batch, start, end)
+    root = data_dir / "clean"
+    clean = {
+        p.name: read_table(con, data_dir, "clean", p.name)
+        for p in sorted(root.iterdir())
+        if p.is_dir() and p.name.startswith("clean_")
+    } if root.is_dir() else {}
+    work = data_dir / WORK_LAYER
 
-    def clean(name: str) -> ibis.Table | None:
-        if not (data_dir / "clean" / name).is_dir():
-            return None
-        return read_table(con, data_dir, "clean", name)
+    def cache(name: str, t: ibis.Table) -> ibis.Table:
+        write_table(con, t, work / name)
+        return read_table(con, data_dir, WORK_LAYER, name)
 
-    filt = clean("clean_filter")
-    companies: ibis.Table | None = None
-    if filt is not None and con.to_pyarrow(filt.count()).as_py() > 0:
-        companies = filt.select("siren")
-    else:
-        parts = []
-        ent = clean("clean_effectif_ent")
-        if ent is not None:
-            parts.append(ent.select("siren"))
-        eff = clean("clean_effectif")
-        if eff is not None:
-            parts.append(eff.select(siren=siren_of(eff.siret)))
-        if parts:
-            companies = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], distinct=True)
-    if companies is None:
-        companies = ibis.memtable({"siren": []}, schema={"siren": "string"})
-    procol = clean("clean_procol")
-    if procol is None:
-        procol = ibis.memtable(
-            {"siren": [], "date_effet": []}, schema={"siren": "string", "date_effet": "date"}
-        )
-    expr = company_month(companies, month_calendar(first, last), procol)
-    part = write_table(con, expr, data_dir / "panel" / "company_month")
-    import pyarrow.parquet as pq
-
+    try:
+        part = write_table(con, company_month(clean, first, last, cache), data_dir / "panel" / "company_month")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return int(pq.ParquetFile(part).metadata.num_rows)
 
 

@@ -1,36 +1,282 @@
-"""The monthly company panel (SIREN × month): for now the spine and the target only; features come next.
+"""The monthly company panel (SIREN × month): spine, features and target.
 
-``company_month(companies, calendar, clean_procol)`` gives one row per SIREN of ``companies`` and month of
-``calendar`` with:
+``company_month(clean, first, last)`` takes the clean relations by name (missing ones are simply absent) and the
+processing window, and returns one row per SIREN and month of the window for which the company is **active**
+(SIRENE creation ≤ month and not closed before — or any data at that month), with:
 
-- ``date_premier_jugement``: the company's first judgment since 2014 (``clean_procol``, any action);
-- ``failure_18m``: the target, true when that judgment falls on or before ``periode + 18 months`` (so months
-  after the judgment are positive too, the "signaux forts", as the real system's ``TargetVariable``).
+- the keys ``siren`` (string), ``periode`` (DATE, first of the month) and ``in_perimeter`` (the SIREN is in
+  ``clean_filter``; true for all when there is no filter): a column, not a filter;
+- every feature of :mod:`signaux_faibles.panel.features` (computed on the window extended 24 months back, so that
+  lags and 12-month means are defined from its first month), plus the cross-source ones here
+  (``dette_par_effectif`` and its 3-month change);
+- the target (``real_system.md`` §3): ``date_premier_jugement`` (the first judgment since 2014, any action),
+  ``failure`` = 1 when it falls on or before ``periode + 18 months`` (months after it are positive too, as SFDL's
+  ``TargetVariable``), ``time_til_failure`` (months from the month to the judgment's month; ≤ 0 when already
+  judged) and ``signal_fort`` (judged in or before the month: the "signaux forts", which evaluation may drop).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 
 import ibis
 
-from signaux_faibles.panel.clean._common import add_months
+from signaux_faibles.panel.clean._common import HOURS_PER_MONTH, add_months, month_start, months_between
+from signaux_faibles.panel.features import (
+    ap_features,
+    bdf_features,
+    company_attributes,
+    diane_features,
+    effectif_features,
+    paydex_features,
+    procol_features,
+    urssaf_features,
+)
+from signaux_faibles.panel.features._util import extended_calendar, grid
+from signaux_faibles.panel.features.registry import Feature
+from signaux_faibles.panel.features.sirene import SIZE_BANDS
 
-__all__ = ["HORIZON_MONTHS", "company_month"]
+__all__ = ["FEATURES", "FIRST_JUDGMENT_SINCE", "HORIZON_MONTHS", "company_month", "feature_columns"]
 
 HORIZON_MONTHS = 18
 FIRST_JUDGMENT_SINCE = dt.date(2014, 1, 1)
 
-
-def company_month(companies: ibis.Table, calendar: ibis.Table, clean_procol: ibis.Table) -> ibis.Table:
-    """``(siren, periode, date_premier_jugement, failure_18m)``."""
-    spine = companies.select("siren").distinct().cross_join(calendar.select("periode"))
-    p = clean_procol.filter(clean_procol.date_effet >= FIRST_JUDGMENT_SINCE)
-    first = p.group_by(j_siren=p.siren).agg(date_premier_jugement=p.date_effet.min())
-    j = spine.left_join(first, spine.siren == first.j_siren)
-    return j.select(
-        "siren",
-        "periode",
+FEATURES = (
+    Feature("siren", "Company identifier", "all sources", "", "code", "clé"),
+    Feature("periode", "Month (first day)", "calendar", "", "date", "clé"),
+    Feature(
+        "in_perimeter",
+        "SIREN in the perimeter (clean_filter); true for all when no filter was imported",
+        "clean_filter (stg_filter_import)",
+        "current",
+        "boolean",
+        "clé",
+    ),
+    Feature(
         "date_premier_jugement",
-        failure_18m=(j.date_premier_jugement <= add_months(j.periode, HORIZON_MONTHS)).fill_null(False),
+        "First collective-proceedings judgment since 2014 (any action)",
+        "clean_procol",
+        "whole history (target only)",
+        "date",
+        "cible",
+    ),
+    Feature(
+        "failure",
+        f"1 when date_premier_jugement <= periode + {HORIZON_MONTHS} months (months after the "
+        "judgment included), else 0",
+        "clean_procol",
+        f"next {HORIZON_MONTHS} months",
+        "0/1",
+        "cible",
+    ),
+    Feature(
+        "time_til_failure",
+        "Months from the month to the month of date_premier_jugement (<= 0: already judged; NULL: never)",
+        "clean_procol",
+        "future",
+        "months",
+        "cible",
+    ),
+    Feature(
+        "signal_fort",
+        "time_til_failure <= 0: already in proceedings at the month (a 'signal fort'; "
+        "evaluation may keep or drop these rows)",
+        "clean_procol",
+        "past",
+        "boolean",
+        "cible",
+    ),
+    Feature(
+        "dette_par_effectif",
+        "(montant_part_ouvriere + montant_part_patronale) / effectif",
+        "clean_debit, clean_effectif",
+        "month",
+        "EUR per person",
+        "dette URSSAF",
+    ),
+    Feature(
+        "dette_par_effectif_diff_3m",
+        "dette_par_effectif − its value 3 months before",
+        "clean_debit, clean_effectif",
+        "3 months",
+        "EUR per person",
+        "dette URSSAF",
+    ),
+)
+
+def feature_columns() -> list[str]:
+    """Column names of the panel, in order (from the registry)."""
+    from signaux_faibles.panel.features.registry import registry
+
+    return [f.name for f in registry()]
+
+
+def _null_type(name: str) -> str:
+    if name in {
+        "etat_proc_collective",
+        "paydex_bin",
+        "code_ape",
+        "naf_section",
+        "statut_juridique",
+        "departement",
+        "region",
+        "taille",
+    }:
+        return "string"
+    if name.startswith("date_"):
+        return "date"
+    if name.endswith("_reporte") or name.startswith("tag_"):
+        return "boolean"
+    if name.startswith(("effectif", "delai_nb_jours", "nb_", "age_")):
+        return "int64"
+    return "float64"
+
+
+def _sirens(t: ibis.Table) -> ibis.Table:
+    return t.select(siren=t.siren.cast("string"))
+
+
+Cache = Callable[[str, ibis.Table], ibis.Table]
+
+
+def company_month(
+    clean: Mapping[str, ibis.Table], first: dt.date, last: dt.date, cache: Cache | None = None
+) -> ibis.Table:
+    """The panel over the window ``first .. last`` (months) from the clean relations ``clean`` (by name).
+
+    ``cache(name, table)``, when given, is applied to each intermediate feature table and returns an equivalent
+    table (e.g. written to Parquet and read back): it keeps each engine query small (Spark's planner is slow on
+    one huge plan). The result does not depend on it.
+    """
+    keep: Cache = cache or (lambda _name, t: t)
+    cal = extended_calendar(first, last)
+    c = clean.get
+    monthly = {
+        "urssaf": urssaf_features(c("clean_cotisation"), c("clean_debit"), c("clean_delai"), cal, keep),
+        "effectif": effectif_features(c("clean_effectif"), c("clean_effectif_ent"), cal),
+        "ap": ap_features(c("clean_ap"), cal),
+        "procol": procol_features(c("clean_procol"), cal),
+        "bdf": bdf_features(c("clean_bdf"), cal),
+        "diane": diane_features(c("clean_diane"), cal),
+        "paydex": paydex_features(c("clean_paydex"), cal),
+    }
+    tables = [keep(f"features_{name}", t) for name, t in monthly.items() if t is not None]
+    filt = c("clean_filter")
+    universe = [_sirens(t) for t in tables]
+    if filt is not None:
+        universe.append(_sirens(filt))
+    procol = c("clean_procol")
+    if procol is not None:
+        universe.append(_sirens(procol))
+    if not universe:
+        universe.append(ibis.memtable({"siren": []}, schema={"siren": "string"}))
+    sirens = universe[0] if len(universe) == 1 else universe[0].union(*universe[1:])
+    t = grid(sirens, cal)
+    for f in tables:
+        f = f.rename(_k="siren", _p="periode")
+        t = t.left_join(f, [t.siren == f._k, t.periode == f._p]).drop("_k", "_p")
+    attrs = company_attributes(c("clean_sirene_ul"), c("clean_sirene"), c("clean_sirene_histo"))
+    if attrs is not None:
+        attrs = keep("features_sirene", attrs)
+        a = attrs.rename(_k="siren")
+        t = t.left_join(a, t.siren == a._k).drop("_k")
+        known = t.code_ape.notnull() | t.date_creation.notnull() | t.statut_juridique.notnull()
+        t = t.mutate(
+            _sirene_active=known
+            & (t.date_creation.isnull() | (month_start(t.date_creation) <= t.periode))
+            & (t.date_fermeture.isnull() | (t.periode <= t.date_fermeture))
+        )
+        t = t.drop("date_fermeture")
+    else:
+        t = t.mutate(_sirene_active=ibis.literal(False))
+    wanted = [f.name for f in _registry() if f.name not in t.columns]
+    derived = {
+        "dette_par_effectif",
+        "dette_par_effectif_diff_3m",
+        "ratio_apart",
+        "age_entreprise",
+        "taille",
+        "in_perimeter",
+        "date_premier_jugement",
+        "failure",
+        "time_til_failure",
+        "signal_fort",
+    }
+    t = t.mutate(**{n: ibis.null(_null_type(n)) for n in wanted if n not in derived})
+    if c("clean_ap") is not None:  # absent from the AP files: no activité partielle
+        t = t.mutate(
+            **{
+                n: t[n].fill_null(0.0)
+                for n in (
+                    "apart_heures_autorisees",
+                    "apart_heures_consommees",
+                    "apart_heures_consommees_cumulees",
+                )
+            }
+        )
+    # cross-source features (the grid is dense per SIREN: lag 3 = 3 months)
+    dette = t.montant_part_ouvriere.fill_null(0.0) + t.montant_part_patronale.fill_null(0.0)
+    t = t.mutate(
+        dette_par_effectif=ibis.ifelse(t.effectif > 0, dette / t.effectif, ibis.null("float64")),
+        ratio_apart=ibis.ifelse(
+            t.effectif > 0, t.apart_heures_consommees / (t.effectif * HOURS_PER_MONTH), ibis.null("float64")
+        ),
+        etat_proc_collective=t.etat_proc_collective.fill_null("in_bonis"),
     )
+    w = ibis.window(group_by=t.siren, order_by=t.periode)
+    size = t.effectif_ent.coalesce(t.effectif)
+    t = t.mutate(
+        dette_par_effectif_diff_3m=t.dette_par_effectif - t.dette_par_effectif.lag(3).over(w),
+        age_entreprise=ibis.ifelse(
+            t.date_creation <= t.periode, months_between(t.date_creation, t.periode) // 12, ibis.null("int64")
+        ).cast("int64"),
+        taille=ibis.cases(
+            *((size < ub, label) for ub, label in SIZE_BANDS),
+            (size.notnull(), "250+"),
+            else_=ibis.null("string"),
+        ),
+    )
+    # the window and the active months
+    has_data = (
+        t.cotisation.notnull()
+        | (dette > 0)
+        | t.effectif.notnull()
+        | t.effectif_ent.notnull()
+        | (t.apart_heures_autorisees.fill_null(0.0) + t.apart_heures_consommees.fill_null(0.0) > 0)
+        | t.paydex_nb_jours.notnull()
+        | (t.etat_proc_collective != "in_bonis")
+    )
+    t = t.filter((t.periode >= first) & (t.periode <= last) & (t._sirene_active | has_data)).drop(
+        "_sirene_active"
+    )
+    # perimeter
+    if filt is not None:
+        fs = _sirens(filt).distinct().mutate(_in=ibis.literal(True)).rename(_k="siren")
+        n_filter = fs.aggregate(_n_filter=fs.count())
+        t = t.left_join(fs, t.siren == fs._k).drop("_k").cross_join(n_filter)
+        t = t.mutate(in_perimeter=t._in.fill_null(False) | (t._n_filter == 0)).drop("_in", "_n_filter")
+    else:
+        t = t.mutate(in_perimeter=ibis.literal(True))
+    # target
+    if procol is not None:
+        p = procol.filter(procol.date_effet >= FIRST_JUDGMENT_SINCE)
+        fj = p.group_by(_k=p.siren).agg(date_premier_jugement=p.date_effet.min())
+        t = t.left_join(fj, t.siren == fj._k).drop("_k")
+    else:
+        t = t.mutate(date_premier_jugement=ibis.null("date"))
+    ttf = months_between(t.periode, t.date_premier_jugement)
+    t = t.mutate(
+        failure=(t.date_premier_jugement <= add_months(t.periode, HORIZON_MONTHS))
+        .fill_null(False)
+        .cast("int8"),
+        time_til_failure=ttf.cast("int64"),
+        signal_fort=(ttf <= 0).fill_null(False),
+    )
+    return t.select(*feature_columns())
+
+
+def _registry() -> tuple[Feature, ...]:
+    from signaux_faibles.panel.features.registry import registry
+
+    return registry()

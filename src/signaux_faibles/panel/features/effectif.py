@@ -1,0 +1,119 @@
+"""Head counts per SIREN and month: establishments summed (``effectif``) and the company file (``effectif_ent``),
+the last known value carried forward (at most 12 months), and lags 6/12/18/24 (legacy ``effectifs.ts``)."""
+
+from __future__ import annotations
+
+import ibis
+
+from signaux_faibles.panel.clean._common import siren_of
+from signaux_faibles.panel.features._util import asof, grid, lags
+from signaux_faibles.panel.features.registry import Feature
+
+__all__ = ["CARRY_MONTHS", "EFFECTIF_LAGS", "FEATURES", "effectif_features"]
+
+EFFECTIF_LAGS = (6, 12, 18, 24)
+#: A head count is carried forward at most this many months after its month (then the establishment counts no more).
+CARRY_MONTHS = 12
+_G = "emploi"
+
+FEATURES = (
+    Feature(
+        "effectif",
+        "Head count: sum over the SIRETs of their latest known monthly head count (carried "
+        f"forward at most {CARRY_MONTHS} months)",
+        "clean_effectif",
+        "month",
+        "persons",
+        _G,
+    ),
+    Feature(
+        "effectif_reporte",
+        "True when some SIRET's head count is carried forward (no value for the month)",
+        "clean_effectif",
+        "month",
+        "boolean",
+        _G,
+    ),
+    *(
+        Feature(
+            f"effectif_past_{k}",
+            f"effectif {k} months before",
+            "clean_effectif",
+            f"lag {k} months",
+            "persons",
+            _G,
+        )
+        for k in EFFECTIF_LAGS
+    ),
+    Feature(
+        "effectif_ent",
+        "Company head count (URSSAF company file), latest known value carried forward at most "
+        f"{CARRY_MONTHS} months",
+        "clean_effectif_ent",
+        "month",
+        "persons",
+        _G,
+    ),
+    Feature(
+        "effectif_ent_reporte",
+        "True when effectif_ent is carried forward",
+        "clean_effectif_ent",
+        "month",
+        "boolean",
+        _G,
+    ),
+    *(
+        Feature(
+            f"effectif_ent_past_{k}",
+            f"effectif_ent {k} months before",
+            "clean_effectif_ent",
+            f"lag {k} months",
+            "persons",
+            _G,
+        )
+        for k in EFFECTIF_LAGS
+    ),
+)
+
+
+def effectif_features(
+    clean_effectif: ibis.Table | None, clean_effectif_ent: ibis.Table | None, calendar: ibis.Table
+) -> ibis.Table | None:
+    """``(siren, periode, effectif…, effectif_ent…)``, dense over ``calendar`` for every SIREN with a head count."""
+    parts: list[ibis.Table] = []
+    if clean_effectif is not None:
+        e = clean_effectif
+        a = asof(grid(e.select("siret"), calendar), e, "siret", "periode", ["effectif"], CARRY_MONTHS)
+        parts.append(
+            a.group_by(siren=siren_of(a.siret), periode=a.periode).agg(
+                effectif=a.effectif.sum(),
+                effectif_reporte=((a.asof_date < a.periode) & a.effectif.notnull()).any(),
+            )
+        )
+    if clean_effectif_ent is not None:
+        e = clean_effectif_ent
+        a = asof(grid(e.select("siren"), calendar), e, "siren", "periode", ["effectif_ent"], CARRY_MONTHS)
+        parts.append(
+            a.select(
+                "siren",
+                "periode",
+                "effectif_ent",
+                effectif_ent_reporte=(a.asof_date < a.periode) & a.effectif_ent.notnull(),
+            )
+        )
+    if not parts:
+        return None
+    sirens = parts[0].select("siren")
+    for p in parts[1:]:
+        sirens = sirens.union(p.select("siren"))
+    t = grid(sirens, calendar)
+    for p in parts:
+        p = p.rename(_k="siren", _p="periode")
+        t = t.left_join(p, [t.siren == p._k, t.periode == p._p]).drop("_k", "_p")
+    if clean_effectif is None:
+        t = t.mutate(effectif=ibis.null("int64"), effectif_reporte=ibis.null("boolean"))
+    if clean_effectif_ent is None:
+        t = t.mutate(effectif_ent=ibis.null("int64"), effectif_ent_reporte=ibis.null("boolean"))
+    t = lags(t, "siren", "effectif", EFFECTIF_LAGS)
+    t = lags(t, "siren", "effectif_ent", EFFECTIF_LAGS)
+    return t.select("siren", "periode", *(f.name for f in FEATURES))

@@ -1,0 +1,97 @@
+"""The feature registry: every column of ``panel/company_month`` with its definition, source, window, unit and
+group (the theme the model's explanations aggregate by), and the generator of ``docs/data_dictionary.md``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["GROUPS", "Feature", "data_dictionary_markdown", "registry", "write_data_dictionary"]
+
+#: Themes of the features (the explanations group contributions by them); "cible" and "clé" are not features.
+GROUPS = (
+    "santé financière",
+    "dette URSSAF",
+    "activité partielle",
+    "retards de paiement",
+    "emploi",
+    "autres",
+    "cible",
+    "clé",
+)
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    definition: str
+    source: str
+    window: str
+    unit: str
+    group: str
+
+    def __post_init__(self) -> None:
+        if self.group not in GROUPS:
+            raise ValueError(f"{self.name}: unknown group {self.group!r}")
+
+
+def registry() -> tuple[Feature, ...]:
+    """Every registered column, in the order of the panel's columns."""
+    from signaux_faibles.panel.company_month import FEATURES as base
+    from signaux_faibles.panel.features import ap, effectif, financial, procol, sirene, urssaf
+
+    out = (
+        *base,
+        *urssaf.FEATURES,
+        *effectif.FEATURES,
+        *ap.FEATURES,
+        *procol.FEATURES,
+        *financial.FEATURES,
+        *sirene.FEATURES,
+    )
+    names = [f.name for f in out]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ValueError(f"features registered twice: {sorted(dup)}")
+    return out
+
+
+def data_dictionary_markdown() -> str:
+    lines = [
+        "# Data dictionary: `panel/company_month`",
+        "",
+        "Generated from the feature registry (`signaux_faibles.panel.features.registry`) by",
+        "`uv run python -c 'from signaux_faibles.panel.features.registry import write_data_dictionary as w; w()'`",
+        "(a test checks it is current); do not edit by hand.",
+        "",
+        "One row per SIREN × month (`periode`, first day of the month) of the window for which the company is",
+        "active. No look-ahead: a value at month m uses only data known at m (see `docs/panel.md`).",
+        "",
+    ]
+    feats = registry()
+    for group in GROUPS:
+        rows = [f for f in feats if f.group == group]
+        if not rows:
+            continue
+        lines += [
+            f"## {group}",
+            "",
+            "| name | definition | source | window | unit |",
+            "|---|---|---|---|---|",
+        ]
+        for f in rows:
+            cells = [f"`{f.name}`", f.definition, f.source, f.window, f.unit]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_data_dictionary(path: Path | str = Path("docs/data_dictionary.md")) -> Path:
+    """Write the data dictionary (Markdown) to ``path``; return it."""
+    path = Path(path)
+    path.write_text(data_dictionary_markdown(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(write_data_dictionary())
