@@ -152,3 +152,22 @@ def demo(
     console.print(
         f"staging tables, quarantine and import log under {settings.data_dir} (see docs/data.md)"
     )
+
+    from .panel import run_panel
+
+    last = summary.batches[-1]
+    console.rule(f"3. Panel mensuel entreprises, lot {last} (monthly company panel)")
+    code = run_panel(settings, last, None, None, None, None)
+    if code:
+        raise typer.Exit(code)
+    import pyarrow.dataset as ds
+
+    cm = ds.dataset(settings.data_dir / "panel" / "company_month", format="parquet").to_table(
+        columns=["siren", "in_perimeter", "failure", "signal_fort"]
+    )
+    pdf = cm.to_pandas()
+    perim = pdf[pdf.in_perimeter.fillna(False).astype(bool)]
+    console.print(
+        f"{len(pdf):,} company-months, {pdf.siren.nunique():,} companies; in the perimeter: {len(perim):,} rows, "
+        f"failure within 18 months {perim.failure.mean():.1%} (signaux forts {perim.signal_fort.mean():.1%})"
+    )
