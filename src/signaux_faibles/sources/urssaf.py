@@ -113,11 +113,16 @@ def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
             "_dv": q.urssaf_date_int(f["dt_trt_ecn"]),  # YYYYMMDD, not yet checked
             "_pi": q.urssaf_period_int(f["periode"]),  # the period's digits
             "_pw": f"strlen({f['periode']})",
-            "_pl": q.urssaf_period_length(f["periode"]),
             "_po": f"try_cast({f['mt_po']} AS DOUBLE)",
             "_pp": f"try_cast({f['mt_pp']} AS DOUBLE)",
+            "_b": q.parse_bool(f["recours_en_cours"]),
         },
-        {"_d": q.ymd_date("_dv"), "_pm": q.period_months("_pi", "_pw")},  # first month of the period
+        {
+            "_d": q.ymd_date("_dv"),
+            "_pm": q.period_months("_pi", "_pw"),  # first month of the period
+            # its length from the digits (as urssaf_period_length; NULL only for an invalid period, rejected)
+            "_pl": "(CASE WHEN _pi % 100 = 62 THEN 12 WHEN _pi % 10 = 0 THEN 3 ELSE 1 END)",
+        },
     ]
     date = "_d"
     amounts = []
@@ -126,6 +131,15 @@ def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
         amounts.append(Check(col, f[raw], f"{v} IS NULL OR (CASE WHEN {f[raw]} GLOB '*[!0-9]*' "
                              f"THEN NOT regexp_full_match({f[raw]}, {_FLOAT_RE}) ELSE false END)",
                              f"{raw}: expected an amount in centimes"))
+    # debit_id: both YYYYMMDD in one integer → one cast, one concat (years 1000–9999; else the plain form;
+    # a NULL period rejects the record, so concat's NULL-as-'' never reaches a kept row)
+    ymd = "((_pm) // 12 * 10000 + (_pm) % 12 * 100 + 101)"
+    ymd_end = "((_pm + _pl) // 12 * 10000 + (_pm + _pl) % 12 * 100 + 101)"
+    debit_id = (
+        f"CASE WHEN _pm BETWEEN 12000 AND 119987 "
+        f"THEN concat({f['siret']}, CAST({ymd}::BIGINT * 100000000 + {ymd_end} AS VARCHAR), {f['num_ecn']}) "
+        f"ELSE {f['siret']} || {q.month_yyyymmdd('_pm')} || {q.month_yyyymmdd('_pm + _pl')} || {f['num_ecn']} END"
+    )
     prise = "(_dv // 10000) * 12 + (_dv // 100 % 100) - 1 + CASE WHEN _dv % 100 > 20 THEN 1 ELSE 0 END"
     return Projection(
         pre=pre,
@@ -144,8 +158,8 @@ def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
             "periode_prise_en_compte": f"CASE WHEN {date} IS NOT NULL THEN {q.month_date(prise)} END",
             "code_operation_ecart_negatif": f["cd_op_ecn"],
             "code_motif_ecart_negatif": f["motif_ecn"],
-            "recours_en_cours": q.parse_bool(f["recours_en_cours"]),
-            "debit_id": f"{f['siret']} || {q.month_yyyymmdd('_pm')} || {q.month_yyyymmdd('_pm + _pl')} || {f['num_ecn']}",
+            "recours_en_cours": "_b",
+            "debit_id": debit_id,
         },
         checks=[
             _siret_check(f),
@@ -157,7 +171,7 @@ def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
                   f"{f['num_hist_ecn']} <> '' AND NOT {q.is_int(f['num_hist_ecn'])}", "Num_Hist_Ecn: not an integer"),
             Check("etat_compte", f["etat_cpte"], f"{f['etat_cpte']} <> '' AND NOT {q.is_int(f['etat_cpte'])}",
                   "Etat_cpte: not an integer"),
-            Check("recours_en_cours", f["recours_en_cours"], f"NOT {q.is_bool(f['recours_en_cours'])}",
+            Check("recours_en_cours", f["recours_en_cours"], "_b IS NULL",
                   "Recours_en_cours: expected 0/1/true/false"),
         ],
     )
