@@ -26,6 +26,18 @@ def grid(keys: ibis.Table, calendar: ibis.Table) -> ibis.Table:
     return keys.distinct().cross_join(calendar.select("periode"))
 
 
+def join_on_grid(parts: list[ibis.Table], calendar: ibis.Table) -> ibis.Table:
+    """Every SIREN of ``parts`` × every month of ``calendar``, each part's columns left-joined on (siren, periode)."""
+    sirens = parts[0].select("siren")
+    for p in parts[1:]:
+        sirens = sirens.union(p.select("siren"))
+    t = grid(sirens, calendar)
+    for p in parts:
+        p = p.rename(_k="siren", _p="periode")
+        t = t.left_join(p, [t.siren == p._k, t.periode == p._p]).drop("_k", "_p")
+    return t
+
+
 def asof(
     g: ibis.Table,
     events: ibis.Table,

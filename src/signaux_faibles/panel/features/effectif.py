@@ -6,7 +6,7 @@ from __future__ import annotations
 import ibis
 
 from signaux_faibles.panel.clean._common import siren_of
-from signaux_faibles.panel.features._util import asof, grid, lags
+from signaux_faibles.panel.features._util import asof, grid, join_on_grid, lags
 from signaux_faibles.panel.features.registry import Feature
 
 __all__ = ["CARRY_MONTHS", "EFFECTIF_LAGS", "FEATURES", "effectif_features"]
@@ -103,13 +103,7 @@ def effectif_features(
         )
     if not parts:
         return None
-    sirens = parts[0].select("siren")
-    for p in parts[1:]:
-        sirens = sirens.union(p.select("siren"))
-    t = grid(sirens, calendar)
-    for p in parts:
-        p = p.rename(_k="siren", _p="periode")
-        t = t.left_join(p, [t.siren == p._k, t.periode == p._p]).drop("_k", "_p")
+    t = join_on_grid(parts, calendar)
     if clean_effectif is None:
         t = t.mutate(effectif=ibis.null("int64"), effectif_reporte=ibis.null("boolean"))
     if clean_effectif_ent is None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import ibis
 
 from signaux_faibles.panel.clean._common import add_months, month_start, months_between, siren_of
-from signaux_faibles.panel.features._util import asof, grid, lags, mean_months
+from signaux_faibles.panel.features._util import asof, grid, join_on_grid, lags, mean_months
 from signaux_faibles.panel.features.registry import Feature
 
 __all__ = ["DEBT_LAGS", "FEATURES", "urssaf_features"]
@@ -172,13 +172,7 @@ def urssaf_features(
         parts.append(keep("urssaf_debit", _debt_siren(clean_debit, calendar)))
     if not parts:
         return None
-    sirens = parts[0].select("siren")
-    for p in parts[1:]:
-        sirens = sirens.union(p.select("siren"))
-    t = grid(sirens, calendar)
-    for p in parts:
-        p = p.rename(_k="siren", _p="periode")
-        t = t.left_join(p, [t.siren == p._k, t.periode == p._p]).drop("_k", "_p")
+    t = join_on_grid(parts, calendar)
     if clean_cotisation is None:
         t = t.mutate(cotisation=ibis.null("float64"))
     if clean_debit is None:
