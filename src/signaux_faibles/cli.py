@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -101,6 +101,44 @@ def panel(
     raise typer.Exit(run_panel(get_settings(), batch, start, end, engine, spark_master))
 
 
+@app.command()
+def train(
+    batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM: the panel's last month")],
+    ground_truth: Annotated[
+        Path | None, typer.Option(help="Twin ground truth (default: DATA_DIR/twin/ground_truth.parquet if present)")
+    ] = None,
+) -> None:
+    """Train, calibrate, threshold and evaluate the failure model; save it and its model card (report.html)."""
+    from .config import get_settings
+    from .model.train import model_dir, run_train
+
+    settings = get_settings()
+    try:
+        out = run_train(settings.data_dir, batch, ground_truth=ground_truth, log=console.print)
+    except (ValueError, FileNotFoundError) as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from e
+    _print_headline(out.metrics)
+    console.print(f"model, metrics and report in {model_dir(settings.data_dir, batch)}")
+
+
+def _print_headline(metrics: dict[str, Any]) -> None:
+    """The test metrics of both models, with and without the signaux forts, and the oracle ratio on the twin."""
+    console.print("Test (companies and months never seen in training):")
+    for kind in ("lightgbm", "logistic"):
+        for name, label in (("with_signaux_forts", "with signaux forts"), ("without_signaux_forts", "without signaux forts")):
+            t = metrics[kind]["test"][name]
+            hi, mo = t["risque_eleve"], t["risque_modere"]
+            ratio = t.get("oracle_ratio_auc_pr")
+            oracle = "" if ratio is None else f"; oracle AUC-PR {t['oracle_auc_pr']:.3f}, model/oracle {ratio:.2f}"
+            console.print(
+                f"  {kind:8} {label:22} {t['rows']:>8,} rows, prevalence {t['prevalence']:.3f}: AUC-ROC "
+                f"{t['auc_roc']:.3f}, AUC-PR {t['auc_pr']:.3f}, Brier {t['brier']:.4f}; risque élevé P {hi['precision']:.2f} "
+                f"R {hi['recall']:.2f}, risque modéré P {mo['precision']:.2f} R {mo['recall']:.2f}{oracle}",
+                highlight=False, soft_wrap=True,
+            )
+
+
 @app.command("twin-stats")
 def twin_stats(
     twin_dir: Annotated[Path, typer.Argument(help="A twin written by `signaux-faibles twin`")],
@@ -171,3 +209,14 @@ def demo(
         f"{len(pdf):,} company-months, {pdf.siren.nunique():,} companies; in the perimeter: {len(perim):,} rows, "
         f"failure within 18 months {perim.failure.mean():.1%} (signaux forts {perim.signal_fort.mean():.1%})"
     )
+
+    from .model.train import model_dir, run_train
+
+    console.rule(f"4. Modèle de défaillance, lot {last} (failure model)")
+    try:
+        trained = run_train(settings.data_dir, last, log=lambda s: console.print(s, highlight=False, soft_wrap=True))
+    except ValueError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from e
+    _print_headline(trained.metrics)
+    console.print(f"model card: {model_dir(settings.data_dir, last) / 'report.html'}")

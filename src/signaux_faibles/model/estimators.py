@@ -214,6 +214,33 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         p = np.clip(self.predict_proba(X)[:, 1], 1e-15, 1 - 1e-15)
         return np.asarray(np.log(p / (1.0 - p)))
 
+    def margin(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Mean raw score (log-odds) of the boosters: what ``contributions`` decomposes exactly."""
+        return np.asarray(self.contributions(X).sum(axis=1))
+
+    def contributions(self, X: ArrayLike) -> NDArray[np.float64]:
+        """TreeSHAP contributions (LightGBM ``pred_contrib``) to the mean raw score, per input column.
+
+        Returns an array of shape ``(n_rows, n_features_in_ + 1)``: one column per input column, then the bias
+        (the boosters' mean expected value). Rows sum to :meth:`margin`. A ratio column's contribution is split
+        equally between its numerator and its denominator, so the input columns carry everything.
+        """
+        check_is_fitted(self, "boosters_")
+        X_arr = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        n, f = X_arr.shape
+        X_aug = np.hstack([X_arr, _ratio_columns(X_arr, self.ratio_pairs_)]) if self.ratio_pairs_ else X_arr
+        total = np.zeros((n, f + 1))
+        for booster, uses_ratios in zip(self.boosters_, self.booster_uses_ratios_, strict=True):
+            c = np.asarray(booster.predict(X_aug if uses_ratios else X_arr, pred_contrib=True), dtype=float)
+            total[:, :f] += c[:, :f]
+            total[:, f] += c[:, -1]
+            if uses_ratios:
+                for j, (a, b) in enumerate(self.ratio_pairs_):
+                    half = c[:, f + j] / 2.0
+                    total[:, a] += half
+                    total[:, b] += half
+        return total / len(self.boosters_)
+
 
 def make_baseline_lightgbm(random_state: int = 0) -> lgb.LGBMClassifier:
     """A plain ``LGBMClassifier`` with LightGBM's defaults (100 trees, 31 leaves): the benchmarks' reference."""

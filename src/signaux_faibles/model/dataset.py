@@ -1,0 +1,249 @@
+"""The model's sample: the panel's perimeter rows, the feature matrix and the leakage-free splits.
+
+Splits (``make_splits``)
+------------------------
+The outcome of a row at month m is known 18 months later (``HORIZON``). With ``L`` the last month whose outcome is
+known (the panel's last month minus 18):
+
+- **test**: the last ``test_months`` labelled months (``L - test_months + 1 .. L``), companies of the *test* group;
+- **development window**: months up to ``test_start - 18``: every training label was known when the test
+  period began (a model trained as of ``test_start`` could have been fitted on them);
+- **validation** and **calibration**: the last ``valid_months`` months of the development window, companies of the
+  *validation* and *calibration* groups (hyper-parameters and thresholds are chosen on validation, the calibrator
+  is fitted on calibration, which is later than the fitting months);
+- **fit**: the earlier development months, companies of the *fit* group.
+
+The company groups come from a stable hash of the SIREN (``siren_group``), so test companies never appear in any
+other part (SIREN-disjoint) and the test is later in time than everything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, TransformerMixin
+
+__all__ = [
+    "HORIZON",
+    "PanelEncoder",
+    "SplitConfig",
+    "Splits",
+    "base_feature",
+    "feature_columns",
+    "feature_groups",
+    "load_panel",
+    "make_splits",
+    "siren_group",
+]
+
+HORIZON = 18
+#: Registry groups that are not model inputs.
+NOT_FEATURES = ("cible", "clé")
+#: Registered columns left out of the model: dates (their information is in derived features), identifiers too
+#: fine-grained to generalise (APE code, département: sector and region are kept).
+EXCLUDED = ("date_proc_collective", "date_creation", "code_ape", "departement", "statut_juridique")
+#: Suffixes of lagged and windowed variants: ``base_feature`` strips them ("micro" explanations).
+#: Label columns with a known order: fixed codes (so an unseen level still gets its place in the order).
+ORDERED_LABELS: dict[str, list[str]] = {
+    "etat_proc_collective": [
+        "in_bonis",
+        "sauvegarde",
+        "plan_sauvegarde",
+        "continuation",
+        "plan_redressement",
+        "liquidation",
+    ],
+    "paydex_bin": ["<=0", "0-15", "15-30", "30-60", "60-90", ">90"],
+    "taille": ["0-9", "10-49", "50-249", "250+"],
+}
+_VARIANT = re.compile(r"_(past_\d+|moy\d+m|diff_\d+m|cumulees|reporte)$")
+
+
+def feature_columns() -> list[str]:
+    """The model's input columns, from the feature registry (registry order)."""
+    from signaux_faibles.panel.features.registry import registry
+
+    return [f.name for f in registry() if f.group not in NOT_FEATURES and f.name not in EXCLUDED]
+
+
+def feature_groups() -> dict[str, str]:
+    """Feature → theme ("santé financière", "dette URSSAF", …) for the "macro" explanations."""
+    from signaux_faibles.panel.features.registry import registry
+
+    return {f.name: f.group for f in registry()}
+
+
+def categorical_columns() -> list[str]:
+    """Input columns that hold labels or codes (encoded as category codes)."""
+    from signaux_faibles.panel.features.registry import registry
+
+    cols = set(feature_columns())
+    return [f.name for f in registry() if f.name in cols and f.unit in ("label", "code")]
+
+
+def base_feature(name: str) -> str:
+    """The base feature of a lagged or windowed variant (``effectif_past_12`` → ``effectif``)."""
+    while True:
+        stripped = _VARIANT.sub("", name)
+        if stripped == name:
+            return name
+        name = stripped
+
+
+def load_panel(data_dir: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read ``panel/company_month`` (perimeter rows only), ``periode`` as a month period."""
+    import pyarrow.dataset as ds
+
+    path = Path(data_dir) / "panel" / "company_month"
+    if not path.is_dir():
+        raise FileNotFoundError(f"no panel at {path}: run `signaux-faibles panel --batch AAMM` first")
+    dataset = ds.dataset(path, format="parquet")
+    table = dataset.to_table(columns=columns, filter=ds.field("in_perimeter") == True)  # noqa: E712
+    df = table.to_pandas()
+    df["periode"] = pd.to_datetime(df["periode"]).dt.to_period("M")
+    return df.sort_values(["periode", "siren"], kind="stable").reset_index(drop=True)
+
+
+class PanelEncoder(TransformerMixin, BaseEstimator):
+    """Panel rows → float matrix: numbers as float, booleans as 0/1, labels as codes learned in ``fit``.
+
+    Unknown labels at transform time become missing values (LightGBM handles them natively; the logistic
+    pipeline imputes them).
+    """
+
+    def __init__(self, columns: list[str] | None = None, categorical: list[str] | None = None) -> None:
+        self.columns = columns
+        self.categorical = categorical
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> PanelEncoder:
+        cols = list(self.columns if self.columns is not None else feature_columns())
+        cats = list(self.categorical if self.categorical is not None else categorical_columns())
+        self.feature_names_in_ = np.asarray(cols, dtype=object)
+        self.categories_: dict[str, list[str]] = {
+            c: ORDERED_LABELS.get(c) or sorted(str(v) for v in X[c].dropna().unique())
+            for c in cats
+            if c in cols
+        }
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        out: dict[str, NDArray[np.float64]] = {}
+        for c in self.feature_names_in_:
+            col = X[c]
+            if c in self.categories_:
+                code = {v: float(i) for i, v in enumerate(self.categories_[c])}
+                out[c] = col.map(
+                    lambda v, code=code: code.get(str(v), np.nan) if not pd.isna(v) else np.nan
+                ).to_numpy(float)
+            elif col.dtype == object:  # nullable booleans arrive as objects (True/False/None)
+                out[c] = pd.to_numeric(
+                    col.map(lambda v: np.nan if pd.isna(v) else float(v)), errors="coerce"
+                ).to_numpy(float)
+            else:
+                out[c] = pd.to_numeric(col, errors="coerce").astype(float).to_numpy()
+        return pd.DataFrame(out, index=X.index)
+
+    def get_feature_names_out(self, input_features: Any = None) -> NDArray[Any]:
+        return np.asarray(self.feature_names_in_, dtype=object)
+
+
+def siren_group(siren: pd.Series, seed: int = 0) -> NDArray[np.float64]:
+    """A stable pseudo-random number in [0, 1) per SIREN (BLAKE2 of seed and SIREN): the company's split group."""
+    uniq = pd.unique(siren.astype(str))
+    key = {
+        s: int.from_bytes(hashlib.blake2b(f"{seed}:{s}".encode(), digest_size=8).digest(), "big") / 2**64
+        for s in uniq
+    }
+    return np.asarray(siren.astype(str).map(key), dtype=float)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Sizes of the splits: months of test and validation, shares of companies per group."""
+
+    test_months: int = 6
+    valid_months: int = 6
+    test_share: float = 0.25
+    valid_share: float = 0.15
+    calib_share: float = 0.15
+    seed: int = 0
+
+
+@dataclass
+class Splits:
+    """Boolean row masks of the four parts and the months that bound them."""
+
+    fit: NDArray[np.bool_]
+    valid: NDArray[np.bool_]
+    calib: NDArray[np.bool_]
+    test: NDArray[np.bool_]
+    last_labelled: pd.Period
+    test_start: pd.Period
+    dev_end: pd.Period
+    valid_start: pd.Period
+
+    def describe(self, df: pd.DataFrame) -> dict[str, dict[str, Any]]:
+        """Months, rows, companies and prevalence of each part."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in ("fit", "valid", "calib", "test"):
+            mask = getattr(self, name)
+            part = df.loc[mask]
+            out[name] = {
+                "from": str(part.periode.min()) if len(part) else None,
+                "to": str(part.periode.max()) if len(part) else None,
+                "rows": int(mask.sum()),
+                "companies": int(part.siren.nunique()),
+                "positives": int(part.failure.sum()),
+                "prevalence": float(part.failure.mean()) if len(part) else float("nan"),
+            }
+        return out
+
+
+def make_splits(
+    df: pd.DataFrame, cfg: SplitConfig | None = None, last_month: pd.Period | None = None
+) -> Splits:
+    """The fit / validation / calibration / test masks of the module docstring.
+
+    ``last_month`` is the panel's last month (default: the latest ``periode`` of ``df``); only rows whose outcome
+    is known by then (``periode <= last_month - 18``) are used.
+    """
+    cfg = cfg or SplitConfig()
+    last = last_month if last_month is not None else df.periode.max()
+    last_labelled = last - HORIZON
+    test_start = last_labelled - (cfg.test_months - 1)
+    dev_end = test_start - HORIZON
+    valid_start = dev_end - (cfg.valid_months - 1)
+    if valid_start <= df.periode.min():
+        raise ValueError(
+            f"the panel ({df.periode.min()} .. {last}) is too short: the test months start at {test_start}, "
+            f"so training must end at {dev_end} and validation would start at {valid_start}; "
+            f"a panel of at least {2 * HORIZON + cfg.test_months + cfg.valid_months + 1} months is needed"
+        )
+    g = siren_group(df.siren, cfg.seed)
+    test_g = g < cfg.test_share
+    valid_g = (g >= cfg.test_share) & (g < cfg.test_share + cfg.valid_share)
+    calib_g = (g >= cfg.test_share + cfg.valid_share) & (
+        g < cfg.test_share + cfg.valid_share + cfg.calib_share
+    )
+    fit_g = ~(test_g | valid_g | calib_g)
+    p = df.periode
+    test_m = ((p >= test_start) & (p <= last_labelled)).to_numpy()
+    valid_m = ((p >= valid_start) & (p <= dev_end)).to_numpy()
+    fit_m = (p < valid_start).to_numpy()
+    return Splits(
+        fit=fit_g & fit_m,
+        valid=valid_g & valid_m,
+        calib=calib_g & valid_m,
+        test=test_g & test_m,
+        last_labelled=last_labelled,
+        test_start=test_start,
+        dev_end=dev_end,
+        valid_start=valid_start,
+    )

@@ -1,0 +1,181 @@
+"""Metrics of the failure model: ranking, calibration, the two alert thresholds, top-k and per-segment tables.
+
+Thresholds follow the real system (SFDL ``evaluation.py``): the one maximising F0.5 on validation gives "risque
+élevé" ("Alerte seuil F1"), the one maximising F2 "risque modéré" ("Alerte seuil F2"). The real system searches a
+grid of 101 values in [0, 1]; ours has 1001 (steps of 0.001), because calibrated probabilities of a 3 % event sit
+mostly below 0.1, where a 0.01 step is too coarse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+__all__ = [
+    "ALERT_HIGH",
+    "ALERT_LABELS",
+    "ALERT_MODERATE",
+    "ALERT_NONE",
+    "THRESHOLD_GRID",
+    "Thresholds",
+    "alert_levels",
+    "best_threshold",
+    "classification_at",
+    "fbeta_curve",
+    "ranking_metrics",
+    "reliability_curve",
+    "segment_metrics",
+    "top_k_metrics",
+]
+
+ALERT_HIGH = "Alerte seuil F1"
+ALERT_MODERATE = "Alerte seuil F2"
+ALERT_NONE = "Pas d'alerte"
+#: Real-system wording → the platform's words.
+ALERT_LABELS = {ALERT_HIGH: "risque élevé", ALERT_MODERATE: "risque modéré", ALERT_NONE: "pas d'alerte"}
+THRESHOLD_GRID = np.linspace(0.0, 1.0, 1001)
+
+
+def _arr(x: ArrayLike) -> NDArray[np.float64]:
+    return np.asarray(x, dtype=float)
+
+
+def fbeta_curve(
+    y: ArrayLike, p: ArrayLike, beta: float, grid: NDArray[np.float64] = THRESHOLD_GRID
+) -> pd.DataFrame:
+    """Precision, recall, F-beta and alert volume at each threshold of ``grid`` (alert when ``p >= t``)."""
+    y_a, p_a = _arr(y).astype(bool), _arr(p)
+    order = np.argsort(p_a, kind="stable")
+    p_sorted, y_sorted = p_a[order], y_a[order]
+    # rows with p >= t are the tail of the ascending order, starting at searchsorted(t, "left")
+    start = np.searchsorted(p_sorted, grid, side="left")
+    tail_pos = np.concatenate([np.cumsum(y_sorted[::-1])[::-1], [0]])  # positives in p_sorted[i:]
+    n_pred = (len(p_a) - start).astype(float)
+    tp = tail_pos[start].astype(float)
+    n_pos = float(y_a.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prec = np.where(n_pred > 0, tp / n_pred, 0.0)
+        rec = np.full_like(tp, 0.0) if n_pos == 0 else tp / n_pos
+        b2 = beta * beta
+        f = np.where(prec + rec > 0, (1 + b2) * prec * rec / (b2 * prec + rec), 0.0)
+    return pd.DataFrame({"threshold": np.asarray(grid, dtype=float), "precision": prec, "recall": rec, "fbeta": f,
+                         "alerts": (len(p_a) - start).astype(int)})  # fmt: skip
+
+
+def best_threshold(
+    y: ArrayLike, p: ArrayLike, beta: float, grid: NDArray[np.float64] = THRESHOLD_GRID
+) -> float:
+    """The threshold of ``grid`` with the highest F-beta (the lowest such threshold on ties)."""
+    curve = fbeta_curve(y, p, beta, grid)
+    return float(curve.threshold.iloc[int(np.argmax(curve.fbeta.to_numpy()))])
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The two alert thresholds on the displayed (calibrated) probability."""
+
+    high: float  # F0.5-best: "risque élevé" / "Alerte seuil F1"
+    moderate: float  # F2-best: "risque modéré" / "Alerte seuil F2"
+
+    @classmethod
+    def fit(cls, y: ArrayLike, p: ArrayLike) -> Thresholds:
+        high, moderate = best_threshold(y, p, 0.5), best_threshold(y, p, 2.0)
+        return cls(high=high, moderate=min(moderate, high))
+
+    def to_dict(self) -> dict[str, float]:
+        return {"high": self.high, "moderate": self.moderate}
+
+
+def alert_levels(p: ArrayLike, thresholds: Thresholds) -> NDArray[np.object_]:
+    """The real system's alert label of each probability."""
+    p_a = _arr(p)
+    out = np.full(p_a.shape, ALERT_NONE, dtype=object)
+    out[p_a >= thresholds.moderate] = ALERT_MODERATE
+    out[p_a >= thresholds.high] = ALERT_HIGH
+    return out
+
+
+def classification_at(y: ArrayLike, p: ArrayLike, threshold: float, beta: float) -> dict[str, float]:
+    """Precision, recall, F-beta and alert volume (count and share) when alerting at ``p >= threshold``."""
+    row = fbeta_curve(y, p, beta, np.asarray([threshold])).iloc[0]
+    n = len(_arr(y))
+    return {
+        "threshold": float(threshold),
+        "precision": float(row.precision),
+        "recall": float(row.recall),
+        f"f{beta:g}": float(row.fbeta),
+        "alerts": int(row.alerts),
+        "alert_share": float(row.alerts) / n if n else float("nan"),
+    }
+
+
+def ranking_metrics(y: ArrayLike, p: ArrayLike) -> dict[str, float]:
+    """AUC-ROC, AUC-PR (average precision) beside the prevalence, Brier score, rows and positives."""
+    y_a, p_a = _arr(y).astype(int), _arr(p)
+    two = len(np.unique(y_a)) == 2
+    return {
+        "rows": len(y_a),
+        "positives": int(y_a.sum()),
+        "prevalence": float(y_a.mean()) if len(y_a) else float("nan"),
+        "auc_roc": float(roc_auc_score(y_a, p_a)) if two else float("nan"),
+        "auc_pr": float(average_precision_score(y_a, p_a)) if two else float("nan"),
+        "brier": float(brier_score_loss(y_a, p_a, labels=[0, 1])) if len(y_a) else float("nan"),
+    }
+
+
+def top_k_metrics(
+    y: ArrayLike, p: ArrayLike, shares: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10)
+) -> pd.DataFrame:
+    """Precision and recall among the top ``share`` of rows by probability."""
+    y_a, p_a = _arr(y).astype(int), _arr(p)
+    order = np.argsort(-p_a, kind="stable")
+    rows = []
+    for s in shares:
+        k = max(1, round(s * len(y_a)))
+        tp = int(y_a[order[:k]].sum())
+        rows.append({
+            "top_share": s, "k": k,
+            "precision": tp / k,
+            "recall": tp / y_a.sum() if y_a.sum() else float("nan"),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def reliability_curve(y: ArrayLike, p: ArrayLike, bins: int = 10) -> pd.DataFrame:
+    """Mean predicted probability vs observed frequency per quantile bin of ``p`` (the calibration plot)."""
+    y_a, p_a = _arr(y), _arr(p)
+    if len(p_a) == 0:
+        return pd.DataFrame(columns=["mean_predicted", "observed", "rows"])
+    edges = np.unique(np.quantile(p_a, np.linspace(0, 1, bins + 1)))
+    idx = np.clip(np.searchsorted(edges, p_a, side="right") - 1, 0, max(len(edges) - 2, 0))
+    df = pd.DataFrame({"bin": idx, "p": p_a, "y": y_a})
+    out = df.groupby("bin").agg(mean_predicted=("p", "mean"), observed=("y", "mean"), rows=("y", "size"))
+    return out.reset_index(drop=True)
+
+
+def segment_metrics(
+    y: ArrayLike, p: ArrayLike, segment: pd.Series, thresholds: Thresholds, min_rows: int = 1
+) -> pd.DataFrame:
+    """Per value of ``segment`` (region, sector, size class): ranking metrics and recall at both thresholds."""
+    df = pd.DataFrame(
+        {"y": _arr(y).astype(int), "p": _arr(p), "seg": segment.fillna("(inconnu)").astype(str).to_numpy()}
+    )
+    rows: list[dict[str, Any]] = []
+    for seg, part in df.groupby("seg", sort=True):
+        if len(part) < min_rows:
+            continue
+        m = ranking_metrics(part.y, part.p)
+        high = classification_at(part.y, part.p, thresholds.high, 0.5)
+        mod = classification_at(part.y, part.p, thresholds.moderate, 2.0)
+        rows.append({
+            "segment": seg, **m,
+            "precision_high": high["precision"], "recall_high": high["recall"], "alerts_high": high["alerts"],
+            "precision_moderate": mod["precision"], "recall_moderate": mod["recall"],
+            "alerts_moderate": mod["alerts"],
+        })  # fmt: skip
+    return pd.DataFrame(rows)

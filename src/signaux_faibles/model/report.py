@@ -1,0 +1,214 @@
+"""The model card: one self-contained HTML file (plots embedded as PNG) written by ``signaux-faibles train``."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .train import TrainOutput
+
+__all__ = ["PLOTS", "write_report"]
+
+PLOTS = (
+    "roc",
+    "pr",
+    "calibration",
+    "top_k",
+    "thresholds",
+    "importance_feature",
+    "importance_theme",
+    "backtest",
+)
+
+_TEMPLATE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Fiche modèle — lot {{ batch }}</title>
+<style>
+body{font-family:Marianne,Arial,sans-serif;max-width:1100px;margin:2em auto;color:#161616}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}img{max-width:100%}
+h2{border-bottom:2px solid #000091;padding-bottom:.2em}.note{color:#555}
+</style></head><body>
+<h1>Fiche modèle « Signaux Faibles » — lot {{ batch }}</h1>
+<p>Cible : entrée en procédure collective (premier jugement) dans les 18 mois. Version du code {{ m.code_version }},
+empreinte des données d'apprentissage <code>{{ m.fingerprint }}</code>, {{ m.feature_count }} variables,
+entraînement en {{ m.seconds }} s.</p>
+
+<h2>Données et échantillons</h2>
+<p class="note">Entreprises du périmètre, une ligne par (SIREN, mois). Les entreprises du test n'apparaissent dans aucune
+autre partie (partition par SIREN) et le test est postérieur : l'apprentissage s'arrête 18 mois avant le début du test.</p>
+<table><tr><th>partie</th><th>de</th><th>à</th><th>lignes</th><th>entreprises</th><th>défaillances</th><th>prévalence</th></tr>
+{% for name, d in m.splits.items() %}<tr><td>{{ {"fit": "apprentissage", "valid": "validation (hyper-paramètres, seuils)", "calib": "calibration", "test": "test"}[name] }}</td>
+<td>{{ d["from"] }}</td><td>{{ d["to"] }}</td><td>{{ "{:,}".format(d.rows) }}</td><td>{{ "{:,}".format(d.companies) }}</td><td>{{ d.positives }}</td><td>{{ "%.3f"|format(d.prevalence) }}</td></tr>
+{% endfor %}</table>
+
+<h2>Performances sur le test</h2>
+{% for kind in kinds %}{% set k = m[kind] %}
+<h3>{{ {"lightgbm": "LightGBM (modèle de production)", "logistic": "Régression logistique (modèle interprétable)"}[kind] }}</h3>
+<p>Hyper-paramètres choisis sur la validation : <code>{{ k.params }}</code>; calibration {{ k.calibration.method }};
+seuils : risque élevé (F0,5) {{ "%.2f"|format(k.thresholds.high) }}, risque modéré (F2) {{ "%.2f"|format(k.thresholds.moderate) }}.</p>
+<table><tr><th>échantillon</th><th>lignes</th><th>prévalence</th><th>AUC-ROC</th><th>AUC-PR</th><th>Brier</th>
+<th>précision / rappel risque élevé</th><th>précision / rappel risque modéré</th>{% if twin %}<th>AUC-PR oracle</th><th>ratio modèle / oracle</th>{% endif %}</tr>
+{% for name in ["with_signaux_forts", "without_signaux_forts"] %}{% set t = k.test[name] %}
+<tr><td>{{ {"with_signaux_forts": "avec signaux forts", "without_signaux_forts": "sans signaux forts"}[name] }}</td>
+<td>{{ "{:,}".format(t.rows) }}</td><td>{{ "%.3f"|format(t.prevalence) }}</td><td>{{ "%.3f"|format(t.auc_roc) }}</td><td>{{ "%.3f"|format(t.auc_pr) }}</td><td>{{ "%.4f"|format(t.brier) }}</td>
+<td>{{ "%.2f"|format(t.risque_eleve.precision) }} / {{ "%.2f"|format(t.risque_eleve.recall) }} ({{ t.risque_eleve.alerts }} alertes)</td>
+<td>{{ "%.2f"|format(t.risque_modere.precision) }} / {{ "%.2f"|format(t.risque_modere.recall) }} ({{ t.risque_modere.alerts }} alertes)</td>
+{% if twin %}<td>{{ "%.3f"|format(t.oracle_auc_pr) }}</td><td>{{ "%.2f"|format(t.oracle_ratio_auc_pr) }}</td>{% endif %}</tr>
+{% endfor %}</table>
+<p>Top-k (sans signaux forts) :</p>
+<table><tr><th>part de la liste</th><th>k</th><th>précision</th><th>rappel</th></tr>
+{% for r in k.test.without_signaux_forts.top_k %}<tr><td>{{ "%.0f"|format(100 * r.top_share) }} %</td><td>{{ r.k }}</td><td>{{ "%.3f"|format(r.precision) }}</td><td>{{ "%.3f"|format(r.recall) }}</td></tr>{% endfor %}
+</table>
+{% endfor %}
+
+<h2>Courbes (LightGBM, test)</h2>
+{% for name in ["roc", "pr", "calibration", "top_k", "thresholds"] %}<img alt="{{ name }}" id="plot-{{ name }}" src="data:image/png;base64,{{ plots[name] }}">
+{% endfor %}
+
+<h2>Importance globale (moyenne des |contributions|, LightGBM)</h2>
+<img alt="importance par variable" id="plot-importance_feature" src="data:image/png;base64,{{ plots.importance_feature }}">
+<img alt="importance par thème" id="plot-importance_theme" src="data:image/png;base64,{{ plots.importance_theme }}">
+
+<h2>Performances par segment (LightGBM, test sans signaux forts)</h2>
+{% for col, rows in m.lightgbm.test.segments.items() %}<h3>{{ segment_labels[col] }}</h3>
+<table><tr><th>segment</th><th>lignes</th><th>prévalence</th><th>AUC-ROC</th><th>AUC-PR</th><th>rappel risque élevé</th><th>rappel risque modéré</th></tr>
+{% for r in rows %}<tr><td>{{ r.segment }}</td><td>{{ "{:,}".format(r.rows) }}</td><td>{{ "%.3f"|format(r.prevalence) }}</td><td>{{ "%.3f"|format(r.auc_roc) }}</td><td>{{ "%.3f"|format(r.auc_pr) }}</td><td>{{ "%.2f"|format(r.recall_high) }}</td><td>{{ "%.2f"|format(r.recall_moderate) }}</td></tr>{% endfor %}
+</table>{% endfor %}
+
+<h2>Backtest : listes faites à des dates passées</h2>
+<p class="note">Pour chaque date, le modèle est réentraîné sur ce qui était connu alors (mois ≤ date − 18), note les entreprises
+de ce mois (hors signaux forts), et la liste est comparée à ce qui s'est passé dans les 18 mois.</p>
+<table><tr><th>liste du</th><th>apprentissage jusqu'à</th><th>entreprises</th><th>défaillances à 18 mois</th><th>AUC-ROC</th><th>AUC-PR</th><th>précision top 5 %</th><th>rappel top 5 %</th></tr>
+{% for r in m.backtest %}<tr><td>{{ r.as_of }}</td><td>{{ r.trained_to }}</td><td>{{ "{:,}".format(r.companies) }}</td><td>{{ r.failed_within_18m }}</td><td>{{ "%.3f"|format(r.auc_roc) }}</td><td>{{ "%.3f"|format(r.auc_pr) }}</td><td>{{ "%.3f"|format(r.top5_precision) }}</td><td>{{ "%.3f"|format(r.top5_recall) }}</td></tr>{% endfor %}
+</table>
+<img alt="backtest" id="plot-backtest" src="data:image/png;base64,{{ plots.backtest }}">
+</body></html>
+"""
+
+
+def _png(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plots(out: TrainOutput) -> dict[str, str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    m, c = out.metrics, out.curves
+    plots: dict[str, str] = {}
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for kind, style in (("lightgbm", "-"), ("logistic", "--")):
+        y, p = c[kind]["y"], c[kind]["p"]
+        if len(np.unique(y)) == 2:
+            fpr, tpr, _ = roc_curve(y, p)
+            ax.plot(
+                fpr, tpr, style, label=f"{kind} (AUC {m[kind]['test']['with_signaux_forts']['auc_roc']:.3f})"
+            )
+    ax.plot([0, 1], [0, 1], ":", color="grey")
+    ax.set(xlabel="taux de faux positifs", ylabel="taux de vrais positifs", title="ROC (test)")
+    ax.legend()
+    plots["roc"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    lgb = c["lightgbm"]
+    for kind, style in (("lightgbm", "-"), ("logistic", "--")):
+        y, p = c[kind]["y"], c[kind]["p"]
+        if y.sum():
+            prec, rec, _ = precision_recall_curve(y, p)
+            ax.plot(rec, prec, style, label=kind)
+    if "oracle" in lgb and lgb["y"].sum():
+        prec, rec, _ = precision_recall_curve(lgb["y"], lgb["oracle"])
+        ax.plot(rec, prec, ":", label="oracle (jumeau)")
+    ax.axhline(float(lgb["y"].mean()) if len(lgb["y"]) else 0, color="grey", lw=0.8, label="prévalence")
+    ax.set(xlabel="rappel", ylabel="précision", title="Précision-rappel (test)")
+    ax.legend()
+    plots["pr"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for kind, marker in (("lightgbm", "o"), ("logistic", "s")):
+        rel = m[kind]["test"]["reliability"]
+        ax.plot([r["mean_predicted"] for r in rel], [r["observed"] for r in rel], marker=marker, label=kind)
+    ax.plot([0, 1], [0, 1], ":", color="grey")
+    ax.set(
+        xlabel="probabilité prédite (moyenne du décile)",
+        ylabel="fréquence observée",
+        title="Calibration (test)",
+    )
+    ax.legend()
+    plots["calibration"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    top = m["lightgbm"]["test"]["without_signaux_forts"]["top_k"]
+    xs = np.arange(len(top))
+    ax.bar(xs - 0.2, [r["precision"] for r in top], 0.4, label="précision")
+    ax.bar(xs + 0.2, [r["recall"] for r in top], 0.4, label="rappel")
+    ax.set_xticks(xs, [f"top {100 * r['top_share']:.0f} %" for r in top])
+    ax.set(title="Top-k (test, sans signaux forts)")
+    ax.legend()
+    plots["top_k"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    val = m["lightgbm"]["validation"]
+    th = [r["threshold"] for r in val["f05"]]
+    ax.plot(th, [r["fbeta"] for r in val["f05"]], label="F0,5")
+    ax.plot(th, [r["fbeta"] for r in val["f2"]], label="F2")
+    ax.plot(th, [r["precision"] for r in val["f05"]], ":", label="précision")
+    ax.plot(th, [r["recall"] for r in val["f05"]], ":", label="rappel")
+    t = m["lightgbm"]["thresholds"]
+    ax.axvline(t["high"], color="red", lw=0.8)
+    ax.axvline(t["moderate"], color="orange", lw=0.8)
+    ax.set(xlabel="seuil", title="Seuils (validation) : rouge F0,5, orange F2")
+    ax.legend()
+    plots["thresholds"] = _png(fig)
+
+    imp = m["lightgbm"]["importance"]
+    feats = list(imp["feature"].items())[:20][::-1]
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.barh([k for k, _ in feats], [v for _, v in feats])
+    ax.set(title="Importance par variable (20 premières)")
+    plots["importance_feature"] = _png(fig)
+    themes = list(imp["theme"].items())[::-1]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.barh([k for k, _ in themes], [v for _, v in themes])
+    ax.set(title="Importance par thème")
+    plots["importance_theme"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 3))
+    bt = m["backtest"]
+    ax.plot([r["as_of"] for r in bt], [r["auc_pr"] for r in bt], marker="o", label="AUC-PR")
+    ax.plot([r["as_of"] for r in bt], [r["prevalence"] for r in bt], marker="x", label="prévalence")
+    ax.set(title="Backtest")
+    ax.legend()
+    plots["backtest"] = _png(fig)
+    return plots
+
+
+def write_report(out: TrainOutput, path: Path, *, batch: str, ground_truth: bool) -> Path:
+    """Render the model card to ``path`` (one HTML file, plots embedded)."""
+    import jinja2
+
+    from .train import SEGMENTS
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    html = env.from_string(_TEMPLATE).render(
+        batch=batch, m=out.metrics, kinds=["lightgbm", "logistic"], plots=_plots(out), twin=ground_truth,
+        segment_labels=SEGMENTS,
+    )  # fmt: skip
+    path = Path(path)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,369 @@
+"""``signaux-faibles train``: fit, calibrate, threshold, evaluate and save the failure model; write the model card.
+
+The protocol (splits in :mod:`signaux_faibles.model.dataset`):
+
+1. the encoder learns the label codes on the *fit* rows;
+2. hyper-parameters: a small grid per model kind, each fitted on *fit* and scored (AUC-PR) on *validation*;
+3. calibration: isotonic and Platt fitted on the *calibration* fold (later than *fit*, other companies), the one
+   with the lower Brier score on *validation* is kept;
+4. thresholds: F0.5-best ("risque élevé") and F2-best ("risque modéré") on the calibrated *validation* scores;
+5. evaluation on *test* (other companies, later months, labels known): every metric with and without the
+   "signaux forts", per segment, top-k, reliability; the oracle on the twin; a backtest of lists made as of
+   several past months.
+
+The production model is LightGBM (``FailureClassifier``); the logistic model is trained and evaluated beside it
+and saved too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .artefact import Calibrator, FailureModel, PanelLogistic, code_version
+from .dataset import (
+    HORIZON,
+    PanelEncoder,
+    SplitConfig,
+    Splits,
+    feature_groups,
+    load_panel,
+    make_splits,
+)
+from .estimators import FailureClassifier
+from .metrics import (
+    ALERT_HIGH,
+    ALERT_MODERATE,
+    Thresholds,
+    alert_levels,
+    classification_at,
+    fbeta_curve,
+    ranking_metrics,
+    reliability_curve,
+    segment_metrics,
+    top_k_metrics,
+)
+
+__all__ = [
+    "LIGHTGBM_GRID",
+    "LOGISTIC_GRID",
+    "TrainConfig",
+    "TrainOutput",
+    "batch_month",
+    "run_train",
+    "train",
+]
+
+#: Hyper-parameter candidates (chosen on the validation fold).
+LIGHTGBM_GRID: tuple[dict[str, Any], ...] = (
+    {"n_estimators": 300, "num_leaves": 15, "min_child_samples": 50, "learning_rate": 0.03},
+    {"n_estimators": 600, "num_leaves": 7, "min_child_samples": 100, "learning_rate": 0.03},
+    {"n_estimators": 300, "num_leaves": 31, "min_child_samples": 200, "learning_rate": 0.03},
+)
+LOGISTIC_GRID: tuple[dict[str, Any], ...] = ({"C": 0.01}, {"C": 0.1}, {"C": 1.0})
+SEGMENTS = {"region": "région", "naf_section": "secteur (section NAF)", "taille": "taille"}
+BACKTEST_OFFSETS = (12, 6, 0)  # months before the last labelled month
+
+
+@dataclass
+class TrainConfig:
+    splits: SplitConfig = field(default_factory=SplitConfig)
+    lightgbm_grid: tuple[dict[str, Any], ...] = LIGHTGBM_GRID
+    logistic_grid: tuple[dict[str, Any], ...] = LOGISTIC_GRID
+    backtest_offsets: tuple[int, ...] = BACKTEST_OFFSETS
+    n_seeds: int = 2
+
+
+@dataclass
+class TrainOutput:
+    model: FailureModel
+    logistic: FailureModel
+    metrics: dict[str, Any]
+    curves: dict[str, Any]
+
+
+def batch_month(batch: str) -> pd.Period:
+    """``AAMM`` → the batch's month (the last month of data it delivers)."""
+    if len(batch) != 4 or not batch.isdigit():
+        raise ValueError(f"batch {batch!r}: expected AAMM (e.g. 2609)")
+    return pd.Period(f"20{batch[:2]}-{batch[2:]}", "M")
+
+
+def fingerprint(df: pd.DataFrame, columns: list[str]) -> str:
+    """SHA-256 of the rows and columns the model learned from (order-independent of the DataFrame index)."""
+    h = pd.util.hash_pandas_object(df[columns].astype("object").where(df[columns].notna(), None), index=False)
+    return hashlib.sha256(np.sort(h.to_numpy()).tobytes()).hexdigest()[:16]
+
+
+def _lightgbm(params: dict[str, Any], n_seeds: int) -> FailureClassifier:
+    return FailureClassifier(n_seeds=n_seeds, n_ratio_seeds=0, **params)
+
+
+def _logistic(params: dict[str, Any], categorical: tuple[int, ...]) -> PanelLogistic:
+    return PanelLogistic(categorical=categorical, **params)
+
+
+def _select(
+    make: Callable[[dict[str, Any]], Any], grid: tuple[dict[str, Any], ...], X: pd.DataFrame, y: np.ndarray,
+    fit: np.ndarray, valid: np.ndarray,
+) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:  # fmt: skip
+    """Fit every candidate on ``fit``, keep the best AUC-PR on ``valid``."""
+    from sklearn.metrics import average_precision_score
+
+    best: tuple[float, Any, dict[str, Any]] | None = None
+    tried = []
+    for params in grid:
+        est = make(params).fit(X[fit], y[fit])
+        ap = float(average_precision_score(y[valid], est.margin(X[valid])))
+        tried.append({"params": params, "valid_auc_pr": ap})
+        if best is None or ap > best[0]:
+            best = (ap, est, params)
+    assert best is not None
+    return best[1], best[2], tried
+
+
+def _calibrate(
+    raw_calib: np.ndarray, y_calib: np.ndarray, raw_valid: np.ndarray, y_valid: np.ndarray
+) -> tuple[Calibrator, dict[str, float]]:
+    from sklearn.metrics import brier_score_loss
+
+    scores: dict[str, float] = {}
+    best: tuple[float, Calibrator] | None = None
+    for method in ("isotonic", "platt"):
+        cal = Calibrator(method).fit(raw_calib, y_calib)
+        b = float(brier_score_loss(y_valid, cal.transform(raw_valid)))
+        scores[method] = b
+        if best is None or b < best[0]:
+            best = (b, cal)
+    scores["none"] = float(brier_score_loss(y_valid, raw_valid))
+    assert best is not None
+    return best[1], scores
+
+
+def _evaluate(
+    model: FailureModel, df: pd.DataFrame, mask: np.ndarray, oracle: np.ndarray | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Test metrics with and without the signaux forts, thresholds, top-k, segments, oracle ratio."""
+    part = df.loc[mask]
+    y = part.failure.to_numpy().astype(int)
+    p = model.predict_proba(part)
+    sf = part.signal_fort.to_numpy().astype(bool)
+    out: dict[str, Any] = {}
+    curves: dict[str, Any] = {"y": y, "p": p, "signal_fort": sf}
+    for name, keep in (("with_signaux_forts", np.ones(len(y), bool)), ("without_signaux_forts", ~sf)):
+        yk, pk = y[keep], p[keep]
+        m: dict[str, Any] = ranking_metrics(yk, pk)
+        m["risque_eleve"] = classification_at(yk, pk, model.thresholds.high, 0.5)
+        m["risque_modere"] = classification_at(yk, pk, model.thresholds.moderate, 2.0)
+        m["top_k"] = top_k_metrics(yk, pk).to_dict(orient="records")
+        if oracle is not None:
+            ok = oracle[keep]
+            o = ranking_metrics(yk, ok)
+            m["oracle_auc_pr"] = o["auc_pr"]
+            m["oracle_auc_roc"] = o["auc_roc"]
+            m["oracle_ratio_auc_pr"] = m["auc_pr"] / o["auc_pr"] if o["auc_pr"] else float("nan")
+        out[name] = m
+    levels = alert_levels(p, model.thresholds)
+    out["alert_volumes"] = {lvl: int((levels == lvl).sum()) for lvl in (ALERT_HIGH, ALERT_MODERATE)}
+    out["reliability"] = reliability_curve(y, p).to_dict(orient="records")
+    out["segments"] = {
+        col: segment_metrics(y[~sf], p[~sf], part[col].iloc[np.flatnonzero(~sf)], model.thresholds).to_dict(
+            orient="records"
+        )
+        for col in SEGMENTS
+        if col in part.columns
+    }
+    if oracle is not None:
+        curves["oracle"] = oracle
+    return out, curves
+
+
+def _oracle(df: pd.DataFrame, ground_truth: pd.DataFrame | None) -> np.ndarray | None:
+    """The twin's exact probability per row; 1 for companies already in proceedings (ground truth stops there)."""
+    if ground_truth is None:
+        return None
+    gt = ground_truth[["siren", "periode", "p_failure_18m"]].copy()
+    gt["periode"] = pd.to_datetime(gt["periode"]).dt.to_period("M")
+    gt["siren"] = gt["siren"].astype(str)
+    merged = df[["siren", "periode"]].merge(gt, on=["siren", "periode"], how="left")
+    p = merged.p_failure_18m.to_numpy(dtype=float)
+    p = np.where(df.signal_fort.to_numpy().astype(bool), 1.0, p)
+    return np.where(np.isnan(p), 0.0, p)
+
+
+def _backtest(
+    df: pd.DataFrame, X: pd.DataFrame, y: np.ndarray, params: dict[str, Any], cfg: TrainConfig,
+    last_labelled: pd.Period, log: Callable[[str], None],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Lists made as of past months: train on what was known then, score that month, compare with what happened."""
+    rows = []
+    for offset in cfg.backtest_offsets:
+        as_of = last_labelled - offset
+        train_mask = (df.periode <= as_of - HORIZON).to_numpy()
+        score_mask = (df.periode == as_of).to_numpy()
+        if train_mask.sum() == 0 or len(np.unique(y[train_mask])) < 2 or score_mask.sum() == 0:
+            continue
+        est = _lightgbm(params, cfg.n_seeds).fit(X[train_mask], y[train_mask])
+        s = 1.0 / (1.0 + np.exp(-np.clip(est.margin(X[score_mask]), -40, 40)))
+        ys = y[score_mask]
+        sf = df.signal_fort.to_numpy()[score_mask].astype(bool)
+        m = ranking_metrics(ys[~sf], s[~sf])
+        top = top_k_metrics(ys[~sf], s[~sf], (0.05,)).iloc[0]
+        failed = int(ys[~sf].sum())
+        rows.append({
+            "as_of": str(as_of), "trained_to": str(as_of - HORIZON), "companies": int((~sf).sum()),
+            "failed_within_18m": failed, "auc_roc": m["auc_roc"], "auc_pr": m["auc_pr"],
+            "prevalence": m["prevalence"], "top5_precision": float(top.precision), "top5_recall": float(top.recall),
+        })  # fmt: skip
+        log(f"backtest as of {as_of}: AUC-PR {m['auc_pr']:.3f} (prevalence {m['prevalence']:.3f})")
+    return rows
+
+
+def _importance(model: FailureModel, df: pd.DataFrame) -> dict[str, Any]:
+    """Mean absolute contribution per base feature and per theme (log-odds)."""
+    from .explain import macro, micro
+
+    contrib = model.contributions(df)
+    mic = micro(model, contrib).abs().mean().sort_values(ascending=False)
+    mac = macro(model, contrib).abs().mean().sort_values(ascending=False)
+    return {"feature": {k: float(v) for k, v in mic.items()}, "theme": {k: float(v) for k, v in mac.items()}}
+
+
+def train(
+    df: pd.DataFrame,
+    last_month: pd.Period,
+    cfg: TrainConfig | None = None,
+    ground_truth: pd.DataFrame | None = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> TrainOutput:
+    """The whole protocol of the module docstring on a panel DataFrame (perimeter rows)."""
+    cfg = cfg or TrainConfig()
+    t0 = time.perf_counter()
+    splits: Splits = make_splits(df, cfg.splits, last_month)
+    desc = splits.describe(df)
+    for name, d in desc.items():
+        log(
+            f"{name}: {d['rows']:,} rows, {d['companies']:,} companies, {d['from']} → {d['to']}, prevalence {d['prevalence']:.3f}"
+        )
+    for name in ("fit", "valid", "calib"):
+        if desc[name]["positives"] == 0:
+            raise ValueError(
+                f"the {name} part has no failure: the panel is too small or too short to train on"
+            )
+    encoder = PanelEncoder().fit(df.loc[splits.fit])
+    X = encoder.transform(df)
+    y = df.failure.to_numpy().astype(int)
+    cat_idx = tuple(i for i, c in enumerate(encoder.feature_names_in_) if c in encoder.categories_)
+    groups = feature_groups()
+    dev = splits.fit | splits.valid | splits.calib
+    fp = fingerprint(df.loc[dev], [*encoder.feature_names_in_, "siren", "failure"])
+    oracle_all = _oracle(df, ground_truth)
+    oracle = oracle_all[splits.test] if oracle_all is not None else None
+
+    models: dict[str, FailureModel] = {}
+    metrics: dict[str, Any] = {"splits": desc, "feature_count": len(encoder.feature_names_in_)}
+    curves: dict[str, Any] = {}
+    for kind in ("lightgbm", "logistic"):
+        if kind == "lightgbm":
+            est, params, tried = _select(
+                lambda p: _lightgbm(p, cfg.n_seeds), cfg.lightgbm_grid, X, y, splits.fit, splits.valid
+            )
+        else:
+            est, params, tried = _select(
+                lambda p: _logistic(p, cat_idx), cfg.logistic_grid, X, y, splits.fit, splits.valid
+            )
+        log(f"{kind}: chose {params} (validation AUC-PR {max(t['valid_auc_pr'] for t in tried):.3f})")
+        raw = 1.0 / (1.0 + np.exp(-np.clip(est.margin(X), -40, 40)))
+        calibrator, cal_scores = _calibrate(
+            raw[splits.calib], y[splits.calib], raw[splits.valid], y[splits.valid]
+        )
+        p_valid = calibrator.transform(raw[splits.valid])
+        thresholds = Thresholds.fit(y[splits.valid], p_valid)
+        log(
+            f"{kind}: calibration {calibrator.method} (validation Brier {cal_scores}); thresholds F0.5 {thresholds.high:.2f}, F2 {thresholds.moderate:.2f}"
+        )
+        model = FailureModel(
+            kind=kind, encoder=encoder, estimator=est, calibrator=calibrator, thresholds=thresholds,
+            groups=groups, fingerprint=fp, code_version=code_version(), params=params,
+            training={
+                "last_month": str(last_month), "fit": desc["fit"], "valid": desc["valid"], "calib": desc["calib"],
+                "test": desc["test"], "split_config": cfg.splits.__dict__,
+            },
+        )  # fmt: skip
+        test_metrics, test_curves = _evaluate(model, df, splits.test, oracle)
+        model_metrics = {
+            "params": params,
+            "grid": tried,
+            "calibration": {"method": calibrator.method, "validation_brier": cal_scores},
+            "thresholds": thresholds.to_dict(),
+            "validation": {
+                "f05": fbeta_curve(y[splits.valid], p_valid, 0.5).to_dict(orient="records"),
+                "f2": fbeta_curve(y[splits.valid], p_valid, 2.0).to_dict(orient="records"),
+            },
+            "test": test_metrics,
+            "importance": _importance(model, df.loc[splits.test]),
+        }
+        model.metrics = model_metrics
+        metrics[kind] = model_metrics
+        curves[kind] = test_curves
+        models[kind] = model
+    lgb_params = models["lightgbm"].params
+    metrics["backtest"] = _backtest(df, X, y, lgb_params, cfg, splits.last_labelled, log)
+    metrics["seconds"] = round(time.perf_counter() - t0, 1)
+    metrics["code_version"] = code_version()
+    metrics["fingerprint"] = fp
+    for m in models.values():
+        m.metrics = {**m.metrics, "backtest": metrics["backtest"]}
+    return TrainOutput(models["lightgbm"], models["logistic"], metrics, curves)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer | np.floating):
+        return o.item()
+    if isinstance(o, pd.Period):
+        return str(o)
+    raise TypeError(type(o))
+
+
+def model_dir(data_dir: Path, batch: str) -> Path:
+    return Path(data_dir) / "models" / batch
+
+
+def run_train(
+    data_dir: Path, batch: str, *, ground_truth: Path | None = None, cfg: TrainConfig | None = None,
+    log: Callable[[str], None] = print,
+) -> TrainOutput:  # fmt: skip
+    """Train on ``data_dir``'s panel; save ``models/<batch>/model.joblib`` (LightGBM), ``model_logistic.joblib``,
+    ``metrics.json`` and the model card ``report.html``. The twin's ground truth (default
+    ``data_dir/twin/ground_truth.parquet`` when it exists) adds the oracle comparison."""
+    from .report import write_report
+
+    last = batch_month(batch)
+    df = load_panel(data_dir)
+    if df.empty:
+        raise ValueError(f"the panel under {data_dir} has no perimeter rows")
+    if df.periode.max() < last:
+        raise ValueError(
+            f"the panel ends at {df.periode.max()}, before batch {batch}: rebuild it with `signaux-faibles panel --batch {batch}`"
+        )
+    df = df[df.periode <= last].reset_index(drop=True)
+    gt_path = ground_truth if ground_truth is not None else Path(data_dir) / "twin" / "ground_truth.parquet"
+    gt = pd.read_parquet(gt_path) if gt_path.is_file() else None
+    out = train(df, last, cfg, gt, log)
+    target = model_dir(data_dir, batch)
+    target.mkdir(parents=True, exist_ok=True)
+    out.model.save(target / "model.joblib")
+    out.logistic.save(target / "model_logistic.joblib")
+    (target / "metrics.json").write_text(
+        json.dumps(out.metrics, default=_json_default, indent=1), encoding="utf-8"
+    )
+    write_report(out, target / "report.html", batch=batch, ground_truth=gt is not None)
+    return out

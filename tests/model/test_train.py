@@ -1,0 +1,186 @@
+"""``signaux-faibles train`` on a small twin: leakage-free splits, thresholds, explanations, artefact, report.
+
+The no-look-ahead property of the features themselves (perturbing data after month m leaves every value at
+months ≤ m unchanged) is tested on the panel: ``tests/panel/test_panel_no_look_ahead.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from signaux_faibles.model.artefact import FailureModel
+from signaux_faibles.model.dataset import HORIZON, base_feature, load_panel, make_splits
+from signaux_faibles.model.explain import LEVERS, THEMES, macro, micro, micro_themes, waterfall, what_if
+from signaux_faibles.model.metrics import THRESHOLD_GRID, Thresholds, fbeta_curve
+from signaux_faibles.model.report import PLOTS
+
+
+@pytest.fixture(scope="module")
+def panel(twin_panel: tuple[Path, str]) -> pd.DataFrame:
+    return load_panel(twin_panel[0])
+
+
+def test_splits_are_disjoint_in_siren_and_later_in_time(panel: pd.DataFrame) -> None:
+    s = make_splits(panel)
+    parts = {name: panel.loc[getattr(s, name)] for name in ("fit", "valid", "calib", "test")}
+    sirens = {name: set(p.siren) for name, p in parts.items()}
+    for a in sirens:
+        for b in sirens:
+            if a < b:
+                assert not sirens[a] & sirens[b], f"{a} and {b} share companies"
+    last_training_month = max(parts[n].periode.max() for n in ("fit", "valid", "calib"))
+    assert last_training_month <= parts["test"].periode.min() - HORIZON
+    # every test label is known: the test months end 18 months before the panel's end
+    assert parts["test"].periode.max() <= panel.periode.max() - HORIZON
+    # calibration and validation are later than the fitting months
+    assert parts["calib"].periode.min() > parts["fit"].periode.max()
+    assert parts["valid"].periode.min() > parts["fit"].periode.max()
+
+
+def test_too_short_panel_is_a_clear_error(panel: pd.DataFrame) -> None:
+    short = panel[panel.periode >= panel.periode.max() - 30]
+    with pytest.raises(ValueError, match="too short"):
+        make_splits(short)
+
+
+def test_thresholds_are_the_f_best_on_validation(
+    trained: tuple[Path, str, object], panel: pd.DataFrame
+) -> None:
+    data, batch, _out = trained
+    model = FailureModel.load(data / "models" / batch / "model.joblib")
+    s = make_splits(panel)
+    y = panel.failure.to_numpy()[s.valid]
+    p = model.predict_proba(panel.loc[s.valid])
+    assert model.thresholds == Thresholds.fit(y, p)
+    for beta, chosen in ((0.5, model.thresholds.high), (2.0, model.thresholds.moderate)):
+        curve = fbeta_curve(y, p, beta)
+        best = curve.fbeta.max()
+        at_chosen = curve.loc[np.isclose(curve.threshold, chosen), "fbeta"].iloc[0]
+        assert at_chosen == pytest.approx(best)
+        # brute force: no threshold of the grid does better
+        for t in THRESHOLD_GRID[::50]:
+            pred = p >= t
+            tp = (pred & (y == 1)).sum()
+            prec = tp / pred.sum() if pred.sum() else 0.0
+            rec = tp / y.sum()
+            f = (1 + beta**2) * prec * rec / (beta**2 * prec + rec) if prec + rec else 0.0
+            assert f <= best + 1e-12
+    assert model.thresholds.moderate <= model.thresholds.high
+
+
+@pytest.mark.parametrize("kind", ["model", "model_logistic"])
+def test_contributions_sum_to_the_model_output(
+    trained: tuple[Path, str, object], panel: pd.DataFrame, kind: str
+) -> None:
+    data, batch, _ = trained
+    model = FailureModel.load(data / "models" / batch / f"{kind}.joblib")
+    rows = panel.sample(300, random_state=0)
+    contrib = model.contributions(rows)
+    np.testing.assert_allclose(contrib.sum(axis=1), model.margin(rows), atol=1e-6)
+    # micro: lagged variants summed into their base feature; macro: per theme; both keep the total
+    mic, mac = micro(model, contrib), macro(model, contrib)
+    assert "effectif_past_12" not in mic.columns and "effectif" in mic.columns
+    assert list(mac.columns) == list(THEMES)
+    np.testing.assert_allclose(mic.sum(axis=1), contrib.drop(columns="bias").sum(axis=1), atol=1e-9)
+    np.testing.assert_allclose(mac.sum(axis=1), contrib.drop(columns="bias").sum(axis=1), atol=1e-9)
+    # the waterfall adds up to the displayed probability, and each theme's micro values to the theme
+    wf_macro, wf_micro = waterfall(model, contrib)
+    np.testing.assert_allclose(
+        wf_macro["base"] + wf_macro[list(THEMES)].sum(axis=1), model.predict_proba(rows), atol=1e-9
+    )
+    theme_of = micro_themes(model)
+    for theme in THEMES:
+        cols = [c for c in wf_micro.columns if theme_of[c] == theme]
+        np.testing.assert_allclose(wf_micro[cols].sum(axis=1), wf_macro[theme], atol=1e-9)
+
+
+def test_base_feature_strips_lags_and_windows() -> None:
+    assert base_feature("effectif_ent_past_24") == "effectif_ent"
+    assert base_feature("ratio_dette_moy12m") == "ratio_dette"
+    assert base_feature("paydex_diff_12m") == "paydex"
+    assert base_feature("cotisation") == "cotisation"
+
+
+def test_what_if_on_a_company_without_debt_changes_nothing(
+    trained: tuple[Path, str, object], panel: pd.DataFrame
+) -> None:
+    data, batch, _ = trained
+    model = FailureModel.load(data / "models" / batch / "model.joblib")
+    debt = panel.montant_part_ouvriere.fillna(0) + panel.montant_part_patronale.fillna(0)
+    no_debt = panel[(debt == 0) & (panel.ratio_dette.fillna(0) == 0)].head(200)
+    with_debt = panel[debt > 0].head(200)
+    assert len(no_debt) and len(with_debt)
+    lever = next(lv for lv in LEVERS if lv.theme == "dette URSSAF")
+    res = what_if(model, no_debt)
+    np.testing.assert_array_equal(res["dette URSSAF"], res["probability"])
+    # settling an existing debt removes it from the row, and moves the probability for some companies
+    settled = lever.apply(with_debt)
+    assert (settled.montant_part_ouvriere.fillna(0) + settled.montant_part_patronale.fillna(0) == 0).all()
+    moved = what_if(model, with_debt)
+    assert (moved["dette URSSAF"] != moved["probability"]).any()
+    assert {lv.theme for lv in LEVERS} <= set(moved.columns)
+
+
+def test_artefact_holds_everything_and_reloads(
+    trained: tuple[Path, str, object], panel: pd.DataFrame
+) -> None:
+    data, batch, out = trained
+    path = data / "models" / batch / "model.joblib"
+    model = FailureModel.load(path)
+    rows = panel.head(50)
+    np.testing.assert_allclose(model.predict_proba(rows), out.model.predict_proba(rows))  # type: ignore[attr-defined]
+    assert model.kind == "lightgbm" and model.features and "siren" not in model.features
+    assert "failure" not in model.features and "signal_fort" not in model.features
+    assert model.training["test"]["from"] and model.training["fit"]["to"]
+    assert re.fullmatch(r"[0-9a-f]{16}", model.fingerprint)
+    assert model.code_version.startswith("0.")
+    assert {"test", "thresholds", "calibration", "importance", "backtest"} <= set(model.metrics)
+    assert model.calibrator.method in ("isotonic", "platt")
+    levels = set(model.alerts(panel))
+    assert levels <= {"Alerte seuil F1", "Alerte seuil F2", "Pas d'alerte"}
+
+
+def test_metrics_with_and_without_signaux_forts_and_oracle(trained: tuple[Path, str, object]) -> None:
+    _, _, out = trained
+    for kind in ("lightgbm", "logistic"):
+        test = out.metrics[kind]["test"]  # type: ignore[attr-defined]
+        for name in ("with_signaux_forts", "without_signaux_forts"):
+            m = test[name]
+            assert 0.5 < m["auc_roc"] <= 1.0
+            assert m["prevalence"] < m["auc_pr"] <= 1.0  # better than chance
+            assert 0 < m["oracle_auc_pr"] <= 1.0 and m["oracle_ratio_auc_pr"] > 0
+            assert {"precision", "recall", "f0.5", "alerts"} <= set(m["risque_eleve"])
+            assert {"precision", "recall", "f2", "alerts"} <= set(m["risque_modere"])
+            assert [r["top_share"] for r in m["top_k"]] == [0.01, 0.02, 0.05, 0.10]
+        assert test["with_signaux_forts"]["rows"] > test["without_signaux_forts"]["rows"]
+        assert set(test["segments"]) == {"region", "naf_section", "taille"}
+    assert len(out.metrics["backtest"]) == 3  # type: ignore[attr-defined]
+
+
+def test_report_renders_with_its_plots(trained: tuple[Path, str, object]) -> None:
+    data, batch, _ = trained
+    html = (data / "models" / batch / "report.html").read_text(encoding="utf-8")
+    for name in PLOTS:
+        m = re.search(rf'id="plot-{name}" src="data:image/png;base64,([^"]+)"', html)
+        assert m, f"plot {name} missing"
+        assert base64.b64decode(m.group(1)).startswith(b"\x89PNG")
+    for words in ("Fiche modèle", "sans signaux forts", "Backtest", "oracle", "risque élevé"):
+        assert words in html
+
+
+def test_train_command(twin_panel: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from signaux_faibles.cli import app
+
+    monkeypatch.setenv("SF_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["train", "--batch", "2609"])
+    assert result.exit_code == 2
+    assert "no panel" in result.output
+    result = CliRunner().invoke(app, ["train", "--batch", "26-09"])
+    assert result.exit_code == 2 and "AAMM" in result.output
