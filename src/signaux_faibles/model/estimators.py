@@ -216,7 +216,14 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
 
     def margin(self, X: ArrayLike) -> NDArray[np.float64]:
         """Mean raw score (log-odds) of the boosters: what ``contributions`` decomposes exactly."""
-        return np.asarray(self.contributions(X).sum(axis=1))
+        check_is_fitted(self, "boosters_")
+        X_arr = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        X_aug = np.hstack([X_arr, _ratio_columns(X_arr, self.ratio_pairs_)]) if self.ratio_pairs_ else X_arr
+        raw = [
+            np.asarray(b.predict(X_aug if r else X_arr, raw_score=True), dtype=float)
+            for b, r in zip(self.boosters_, self.booster_uses_ratios_, strict=True)
+        ]
+        return np.asarray(np.mean(raw, axis=0))
 
     def contributions(self, X: ArrayLike) -> NDArray[np.float64]:
         """TreeSHAP contributions (LightGBM ``pred_contrib``) to the mean raw score, per input column.

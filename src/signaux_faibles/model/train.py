@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .artefact import Calibrator, FailureModel, PanelLogistic, code_version
+from .artefact import Calibrator, FailureModel, PanelLogistic, code_version, sigmoid
 from .dataset import (
     HORIZON,
     PanelEncoder,
@@ -212,7 +212,7 @@ def _backtest(
         if train_mask.sum() == 0 or len(np.unique(y[train_mask])) < 2 or score_mask.sum() == 0:
             continue
         est = _lightgbm(params, cfg.n_seeds).fit(X[train_mask], y[train_mask])
-        s = 1.0 / (1.0 + np.exp(-np.clip(est.margin(X[score_mask]), -40, 40)))
+        s = sigmoid(est.margin(X[score_mask]))
         ys = y[score_mask]
         sf = df.signal_fort.to_numpy()[score_mask].astype(bool)
         m = ranking_metrics(ys[~sf], s[~sf])
@@ -281,11 +281,9 @@ def train(
                 lambda p: _logistic(p, cat_idx), cfg.logistic_grid, X, y, splits.fit, splits.valid
             )
         log(f"{kind}: chose {params} (validation AUC-PR {max(t['valid_auc_pr'] for t in tried):.3f})")
-        raw = 1.0 / (1.0 + np.exp(-np.clip(est.margin(X), -40, 40)))
-        calibrator, cal_scores = _calibrate(
-            raw[splits.calib], y[splits.calib], raw[splits.valid], y[splits.valid]
-        )
-        p_valid = calibrator.transform(raw[splits.valid])
+        raw_calib, raw_valid = sigmoid(est.margin(X[splits.calib])), sigmoid(est.margin(X[splits.valid]))
+        calibrator, cal_scores = _calibrate(raw_calib, y[splits.calib], raw_valid, y[splits.valid])
+        p_valid = calibrator.transform(raw_valid)
         thresholds = Thresholds.fit(y[splits.valid], p_valid)
         log(
             f"{kind}: calibration {calibrator.method} (validation Brier {cal_scores}); thresholds F0.5 {thresholds.high:.2f}, F2 {thresholds.moderate:.2f}"
