@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -137,6 +138,80 @@ def _print_headline(metrics: dict[str, Any]) -> None:
                 f"R {hi['recall']:.2f}, risque modéré P {mo['precision']:.2f} R {mo['recall']:.2f}{oracle}",
                 highlight=False, soft_wrap=True,
             )
+
+
+@app.command()
+def score(
+    batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM")],
+    period: Annotated[
+        str | None, typer.Option("--period", help="Month to score, YYYY-MM (default: the latest complete month)")
+    ] = None,
+    adjustments: Annotated[
+        str, typer.Option(help="Expert adjustments, comma-separated: urssaf_2021, tailoring_2022 (default none)")
+    ] = "",
+    merge: Annotated[
+        list[Path] | None, typer.Option(help="Earlier scores.parquet of other models to merge (the new list wins)")
+    ] = None,
+) -> None:
+    """Score a month: the risk list with alert levels, explanations, what-if, flags and the diff (DATA_DIR/lists/)."""
+    from .config import get_settings
+    from .lists.score import score as run_score
+
+    settings = get_settings()
+    names = [a.strip() for a in adjustments.split(",") if a.strip()]
+    try:
+        res = run_score(settings.data_dir, batch, period, adjustments=names, merge=merge or [], log=console.print)
+    except (ValueError, FileNotFoundError) as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from e
+    _print_list(res.summary, res.scores)
+    console.print(f"list written to {res.path}")
+
+
+def _print_list(summary: dict[str, Any], scores: Any, top: int = 10) -> None:
+    from .model.metrics import ALERT_LABELS
+
+    a, pre = summary["alerts"], summary["alerts_before_adjustments"]
+    console.print(
+        f"Liste {summary['id_liste']} (lot {summary['batch']}): {summary['companies']:,} entreprises; "
+        + ", ".join(f"{ALERT_LABELS[k]} {v:,} (avant redressements {pre[k]:,})" for k, v in a.items()),
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
+    if summary["adjustments"]:
+        console.print(f"redressements: {summary['adjustments']}", highlight=False)
+    if summary["previous_batch"]:
+        console.print(f"par rapport au lot {summary['previous_batch']}: {summary['diff']}", highlight=False)
+    table = Table(title=f"Tête de liste ({top})")
+    for col in ("rang", "siren", "raison sociale", "dépt", "probabilité", "niveau", "première alerte"):
+        table.add_column(col)
+    for r in scores.head(top).itertuples(index=False):
+        table.add_row(str(r.rank), r.siren, str(r.raison_sociale or "")[:30], str(r.departement or ""),
+                      f"{r.probability:.1%}", ALERT_LABELS[r.alert], "oui" if r.first_alert else "non")  # fmt: skip
+    console.print(table)
+
+
+class ExportFormat(StrEnum):
+    sf_json = "sf-json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@app.command()
+def export(
+    batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM of a scored list")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="sf-json (real system's interchange), csv or xlsx")],
+    out: Annotated[Path, typer.Option("--out", help="File to write")],
+) -> None:
+    """Export a scored list: the real system's JSON interchange format, CSV or XLSX (French column labels)."""
+    from .config import get_settings
+    from .lists.export import export_list
+
+    try:
+        n = export_list(get_settings().data_dir, batch, fmt.value, out)
+    except (ValueError, FileNotFoundError) as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from e
+    console.print(f"{n:,} companies written to {out}")
 
 
 @app.command("twin-stats")

@@ -51,35 +51,3 @@ def small_csv(tmp_path: Path) -> Path:
     df.to_csv(path, index=False)
     return path
 
-
-@pytest.fixture(scope="session")
-def twin_panel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A twin of 1 500 companies × 60 months, ingested, with its company panel: ``(data directory, batch)``."""
-    from signaux_faibles.config import Settings
-    from signaux_faibles.ingest import ingest_batch
-    from signaux_faibles.panel import run_panel
-    from signaux_faibles.twin.generate import TwinConfig, generate
-
-    root = tmp_path_factory.mktemp("model_twin")
-    data = root / "data"
-    summary = generate(TwinConfig(data / "twin", companies=1500, months=60, seed=4))
-    batch = summary.batches[-1]
-    ingest_batch(data / "twin" / batch, batch, data)
-    assert run_panel(Settings(data_dir=data), batch, None, None, "duckdb", None) == 0
-    return data, batch
-
-
-@pytest.fixture(scope="session")
-def trained(twin_panel: tuple[Path, str]) -> tuple[Path, str, object]:
-    """``signaux-faibles train``'s work on the twin panel (small grids, to keep the suite fast)."""
-    from signaux_faibles.model.train import TrainConfig, run_train
-
-    data, batch = twin_panel
-    cfg = TrainConfig(
-        lightgbm_grid=({"n_estimators": 150, "num_leaves": 7, "min_child_samples": 50},
-                       {"n_estimators": 150, "num_leaves": 15, "min_child_samples": 100}),
-        logistic_grid=({"C": 0.01}, {"C": 0.1}),
-        n_seeds=1,
-    )  # fmt: skip
-    out = run_train(data, batch, cfg=cfg, log=lambda s: None)
-    return data, batch, out

@@ -1,0 +1,126 @@
+"""``signaux-faibles export``: a published list as the real system's JSON interchange format, CSV or XLSX.
+
+``sf-json`` follows ``../shared/reference/datapi/sampleAvec5Predictions.json`` (what SFDL writes and datapi
+imports): one object per SIREN with ``siren, probability, alertPreRedressements, alert, idListe, batch, algo,
+periode`` and, for alerted companies, ``macroRadar`` (theme → contribution), ``explSelection.selectConcerning``
+([theme, variable] pairs pushing the risk up), plus the fields datapi's import also reads: ``macroExpl``,
+``microExpl`` and ``redressements``. CSV (``;``-separated, UTF-8 with BOM for spreadsheet software) and XLSX carry
+French column labels.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from signaux_faibles.model.metrics import ALERT_LABELS, ALERT_NONE
+
+from .score import list_dir
+
+__all__ = ["FORMATS", "FRENCH_COLUMNS", "THEME_KEYS", "export_list", "to_sf_json"]
+
+FORMATS = ("sf-json", "csv", "xlsx")
+#: Themes → the real system's keys (``macroRadar``, ``explSelection``).
+THEME_KEYS = {
+    "santé financière": "sante_financiere",
+    "dette URSSAF": "dette_urssaf",
+    "activité partielle": "activite_partielle",
+    "retards de paiement": "retards_paiement",
+    "emploi": "emploi",
+    "autres": "misc",
+}
+RADAR = ("sante_financiere", "activite_partielle", "dette_urssaf", "retards_paiement")
+FRENCH_COLUMNS = {
+    "rank": "Rang",
+    "siren": "SIREN",
+    "siret": "SIRET du siège",
+    "raison_sociale": "Raison sociale",
+    "departement": "Département",
+    "region": "Région",
+    "naf_section": "Section NAF",
+    "periode": "Période",
+    "probability": "Probabilité de défaillance à 18 mois",
+    "niveau": "Niveau d'alerte",
+    "niveau_avant": "Niveau avant redressements",
+    "redressements": "Redressements",
+    "first_alert": "Première alerte",
+    "first_high_alert": "Premier risque élevé",
+    "hausse_urssaf": "Hausse de la dette URSSAF",
+    "dette_urssaf": "Dette URSSAF (EUR)",
+    "ap_12m": "Activité partielle sur 12 mois",
+    "etat_proc_collective": "Procédure collective",
+    "facteurs": "Principaux facteurs de risque",
+}
+
+
+def _concerning(micro: object, themes: dict[str, str], n: int = 3) -> list[list[str]]:
+    if not isinstance(micro, str) or not micro:
+        return []
+    values = json.loads(micro)
+    top = sorted(((v, k) for k, v in values.items() if v > 0), reverse=True)[:n]
+    return [[THEME_KEYS.get(themes.get(k, "autres"), "misc"), k] for _, k in top]
+
+
+def to_sf_json(scores: pd.DataFrame, themes: dict[str, str]) -> list[dict[str, Any]]:
+    """The interchange records of a list (see the module docstring)."""
+    out = []
+    for r in scores.to_dict(orient="records"):
+        rec: dict[str, Any] = {
+            "siren": str(r["siren"]),
+            "probability": float(r["probability"]),
+            "alertPreRedressements": str(r["alert_pre_adjustment"]),
+            "alert": str(r["alert"]),
+            "idListe": str(r["id_liste"]),
+            "batch": str(r["batch"]),
+            "algo": str(r["algo"]),
+            "periode": pd.Timestamp(r["periode"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if r["alert"] != ALERT_NONE or r["alert_pre_adjustment"] != ALERT_NONE:
+            macro = {THEME_KEYS[k]: float(v) for k, v in json.loads(r["macro_expl"]).items()}
+            rec["macroRadar"] = {k: macro.get(k, 0.0) for k in RADAR}
+            rec["explSelection"] = {"selectConcerning": _concerning(r["micro_expl"], themes)}
+            rec["macroExpl"] = macro
+            rec["microExpl"] = json.loads(r["micro_expl"]) if isinstance(r["micro_expl"], str) else {}
+            rec["redressements"] = json.loads(r["adjustments"])
+        out.append(rec)
+    return out
+
+
+def _french(scores: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
+    df = scores.copy()
+    df["niveau"] = df.alert.map(ALERT_LABELS)
+    df["niveau_avant"] = df.alert_pre_adjustment.map(ALERT_LABELS)
+    df["redressements"] = [", ".join(json.loads(a)) for a in df.adjustments]
+    df["facteurs"] = [", ".join(k for _, k in _concerning(m, themes)) for m in df.micro_expl]
+    df["periode"] = pd.to_datetime(df.periode).dt.strftime("%Y-%m")
+    for c in ("first_alert", "first_high_alert", "hausse_urssaf", "ap_12m"):
+        df[c] = df[c].map({True: "oui", False: "non"})
+    cols = [c for c in FRENCH_COLUMNS if c in df.columns]
+    return df[cols].rename(columns=FRENCH_COLUMNS)
+
+
+def export_list(data_dir: Path, batch: str, fmt: Literal["sf-json", "csv", "xlsx"], out: Path) -> int:
+    """Write the list of ``batch`` to ``out`` in ``fmt``; return the number of companies written."""
+    folder = list_dir(data_dir, batch)
+    path = folder / "scores.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no list for batch {batch} at {path}: run `signaux-faibles score --batch {batch}` first"
+        )
+    scores = pd.read_parquet(path).sort_values("rank")
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    themes: dict[str, str] = summary.get("themes", {})
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "sf-json":
+        out.write_text(json.dumps(to_sf_json(scores, themes), ensure_ascii=False, indent=1), encoding="utf-8")
+    elif fmt == "csv":
+        _french(scores, themes).to_csv(out, sep=";", index=False, encoding="utf-8-sig")
+    elif fmt == "xlsx":
+        _french(scores, themes).to_excel(out, index=False, sheet_name=f"Liste {batch}")
+    else:
+        raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    return len(scores)

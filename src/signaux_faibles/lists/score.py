@@ -1,0 +1,324 @@
+"""``signaux-faibles score``: the monthly risk list of a batch.
+
+For one month (by default the latest *complete* one: the last month whose URSSAF cotisations are delivered for
+most companies; the batch's own month usually is not), every perimeter company gets its displayed probability,
+its alert level (the model's thresholds), the explanations (waterfall macro for every company; micro and the
+what-if levers for alerted ones), the flags of the real system (first alert, first "risque élevé",
+``hausse_urssaf``, activité partielle in the last 12 months, procol state, URSSAF debt) and, when expert
+adjustments are switched on, the level before them and the rules that moved it (:mod:`.adjustments`).
+
+The list is written atomically under ``DATA_DIR/lists/<AAMM>/``: ``scores.parquet`` (one row per SIREN),
+``diff.parquet`` (entries, exits, moves against the previous list) and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from signaux_faibles.model.artefact import FailureModel
+from signaux_faibles.model.dataset import load_panel
+from signaux_faibles.model.explain import THEMES, micro_themes, waterfall, what_if
+from signaux_faibles.model.metrics import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE, alert_levels
+from signaux_faibles.model.train import batch_month, model_dir
+
+from .adjustments import ADJUSTMENTS, apply_adjustments
+
+__all__ = [
+    "LEVEL",
+    "ScoreResult",
+    "complete_month",
+    "diff_lists",
+    "list_dir",
+    "list_label",
+    "merge_lists",
+    "previous_batches",
+    "score",
+]
+
+LEVEL = {ALERT_NONE: 0, ALERT_MODERATE: 1, ALERT_HIGH: 2}
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")  # fmt: skip
+#: Panel columns the flags and adjustments need, besides the model's features.
+CONTEXT = ("cotisation_moy12m", "montant_part_ouvriere", "montant_part_patronale", "apart_heures_autorisees",
+           "apart_heures_consommees", "effectif", "ratio_apart", "etat_proc_collective")  # fmt: skip
+
+
+def list_dir(data_dir: Path, batch: str) -> Path:
+    return Path(data_dir) / "lists" / batch
+
+
+def list_label(period: pd.Period) -> str:
+    """``2026-03`` → ``"Mars 2026"`` (the real system's ``idListe``)."""
+    return f"{MONTHS_FR[period.month - 1].capitalize()} {period.year}"
+
+
+def previous_batches(data_dir: Path, batch: str) -> list[str]:
+    """Batches with a published list before ``batch``, oldest first."""
+    root = Path(data_dir) / "lists"
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.name < batch and (p / "scores.parquet").is_file())
+
+
+def complete_month(panel: pd.DataFrame, last: pd.Period, min_share: float = 0.8) -> pd.Period:
+    """The latest month ≤ ``last`` whose cotisations cover at least ``min_share`` of the best-covered month."""
+    cover = (
+        panel[panel.periode <= last].groupby("periode")["cotisation_moy12m"].apply(lambda s: s.notna().mean())
+    )
+    if cover.empty:
+        raise ValueError(f"the panel has no month up to {last}")
+    ok = cover[cover >= min_share * cover.max()]
+    return ok.index.max()
+
+
+def _find_model(data_dir: Path, batch: str) -> Path:
+    """The model trained on this batch, else the latest trained on an earlier one."""
+    own = model_dir(data_dir, batch) / "model.joblib"
+    if own.is_file():
+        return own
+    root = Path(data_dir) / "models"
+    earlier = (
+        sorted(p.name for p in root.iterdir() if p.name <= batch and (p / "model.joblib").is_file())
+        if root.is_dir()
+        else []
+    )
+    if not earlier:
+        raise FileNotFoundError(
+            f"no model for batch {batch} under {root}: run `signaux-faibles train --batch {batch}` first"
+        )
+    return root / earlier[-1] / "model.joblib"
+
+
+def _json_map(values: pd.DataFrame, digits: int = 6) -> list[str]:
+    cols = list(values.columns)
+    return [json.dumps({c: round(float(v), digits) for c, v in zip(cols, row, strict=True)}, ensure_ascii=False)
+            for row in values.to_numpy()]  # fmt: skip
+
+
+def _flags(panel: pd.DataFrame, period: pd.Period, sirens: pd.Series) -> pd.DataFrame:
+    """``hausse_urssaf``, ``ap_12m`` and ``dette_urssaf`` per SIREN at ``period``."""
+    window = panel[(panel.periode > period - 12) & (panel.periode <= period)]
+    dette = (window.montant_part_ouvriere.fillna(0) + window.montant_part_patronale.fillna(0)).rename("dette")
+    d = pd.concat([window[["siren", "periode"]], dette], axis=1)
+    wide = d.pivot_table(index="siren", columns="periode", values="dette", aggfunc="sum")
+
+    def at(k: int) -> pd.Series:
+        col = period - k
+        return wide[col] if col in wide.columns else pd.Series(np.nan, index=wide.index)
+
+    m0, m1, m2 = at(0), at(1), at(2)
+    hausse = ((m0 > m1) | (m1 > m2)).fillna(False)
+    ap = (
+        window.assign(
+            ap=(window.apart_heures_autorisees.fillna(0) > 0) | (window.apart_heures_consommees.fillna(0) > 0)
+        )
+        .groupby("siren")
+        .ap.any()
+    )
+    out = pd.DataFrame({"siren": sirens.to_numpy()})
+    out["hausse_urssaf"] = out.siren.map(hausse).fillna(False).astype(bool)
+    out["ap_12m"] = out.siren.map(ap).fillna(False).astype(bool)
+    out["dette_urssaf"] = out.siren.map(m0).astype(float)
+    return out
+
+
+def _identity(data_dir: Path, sirens: pd.Series) -> pd.DataFrame:
+    """Head office SIRET, name, département, region, NAF section per SIREN (``clean_sirene_ul``)."""
+    import pyarrow.dataset as ds
+
+    path = Path(data_dir) / "clean" / "clean_sirene_ul"
+    cols = ["siren", "siret_siege", "raison_sociale", "departement", "region", "naf_section"]
+    base = pd.DataFrame({"siren": sirens.to_numpy()})
+    if not path.is_dir():
+        return base.assign(**{c: None for c in cols[1:]})
+    ul = (
+        ds.dataset(path, format="parquet")
+        .to_table(columns=cols)
+        .to_pandas()
+        .drop_duplicates("siren", keep="last")
+    )
+    out = base.merge(ul, on="siren", how="left")
+    return out.rename(columns={"siret_siege": "siret"})
+
+
+@dataclass
+class ScoreResult:
+    scores: pd.DataFrame
+    diff: pd.DataFrame
+    summary: dict[str, Any]
+    path: Path
+
+
+def _previous_alerts(
+    data_dir: Path, batch: str
+) -> tuple[set[str], set[str], pd.DataFrame | None, str | None]:
+    """SIRENs ever alerted / ever "risque élevé" in earlier lists, and the latest earlier list."""
+    ever, ever_high = set(), set()
+    last: pd.DataFrame | None = None
+    prev = previous_batches(data_dir, batch)
+    for b in prev:
+        df = pd.read_parquet(list_dir(data_dir, b) / "scores.parquet", columns=["siren", "alert"])
+        ever |= set(df.siren[df.alert != ALERT_NONE])
+        ever_high |= set(df.siren[df.alert == ALERT_HIGH])
+        last = df
+    return ever, ever_high, last, (prev[-1] if prev else None)
+
+
+def diff_lists(
+    previous: pd.DataFrame | None, current: pd.DataFrame, previous_batch: str | None
+) -> pd.DataFrame:
+    """Companies entering (alerted now, not before), leaving (alerted before, not now), moving up or down."""
+    cols = ["siren", "alert_previous", "alert", "change", "previous_batch"]
+    if previous is None:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    m = (
+        previous[["siren", "alert"]]
+        .rename(columns={"alert": "alert_previous"})
+        .merge(current[["siren", "alert"]], on="siren", how="outer")
+    )
+    before = m.alert_previous.map(LEVEL).fillna(0).astype(int)
+    now = m.alert.map(LEVEL).fillna(0).astype(int)
+    change = np.select(
+        [
+            (before == 0) & (now > 0),
+            (before > 0) & (now == 0),
+            (before > 0) & (now > before),
+            (now > 0) & (now < before),
+        ],
+        ["entrée", "sortie", "hausse", "baisse"],
+        default="",
+    )
+    m["change"] = change
+    m["previous_batch"] = previous_batch
+    m = m[m.change != ""]
+    return (
+        m[cols]
+        .astype({"alert_previous": "object", "alert": "object"})
+        .sort_values(["change", "siren"])
+        .reset_index(drop=True)
+    )
+
+
+def merge_lists(lists: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Several model outputs for the same period: for each SIREN the latest list (in the given order) wins."""
+    frames = [df.assign(_order=i) for i, df in enumerate(lists)]
+    both = pd.concat(frames, ignore_index=True)
+    out = both.sort_values("_order").drop_duplicates("siren", keep="last").drop(columns="_order")
+    out = out.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1, dtype=np.int64)
+    return out
+
+
+def score(
+    data_dir: Path,
+    batch: str,
+    period: str | None = None,
+    *,
+    model_path: Path | None = None,
+    adjustments: Sequence[str] = (),
+    merge: Sequence[Path] = (),
+    panel: pd.DataFrame | None = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> ScoreResult:
+    """Score a month, compute flags, adjustments and the diff, write ``lists/<batch>/`` atomically."""
+    unknown = [a for a in adjustments if a not in ADJUSTMENTS]
+    if unknown:
+        raise ValueError(f"unknown adjustment(s) {unknown}: known {sorted(ADJUSTMENTS)}")
+    last = batch_month(batch)
+    model = FailureModel.load(model_path or _find_model(data_dir, batch))
+    if panel is None:
+        panel = load_panel(data_dir)
+    if period is not None:
+        month = pd.Period(period, "M")
+        if month > last:
+            raise ValueError(f"period {month} is after batch {batch}")
+    else:
+        month = complete_month(panel, last)
+    rows = panel[panel.periode == month].drop_duplicates("siren").reset_index(drop=True)
+    if rows.empty:
+        raise ValueError(f"no perimeter company in the panel at {month}")
+    log(f"scoring {len(rows):,} companies at {month} with {model.kind} ({model.code_version})")
+    contrib = model.contributions(rows)
+    wf_macro, wf_micro = waterfall(model, contrib)
+    p = wf_macro["probability"].to_numpy()
+    alert_model = alert_levels(p, model.thresholds)
+    alerted = alert_model != ALERT_NONE
+    out = pd.DataFrame({
+        "siren": rows.siren.astype(str).to_numpy(),
+        "periode": month.to_timestamp().date(),
+        "batch": batch,
+        "algo": f"{model.kind}-{model.code_version}",
+        "id_liste": list_label(month),
+        "probability": p,
+        "alert_pre_adjustment": alert_model,
+        "threshold_high": model.thresholds.high,
+        "threshold_moderate": model.thresholds.moderate,
+        "base_probability": wf_macro["base"].to_numpy(),
+        "macro_expl": _json_map(wf_macro[list(THEMES)]),
+    })  # fmt: skip
+    # micro explanations and what-if levers for alerted companies
+    micro_col: list[str | None] = [None] * len(out)
+    whatif_col: list[str | None] = [None] * len(out)
+    if alerted.any():
+        idx = np.flatnonzero(alerted)
+        mic = wf_micro.iloc[idx]
+        keep = mic.abs().max().sort_values(ascending=False).index  # all base features, biggest first
+        for j, s in zip(idx, _json_map(mic[keep]), strict=True):
+            micro_col[j] = s
+        wi = what_if(model, rows.iloc[idx], p[idx]).drop(columns="probability")
+        for j, s in zip(idx, _json_map(wi), strict=True):
+            whatif_col[j] = s
+    out["micro_expl"] = micro_col
+    out["what_if"] = whatif_col
+    out = out.merge(_flags(panel, month, out.siren), on="siren", how="left")
+    out["etat_proc_collective"] = (
+        rows.etat_proc_collective.astype("object").where(rows.etat_proc_collective.notna(), None).to_numpy()
+    )
+    # expert adjustments (switchable; traced)
+    adjusted, triggered, adj_summary = apply_adjustments(
+        out, rows, panel, month, adjustments, model, wf_macro
+    )
+    out["alert"] = adjusted
+    out["adjustments"] = [json.dumps(t, ensure_ascii=False) for t in triggered]
+    ever, ever_high, prev_df, prev_batch = _previous_alerts(data_dir, batch)
+    out["first_alert"] = (out.alert != ALERT_NONE) & ~out.siren.isin(ever)
+    out["first_high_alert"] = (out.alert == ALERT_HIGH) & ~out.siren.isin(ever_high)
+    out = out.merge(_identity(data_dir, out.siren), on="siren", how="left")
+    lists = [pd.read_parquet(f) for f in merge]
+    if lists:
+        log(f"merging with {len(lists)} earlier output(s): the fresh list wins per SIREN")
+    out = merge_lists([*lists, out])
+    diff = diff_lists(prev_df, out, prev_batch)
+    counts = {lvl: int((out.alert == lvl).sum()) for lvl in (ALERT_HIGH, ALERT_MODERATE, ALERT_NONE)}
+    counts_pre = {
+        lvl: int((out.alert_pre_adjustment == lvl).sum()) for lvl in (ALERT_HIGH, ALERT_MODERATE, ALERT_NONE)
+    }
+    summary = {
+        "batch": batch, "periode": str(month), "id_liste": list_label(month), "model": model.kind,
+        "code_version": model.code_version, "thresholds": model.thresholds.to_dict(), "companies": len(out),
+        "alerts": counts, "alerts_before_adjustments": counts_pre, "adjustments": adj_summary,
+        "diff": {c: int((diff.change == c).sum()) for c in ("entrée", "sortie", "hausse", "baisse")},
+        "previous_batch": prev_batch, "themes": micro_themes(model),
+    }  # fmt: skip
+    target = list_dir(data_dir, batch)
+    tmp = target.with_name(f".{batch}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    out.to_parquet(tmp / "scores.parquet", index=False)
+    diff.to_parquet(tmp / "diff.parquet", index=False)
+    (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    old = target.with_name(f".{batch}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    return ScoreResult(out, diff, summary, target)

@@ -1,0 +1,241 @@
+"""``signaux-faibles score`` and ``export`` on the trained twin: the list, flags, adjustments, diff, merge, formats."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from signaux_faibles.lists.export import FRENCH_COLUMNS, export_list
+from signaux_faibles.lists.score import diff_lists, merge_lists, score
+from signaux_faibles.model.artefact import FailureModel
+from signaux_faibles.model.dataset import load_panel
+from signaux_faibles.model.metrics import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE, alert_levels
+
+CONTRACT = {
+    "siren": "object", "siret": "object", "periode": "object", "batch": "object", "algo": "object",
+    "id_liste": "object", "probability": "float64", "alert": "object", "alert_pre_adjustment": "object",
+    "adjustments": "object", "threshold_high": "float64", "threshold_moderate": "float64",
+    "base_probability": "float64", "macro_expl": "object", "micro_expl": "object", "what_if": "object",
+    "first_alert": "bool", "first_high_alert": "bool", "hausse_urssaf": "bool", "ap_12m": "bool",
+    "etat_proc_collective": "object", "dette_urssaf": "float64", "rank": "int64",
+}  # fmt: skip
+LEVELS = {ALERT_HIGH, ALERT_MODERATE, ALERT_NONE}
+
+
+@pytest.fixture(scope="module")
+def scored(trained: tuple[Path, str, object], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A copy of the trained data directory with two lists: 2608 (July 2026, previous) and 2609 (latest month)."""
+    data, batch, _ = trained
+    work = tmp_path_factory.mktemp("lists") / "data"
+    for part in ("panel", "clean", "models"):
+        shutil.copytree(data / part, work / part)
+    model = work / "models" / batch / "model.joblib"
+    score(work, "2608", "2026-07", model_path=model)
+    score(work, batch)
+    return work, batch
+
+
+def _read(data: Path, batch: str) -> pd.DataFrame:
+    return pd.read_parquet(data / "lists" / batch / "scores.parquet")
+
+
+def test_list_follows_the_contract(scored: tuple[Path, str]) -> None:
+    data, batch = scored
+    df = _read(data, batch)
+    for col, kind in CONTRACT.items():
+        assert col in df.columns, col
+        got = "object" if pd.api.types.is_string_dtype(df[col]) else str(df[col].dtype)
+        assert got == kind or (kind == "object" and df[col].isna().all()), (col, got)
+    assert df.siren.is_unique and df.siren.str.fullmatch(r"\d{9}").all()
+    assert set(df.alert) <= LEVELS and set(df.alert_pre_adjustment) <= LEVELS
+    assert df.probability.between(0, 1).all()
+    assert (np.diff(df.probability.to_numpy()) <= 0).all() and (df["rank"] == np.arange(1, len(df) + 1)).all()
+    summary = json.loads((data / "lists" / batch / "summary.json").read_text())
+    assert (
+        summary["periode"] == "2026-08"
+    )  # the batch's own month is incomplete (cotisations): the one before
+    assert sum(summary["alerts"].values()) == len(df)
+    # head office attached
+    assert df.siret.dropna().str.fullmatch(r"\d{14}").all()
+    assert (df.siret.dropna().str[:9] == df.siren[df.siret.notna()]).all()
+
+
+def test_levels_are_the_model_thresholds_without_adjustments(scored: tuple[Path, str]) -> None:
+    data, batch = scored
+    df = _read(data, batch)
+    model = FailureModel.load(data / "models" / batch / "model.joblib")
+    assert (df.alert == df.alert_pre_adjustment).all()
+    assert (df.adjustments == "[]").all()
+    np.testing.assert_array_equal(df.alert.to_numpy(), alert_levels(df.probability, model.thresholds))
+    assert (df.threshold_high == model.thresholds.high).all()
+    # explanations: macro for everyone (adding up to the probability); micro and what-if for alerted only
+    macro = df.macro_expl.map(json.loads)
+    total = df.base_probability + macro.map(lambda d: sum(d.values()))
+    np.testing.assert_allclose(total, df.probability, atol=1e-4)
+    alerted = df.alert_pre_adjustment != ALERT_NONE
+    assert df.micro_expl[alerted].notna().all() and df.micro_expl[~alerted].isna().all()
+    assert df.what_if[alerted].notna().all() and df.what_if[~alerted].isna().all()
+    wi = json.loads(df.what_if[alerted].iloc[0])
+    assert {"dette URSSAF", "activité partielle", "retards de paiement"} == set(wi)
+
+
+def test_flags(scored: tuple[Path, str]) -> None:
+    data, batch = scored
+    df = _read(data, batch).set_index("siren")
+    prev = _read(data, "2608").set_index("siren")
+    panel = load_panel(data)
+    m = pd.Period("2026-08", "M")
+    dette = (
+        (panel.montant_part_ouvriere.fillna(0) + panel.montant_part_patronale.fillna(0))
+        .groupby([panel.siren, panel.periode])
+        .sum()
+    )
+    checked = 0
+    for siren in df.index[:200]:
+        d = [dette.get((siren, m - k), np.nan) for k in range(3)]
+        expected = bool((d[0] > d[1]) or (d[1] > d[2]))
+        assert df.loc[siren, "hausse_urssaf"] == expected, siren
+        assert df.loc[siren, "dette_urssaf"] == pytest.approx(d[0], nan_ok=True)
+        ap = panel[(panel.siren == siren) & (panel.periode > m - 12) & (panel.periode <= m)]
+        assert df.loc[siren, "ap_12m"] == bool(
+            (ap.apart_heures_autorisees.fillna(0) > 0).any()
+            or (ap.apart_heures_consommees.fillna(0) > 0).any()
+        )
+        checked += 1
+    assert checked == 200
+    # first alert: alerted now and not in the previous list
+    was = set(prev.index[prev.alert != ALERT_NONE])
+    alerted = df.alert != ALERT_NONE
+    assert (df.first_alert == (alerted & ~df.index.isin(was))).all()
+    assert df.first_alert.sum() < alerted.sum()  # some were already alerted in July
+
+
+def test_diff_against_the_previous_list(scored: tuple[Path, str]) -> None:
+    data, batch = scored
+    diff = pd.read_parquet(data / "lists" / batch / "diff.parquet")
+    assert (
+        set(diff.change) <= {"entrée", "sortie", "hausse", "baisse"} and (diff.previous_batch == "2608").all()
+    )
+    cur, prev = _read(data, batch).set_index("siren"), _read(data, "2608").set_index("siren")
+    for r in diff.itertuples():
+        before = prev.alert.get(r.siren, ALERT_NONE)
+        now = cur.alert.get(r.siren, ALERT_NONE)
+        assert before != now
+
+
+def test_diff_and_merge_rules() -> None:
+    prev = pd.DataFrame(
+        {"siren": ["a", "b", "c", "d"], "alert": [ALERT_NONE, ALERT_HIGH, ALERT_MODERATE, ALERT_HIGH]}
+    )
+    cur = pd.DataFrame(
+        {"siren": ["a", "b", "c", "e"], "alert": [ALERT_MODERATE, ALERT_MODERATE, ALERT_HIGH, ALERT_HIGH]}
+    )
+    d = diff_lists(prev, cur, "2601").set_index("siren").change.to_dict()
+    assert d == {"a": "entrée", "b": "baisse", "c": "hausse", "d": "sortie", "e": "entrée"}
+    one = pd.DataFrame({"siren": ["a", "b"], "probability": [0.1, 0.2], "algo": ["avec_paydex"] * 2})
+    two = pd.DataFrame({"siren": ["b", "c"], "probability": [0.5, 0.3], "algo": ["sans_paydex"] * 2})
+    merged = merge_lists([one, two]).set_index("siren")
+    assert merged.loc["b", "algo"] == "sans_paydex" and merged.loc["a", "algo"] == "avec_paydex"
+    assert merged["rank"].to_dict() == {"b": 1, "c": 2, "a": 3}
+
+
+def test_adjustments_are_traced_and_reported(scored: tuple[Path, str], tmp_path: Path) -> None:
+    data, batch = scored
+    work = tmp_path / "data"
+    for part in ("panel", "clean", "models"):
+        shutil.copytree(data / part, work / part)
+    res = score(work, batch, adjustments=["urssaf_2021", "tailoring_2022"])
+    df = res.scores
+    moved = df.alert != df.alert_pre_adjustment
+    assert moved.any()
+    assert df.adjustments[moved].map(lambda s: len(json.loads(s)) > 0).all()
+    rules = {r.split(":")[0] for s in df.adjustments[moved] for r in json.loads(s)}
+    assert rules <= {"urssaf_2021", "tailoring_2022"}
+    s = res.summary["adjustments"]
+    assert sum(v["raised"] + v["lowered"] for v in s.values()) >= moved.sum()
+    # the pure model is untouched: same probabilities and pre-adjustment levels as without adjustments
+    pure = _read(data, batch).set_index("siren")
+    adj = df.set_index("siren")
+    assert (adj.alert_pre_adjustment == pure.alert.reindex(adj.index)).all()
+    with pytest.raises(ValueError, match="unknown adjustment"):
+        score(work, batch, adjustments=["nope"])
+
+
+def test_sf_json_matches_the_real_interchange_sample(
+    scored: tuple[Path, str], shared_dir: Path, tmp_path: Path
+) -> None:
+    data, batch = scored
+    sample = json.loads((shared_dir / "reference" / "datapi" / "sampleAvec5Predictions.json").read_text())
+    out = tmp_path / "list.json"
+    n = export_list(data, batch, "sf-json", out)
+    ours = json.loads(out.read_text(encoding="utf-8"))
+    assert len(ours) == n
+    plain = [r for r in sample if "macroRadar" not in r]
+    rich = [r for r in sample if "macroRadar" in r]
+    ours_plain = [r for r in ours if r["alert"] == ALERT_NONE and r["alertPreRedressements"] == ALERT_NONE]
+    ours_rich = [r for r in ours if "macroRadar" in r]
+    assert ours_plain and ours_rich
+
+    def same_shape(ref: object, got: object, where: str) -> None:
+        if isinstance(ref, dict):
+            assert isinstance(got, dict), where
+            for k, v in ref.items():
+                assert k in got, f"{where}.{k} missing"
+                same_shape(v, got[k], f"{where}.{k}")
+        elif isinstance(ref, list):
+            assert isinstance(got, list), where
+            for item in got:
+                same_shape(ref[0], item, f"{where}[]") if ref else None
+        elif isinstance(ref, float):
+            assert isinstance(got, float | int) and not isinstance(got, bool), where
+        else:
+            assert type(got) is type(ref), (where, type(ref), type(got))
+
+    for ref in plain:
+        for got in ours_plain[:50]:
+            same_shape(ref, got, "record")
+            assert set(got) == set(ref)  # the same fields exactly for companies without alert
+    for ref in rich:
+        for got in ours_rich[:50]:
+            same_shape(ref, got, "record")
+            assert set(got["macroRadar"]) == set(ref["macroRadar"])
+    for got in ours:
+        assert got["alert"] in LEVELS and got["periode"].endswith("T00:00:00Z") and len(got["siren"]) == 9
+
+
+def test_csv_and_xlsx_have_french_labels(scored: tuple[Path, str], tmp_path: Path) -> None:
+    data, batch = scored
+    export_list(data, batch, "csv", tmp_path / "l.csv")
+    export_list(data, batch, "xlsx", tmp_path / "l.xlsx")
+    csv = pd.read_csv(tmp_path / "l.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    assert list(csv.columns) == list(FRENCH_COLUMNS.values())
+    assert set(csv["Niveau d'alerte"]) <= {"risque élevé", "risque modéré", "pas d'alerte"}
+    wb = openpyxl.load_workbook(tmp_path / "l.xlsx", read_only=True)
+    header = next(wb.active.iter_rows(max_row=1, values_only=True))  # type: ignore[union-attr]
+    assert list(header) == list(FRENCH_COLUMNS.values())
+    assert wb.active.max_row == len(csv) + 1  # type: ignore[union-attr]
+
+
+def test_commands(scored: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from signaux_faibles.cli import app
+
+    data, batch = scored
+    monkeypatch.setenv("SF_DATA_DIR", str(data))
+    res = CliRunner().invoke(
+        app, ["export", "--batch", batch, "--format", "csv", "--out", str(tmp_path / "x.csv")]
+    )
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(
+        app, ["export", "--batch", "2001", "--format", "csv", "--out", str(tmp_path / "y.csv")]
+    )
+    assert res.exit_code == 2 and "no list" in res.output
+    monkeypatch.setenv("SF_DATA_DIR", str(tmp_path / "empty"))
+    res = CliRunner().invoke(app, ["score", "--batch", batch])
+    assert res.exit_code == 2 and "no model" in res.output
