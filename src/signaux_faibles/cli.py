@@ -295,3 +295,14 @@ def demo(
         raise typer.Exit(2) from e
     _print_headline(trained.metrics)
     console.print(f"model card: {model_dir(settings.data_dir, last) / 'report.html'}")
+
+    from .lists.export import export_list
+    from .lists.score import score as run_score
+
+    console.rule(f"5. Liste de détection, lot {last} (monthly risk list)")
+    listed = run_score(settings.data_dir, last, log=console.print)
+    _print_list(listed.summary, listed.scores)
+    exports = settings.data_dir / "exports"
+    for fmt, name in (("sf-json", f"liste_{last}.json"), ("csv", f"liste_{last}.csv"), ("xlsx", f"liste_{last}.xlsx")):
+        export_list(settings.data_dir, last, fmt, exports / name)  # type: ignore[arg-type]
+    console.print(f"list in {listed.path}; exports (sf-json, csv, xlsx) in {exports}")

@@ -75,12 +75,19 @@ def test_levels_are_the_model_thresholds_without_adjustments(scored: tuple[Path,
     assert (df.adjustments == "[]").all()
     np.testing.assert_array_equal(df.alert.to_numpy(), alert_levels(df.probability, model.thresholds))
     assert (df.threshold_high == model.thresholds.high).all()
-    # explanations: macro for everyone (adding up to the probability); micro and what-if for alerted only
-    macro = df.macro_expl.map(json.loads)
-    total = df.base_probability + macro.map(lambda d: sum(d.values()))
-    np.testing.assert_allclose(total, df.probability, atol=1e-4)
+    # explanations (as the real system: for alerted companies): the waterfall adds up to the probability,
+    # each theme's micro values add up to the theme
     alerted = df.alert_pre_adjustment != ALERT_NONE
-    assert df.micro_expl[alerted].notna().all() and df.micro_expl[~alerted].isna().all()
+    assert alerted.any()
+    macro = df.macro_expl[alerted].map(json.loads)
+    total = df.base_probability[alerted] + macro.map(lambda d: sum(d.values()))
+    np.testing.assert_allclose(total, df.probability[alerted], atol=1e-4)
+    themes = json.loads((data / "lists" / batch / "summary.json").read_text())["themes"]
+    for m_json, mi_json in zip(df.macro_expl[alerted], df.micro_expl[alerted], strict=True):
+        mac, mic = json.loads(m_json), json.loads(mi_json)
+        for theme, value in mac.items():
+            assert sum(v for k, v in mic.items() if themes[k] == theme) == pytest.approx(value, abs=1e-4)
+    assert df.macro_expl[~alerted].isna().all() and df.micro_expl[~alerted].isna().all()
     assert df.what_if[alerted].notna().all() and df.what_if[~alerted].isna().all()
     wi = json.loads(df.what_if[alerted].iloc[0])
     assert {"dette URSSAF", "activité partielle", "retards de paiement"} == set(wi)

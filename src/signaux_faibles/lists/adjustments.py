@@ -17,8 +17,7 @@ the real system since 2024), traced on the row (``alert_pre_adjustment`` and the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -61,7 +60,10 @@ def _urssaf_2021(rows: pd.DataFrame, debt: pd.DataFrame) -> tuple[np.ndarray, li
 
 
 def _tailoring_2022(
-    rows: pd.DataFrame, debt: pd.DataFrame, dominant: np.ndarray, ap_months: np.ndarray
+    rows: pd.DataFrame,
+    debt: pd.DataFrame,
+    dominant: Callable[[np.ndarray], np.ndarray],
+    ap_months: np.ndarray,
 ) -> tuple[np.ndarray, list[list[str]]]:
     year = 12 * _col(rows, "cotisation_moy12m").fillna(0).to_numpy()
     old = debt[list(range(12, 24))].max(axis=1).fillna(0).to_numpy()
@@ -69,7 +71,9 @@ def _tailoring_2022(
     with np.errstate(divide="ignore", invalid="ignore"):
         paid_off = (year > 0) & (old > 0.1 * year) & (recent / np.where(old > 0, old, np.nan) < 0.1)
     rise = np.nan_to_num(debt[0].to_numpy() - debt[3].to_numpy())
-    rising = (year > 0) & (rise > 0.1 * year) & (dominant != "dette URSSAF")
+    rising = (year > 0) & (rise > 0.1 * year)
+    candidates = np.flatnonzero(rising)
+    rising[candidates] = dominant(candidates) != "dette URSSAF"
     long_ap = ap_months >= 8
     endet = _col(rows, "diane_endettement").to_numpy()
     caf = _col(rows, "diane_capacite_autofinancement").to_numpy()
@@ -101,11 +105,11 @@ def apply_adjustments(
     panel: pd.DataFrame,
     month: pd.Period,
     names: Sequence[str],
-    model: Any,
-    wf_macro: pd.DataFrame,
+    dominant: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[np.ndarray, list[list[str]], dict[str, dict[str, int]]]:
     """Apply the rules ``names`` in order to ``out.alert_pre_adjustment``; return the adjusted levels, the
-    signals triggered per row, and per rule the number of companies raised and lowered."""
+    signals triggered per row, and per rule the number of companies raised and lowered. ``dominant(idx)`` gives
+    the theme pushing the risk up most for rows ``idx`` (explanations are computed only where a rule needs them)."""
     level = out.alert_pre_adjustment.map({a: i for i, a in enumerate(_LEVELS)}).to_numpy().astype(int)
     triggered: list[list[str]] = [[] for _ in range(len(out))]
     summary: dict[str, dict[str, int]] = {}
@@ -113,8 +117,6 @@ def apply_adjustments(
         return out.alert_pre_adjustment.to_numpy(), triggered, summary
     sirens = rows.siren.astype(str)
     debt = _debt_wide(panel, sirens, month, 24)
-    themes = [c for c in wf_macro.columns if c not in ("base", "probability")]
-    dominant = np.asarray(wf_macro[themes].idxmax(axis=1).to_numpy())
     ap_win = panel[(panel.periode > month - 12) & (panel.periode <= month)]
     ap_counts = ap_win[ap_win.apart_heures_autorisees.fillna(0) > 0].groupby("siren").size()
     half_staff = ap_win[ap_win.ratio_apart.fillna(0) > 0.5].siren.unique()

@@ -46,10 +46,8 @@ __all__ = [
 LEVEL = {ALERT_NONE: 0, ALERT_MODERATE: 1, ALERT_HIGH: 2}
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
              "novembre", "décembre")  # fmt: skip
-#: Panel columns the flags and adjustments need, besides the model's features.
-CONTEXT = ("cotisation_moy12m", "montant_part_ouvriere", "montant_part_patronale", "apart_heures_autorisees",
-           "apart_heures_consommees", "effectif", "ratio_apart", "etat_proc_collective")  # fmt: skip
-
+#: Months of panel history read before the scored month (flags: 12, adjustments: 24, plus the incomplete months).
+HISTORY_MONTHS = 30
 
 def list_dir(data_dir: Path, batch: str) -> Path:
     return Path(data_dir) / "lists" / batch
@@ -149,6 +147,26 @@ def _identity(data_dir: Path, sirens: pd.Series) -> pd.DataFrame:
     return out.rename(columns={"siret_siege": "siret"})
 
 
+class _Explainer:
+    """Waterfall explanations of some rows of ``rows``, computed on demand (TreeSHAP is the costly part)."""
+
+    def __init__(self, model: FailureModel, rows: pd.DataFrame) -> None:
+        self.model, self.rows = model, rows
+        first = model.contributions(rows.iloc[:1])
+        self.base = float(waterfall(model, first)[0]["base"].iloc[0])
+
+    def __call__(self, idx: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        mac, mic = waterfall(self.model, self.model.contributions(self.rows.iloc[idx]))
+        return mac, mic
+
+    def dominant(self, idx: np.ndarray) -> np.ndarray:
+        """The theme pushing the probability up most, for rows ``idx``."""
+        if len(idx) == 0:
+            return np.asarray([], dtype=object)
+        mac = self(idx)[0][list(THEMES)]
+        return np.asarray(mac.idxmax(axis=1).to_numpy(), dtype=object)
+
+
 @dataclass
 class ScoreResult:
     scores: pd.DataFrame
@@ -234,8 +252,8 @@ def score(
         raise ValueError(f"unknown adjustment(s) {unknown}: known {sorted(ADJUSTMENTS)}")
     last = batch_month(batch)
     model = FailureModel.load(model_path or _find_model(data_dir, batch))
-    if panel is None:
-        panel = load_panel(data_dir)
+    if panel is None:  # the scored month, the flags' 12 months and the adjustments' 24 before it
+        panel = load_panel(data_dir, since=(pd.Period(period, "M") if period else last) - HISTORY_MONTHS)
     if period is not None:
         month = pd.Period(period, "M")
         if month > last:
@@ -246,11 +264,9 @@ def score(
     if rows.empty:
         raise ValueError(f"no perimeter company in the panel at {month}")
     log(f"scoring {len(rows):,} companies at {month} with {model.kind} ({model.code_version})")
-    contrib = model.contributions(rows)
-    wf_macro, wf_micro = waterfall(model, contrib)
-    p = wf_macro["probability"].to_numpy()
+    p = model.predict_proba(rows)
     alert_model = alert_levels(p, model.thresholds)
-    alerted = alert_model != ALERT_NONE
+    explain = _Explainer(model, rows)
     out = pd.DataFrame({
         "siren": rows.siren.astype(str).to_numpy(),
         "periode": month.to_timestamp().date(),
@@ -261,21 +277,22 @@ def score(
         "alert_pre_adjustment": alert_model,
         "threshold_high": model.thresholds.high,
         "threshold_moderate": model.thresholds.moderate,
-        "base_probability": wf_macro["base"].to_numpy(),
-        "macro_expl": _json_map(wf_macro[list(THEMES)]),
+        "base_probability": explain.base,
     })  # fmt: skip
-    # micro explanations and what-if levers for alerted companies
+    # explanations (waterfall macro, micro) and what-if levers for the alerted companies, as the real system
+    macro_col: list[str | None] = [None] * len(out)
     micro_col: list[str | None] = [None] * len(out)
     whatif_col: list[str | None] = [None] * len(out)
-    if alerted.any():
-        idx = np.flatnonzero(alerted)
-        mic = wf_micro.iloc[idx]
+    idx = np.flatnonzero(alert_model != ALERT_NONE)
+    if len(idx):
+        mac, mic = explain(idx)
         keep = mic.abs().max().sort_values(ascending=False).index  # all base features, biggest first
-        for j, s in zip(idx, _json_map(mic[keep]), strict=True):
-            micro_col[j] = s
         wi = what_if(model, rows.iloc[idx], p[idx]).drop(columns="probability")
-        for j, s in zip(idx, _json_map(wi), strict=True):
-            whatif_col[j] = s
+        for j, a, b, c in zip(
+            idx, _json_map(mac[list(THEMES)]), _json_map(mic[keep]), _json_map(wi), strict=True
+        ):
+            macro_col[j], micro_col[j], whatif_col[j] = a, b, c
+    out["macro_expl"] = macro_col
     out["micro_expl"] = micro_col
     out["what_if"] = whatif_col
     out = out.merge(_flags(panel, month, out.siren), on="siren", how="left")
@@ -284,7 +301,7 @@ def score(
     )
     # expert adjustments (switchable; traced)
     adjusted, triggered, adj_summary = apply_adjustments(
-        out, rows, panel, month, adjustments, model, wf_macro
+        out, rows, panel, month, adjustments, explain.dominant
     )
     out["alert"] = adjusted
     out["adjustments"] = [json.dumps(t, ensure_ascii=False) for t in triggered]

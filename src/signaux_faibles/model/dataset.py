@@ -97,15 +97,21 @@ def base_feature(name: str) -> str:
         name = stripped
 
 
-def load_panel(data_dir: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read ``panel/company_month`` (perimeter rows only), ``periode`` as a month period."""
+def load_panel(
+    data_dir: Path, columns: list[str] | None = None, since: pd.Period | None = None
+) -> pd.DataFrame:
+    """Read ``panel/company_month`` (perimeter rows only; from month ``since`` when given), ``periode`` as a month
+    period."""
     import pyarrow.dataset as ds
 
     path = Path(data_dir) / "panel" / "company_month"
     if not path.is_dir():
         raise FileNotFoundError(f"no panel at {path}: run `signaux-faibles panel --batch AAMM` first")
     dataset = ds.dataset(path, format="parquet")
-    table = dataset.to_table(columns=columns, filter=ds.field("in_perimeter") == True)  # noqa: E712
+    cond = ds.field("in_perimeter") == True  # noqa: E712
+    if since is not None:
+        cond = cond & (ds.field("periode") >= since.to_timestamp().date())
+    table = dataset.to_table(columns=columns, filter=cond)
     df = table.to_pandas()
     df["periode"] = pd.to_datetime(df["periode"]).dt.to_period("M")
     return df.sort_values(["periode", "siren"], kind="stable").reset_index(drop=True)
@@ -138,14 +144,12 @@ class PanelEncoder(TransformerMixin, BaseEstimator):
         for c in self.feature_names_in_:
             col = X[c]
             if c in self.categories_:
-                code = {v: float(i) for i, v in enumerate(self.categories_[c])}
-                out[c] = col.map(
-                    lambda v, code=code: code.get(str(v), np.nan) if not pd.isna(v) else np.nan
-                ).to_numpy(float)
+                cats = self.categories_[c]
+                text = col.astype(object).where(col.notna()).astype(str)  # missing → "nan", not a category
+                out[c] = pd.Categorical(text.where(text.isin(cats)), categories=cats).codes.astype(float)
+                out[c][out[c] < 0] = np.nan
             elif col.dtype == object:  # nullable booleans arrive as objects (True/False/None)
-                out[c] = pd.to_numeric(
-                    col.map(lambda v: np.nan if pd.isna(v) else float(v)), errors="coerce"
-                ).to_numpy(float)
+                out[c] = col.map({True: 1.0, False: 0.0}).astype(float).to_numpy()
             else:
                 out[c] = pd.to_numeric(col, errors="coerce").astype(float).to_numpy()
         return pd.DataFrame(out, index=X.index)
