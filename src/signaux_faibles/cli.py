@@ -132,6 +132,8 @@ def _print_headline(metrics: dict[str, Any]) -> None:
             hi, mo = t["risque_eleve"], t["risque_modere"]
             ratio = t.get("oracle_ratio_auc_pr")
             oracle = "" if ratio is None else f"; oracle AUC-PR {t['oracle_auc_pr']:.3f}, model/oracle {ratio:.2f}"
+            if "oracle_now_ratio_auc_pr" in t:
+                oracle += f" (oracle without the future {t['oracle_now_auc_pr']:.3f}, {t['oracle_now_ratio_auc_pr']:.2f})"
             console.print(
                 f"  {kind:8} {label:22} {t['rows']:>8,} rows, prevalence {t['prevalence']:.3f}: AUC-ROC "
                 f"{t['auc_roc']:.3f}, AUC-PR {t['auc_pr']:.3f}, Brier {t['brier']:.4f}; risque élevé P {hi['precision']:.2f} "

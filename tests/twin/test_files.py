@@ -175,8 +175,8 @@ def test_every_defect_is_where_defects_csv_says(defect_twin: TwinSummary) -> Non
 
 def test_ground_truth(clean_twin: TwinSummary) -> None:
     t = pq.read_table(clean_twin.out / "ground_truth.parquet").to_pandas()
-    assert list(t.columns) == ["siren", "periode", "p_failure_18m", "failure_18m"]
-    assert t.p_failure_18m.between(0, 1).all()
+    assert list(t.columns) == ["siren", "periode", "p_failure_18m", "failure_18m", "p_failure_18m_now"]
+    assert t.p_failure_18m.between(0, 1).all() and t.p_failure_18m_now.between(0, 1).all()
     assert set(t.failure_18m.unique()) <= {0, 1}
     assert (t.groupby(["siren", "periode"]).size() == 1).all()
     assert str(t.periode.max())[:7] == "2026-09"  # the latest delivered month is known too

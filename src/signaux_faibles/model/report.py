@@ -52,14 +52,18 @@ autre partie (partition par SIREN) et le test est postérieur : l'apprentissage 
 <p>Hyper-paramètres choisis sur la validation : <code>{{ k.params }}</code>; calibration {{ k.calibration.method }};
 seuils : risque élevé (F0,5) {{ "%.2f"|format(k.thresholds.high) }}, risque modéré (F2) {{ "%.2f"|format(k.thresholds.moderate) }}.</p>
 <table><tr><th>échantillon</th><th>lignes</th><th>prévalence</th><th>AUC-ROC</th><th>AUC-PR</th><th>Brier</th>
-<th>précision / rappel risque élevé</th><th>précision / rappel risque modéré</th>{% if twin %}<th>AUC-PR oracle</th><th>ratio modèle / oracle</th>{% endif %}</tr>
+<th>précision / rappel risque élevé</th><th>précision / rappel risque modéré</th>{% if twin %}<th>AUC-PR oracle</th><th>ratio modèle / oracle</th><th>AUC-PR oracle sans futur</th><th>ratio modèle / oracle sans futur</th>{% endif %}</tr>
 {% for name in ["with_signaux_forts", "without_signaux_forts"] %}{% set t = k.test[name] %}
 <tr><td>{{ {"with_signaux_forts": "avec signaux forts", "without_signaux_forts": "sans signaux forts"}[name] }}</td>
 <td>{{ "{:,}".format(t.rows) }}</td><td>{{ "%.3f"|format(t.prevalence) }}</td><td>{{ "%.3f"|format(t.auc_roc) }}</td><td>{{ "%.3f"|format(t.auc_pr) }}</td><td>{{ "%.4f"|format(t.brier) }}</td>
 <td>{{ "%.2f"|format(t.risque_eleve.precision) }} / {{ "%.2f"|format(t.risque_eleve.recall) }} ({{ t.risque_eleve.alerts }} alertes)</td>
 <td>{{ "%.2f"|format(t.risque_modere.precision) }} / {{ "%.2f"|format(t.risque_modere.recall) }} ({{ t.risque_modere.alerts }} alertes)</td>
-{% if twin %}<td>{{ "%.3f"|format(t.oracle_auc_pr) }}</td><td>{{ "%.2f"|format(t.oracle_ratio_auc_pr) }}</td>{% endif %}</tr>
+{% if twin %}<td>{{ "%.3f"|format(t.oracle_auc_pr) }}</td><td>{{ "%.2f"|format(t.oracle_ratio_auc_pr) }}</td>
+<td>{{ "%.3f"|format(t.get("oracle_now_auc_pr", nan)) }}</td><td>{{ "%.2f"|format(t.get("oracle_now_ratio_auc_pr", nan)) }}</td>{% endif %}</tr>
 {% endfor %}</table>
+{% if twin %}<p class="note">Oracle : la probabilité exacte du jumeau numérique (état caché connu), qui propage le futur réel
+(chocs sectoriels, régime de crise) ; « sans futur » : la même avec les conditions du mois maintenues, soit la meilleure
+prévision possible à la date. Entreprises déjà en procédure : probabilité 1.</p>{% endif %}
 <p>Top-k (sans signaux forts) :</p>
 <table><tr><th>part de la liste</th><th>k</th><th>précision</th><th>rappel</th></tr>
 {% for r in k.test.without_signaux_forts.top_k %}<tr><td>{{ "%.0f"|format(100 * r.top_share) }} %</td><td>{{ r.k }}</td><td>{{ "%.3f"|format(r.precision) }}</td><td>{{ "%.3f"|format(r.recall) }}</td></tr>{% endfor %}
@@ -129,9 +133,10 @@ def _plots(out: TrainOutput) -> dict[str, str]:
         if y.sum():
             prec, rec, _ = precision_recall_curve(y, p)
             ax.plot(rec, prec, style, label=kind)
-    if "oracle" in lgb and lgb["y"].sum():
-        prec, rec, _ = precision_recall_curve(lgb["y"], lgb["oracle"])
-        ax.plot(rec, prec, ":", label="oracle (jumeau)")
+    for key, label in (("oracle", "oracle (jumeau)"), ("oracle_now", "oracle sans futur (jumeau)")):
+        if key in lgb and lgb["y"].sum():
+            prec, rec, _ = precision_recall_curve(lgb["y"], lgb[key])
+            ax.plot(rec, prec, ":", label=label)
     ax.axhline(float(lgb["y"].mean()) if len(lgb["y"]) else 0, color="grey", lw=0.8, label="prévalence")
     ax.set(xlabel="rappel", ylabel="précision", title="Précision-rappel (test)")
     ax.legend()
@@ -206,6 +211,7 @@ def write_report(out: TrainOutput, path: Path, *, batch: str, ground_truth: bool
     html = env.from_string(_TEMPLATE).render(
         batch=batch, m=out.metrics, kinds=["lightgbm", "logistic"], plots=_plots(out), twin=ground_truth,
         segment_labels=SEGMENTS,
+        nan=float("nan"),
     )  # fmt: skip
     path = Path(path)
     tmp = path.with_suffix(".tmp")

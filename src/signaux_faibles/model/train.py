@@ -149,7 +149,7 @@ def _calibrate(
 
 
 def _evaluate(
-    model: FailureModel, df: pd.DataFrame, mask: np.ndarray, oracle: np.ndarray | None
+    model: FailureModel, df: pd.DataFrame, mask: np.ndarray, oracle: dict[str, np.ndarray] | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Test metrics with and without the signaux forts, thresholds, top-k, segments, oracle ratio."""
     part = df.loc[mask]
@@ -164,12 +164,11 @@ def _evaluate(
         m["risque_eleve"] = classification_at(yk, pk, model.thresholds.high, 0.5)
         m["risque_modere"] = classification_at(yk, pk, model.thresholds.moderate, 2.0)
         m["top_k"] = top_k_metrics(yk, pk).to_dict(orient="records")
-        if oracle is not None:
-            ok = oracle[keep]
-            o = ranking_metrics(yk, ok)
-            m["oracle_auc_pr"] = o["auc_pr"]
-            m["oracle_auc_roc"] = o["auc_roc"]
-            m["oracle_ratio_auc_pr"] = m["auc_pr"] / o["auc_pr"] if o["auc_pr"] else float("nan")
+        for key, score in (oracle or {}).items():
+            o = ranking_metrics(yk, score[keep])
+            m[f"{key}_auc_pr"] = o["auc_pr"]
+            m[f"{key}_auc_roc"] = o["auc_roc"]
+            m[f"{key}_ratio_auc_pr"] = m["auc_pr"] / o["auc_pr"] if o["auc_pr"] else float("nan")
         out[name] = m
     levels = alert_levels(p, model.thresholds)
     out["alert_volumes"] = {lvl: int((levels == lvl).sum()) for lvl in (ALERT_HIGH, ALERT_MODERATE)}
@@ -181,22 +180,31 @@ def _evaluate(
         for col in SEGMENTS
         if col in part.columns
     }
-    if oracle is not None:
-        curves["oracle"] = oracle
+    curves.update(oracle or {})
     return out, curves
 
 
-def _oracle(df: pd.DataFrame, ground_truth: pd.DataFrame | None) -> np.ndarray | None:
-    """The twin's exact probability per row; 1 for companies already in proceedings (ground truth stops there)."""
+def _oracle(df: pd.DataFrame, ground_truth: pd.DataFrame | None) -> dict[str, np.ndarray] | None:
+    """The twin's exact probabilities per row; 1 for companies already in proceedings (ground truth stops there).
+
+    ``oracle``: ``p_failure_18m``, which propagates the world's actual future (sector shocks, crisis regime);
+    ``oracle_now``: ``p_failure_18m_now``, the same with the month's conditions held (no knowledge of the future),
+    when the twin provides it.
+    """
     if ground_truth is None:
         return None
-    gt = ground_truth[["siren", "periode", "p_failure_18m"]].copy()
+    cols = [c for c in ("p_failure_18m", "p_failure_18m_now") if c in ground_truth.columns]
+    gt = ground_truth[["siren", "periode", *cols]].copy()
     gt["periode"] = pd.to_datetime(gt["periode"]).dt.to_period("M")
     gt["siren"] = gt["siren"].astype(str)
     merged = df[["siren", "periode"]].merge(gt, on=["siren", "periode"], how="left")
-    p = merged.p_failure_18m.to_numpy(dtype=float)
-    p = np.where(df.signal_fort.to_numpy().astype(bool), 1.0, p)
-    return np.where(np.isnan(p), 0.0, p)
+    sf = df.signal_fort.to_numpy().astype(bool)
+    out = {}
+    for col, name in (("p_failure_18m", "oracle"), ("p_failure_18m_now", "oracle_now")):
+        if col in merged.columns:
+            p = np.where(sf, 1.0, merged[col].to_numpy(dtype=float))
+            out[name] = np.where(np.isnan(p), 0.0, p)
+    return out
 
 
 def _backtest(
@@ -266,7 +274,7 @@ def train(
     dev = splits.fit | splits.valid | splits.calib
     fp = fingerprint(df.loc[dev], [*encoder.feature_names_in_, "siren", "failure"])
     oracle_all = _oracle(df, ground_truth)
-    oracle = oracle_all[splits.test] if oracle_all is not None else None
+    oracle = {k: v[splits.test] for k, v in oracle_all.items()} if oracle_all is not None else None
 
     models: dict[str, FailureModel] = {}
     metrics: dict[str, Any] = {"splits": desc, "feature_count": len(encoder.feature_names_in_)}

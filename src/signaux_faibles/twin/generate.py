@@ -33,7 +33,8 @@ from .world import Calendar, Dynamics, World, make_population, simulate_states
 
 DEFAULT_END = "2026-09"
 TRUTH_SCHEMA = pa.schema(
-    [("siren", pa.string()), ("periode", pa.date32()), ("p_failure_18m", pa.float64()), ("failure_18m", pa.int8())]
+    [("siren", pa.string()), ("periode", pa.date32()), ("p_failure_18m", pa.float64()), ("failure_18m", pa.int8()),
+     ("p_failure_18m_now", pa.float64())]
 )
 
 
@@ -260,7 +261,7 @@ def _chunk(k: int) -> ChunkResult:
     et = etabs[(etabs.company >= lo) & (etabs.company < lo + len(comp))].reset_index(drop=True)
     et = et.assign(company=et.company - lo)
     hidden = simulate_states(comp, st["world"], rng)
-    sig = observe(comp, et, hidden, st["world"], st["oracle"], rng)
+    sig = observe(comp, et, hidden, st["world"], st["oracle"], rng, st["oracle_now"])
     ctx, batches = st["ctx"], st["batches"]
     lines = [spec.lines(sig, ctx, b) for b, spec in st["targets"]]
     ellis_rows = {b.name: ellisphere_rows(sig, b, st["seed"]) for b in batches}
@@ -292,7 +293,7 @@ def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None
     ss = np.random.SeedSequence(cfg.seed)
     world_ss, pop_ss, chunk_ss, defect_ss = ss.spawn(4)
     world = World(cfg.dynamics, cal, np.random.default_rng(world_ss))
-    oracle = world.oracle()
+    oracle, oracle_now = world.oracle(), world.oracle(frozen=True)
     companies, etabs = make_population(cfg.companies, cal, cfg.region, cfg.dynamics, np.random.default_rng(pop_ss))
     depts = departements_of(cfg.region)
     ctx = Context.make(cal, depts)
@@ -316,7 +317,7 @@ def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None
     defect_rng = np.random.default_rng(defect_ss)
     truth_rows = 0
     months_dates = np.array([m.to_timestamp().date() for m in cal.months])
-    _STATE.update(world=world, oracle=oracle, companies=companies, etabs=etabs, ctx=ctx, batches=batches,
+    _STATE.update(world=world, oracle=oracle, oracle_now=oracle_now, companies=companies, etabs=etabs, ctx=ctx, batches=batches,
                   targets=[(b, w.spec) for b, w in writers], seeds=chunk_seeds, chunk_size=cfg.chunk_size, seed=cfg.seed)  # fmt: skip
     workers = max(1, min(cfg.workers, n_chunks))
     for k, (lines, ellis_rows, t) in enumerate(_chunks(n_chunks, workers)):
@@ -329,6 +330,7 @@ def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None
             "periode": pa.array(months_dates[t.m.to_numpy()], pa.date32()),
             "p_failure_18m": pa.array(t.p_failure_18m.to_numpy(), pa.float64()),
             "failure_18m": pa.array(t.failure_18m.to_numpy(), pa.int8()),
+            "p_failure_18m_now": pa.array(t.p_failure_18m_now.to_numpy(), pa.float64()),
         }, schema=TRUTH_SCHEMA))  # fmt: skip
         truth_rows += len(t)
         if progress:

@@ -46,6 +46,7 @@ def observe(
     world: World,
     oracle: npt.NDArray[np.float64],
     rng: np.random.Generator,
+    oracle_now: npt.NDArray[np.float64] | None = None,
 ) -> ChunkSignals:
     cal = world.cal
     n, t = len(companies), cal.n
@@ -122,6 +123,7 @@ def observe(
             "siren": companies.siren.to_numpy()[ii],
             "m": mm,
             "p_failure_18m": oracle[f[ii], s[ii], z[ii], mm, state[ii, mm]],
+            "p_failure_18m_now": (oracle if oracle_now is None else oracle_now)[f[ii], s[ii], z[ii], mm, state[ii, mm]],
             "failure_18m": ((fm[ii] >= mm) & (fm[ii] < mm + HORIZON)).astype(np.int8),
         }
     )

@@ -153,11 +153,14 @@ class World:
             p0 = np.einsum("fsx,fsxy->fsy", p0, self.trans[:, :, 0])
         self.initial_cum = np.cumsum(p0, axis=-1)
 
-    def oracle(self) -> npt.NDArray[np.float64]:
+    def oracle(self, frozen: bool = False) -> npt.NDArray[np.float64]:
         """``V[f, sector, size, month, x]``: P(first judgment within months m..m+17 | state x at m, active).
 
         Exact propagation of the chain: failure in month m happens with ``hazard(x_m)``, then closure, then the
-        move to month m+1.
+        move to month m+1. By default the propagation uses the months' actual matrices and hazards, so it knows
+        the future sector shocks and the crisis regime (``p_failure_18m``). With ``frozen=True`` the conditions of
+        month m are held for the next 18 months: the best forecast from what exists at m (the hidden state, the
+        company's type and the current conditions), without knowledge of the future (``p_failure_18m_now``).
         """
         n_f, n_s, t = self.trans.shape[0], self.trans.shape[1], self.cal.n
         n_size = self.hazard.shape[0]
@@ -170,11 +173,12 @@ class World:
                 mm = m + k
                 if mm >= t:
                     break
-                lam = self.hazard[:, mm, :]  # (size, x)
+                at = m if frozen else mm
+                lam = self.hazard[:, at, :]  # (size, x)
                 cum += (alive * lam[None, None, :, None, :]).sum(axis=-1)
                 alive = alive * (1 - lam[None, None, :, None, :] - self.closure[None, None, None, None, :])
                 if mm + 1 < t:
-                    alive = np.matmul(alive, self.trans[:, :, None, mm + 1])
+                    alive = np.matmul(alive, self.trans[:, :, None, (m if frozen else mm + 1)])
             out[:, :, :, m, :] = cum
         return out
 
