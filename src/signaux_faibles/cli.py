@@ -233,7 +233,7 @@ def twin_stats(
 
 @app.command()
 def demo(
-    companies: Annotated[int, typer.Option(help="Companies in the demo twin")] = 3000,
+    companies: Annotated[int, typer.Option(help="Companies in the demo twin")] = 8000,
     seed: Annotated[int, typer.Option(help="Seed of the demo twin")] = 1,
 ) -> None:
     """Run the whole chain on a small digital twin and print what each stage did."""
