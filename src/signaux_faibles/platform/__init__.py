@@ -1,0 +1,1 @@
+"""The confidential collaborative platform: database, access policy, web and API."""

@@ -1,0 +1,217 @@
+"""The one access policy of the platform: who may do what on which company. Deny by default.
+
+Rules (``real_system.md`` §5, datapi ``permissions.md``):
+
+- every action needs an authenticated, active actor;
+- a company is **in the territory** of an actor when one of its establishments is in one of the actor's
+  départements or régions (or the actor is national); lists and search only show those (``territory_filter``);
+- identity (SIRENE), effectif and procol data are visible to every authenticated user, anywhere: opening an
+  out-of-territory company is allowed and **recorded** (``Decision.out_of_territory``);
+- score, URSSAF, DGEFP and Banque de France data need the matching right (``score``, ``urssaf``, ``dgefp``,
+  ``bdf``) **and** either the company is in the territory and has been on a list with an alert, or the actor
+  follows it;
+- following and commenting need the company to be in the territory or already followed; exporting a list needs
+  the ``score`` right; an organisation admin manages the agents of their own organisation; a platform admin
+  everything administrative (not the confidential data: those follow the rules above).
+
+``allowed(actor, action, resource)`` is the only function that decides; the routes, the API, the exports and the
+search call it (or ``territory_filter`` for SQL lists).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "DATA_RIGHTS",
+    "ROLES",
+    "Action",
+    "Actor",
+    "CompanyFacts",
+    "Decision",
+    "Territory",
+    "allowed",
+    "territory_filter",
+]
+
+DATA_RIGHTS = ("score", "urssaf", "dgefp", "bdf")
+ROLES = ("agent", "org-admin", "admin")
+_DEPT = re.compile(r"^(\d{2}|2A|2B|97\d)$")
+_REGION = re.compile(r"^R(\d{2})$")
+
+
+class Action(StrEnum):
+    VIEW_COMPANY = "view_company"  # identity, establishments, effectif, procol
+    VIEW_SCORE = "view_score"
+    VIEW_URSSAF = "view_urssaf"
+    VIEW_DGEFP = "view_dgefp"
+    VIEW_BDF = "view_bdf"
+    SEARCH = "search"
+    VIEW_LIST = "view_list"
+    EXPORT_LIST = "export_list"
+    FOLLOW = "follow"
+    COMMENT = "comment"
+    MANAGE_USERS = "manage_users"
+    ADMIN = "admin"
+
+
+#: Data actions and the right each needs.
+RIGHT_OF = {
+    Action.VIEW_SCORE: "score",
+    Action.VIEW_URSSAF: "urssaf",
+    Action.VIEW_DGEFP: "dgefp",
+    Action.VIEW_BDF: "bdf",
+}
+
+
+@dataclass(frozen=True)
+class Territory:
+    """National, or a set of régions (INSEE codes) and départements."""
+
+    national: bool = False
+    regions: frozenset[str] = frozenset()
+    departements: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, codes: str | Iterable[str]) -> Territory:
+        """``"FR"`` (national), ``"R27"`` (a région), ``"21"``, ``"2A"``, ``"971"`` (départements), comma-separated."""
+        items = [
+            c.strip().upper() for c in (codes.split(",") if isinstance(codes, str) else codes) if c.strip()
+        ]
+        if not items:
+            raise ValueError("a territory needs at least one code: FR, R<région> or a département")
+        regions, depts, national = set(), set(), False
+        for c in items:
+            if c == "FR":
+                national = True
+            elif m := _REGION.match(c):
+                regions.add(m.group(1))
+            elif _DEPT.match(c):
+                depts.add(c)
+            else:
+                raise ValueError(
+                    f"unknown territory code {c!r}: expected FR, R<2-digit région> or a département"
+                )
+        return cls(national, frozenset(regions), frozenset(depts))
+
+    def covers(self, departement: str | None, region: str | None) -> bool:
+        if self.national:
+            return True
+        return (departement is not None and departement in self.departements) or (
+            region is not None and region in self.regions
+        )
+
+    def codes(self) -> list[str]:
+        return (
+            (["FR"] if self.national else [])
+            + [f"R{r}" for r in sorted(self.regions)]
+            + sorted(self.departements)
+        )
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: an authenticated user (with organisation, territory, data rights, role) or nobody."""
+
+    user_id: int | None = None
+    organisation: str | None = None
+    territory: Territory = field(default_factory=Territory)
+    rights: frozenset[str] = frozenset()
+    role: str = "agent"
+    active: bool = True
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user_id is not None and self.active
+
+    @classmethod
+    def anonymous(cls) -> Actor:
+        return cls()
+
+
+@dataclass(frozen=True)
+class CompanyFacts:
+    """What the policy needs to know about a company for one actor."""
+
+    siren: str
+    establishments: tuple[
+        tuple[str | None, str | None], ...
+    ] = ()  # (département, région) of each establishment
+    alerted: bool = False  # has been on a list with "Alerte seuil F1" or "F2"
+    followed: bool = False  # the actor follows it
+    organisation: str | None = None  # for MANAGE_USERS: the managed user's organisation
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    out_of_territory: bool = False  # allowed, but outside the actor's territory: to be recorded
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _in_territory(actor: Actor, company: CompanyFacts) -> bool:
+    return any(actor.territory.covers(d, r) for d, r in company.establishments)
+
+
+def allowed(actor: Actor, action: Action | str, resource: CompanyFacts | None = None) -> Decision:
+    """Decide whether ``actor`` may do ``action`` on ``resource`` (a company, or the managed user's organisation)."""
+    try:
+        act = Action(action)
+    except ValueError:
+        return Decision(False, f"unknown action {action!r}")
+    if not actor.authenticated:
+        return Decision(False, "not authenticated")
+    if act is Action.ADMIN:
+        return Decision(actor.role == "admin", "platform admin only")
+    if act is Action.MANAGE_USERS:
+        if actor.role == "admin":
+            return Decision(True, "platform admin")
+        same = (
+            resource is not None
+            and resource.organisation is not None
+            and resource.organisation == actor.organisation
+        )
+        return Decision(actor.role == "org-admin" and same, "organisation admin of the same organisation")
+    if act in (Action.SEARCH, Action.VIEW_LIST):
+        return Decision(True, "authenticated")
+    if act is Action.EXPORT_LIST:
+        return Decision("score" in actor.rights, "needs the score right")
+    if resource is None:
+        return Decision(False, "no company given")
+    inside = _in_territory(actor, resource)
+    if act is Action.VIEW_COMPANY:
+        return Decision(True, "identity, effectif and procol are shared", out_of_territory=not inside)
+    if act in (Action.FOLLOW, Action.COMMENT):
+        ok = inside or resource.followed
+        return Decision(ok, "in the territory or followed", out_of_territory=ok and not inside)
+    right = RIGHT_OF.get(act)
+    if right is None:  # pragma: no cover - every Action is handled above
+        return Decision(False, "no rule")
+    if right not in actor.rights:
+        return Decision(False, f"needs the {right} right")
+    ok = (inside and resource.alerted) or resource.followed
+    return Decision(ok, "in the territory and alerted, or followed", out_of_territory=ok and not inside)
+
+
+def territory_filter(actor: Actor, departement: Any, region: Any) -> Any:
+    """A SQLAlchemy condition on establishment columns: the rows in ``actor``'s territory (nothing when anonymous)."""
+    from sqlalchemy import false, or_, true
+
+    if not actor.authenticated:
+        return false()
+    t = actor.territory
+    if t.national:
+        return true()
+    conds = []
+    if t.departements:
+        conds.append(departement.in_(sorted(t.departements)))
+    if t.regions:
+        conds.append(region.in_(sorted(t.regions)))
+    return or_(*conds) if conds else false()
