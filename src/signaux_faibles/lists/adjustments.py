@@ -36,7 +36,8 @@ _LEVELS = (ALERT_NONE, ALERT_MODERATE, ALERT_HIGH)
 
 def _debt_wide(panel: pd.DataFrame, sirens: pd.Series, month: pd.Period, months: int) -> pd.DataFrame:
     """URSSAF debt (both parts) per SIREN (rows) and month offset 0..months-1 before ``month`` (columns)."""
-    win = panel[(panel.periode > month - months) & (panel.periode <= month) & panel.siren.isin(set(sirens))]
+    cols = ["siren", "periode", "montant_part_ouvriere", "montant_part_patronale"]
+    win = panel.loc[(panel.periode > month - months) & (panel.periode <= month) & panel.siren.isin(set(sirens)), cols]
     d = win.assign(
         k=[(month - p).n for p in win.periode],
         dette=win.montant_part_ouvriere.fillna(0) + win.montant_part_patronale.fillna(0),
@@ -117,7 +118,9 @@ def apply_adjustments(
         return out.alert_pre_adjustment.to_numpy(), triggered, summary
     sirens = rows.siren.astype(str)
     debt = _debt_wide(panel, sirens, month, 24)
-    ap_win = panel[(panel.periode > month - 12) & (panel.periode <= month)]
+    ap_win = panel.loc[
+        (panel.periode > month - 12) & (panel.periode <= month), ["siren", "apart_heures_autorisees", "ratio_apart"]
+    ]
     ap_counts = ap_win[ap_win.apart_heures_autorisees.fillna(0) > 0].groupby("siren").size()
     half_staff = ap_win[ap_win.ratio_apart.fillna(0) > 0.5].siren.unique()
     ap_months = np.where(sirens.isin(half_staff), sirens.map(ap_counts).fillna(0).to_numpy(), 0)

@@ -69,7 +69,9 @@ def previous_batches(data_dir: Path, batch: str) -> list[str]:
 def complete_month(panel: pd.DataFrame, last: pd.Period, min_share: float = 0.8) -> pd.Period:
     """The latest month ≤ ``last`` whose cotisations cover at least ``min_share`` of the best-covered month."""
     cover = (
-        panel[panel.periode <= last].groupby("periode")["cotisation_moy12m"].apply(lambda s: s.notna().mean())
+        panel.loc[panel.periode <= last, ["periode", "cotisation_moy12m"]]
+        .groupby("periode")["cotisation_moy12m"]
+        .apply(lambda s: s.notna().mean())
     )
     if cover.empty:
         raise ValueError(f"the panel has no month up to {last}")
@@ -103,7 +105,9 @@ def _json_map(values: pd.DataFrame, digits: int = 6) -> list[str]:
 
 def _flags(panel: pd.DataFrame, period: pd.Period, sirens: pd.Series) -> pd.DataFrame:
     """``hausse_urssaf``, ``ap_12m`` and ``dette_urssaf`` per SIREN at ``period``."""
-    window = panel[(panel.periode > period - 12) & (panel.periode <= period)]
+    cols = ["siren", "periode", "montant_part_ouvriere", "montant_part_patronale", "apart_heures_autorisees",
+            "apart_heures_consommees"]  # fmt: skip
+    window = panel.loc[(panel.periode > period - 12) & (panel.periode <= period), cols]
     dette = (window.montant_part_ouvriere.fillna(0) + window.montant_part_patronale.fillna(0)).rename("dette")
     d = pd.concat([window[["siren", "periode"]], dette], axis=1)
     wide = d.pivot_table(index="siren", columns="periode", values="dette", aggfunc="sum")

@@ -13,6 +13,7 @@ baseline (the real system's model from 2021 to 2023 was a logistic regression).
 from __future__ import annotations
 
 import itertools
+import os
 from typing import Any
 
 import lightgbm as lgb
@@ -229,7 +230,8 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         """TreeSHAP contributions (LightGBM ``pred_contrib``) to the mean raw score, per input column.
 
         Returns an array of shape ``(n_rows, n_features_in_ + 1)``: one column per input column, then the bias
-        (the boosters' mean expected value). Rows sum to :meth:`margin`. A ratio column's contribution is split
+        (the boosters' mean expected value). Rows sum to :meth:`margin`. TreeSHAP is the costly part of scoring: it
+        runs on every core (training keeps ``n_jobs``). A ratio column's contribution is split
         equally between its numerator and its denominator, so the input columns carry everything.
         """
         check_is_fitted(self, "boosters_")
@@ -238,7 +240,10 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         X_aug = np.hstack([X_arr, _ratio_columns(X_arr, self.ratio_pairs_)]) if self.ratio_pairs_ else X_arr
         total = np.zeros((n, f + 1))
         for booster, uses_ratios in zip(self.boosters_, self.booster_uses_ratios_, strict=True):
-            c = np.asarray(booster.predict(X_aug if uses_ratios else X_arr, pred_contrib=True), dtype=float)
+            c = np.asarray(
+                booster.predict(X_aug if uses_ratios else X_arr, pred_contrib=True, num_threads=os.cpu_count() or 1),
+                dtype=float,
+            )
             total[:, :f] += c[:, :f]
             total[:, f] += c[:, -1]
             if uses_ratios:
