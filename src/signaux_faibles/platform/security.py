@@ -1,0 +1,162 @@
+"""Account security rules: passwords (argon2id, strength), TOTP second factor, lockout, sessions, notices, reviews.
+
+Pure functions and small policies, with the clock passed in, so that the web layer and the tests share them.
+
+- Passwords are hashed with argon2id (``argon2-cffi`` defaults); a password has at least 12 characters with a
+  lower-case letter, an upper-case letter, a digit and another character (SFOR's rule), and is not the e-mail.
+- TOTP (RFC 6238, ``pyotp``): 30-second steps, one step of clock drift accepted, a code is never accepted twice.
+- Lockout: 5 failures within 15 minutes lock the account for 15 minutes.
+- Sessions: 30 minutes idle, 12 hours absolute.
+- The confidentiality notice is accepted at first login and again every 3 months (91 days); habilitations are
+  reviewed every 6 months (183 days) by the organisation admin; an account past its expiry date cannot log in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+__all__ = [
+    "LockoutPolicy",
+    "LoginState",
+    "SessionPolicy",
+    "account_expired",
+    "hash_password",
+    "needs_rehash",
+    "new_totp_secret",
+    "notice_due",
+    "password_problems",
+    "review_due",
+    "totp_uri",
+    "verify_password",
+    "verify_totp",
+]
+
+_HASHER = PasswordHasher()
+NOTICE_EVERY = timedelta(days=91)
+REVIEW_EVERY = timedelta(days=183)
+MIN_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of ``password`` (salted; never store the password itself)."""
+    return _HASHER.hash(password)
+
+
+def verify_password(hashed: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(hashed: str) -> bool:
+    """True when the hash was made with weaker parameters than today's (rehash at the next login)."""
+    return _HASHER.check_needs_rehash(hashed)
+
+
+def password_problems(password: str, email: str | None = None) -> list[str]:
+    """What the password lacks (in French, shown to the user); empty when it is strong enough."""
+    problems = []
+    if len(password) < MIN_LENGTH:
+        problems.append(f"au moins {MIN_LENGTH} caractères")
+    if not re.search(r"[a-z]", password):
+        problems.append("une lettre minuscule")
+    if not re.search(r"[A-Z]", password):
+        problems.append("une lettre majuscule")
+    if not re.search(r"\d", password):
+        problems.append("un chiffre")
+    if not re.search(r"[^A-Za-z0-9]", password):
+        problems.append("un caractère spécial")
+    if email and email.split("@")[0].lower() in password.lower():
+        problems.append("ne pas contenir l'identifiant")
+    return problems
+
+
+def new_totp_secret() -> str:
+    import pyotp
+
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, email: str, issuer: str = "Signaux Faibles") -> str:
+    """The ``otpauth://`` URI an authenticator app scans (as a QR code)."""
+    import pyotp
+
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+
+
+def verify_totp(secret: str, code: str, now: datetime, last_step: int | None = None) -> int | None:
+    """The time step the code belongs to (now, or one step before or after), or ``None``.
+
+    A step at or before ``last_step`` (the last accepted one) is refused: a code cannot be replayed.
+    """
+    import pyotp
+
+    code = code.strip().replace(" ", "")
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = pyotp.TOTP(secret)
+    step_now = totp.timecode(now)
+    for step in (step_now, step_now - 1, step_now + 1):
+        if last_step is not None and step <= last_step:
+            continue
+        if totp.generate_otp(step) == code:
+            return step
+    return None
+
+
+@dataclass(frozen=True)
+class LoginState:
+    failures: int = 0
+    first_failure: datetime | None = None
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    lockout: timedelta = timedelta(minutes=15)
+
+    def locked(self, state: LoginState, now: datetime) -> bool:
+        return state.locked_until is not None and now < state.locked_until
+
+    def failure(self, state: LoginState, now: datetime) -> LoginState:
+        """The state after a failed attempt (failures older than the window are forgotten)."""
+        if state.first_failure is None or now - state.first_failure > self.window:
+            state = LoginState(0, now, state.locked_until)
+        failures = state.failures + 1
+        locked = now + self.lockout if failures >= self.max_failures else state.locked_until
+        return replace(state, failures=failures, locked_until=locked)
+
+    @staticmethod
+    def success() -> LoginState:
+        return LoginState()
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle: timedelta = timedelta(minutes=30)
+    absolute: timedelta = timedelta(hours=12)
+
+    def valid(self, created: datetime, last_seen: datetime, now: datetime) -> bool:
+        return now - last_seen <= self.idle and now - created <= self.absolute
+
+
+def notice_due(accepted_at: datetime | None, now: datetime) -> bool:
+    """The confidentiality notice must be (re)accepted: never accepted, or more than 3 months ago."""
+    return accepted_at is None or now - accepted_at > NOTICE_EVERY
+
+
+def review_due(last_review: datetime | None, now: datetime) -> bool:
+    """The organisation admin must confirm this agent's habilitation (every 6 months)."""
+    return last_review is None or now - last_review > REVIEW_EVERY
+
+
+def account_expired(expires_at: datetime | None, now: datetime) -> bool:
+    return expires_at is not None and now >= expires_at
