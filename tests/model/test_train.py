@@ -56,8 +56,9 @@ def test_thresholds_are_the_f_best_on_validation(
     data, batch, _out = trained
     model = FailureModel.load(data / "models" / batch / "model.joblib")
     s = make_splits(panel)
-    y = panel.failure.to_numpy()[s.valid]
-    p = model.predict_proba(panel.loc[s.valid])
+    valid = s.valid & ~panel.signal_fort.to_numpy()  # early detection: rows not yet in proceedings
+    y = panel.failure.to_numpy()[valid]
+    p = model.predict_proba(panel.loc[valid])
     assert model.thresholds == Thresholds.fit(y, p)
     for beta, chosen in ((0.5, model.thresholds.high), (2.0, model.thresholds.moderate)):
         curve = fbeta_curve(y, p, beta)
@@ -91,7 +92,7 @@ def test_contributions_sum_to_the_model_output(
     np.testing.assert_allclose(mic.sum(axis=1), contrib.drop(columns="bias").sum(axis=1), atol=1e-9)
     np.testing.assert_allclose(mac.sum(axis=1), contrib.drop(columns="bias").sum(axis=1), atol=1e-9)
     # the waterfall adds up to the displayed probability, and each theme's micro values to the theme
-    wf_macro, wf_micro = waterfall(model, contrib)
+    wf_macro, wf_micro = waterfall(model, contrib, rows.signal_fort.to_numpy())
     np.testing.assert_allclose(
         wf_macro["base"] + wf_macro[list(THEMES)].sum(axis=1), model.predict_proba(rows), atol=1e-9
     )
@@ -99,6 +100,26 @@ def test_contributions_sum_to_the_model_output(
     for theme in THEMES:
         cols = [c for c in wf_micro.columns if theme_of[c] == theme]
         np.testing.assert_allclose(wf_micro[cols].sum(axis=1), wf_macro[theme], atol=1e-9)
+
+
+def test_signaux_forts_have_probability_one_and_are_explained_by_the_proceedings(
+    trained: tuple[Path, str, object], panel: pd.DataFrame
+) -> None:
+    data, batch, _ = trained
+    model = FailureModel.load(data / "models" / batch / "model.joblib")
+    sf = panel[panel.signal_fort].head(20)
+    assert len(sf)
+    np.testing.assert_array_equal(model.predict_proba(sf), 1.0)
+    assert (model.alerts(sf) == "Alerte seuil F1").all()
+    mac, mic = waterfall(model, model.contributions(sf), sf.signal_fort.to_numpy())
+    np.testing.assert_allclose(mac["base"] + mac[list(THEMES)].sum(axis=1), 1.0)
+    np.testing.assert_allclose(mic["etat_proc_collective"], 1.0 - mac["base"])
+    assert (mic.drop(columns="etat_proc_collective") == 0).all().all()
+    # the models learn early detection: no signal fort among the rows they were fitted on
+    s = make_splits(panel)
+    early = s.fit & ~panel.signal_fort.to_numpy()
+    assert model.training["fitted_rows"] == int(early.sum()) < int(s.fit.sum())
+    assert model.training["signaux_forts_excluded_from_fit"] == int((s.fit & ~early).sum()) > 0
 
 
 def test_base_feature_strips_lags_and_windows() -> None:

@@ -49,6 +49,7 @@ MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "
 #: Months of panel history read before the scored month (flags: 12, adjustments: 24, plus the incomplete months).
 HISTORY_MONTHS = 30
 
+
 def list_dir(data_dir: Path, batch: str) -> Path:
     return Path(data_dir) / "lists" / batch
 
@@ -160,7 +161,9 @@ class _Explainer:
         self.base = float(waterfall(model, first)[0]["base"].iloc[0])
 
     def __call__(self, idx: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-        mac, mic = waterfall(self.model, self.model.contributions(self.rows.iloc[idx]))
+        part = self.rows.iloc[idx]
+        sf = part["signal_fort"].fillna(False).to_numpy(dtype=bool) if "signal_fort" in part.columns else None
+        mac, mic = waterfall(self.model, self.model.contributions(part), sf)
         return mac, mic
 
     def dominant(self, idx: np.ndarray) -> np.ndarray:

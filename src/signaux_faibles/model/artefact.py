@@ -120,8 +120,8 @@ class Calibrator:
 
     def transform(self, raw: ArrayLike) -> NDArray[np.float64]:
         r = np.asarray(raw, dtype=float)
-        if self.method == "isotonic":
-            return np.asarray(self.model.predict(r), dtype=float)
+        if self.method == "isotonic":  # a vanishing tie-break keeps the model's ranking inside the steps
+            return np.asarray(np.clip(self.model.predict(r) + 1e-6 * r, 0.0, 1.0), dtype=float)
         if self.method == "platt":
             return np.asarray(self.model.predict_proba(_logit(r).reshape(-1, 1))[:, 1], dtype=float)
         return r
@@ -171,8 +171,12 @@ class FailureModel:
         return sigmoid(self.margin(df))
 
     def predict_proba(self, df: pd.DataFrame) -> NDArray[np.float64]:
-        """The displayed (calibrated) probability of failure within 18 months."""
-        return self.calibrator.transform(self.raw_proba(df))
+        """The displayed probability of failure within 18 months: calibrated, and 1 for a "signal fort" (a
+        company already judged at the month: the outcome is known, ``failure = 1`` by the target's definition)."""
+        p = self.calibrator.transform(self.raw_proba(df))
+        if "signal_fort" in df.columns:
+            p = np.where(df["signal_fort"].fillna(False).to_numpy(dtype=bool), 1.0, p)
+        return np.asarray(p, dtype=float)
 
     def alerts(self, df: pd.DataFrame) -> NDArray[np.object_]:
         return alert_levels(self.predict_proba(df), self.thresholds)

@@ -70,16 +70,27 @@ def _scale(model: FailureModel, contrib: pd.DataFrame) -> tuple[pd.Series, pd.Se
     return p0, p, factor
 
 
-def waterfall(model: FailureModel, contrib: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def waterfall(
+    model: FailureModel, contrib: pd.DataFrame, signal_fort: np.ndarray | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Macro and micro contributions on the probability scale.
 
     Returns ``(macro, micro)``: ``macro`` has a column ``base`` (probability of the average company), one column
     per theme and ``probability`` (displayed), with ``base + Σ themes == probability``; ``micro`` has one column
-    per base feature, summing per theme to the macro value.
+    per base feature, summing per theme to the macro value. For a "signal fort" (``signal_fort`` true: already in
+    collective proceedings, probability 1), the whole difference is the proceedings (``etat_proc_collective``).
     """
     p0, p, factor = _scale(model, contrib)
     mac = macro(model, contrib).mul(factor, axis=0)
     mic = micro(model, contrib).mul(factor, axis=0)
+    if signal_fort is not None and np.any(signal_fort):
+        sf = np.asarray(signal_fort, dtype=bool)
+        p = p.where(~sf, 1.0)
+        mac.loc[sf, :] = 0.0
+        mic.loc[sf, :] = 0.0
+        theme = model.groups.get("etat_proc_collective", "autres")
+        mac.loc[sf, theme] = 1.0 - p0[sf]
+        mic.loc[sf, "etat_proc_collective"] = 1.0 - p0[sf]
     mac.insert(0, "base", p0)
     mac["probability"] = p
     return mac, mic

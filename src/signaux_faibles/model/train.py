@@ -65,8 +65,15 @@ __all__ = [
 #: Hyper-parameter candidates (chosen on the validation fold).
 LIGHTGBM_GRID: tuple[dict[str, Any], ...] = (
     {"n_estimators": 300, "num_leaves": 15, "min_child_samples": 50, "learning_rate": 0.03},
-    {"n_estimators": 600, "num_leaves": 7, "min_child_samples": 100, "learning_rate": 0.03},
-    {"n_estimators": 300, "num_leaves": 31, "min_child_samples": 200, "learning_rate": 0.03},
+    {"n_estimators": 300, "num_leaves": 4, "min_child_samples": 300, "learning_rate": 0.03},
+    {"n_estimators": 600, "num_leaves": 2, "min_child_samples": 200, "learning_rate": 0.03},
+    {
+        "n_estimators": 150,
+        "num_leaves": 7,
+        "min_child_samples": 500,
+        "learning_rate": 0.03,
+        "reg_lambda": 10.0,
+    },
 )
 LOGISTIC_GRID: tuple[dict[str, Any], ...] = ({"C": 0.01}, {"C": 0.1}, {"C": 1.0})
 SEGMENTS = {"region": "région", "naf_section": "secteur (section NAF)", "taille": "taille"}
@@ -215,7 +222,7 @@ def _backtest(
     rows = []
     for offset in cfg.backtest_offsets:
         as_of = last_labelled - offset
-        train_mask = (df.periode <= as_of - HORIZON).to_numpy()
+        train_mask = (df.periode <= as_of - HORIZON).to_numpy() & ~df.signal_fort.to_numpy().astype(bool)
         score_mask = (df.periode == as_of).to_numpy()
         if train_mask.sum() == 0 or len(np.unique(y[train_mask])) < 2 or score_mask.sum() == 0:
             continue
@@ -261,17 +268,21 @@ def train(
         log(
             f"{name}: {d['rows']:,} rows, {d['companies']:,} companies, {d['from']} → {d['to']}, prevalence {d['prevalence']:.3f}"
         )
-    for name in ("fit", "valid", "calib"):
-        if desc[name]["positives"] == 0:
-            raise ValueError(
-                f"the {name} part has no failure: the panel is too small or too short to train on"
-            )
     encoder = PanelEncoder().fit(df.loc[splits.fit])
     X = encoder.transform(df)
     y = df.failure.to_numpy().astype(int)
     cat_idx = tuple(i for i, c in enumerate(encoder.feature_names_in_) if c in encoder.categories_)
     groups = feature_groups()
-    dev = splits.fit | splits.valid | splits.calib
+    # Signaux forts (already judged at the month) have a known outcome (failure = 1 by the target's definition):
+    # the models learn early detection on the other rows, and a signal fort's displayed probability is 1.
+    early = ~df.signal_fort.to_numpy().astype(bool)
+    fit, valid, calib = splits.fit & early, splits.valid & early, splits.calib & early
+    dev = fit | valid | calib
+    for name, mask in (("fit", fit), ("valid", valid), ("calib", calib)):
+        if len(np.unique(y[mask])) < 2:
+            raise ValueError(
+                f"the {name} part has no failure before proceedings: the panel is too small or too short to train on"
+            )
     fp = fingerprint(df.loc[dev], [*encoder.feature_names_in_, "siren", "failure"])
     oracle_all = _oracle(df, ground_truth)
     oracle = {k: v[splits.test] for k, v in oracle_all.items()} if oracle_all is not None else None
@@ -282,17 +293,17 @@ def train(
     for kind in ("lightgbm", "logistic"):
         if kind == "lightgbm":
             est, params, tried = _select(
-                lambda p: _lightgbm(p, cfg.n_seeds), cfg.lightgbm_grid, X, y, splits.fit, splits.valid
+                lambda p: _lightgbm(p, cfg.n_seeds), cfg.lightgbm_grid, X, y, fit, valid
             )
         else:
-            est, params, tried = _select(
-                lambda p: _logistic(p, cat_idx), cfg.logistic_grid, X, y, splits.fit, splits.valid
-            )
+            est, params, tried = _select(lambda p: _logistic(p, cat_idx), cfg.logistic_grid, X, y, fit, valid)
         log(f"{kind}: chose {params} (validation AUC-PR {max(t['valid_auc_pr'] for t in tried):.3f})")
-        raw_calib, raw_valid = sigmoid(est.margin(X[splits.calib])), sigmoid(est.margin(X[splits.valid]))
-        calibrator, cal_scores = _calibrate(raw_calib, y[splits.calib], raw_valid, y[splits.valid])
+        raw_calib, raw_valid = sigmoid(est.margin(X[calib])), sigmoid(est.margin(X[valid]))
+        calibrator, cal_scores = _calibrate(raw_calib, y[calib], raw_valid, y[valid])
+        # thresholds for early detection: on the validation rows not yet in proceedings (signaux forts, probability
+        # 1, are above any threshold)
         p_valid = calibrator.transform(raw_valid)
-        thresholds = Thresholds.fit(y[splits.valid], p_valid)
+        thresholds = Thresholds.fit(y[valid], p_valid)
         log(
             f"{kind}: calibration {calibrator.method} (validation Brier {cal_scores}); thresholds F0.5 {thresholds.high:.2f}, F2 {thresholds.moderate:.2f}"
         )
@@ -302,6 +313,7 @@ def train(
             training={
                 "last_month": str(last_month), "fit": desc["fit"], "valid": desc["valid"], "calib": desc["calib"],
                 "test": desc["test"], "split_config": cfg.splits.__dict__,
+                "fitted_rows": int(fit.sum()), "signaux_forts_excluded_from_fit": int((splits.fit & ~early).sum()),
             },
         )  # fmt: skip
         test_metrics, test_curves = _evaluate(model, df, splits.test, oracle)
@@ -311,8 +323,8 @@ def train(
             "calibration": {"method": calibrator.method, "validation_brier": cal_scores},
             "thresholds": thresholds.to_dict(),
             "validation": {
-                "f05": fbeta_curve(y[splits.valid], p_valid, 0.5).to_dict(orient="records"),
-                "f2": fbeta_curve(y[splits.valid], p_valid, 2.0).to_dict(orient="records"),
+                "f05": fbeta_curve(y[valid], p_valid, 0.5).to_dict(orient="records"),
+                "f2": fbeta_curve(y[valid], p_valid, 2.0).to_dict(orient="records"),
             },
             "test": test_metrics,
             "importance": _importance(model, df.loc[splits.test]),
