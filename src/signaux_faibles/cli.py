@@ -13,7 +13,9 @@ from rich.table import Table
 
 from . import __version__
 
-app = typer.Typer(help="Signaux Faibles: détection précoce des entreprises en difficulté.", no_args_is_help=True)
+app = typer.Typer(
+    help="Signaux Faibles: détection précoce des entreprises en difficulté.", no_args_is_help=True
+)
 console = Console()
 
 from .model.cli import model_app  # noqa: E402  (the sub-app loads nothing heavy)
@@ -76,7 +78,9 @@ def twin(
 
 @app.command()
 def ingest(
-    directory: Annotated[Path, typer.Argument(help="Batch folder of partner files.", exists=True, file_okay=False)],
+    directory: Annotated[
+        Path, typer.Argument(help="Batch folder of partner files.", exists=True, file_okay=False)
+    ],
     batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM (or AAMM_NN).")],
     no_filter: Annotated[bool, typer.Option("--no-filter", help="Keep rows outside the perimeter.")] = False,
 ) -> None:
@@ -90,9 +94,15 @@ def ingest(
 @app.command()
 def panel(
     batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM (or AAMM_NN).")],
-    start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM (default: 5 years before --to)")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (default: the batch's month)")] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="duckdb or spark (default: settings)")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First month, YYYY-MM (default: 5 years before --to)")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last month, YYYY-MM (default: the batch's month)")
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="duckdb or spark (default: settings)")
+    ] = None,
     spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL")] = None,
 ) -> None:
     """Build the clean relations (DATA_DIR/clean/) and the company panel (DATA_DIR/panel/company_month/)."""
@@ -106,7 +116,8 @@ def panel(
 def train(
     batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM: the panel's last month")],
     ground_truth: Annotated[
-        Path | None, typer.Option(help="Twin ground truth (default: DATA_DIR/twin/ground_truth.parquet if present)")
+        Path | None,
+        typer.Option(help="Twin ground truth (default: DATA_DIR/twin/ground_truth.parquet if present)"),
     ] = None,
 ) -> None:
     """Train, calibrate, threshold and evaluate the failure model; save it and its model card (report.html)."""
@@ -127,18 +138,24 @@ def _print_headline(metrics: dict[str, Any]) -> None:
     """The test metrics of both models, with and without the signaux forts, and the oracle ratio on the twin."""
     console.print("Test (companies and months never seen in training):")
     for kind in ("lightgbm", "logistic"):
-        for name, label in (("with_signaux_forts", "with signaux forts"), ("without_signaux_forts", "without signaux forts")):
+        for name, label in (
+            ("with_signaux_forts", "with signaux forts"),
+            ("without_signaux_forts", "without signaux forts"),
+        ):
             t = metrics[kind]["test"][name]
             hi, mo = t["risque_eleve"], t["risque_modere"]
             ratio = t.get("oracle_ratio_auc_pr")
-            oracle = "" if ratio is None else f"; oracle AUC-PR {t['oracle_auc_pr']:.3f}, model/oracle {ratio:.2f}"
+            oracle = (
+                "" if ratio is None else f"; oracle AUC-PR {t['oracle_auc_pr']:.3f}, model/oracle {ratio:.2f}"
+            )
             if "oracle_now_ratio_auc_pr" in t:
                 oracle += f" (oracle without the future {t['oracle_now_auc_pr']:.3f}, {t['oracle_now_ratio_auc_pr']:.2f})"
             console.print(
                 f"  {kind:8} {label:22} {t['rows']:>8,} rows, prevalence {t['prevalence']:.3f}: AUC-ROC "
                 f"{t['auc_roc']:.3f}, AUC-PR {t['auc_pr']:.3f}, Brier {t['brier']:.4f}; risque élevé P {hi['precision']:.2f} "
                 f"R {hi['recall']:.2f}, risque modéré P {mo['precision']:.2f} R {mo['recall']:.2f}{oracle}",
-                highlight=False, soft_wrap=True,
+                highlight=False,
+                soft_wrap=True,
             )
 
 
@@ -146,13 +163,16 @@ def _print_headline(metrics: dict[str, Any]) -> None:
 def score(
     batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM")],
     period: Annotated[
-        str | None, typer.Option("--period", help="Month to score, YYYY-MM (default: the latest complete month)")
+        str | None,
+        typer.Option("--period", help="Month to score, YYYY-MM (default: the latest complete month)"),
     ] = None,
     adjustments: Annotated[
-        str, typer.Option(help="Expert adjustments, comma-separated: urssaf_2021, tailoring_2022 (default none)")
+        str,
+        typer.Option(help="Expert adjustments, comma-separated: urssaf_2021, tailoring_2022 (default none)"),
     ] = "",
     merge: Annotated[
-        list[Path] | None, typer.Option(help="Earlier scores.parquet of other models to merge (the new list wins)")
+        list[Path] | None,
+        typer.Option(help="Earlier scores.parquet of other models to merge (the new list wins)"),
     ] = None,
 ) -> None:
     """Score a month: the risk list with alert levels, explanations, what-if, flags and the diff (DATA_DIR/lists/)."""
@@ -162,7 +182,9 @@ def score(
     settings = get_settings()
     names = [a.strip() for a in adjustments.split(",") if a.strip()]
     try:
-        res = run_score(settings.data_dir, batch, period, adjustments=names, merge=merge or [], log=console.print)
+        res = run_score(
+            settings.data_dir, batch, period, adjustments=names, merge=merge or [], log=console.print
+        )
     except (ValueError, FileNotFoundError) as e:
         console.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from e
@@ -201,7 +223,9 @@ class ExportFormat(StrEnum):
 @app.command()
 def export(
     batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM of a scored list")],
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="sf-json (real system's interchange), csv or xlsx")],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="sf-json (real system's interchange), csv or xlsx")
+    ],
     out: Annotated[Path, typer.Option("--out", help="File to write")],
 ) -> None:
     """Export a scored list: the real system's JSON interchange format, CSV or XLSX (French column labels)."""
@@ -229,6 +253,35 @@ def twin_stats(
     if not all(s.ok for s in stats):
         console.print("[red]some statistics are outside their target range[/red]")
         raise typer.Exit(1)
+
+
+@app.command()
+def publish(
+    batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM of a scored list")],
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="Platform database URL (default: settings, else DATA_DIR/platform.db)"
+        ),
+    ] = None,
+) -> None:
+    """Publish the list and the latest data to the platform database, in one transaction (schema upgraded first)."""
+    from sqlalchemy.exc import OperationalError
+
+    from .config import get_settings
+    from .platform.publish import publish as run_publish
+
+    settings = get_settings()
+    try:
+        res = run_publish(settings.data_dir, batch, database_url or settings.database_url, log=console.print)
+    except (ValueError, FileNotFoundError, OperationalError) as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from e
+    console.print(
+        f"list {res.label} ({res.algo}, id {res.list_id}) published to {res.database} in {res.seconds:.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in res.rows.items()),
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
 
 
 @app.command()
@@ -261,12 +314,12 @@ def demo(
         console.rule(f"2. Ingestion du lot {batch} (ingestion)")
         code = run_ingest(twin_dir / batch, batch, settings, no_filter=False)
         if code == 1:
-            console.print("[yellow]files that could not be read are reported above; the rest of the batch is loaded[/yellow]")
+            console.print(
+                "[yellow]files that could not be read are reported above; the rest of the batch is loaded[/yellow]"
+            )
         elif code:
             raise typer.Exit(code)
-    console.print(
-        f"staging tables, quarantine and import log under {settings.data_dir} (see docs/data.md)"
-    )
+    console.print(f"staging tables, quarantine and import log under {settings.data_dir} (see docs/data.md)")
 
     from .panel import run_panel
 
@@ -291,7 +344,9 @@ def demo(
 
     console.rule(f"4. Modèle de défaillance, lot {last} (failure model)")
     try:
-        trained = run_train(settings.data_dir, last, log=lambda s: console.print(s, highlight=False, soft_wrap=True))
+        trained = run_train(
+            settings.data_dir, last, log=lambda s: console.print(s, highlight=False, soft_wrap=True)
+        )
     except ValueError as e:
         console.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from e
@@ -305,6 +360,20 @@ def demo(
     listed = run_score(settings.data_dir, last, log=console.print)
     _print_list(listed.summary, listed.scores)
     exports = settings.data_dir / "exports"
-    for fmt, name in (("sf-json", f"liste_{last}.json"), ("csv", f"liste_{last}.csv"), ("xlsx", f"liste_{last}.xlsx")):
+    for fmt, name in (
+        ("sf-json", f"liste_{last}.json"),
+        ("csv", f"liste_{last}.csv"),
+        ("xlsx", f"liste_{last}.xlsx"),
+    ):
         export_list(settings.data_dir, last, fmt, exports / name)  # type: ignore[arg-type]
     console.print(f"list in {listed.path}; exports (sf-json, csv, xlsx) in {exports}")
+
+    from .platform.publish import publish as run_publish
+
+    console.rule(f"6. Publication sur la plateforme, lot {last} (platform database)")
+    pub = run_publish(settings.data_dir, last, settings.database_url, log=console.print)
+    console.print(
+        f"list {pub.label} published to {pub.database} in {pub.seconds:.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in pub.rows.items()),
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         Analytics engine used by the panel pipeline.
     spark_master : str
         Spark master URL when ``engine == "spark"``.
+    database_url : str or None
+        SQLAlchemy URL of the platform database (e.g. ``postgresql+psycopg://user@host:5432/sf``); None: the
+        SQLite file ``data_dir/platform.db``.
     """
 
     model_config = SettingsConfigDict(env_prefix="SF_", extra="ignore")
@@ -40,6 +43,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
+    database_url: str | None = None
 
     @classmethod
     def settings_customise_sources(

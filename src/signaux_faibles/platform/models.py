@@ -1,0 +1,324 @@
+"""The platform database schema (SQLAlchemy 2 declarative, typed).
+
+One ``Base`` for every table of the platform; each family of tables lives in its own section (and may move to its
+own module as the schema grows: accounts, organisations and audit will join it, issue 7). Any change here needs a
+new Alembic revision under ``platform/migrations/versions/`` (a test checks the models and the migrations agree).
+
+Families:
+
+- **identity** (``companies``, ``establishments``): SIRENE identity, upserted at each publication (never deleted,
+  so that other tables may reference them); ``snapshot_batch`` is the batch of the last publication that carried
+  the row.
+- **series** (``company_months``, ``diane_statements``, ``bdf_statements``, ``procol_events``): what the company
+  page charts, replaced as a whole by the latest snapshot at each publication.
+- **lists** (``publications``, ``lists``, ``scores``, ``list_changes``): the monthly risk lists, kept for history;
+  re-publishing a batch (same algo) replaces that list's rows, its id stays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "DIANE_FIELDS",
+    "SERIES_FIELDS",
+    "Base",
+    "BdfStatement",
+    "Company",
+    "CompanyMonth",
+    "DianeStatement",
+    "Establishment",
+    "List",
+    "ListChange",
+    "ProcolEvent",
+    "Publication",
+    "Score",
+]
+
+#: Constraint names fixed by convention, so that migrations name them the same on every database.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: JSON on every database, JSONB on PostgreSQL.
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012
+        dict[str, Any]: Json,
+        list[Any]: Json,
+        str: String,
+        dt.date: Date,
+        dt.datetime: DateTime(timezone=True),
+    }
+
+
+# --------------------------------------------------------------------------------------------------- identity
+
+
+class Company(Base):
+    """A legal unit (SIREN), from ``clean_sirene_ul``; NULL identity when SIRENE does not know it."""
+
+    __tablename__ = "companies"
+
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    raison_sociale: Mapped[str | None]
+    categorie_juridique: Mapped[str | None] = mapped_column(String(4))
+    libelle_categorie_juridique: Mapped[str | None]
+    activite_principale: Mapped[str | None] = mapped_column(String(6))
+    libelle_activite_principale: Mapped[str | None]
+    naf_section: Mapped[str | None] = mapped_column(String(1))
+    libelle_naf_section: Mapped[str | None]
+    siret_siege: Mapped[str | None] = mapped_column(String(14))
+    departement: Mapped[str | None] = mapped_column(String(3), index=True)
+    libelle_departement: Mapped[str | None]
+    region: Mapped[str | None] = mapped_column(String(2), index=True)
+    libelle_region: Mapped[str | None]
+    creation: Mapped[dt.date | None]
+    est_actif: Mapped[bool | None]
+    snapshot_batch: Mapped[str] = mapped_column(String(16))
+
+
+class Establishment(Base):
+    """An establishment (SIRET), from ``clean_sirene``."""
+
+    __tablename__ = "establishments"
+
+    siret: Mapped[str] = mapped_column(String(14), primary_key=True)
+    siren: Mapped[str] = mapped_column(String(9), ForeignKey("companies.siren"), index=True)
+    siege: Mapped[bool | None]
+    adresse: Mapped[str | None] = mapped_column(Text)
+    code_commune: Mapped[str | None] = mapped_column(String(5))
+    departement: Mapped[str | None] = mapped_column(String(3), index=True)
+    libelle_departement: Mapped[str | None]
+    region: Mapped[str | None] = mapped_column(String(2), index=True)
+    libelle_region: Mapped[str | None]
+    ape: Mapped[str | None] = mapped_column(String(6))
+    date_creation: Mapped[dt.date | None]
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    est_actif: Mapped[bool | None]
+    snapshot_batch: Mapped[str] = mapped_column(String(16))
+
+
+# ----------------------------------------------------------------------------------------------------- series
+
+#: Panel columns published per SIREN × month (``panel/company_month``), in table order after (siren, periode).
+SERIES_FIELDS = (
+    "cotisation",
+    "montant_part_ouvriere",
+    "montant_part_patronale",
+    "delai_montant_echeancier",
+    "delai_nb_jours_restants",
+    "effectif",
+    "effectif_ent",
+    "apart_heures_autorisees",
+    "apart_heures_consommees",
+    "etat_proc_collective",
+)
+
+
+class CompanyMonth(Base):
+    """The monthly series of a company (SIREN × first day of the month), from the panel."""
+
+    __tablename__ = "company_months"
+
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    periode: Mapped[dt.date] = mapped_column(primary_key=True)
+    cotisation: Mapped[float | None] = mapped_column(Float)
+    montant_part_ouvriere: Mapped[float | None] = mapped_column(Float)
+    montant_part_patronale: Mapped[float | None] = mapped_column(Float)
+    delai_montant_echeancier: Mapped[float | None] = mapped_column(Float)
+    delai_nb_jours_restants: Mapped[int | None] = mapped_column(Integer)
+    effectif: Mapped[int | None] = mapped_column(Integer)
+    effectif_ent: Mapped[int | None] = mapped_column(Integer)
+    apart_heures_autorisees: Mapped[float | None] = mapped_column(Float)
+    apart_heures_consommees: Mapped[float | None] = mapped_column(Float)
+    etat_proc_collective: Mapped[str | None] = mapped_column(String(32))
+
+
+#: DIANE fields published per exercise (``clean_diane``), after the key columns.
+DIANE_FIELDS = (
+    "ca",
+    "valeur_ajoutee",
+    "excedent_brut_d_exploitation",
+    "resultat_expl",
+    "benefice_ou_perte",
+    "capacite_autofinancement",
+    "charge_personnel",
+    "charges_financieres",
+    "dette_fiscale_et_sociale",
+    "concours_bancaire_courant",
+    "liquidite_generale",
+    "liquidite_reduite",
+    "endettement",
+    "autonomie_financiere",
+    "capacite_remboursement",
+    "rentabilite_economique",
+    "rentabilite_nette",
+    "taux_d_investissement_productif",
+    "credit_client",
+    "credit_fournisseur",
+    "effectif_consolide",
+)
+
+
+class DianeStatement(Base):
+    """A DIANE financial statement (SIREN × exercise)."""
+
+    __tablename__ = "diane_statements"
+
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    exercice: Mapped[int] = mapped_column(Integer, primary_key=True)
+    arrete_bilan: Mapped[dt.date | None]
+    nombre_mois: Mapped[int | None] = mapped_column(Integer)
+    date_publication: Mapped[dt.date | None]
+    ca: Mapped[float | None] = mapped_column(Float)
+    valeur_ajoutee: Mapped[float | None] = mapped_column(Float)
+    excedent_brut_d_exploitation: Mapped[float | None] = mapped_column(Float)
+    resultat_expl: Mapped[float | None] = mapped_column(Float)
+    benefice_ou_perte: Mapped[float | None] = mapped_column(Float)
+    capacite_autofinancement: Mapped[float | None] = mapped_column(Float)
+    charge_personnel: Mapped[float | None] = mapped_column(Float)
+    charges_financieres: Mapped[float | None] = mapped_column(Float)
+    dette_fiscale_et_sociale: Mapped[float | None] = mapped_column(Float)
+    concours_bancaire_courant: Mapped[float | None] = mapped_column(Float)
+    liquidite_generale: Mapped[float | None] = mapped_column(Float)
+    liquidite_reduite: Mapped[float | None] = mapped_column(Float)
+    endettement: Mapped[float | None] = mapped_column(Float)
+    autonomie_financiere: Mapped[float | None] = mapped_column(Float)
+    capacite_remboursement: Mapped[float | None] = mapped_column(Float)
+    rentabilite_economique: Mapped[float | None] = mapped_column(Float)
+    rentabilite_nette: Mapped[float | None] = mapped_column(Float)
+    taux_d_investissement_productif: Mapped[float | None] = mapped_column(Float)
+    credit_client: Mapped[float | None] = mapped_column(Float)
+    credit_fournisseur: Mapped[float | None] = mapped_column(Float)
+    effectif_consolide: Mapped[float | None] = mapped_column(Float)
+
+
+class BdfStatement(Base):
+    """The six Banque de France ratios of a closing (SIREN × balance-sheet date)."""
+
+    __tablename__ = "bdf_statements"
+
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    arrete_bilan: Mapped[dt.date] = mapped_column(primary_key=True)
+    annee: Mapped[int | None] = mapped_column(Integer)
+    date_publication: Mapped[dt.date | None]
+    poids_frng: Mapped[float | None] = mapped_column(Float)
+    taux_marge: Mapped[float | None] = mapped_column(Float)
+    delai_fournisseur: Mapped[float | None] = mapped_column(Float)
+    dette_fiscale: Mapped[float | None] = mapped_column(Float)
+    financier_court_terme: Mapped[float | None] = mapped_column(Float)
+    frais_financier: Mapped[float | None] = mapped_column(Float)
+
+
+class ProcolEvent(Base):
+    """A collective-proceeding event (``clean_procol``)."""
+
+    __tablename__ = "procol_events"
+
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    date_effet: Mapped[dt.date] = mapped_column(primary_key=True)
+    action_procol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    stade_procol: Mapped[str] = mapped_column(String(64), primary_key=True)
+    libelle_procol: Mapped[str | None]
+
+
+# ------------------------------------------------------------------------------------------------------ lists
+
+
+class Publication(Base):
+    """One run of ``signaux-faibles publish`` that committed (written in its transaction)."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch: Mapped[str] = mapped_column(String(16))
+    published_at: Mapped[dt.datetime]
+    companies: Mapped[int] = mapped_column(BigInteger)
+    establishments: Mapped[int] = mapped_column(BigInteger)
+    company_months: Mapped[int] = mapped_column(BigInteger)
+    scores: Mapped[int] = mapped_column(BigInteger)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+class List(Base):
+    """A published monthly risk list; one per (batch, algo)."""
+
+    __tablename__ = "lists"
+    __table_args__ = (UniqueConstraint("batch", "algo"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch: Mapped[str] = mapped_column(String(16))
+    algo: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str]  # "Septembre 2026" (the real system's idListe)
+    periode: Mapped[dt.date]
+    published_at: Mapped[dt.datetime]
+    threshold_high: Mapped[float | None] = mapped_column(Float)
+    threshold_moderate: Mapped[float | None] = mapped_column(Float)
+    previous_batch: Mapped[str | None] = mapped_column(String(16))
+
+
+class Score(Base):
+    """A company's line on a list (``lists/<AAMM>/scores.parquet``)."""
+
+    __tablename__ = "scores"
+    __table_args__ = (Index("ix_scores_siren", "siren"), Index("ix_scores_list_rank", "list_id", "rank"))
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True)
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    siret: Mapped[str | None] = mapped_column(String(14))
+    algo: Mapped[str] = mapped_column(String(64))
+    rank: Mapped[int] = mapped_column(BigInteger)
+    probability: Mapped[float] = mapped_column(Float)
+    alert: Mapped[str] = mapped_column(String(32))
+    alert_pre_adjustment: Mapped[str] = mapped_column(String(32))
+    adjustments: Mapped[list[Any]]
+    base_probability: Mapped[float | None] = mapped_column(Float)
+    macro_expl: Mapped[dict[str, Any] | None]
+    micro_expl: Mapped[dict[str, Any] | None]
+    what_if: Mapped[dict[str, Any] | None]
+    first_alert: Mapped[bool]
+    first_high_alert: Mapped[bool]
+    hausse_urssaf: Mapped[bool | None]
+    ap_12m: Mapped[bool | None]
+    etat_proc_collective: Mapped[str | None] = mapped_column(String(32))
+    dette_urssaf: Mapped[float | None] = mapped_column(Float)
+
+
+class ListChange(Base):
+    """The diff of a list against the previous one (``lists/<AAMM>/diff.parquet``)."""
+
+    __tablename__ = "list_changes"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True)
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    alert_previous: Mapped[str | None] = mapped_column(String(32))
+    alert: Mapped[str | None] = mapped_column(String(32))
+    change: Mapped[str] = mapped_column(String(16))
+    previous_batch: Mapped[str | None] = mapped_column(String(16))
