@@ -357,7 +357,8 @@ def bench_score(companies: int, work: Path) -> dict[str, Any]:
     panel = load_panel(source)
     month = complete_month(panel, batch_month(batch))
     recent = panel[(panel.periode > month - 13) & (panel.periode <= month)]
-    base = recent.siren.unique()
+    base = recent.siren[recent.periode == month].unique()  # the companies scored at the month
+    recent = recent[recent.siren.isin(set(base))]
     index = {s: i for i, s in enumerate(base)}
     frames = []
     for k in range(-(-companies // len(base))):
