@@ -12,6 +12,13 @@ How a file is read
    record (wrong field count, a double quote, or any check firing) and a hash of the raw fields, straight to Arrow.
    The reader skips blank lines, so the physical line of the k-th record is rebuilt from the blank lines found by
    the pre-scan (and the counts must agree, else the slow path below is taken for the whole file).
+   **Arrow variant.** A source may also give a *vector* function (:mod:`._vec`; débits do). When the file has no
+   double quote and no NUL byte, Arrow's CSV reader (multi-threaded, strict: any line with the wrong number of
+   fields or invalid UTF-8 makes it give up and the DuckDB reader above takes over) splits the fields the source
+   needs while the pre-scan runs; the vector function types them with numpy (low-cardinality fields once per
+   distinct value) and flags every record that fails its cheap tests (ASCII digits, lengths, ranges); DuckDB
+   hashes the raw fields meanwhile (the same hash as the per-line path). Flagged records take the exact per-line
+   rules below, their raw lines read back from the file.
 3. **Slow path, per line.** The flagged records only (usually a handful) go through the exact per-line rules:
    each physical line is split on the delimiter with ``string_split``; the source gives, per staging column, a SQL
    expression over the raw fields, and a list of :class:`Check` (SQL condition → rejection reason, row or field
@@ -42,6 +49,7 @@ import re
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -50,7 +58,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
+from signaux_faibles.sources import _vec
 from signaux_faibles.sources._base import (
     REJECTION_SCHEMA,
     Column,
@@ -59,6 +69,7 @@ from signaux_faibles.sources._base import (
     fatal_result,
     rows_schema,
 )
+from signaux_faibles.sources._vec import VectorResult
 
 __all__ = [
     "Check",
@@ -268,6 +279,7 @@ class _Prescan:
     records: int  # data records the reader should return (physical lines - header - blank lines)
     blanks: tuple[int, ...]  # physical line numbers of blank lines
     quotes: bool  # a double quote occurs somewhere
+    nul: bool = True  # a NUL byte may occur somewhere (the Arrow reader is then not used)
 
 
 def _chunks(info: FileInfo) -> Iterator[bytes]:
@@ -292,7 +304,7 @@ def _prescan(info: FileInfo) -> _Prescan:
     crlf = nl == b"\r\n"
     lines_before = 0
     blanks: list[int] = []
-    quotes = False
+    quotes = nul = False
     last = b""
     try:
         for chunk in _chunks(info):
@@ -304,6 +316,7 @@ def _prescan(info: FileInfo) -> _Prescan:
             elif b"\r" in chunk:
                 raise _Fallback("carriage return in a LF file")
             quotes = quotes or b'"' in chunk
+            nul = nul or b"\x00" in chunk
             if last.endswith(nl) and chunk.startswith(nl):
                 blanks.append(lines_before + 1)
             pos = chunk.find(blank)
@@ -315,22 +328,23 @@ def _prescan(info: FileInfo) -> _Prescan:
     except (OSError, EOFError, zlib.error) as exc:
         raise _Fallback(str(exc)) from exc
     physical = lines_before + (0 if last.endswith(b"\n") or not last else 1)
-    return _Prescan(records=physical - 1 - len(blanks), blanks=tuple(blanks), quotes=quotes)
+    return _Prescan(records=physical - 1 - len(blanks), blanks=tuple(blanks), quotes=quotes, nul=nul)
 
 
 def _prescan_mapped(info: FileInfo) -> _Prescan:
     """:func:`_prescan` of a plain file: memory-mapped, one vectorised pass per window (no copies)."""
     with info.path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         quotes = mm.find(b'"') >= 0
+        nul = mm.find(b"\x00") >= 0
         if info.newline == "\n" and mm.find(b"\r") >= 0:
             raise _Fallback("carriage return in a LF file")
-        found = _scan_buffer(mm, info.newline == "\r\n", quotes)
+        found = _scan_buffer(mm, info.newline == "\r\n", quotes, nul)
     if isinstance(found, str):  # raised here: a traceback through the scan would pin the map's buffer
         raise _Fallback(found)
     return found
 
 
-def _scan_buffer(buf: mmap.mmap, crlf: bool, quotes: bool) -> _Prescan | str:
+def _scan_buffer(buf: mmap.mmap, crlf: bool, quotes: bool, nul: bool) -> _Prescan | str:
     """Line feeds of ``buf`` by windows: their count gives the lines; a line is blank when its line feed
     follows the previous one directly (CRLF: two bytes after, every LF following a CR and no other CR).
     Returns why the fast path cannot be used instead, if so."""
@@ -355,7 +369,7 @@ def _scan_buffer(buf: mmap.mmap, crlf: bool, quotes: bool) -> _Prescan | str:
     if crlf and n_cr != lines_before:
         return "bare CR in a CRLF file"
     physical = lines_before + (0 if size and data[size - 1] == 10 else 1)
-    return _Prescan(records=physical - 1 - len(blanks), blanks=tuple(blanks), quotes=quotes)
+    return _Prescan(records=physical - 1 - len(blanks), blanks=tuple(blanks), quotes=quotes, nul=nul)
 
 
 def _fetch_lines(info: FileInfo, wanted: set[int]) -> dict[int, str]:
@@ -363,6 +377,11 @@ def _fetch_lines(info: FileInfo, wanted: set[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     if not wanted:
         return out
+    if not info.gzip:
+        try:
+            return _fetch_lines_mapped(info, wanted)
+        except (OSError, ValueError):
+            pass
     last = max(wanted)
     opener = gzip.open if info.gzip else open
     with opener(info.path, "rb") as fh:
@@ -376,6 +395,37 @@ def _fetch_lines(info: FileInfo, wanted: set[int]) -> dict[int, str]:
                     out[i] = out[i].removeprefix("\ufeff")
             if i >= last:
                 break
+    return out
+
+
+def _fetch_lines_mapped(info: FileInfo, wanted: set[int]) -> dict[int, str]:
+    """:func:`_fetch_lines` of a plain file: line feeds found by windows of the memory map (numpy)."""
+    out: dict[int, str] = {}
+    want = np.array(sorted(wanted), dtype=np.int64)
+    with info.path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        data = np.frombuffer(mm, dtype=np.uint8)
+        size = len(data)
+        ends: list[np.ndarray] = []  # position of the line feed ending each line, in order
+        found = 0
+        last = int(want[-1])
+        for start in range(0, size, _CHUNK):
+            pos = np.flatnonzero(data[start:start + _CHUNK] == 10) + start
+            ends.append(pos)
+            found += len(pos)
+            if found >= last:
+                break
+        del data
+        feeds = np.concatenate(ends) if ends else np.zeros(0, np.int64)
+        for ln in want.tolist():
+            begin = 0 if ln == 1 else int(feeds[ln - 2]) + 1 if ln - 2 < len(feeds) else size
+            end = int(feeds[ln - 1]) if ln - 1 < len(feeds) else size
+            if begin >= size and ln != 1:
+                continue
+            body = mm[begin:end]
+            if body.endswith(b"\r"):
+                body = body[:-1]
+            text = body.decode("utf-8", errors="replace")
+            out[ln] = text.removeprefix("\ufeff") if ln == 1 and info.bom else text
     return out
 
 
@@ -420,6 +470,7 @@ def parse_delimited(
     delimiter: str = ";",
     exact_field_count: bool = True,
     dedup: Sequence[str] = (),
+    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None,
 ) -> ParseResult:
     """Parse a delimited file into typed rows and rejections (see the module docstring).
 
@@ -437,6 +488,9 @@ def parse_delimited(
     dedup
         Raw headers whose hash picks the candidate duplicates (default: every field); candidates are then
         compared on their whole raw line, so this only trades speed, never exactness.
+    vector
+        Optional typing of the raw fields with numpy (:mod:`._vec`), used with Arrow's CSV reader when the file
+        has no double quote and no NUL byte; records it is not sure of take the per-line rules.
     """
     try:
         info = sniff(path, delimiter)
@@ -455,7 +509,7 @@ def parse_delimited(
         or tuple(range(len(info.header)))
     if exact_field_count:
         try:
-            return _parse_fast(con, info, columns, project, delimiter, hashed)
+            return _parse_fast(con, info, columns, project, delimiter, hashed, vector, required)
         except _Fallback:
             pass
     return _parse_slow(con, info, columns, project, delimiter, exact_field_count, hashed)
@@ -476,14 +530,136 @@ def _parse_fast(
     project: Callable[[dict[str, str], tuple[str, ...]], Projection],
     delimiter: str,
     hashed: tuple[int, ...],
+    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None,
+    required: Sequence[str] = (),
 ) -> ParseResult:
-    """DuckDB's reader splits the fields; only flagged records take the per-line rules (module docstring, 2)."""
-    n = len(info.header)
+    """A reader splits the fields; only flagged records take the per-line rules (module docstring, 2)."""
     fields = {key: f"c{i}" for key, i in _field_names(info.header).items()}
     proj = project(fields, info.header)
     if proj.unnest is not None:
         raise _Fallback("wide → long source")
-    pre = _prescan(info)
+    arrow = None
+    if vector is not None and len(delimiter) == 1 and _key_columns(info, columns, hashed):
+        # the pre-scan (one thread) runs while Arrow's reader splits the fields
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            scan = pool.submit(_prescan, info)
+            names, table = _arrow_read(info, delimiter, hashed, required)
+            pre = scan.result()
+        if table is not None and not pre.quotes and not pre.nul and table.num_rows == pre.records:
+            arrow = _arrow_fast(con, info, columns, vector, names, table, hashed, pre)
+        del table
+    else:
+        pre = _prescan(info)
+    if arrow is not None:
+        out, raw_of = arrow
+        keys: list[str] | None = _key_columns(info, columns, hashed)
+    else:
+        out, raw_of = _duckdb_fast(con, info, columns, proj, delimiter, hashed, pre)
+        keys = None
+    return _finish_fast(con, info, columns, project, delimiter, hashed, pre, out, raw_of, keys)
+
+
+def _arrow_read(
+    info: FileInfo, delimiter: str, hashed: tuple[int, ...], required: Sequence[str]
+) -> tuple[list[str], pa.Table | None]:
+    """Arrow's CSV reader, strict: the required and hashed fields as strings, or None if any line is malformed
+    (wrong field count, invalid UTF-8…: the DuckDB reader then takes over)."""
+    names = [f"c{i}" for i in range(len(info.header))]
+    index = _field_names(info.header)
+    wanted = {index[r.lower()] for r in required if r.lower() in index} | set(hashed)
+    include = [names[i] for i in sorted(wanted)]
+    try:
+        stream = pa.input_stream(str(info.path), compression="gzip" if info.gzip else None)
+        table = pacsv.read_csv(
+            stream,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=4 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
+                                             escape_char=False, newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(include, pa.string()), null_values=[],
+                                                 strings_can_be_null=False, check_utf8=True,
+                                                 include_columns=include),
+        )
+    except (pa.ArrowException, OSError, ValueError):
+        return names, None
+    return names, table
+
+
+def _arrow_fast(
+    con: duckdb.DuckDBPyConnection,
+    info: FileInfo,
+    columns: tuple[Column, ...],
+    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult],
+    names: list[str],
+    table: pa.Table,
+    hashed: tuple[int, ...],
+    pre: _Prescan,
+) -> tuple[pa.Table, Callable[[np.ndarray], list[str | None]]]:
+    """The source's vector function types the fields Arrow's reader split and says which records it is sure
+    of; the duplicate search hashes the typed values of the deduplication fields (:func:`_vec.key_hash`)."""
+    fields = {key: names[i] for key, i in _field_names(info.header).items() if names[i] in table.column_names}
+    keys = _key_columns(info, columns, hashed)
+    res, h = _vector_threads(table, fields, vector, keys)
+    out = pa.table({**{c.name: res.columns[c.name] for c in columns},
+                    "_h": pa.Array.from_buffers(pa.uint64(), len(h), [None, pa.py_buffer(h)]),
+                    "_flag": _vec.array(~res.ok, pa.bool_())})
+
+    def raw_of(idx: np.ndarray) -> list[str | None]:
+        lines = _line_numbers(len(res.ok), pre.blanks)[idx]
+        got = _fetch_lines(info, {int(ln) for ln in lines})
+        return [got.get(int(ln)) for ln in lines]
+
+    return out, raw_of
+
+
+def _key_columns(info: FileInfo, columns: tuple[Column, ...], hashed: tuple[int, ...]) -> list[str]:
+    """Staging columns typed from the hashed raw fields (equal raw fields → equal values)."""
+    raw = {info.header[i].lower() for i in hashed}
+    return [c.name for c in columns if c.raw is not None and c.raw.lower() in raw]
+
+
+def _vector_threads(
+    table: pa.Table,
+    fields: dict[str, str],
+    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult],
+    keys: list[str],
+) -> tuple[VectorResult, np.ndarray]:
+    """``vector`` (and the duplicate-search hash) over slices of the table, two at a time (numpy and Arrow
+    release the GIL)."""
+    rows = table.num_rows
+    step = max(1 << 20, -(-rows // 8))
+    slices = [table.slice(start, step) for start in range(0, rows, step)] or [table]
+
+    def one(part: pa.Table) -> tuple[VectorResult, np.ndarray]:
+        res = vector({key: part.column(col) for key, col in fields.items()})
+        return res, _vec.key_hash([res.columns[k] for k in keys], part.num_rows)
+
+    if len(slices) == 1:
+        return one(slices[0])
+    with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 2)) as pool:
+        done = list(pool.map(one, slices))
+    parts = [d[0] for d in done]
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for key in parts[0].columns:
+        chunks: list[pa.Array] = []
+        for p in parts:
+            col = p.columns[key]
+            chunks.extend(col.chunks if isinstance(col, pa.ChunkedArray) else [col])
+        columns[key] = pa.chunked_array(chunks, type=chunks[0].type)
+    return (VectorResult(columns=columns, ok=np.concatenate([p.ok for p in parts])),
+            np.concatenate([d[1] for d in done]))
+
+
+def _duckdb_fast(
+    con: duckdb.DuckDBPyConnection,
+    info: FileInfo,
+    columns: tuple[Column, ...],
+    proj: Projection,
+    delimiter: str,
+    hashed: tuple[int, ...],
+    pre: _Prescan,
+) -> tuple[pa.Table, Callable[[np.ndarray], list[str | None]]]:
+    """DuckDB's reader splits the fields, one streaming query types and checks them."""
+    n = len(info.header)
     raw_cols = [f"c{i}" for i in range(n)] + [f"_x{j}" for j in range(_EXTRA)]
     spec = ", ".join(f"'{c}': 'VARCHAR'" for c in raw_cols)
     nl = "\\r\\n" if info.newline == "\r\n" else "\\n"
@@ -515,6 +691,28 @@ def _parse_fast(
         out = con.sql(query).to_arrow_table()
     except duckdb.Error as exc:  # invalid UTF-8, truncated gzip…: the per-line path reports it precisely
         raise _Fallback(str(exc)) from exc
+    raw_col = out.column("_raw")
+
+    def raw_of(idx: np.ndarray) -> list[str | None]:
+        return raw_col.take(_int64_array(idx)).to_pylist()
+
+    return out.drop_columns(["_raw"]), raw_of
+
+
+def _finish_fast(
+    con: duckdb.DuckDBPyConnection,
+    info: FileInfo,
+    columns: tuple[Column, ...],
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
+    delimiter: str,
+    hashed: tuple[int, ...],
+    pre: _Prescan,
+    out: pa.Table,
+    raw_of: Callable[[np.ndarray], list[str | None]],
+    keys: list[str] | None = None,
+) -> ParseResult:
+    """Flagged records through the per-line rules, then the duplicate search (module docstring, 2, 3, 5)."""
+    n = len(info.header)
     if out.num_rows != pre.records:
         raise _Fallback(f"reader returned {out.num_rows} records, expected {pre.records}")
     lines = _line_numbers(out.num_rows, pre.blanks)
@@ -522,14 +720,14 @@ def _parse_fast(
     n_flagged = int(pc.sum(flag).as_py() or 0)
     schema = rows_schema(columns)
     if n_flagged == 0:
-        fast = out.drop_columns(["_flag", "_raw"]).append_column("_line", _int64_array(lines))
+        fast = out.drop_columns(["_flag"]).append_column("_line", _int64_array(lines))
         slow_rows = None
         rejections: list[Record] = []
         slow_keys: list[tuple[int, int]] = []
         slow_raw: dict[int, str] = {}
     else:
         flagged_idx = np.flatnonzero(flag.to_numpy(zero_copy_only=False))
-        raws = out.column("_raw").take(_int64_array(flagged_idx)).to_pylist()
+        raws = raw_of(flagged_idx)
         flagged_lines = lines[flagged_idx]
         # a raw line rebuilt from every extra column may have lost fields beyond them: read it again
         refetch = {int(ln) for ln, raw in zip(flagged_lines, raws, strict=True)
@@ -537,9 +735,13 @@ def _parse_fast(
         again = _fetch_lines(info, refetch)
         slow_raw = {int(ln): again.get(int(ln), raw or "") for ln, raw in zip(flagged_lines, raws, strict=True)}
         keep = pc.invert(flag)
-        fast = out.drop_columns(["_flag", "_raw"]).append_column("_line", _int64_array(lines)).filter(keep)
+        fast = out.drop_columns(["_flag"]).append_column("_line", _int64_array(lines)).filter(keep)
         slow_rows, rejections, slow_keys = _slow_subset(con, slow_raw, info.header, columns, project, delimiter,
                                                         hashed)
+        if keys is not None:  # the fast records' hash is of typed values: the same for these
+            slow_keys = list(zip(slow_rows.column("_line").to_pylist(),
+                                 _vec.key_hash([slow_rows.column(k) for k in keys], slow_rows.num_rows).tolist(),
+                                 strict=True))
     # exact duplicates among accepted records
     hashes = fast.column("_h")
     if slow_keys:
@@ -859,6 +1061,8 @@ class DelimitedSource:
     exact_field_count: bool = True
     #: raw headers hashed to find candidate duplicates (default: all); see :func:`parse_delimited`
     dedup: tuple[str, ...] = ()
+    #: optional vectorised typing for the Arrow reader; see :func:`parse_delimited`
+    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None
 
     def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
         """Parse one file (never raises on bad data)."""
@@ -871,4 +1075,5 @@ class DelimitedSource:
             delimiter=self.delimiter,
             exact_field_count=self.exact_field_count,
             dedup=self.dedup,
+            vector=self.vector,
         )

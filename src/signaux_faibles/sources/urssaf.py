@@ -18,7 +18,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from signaux_faibles.sources import _sql as q
+from signaux_faibles.sources import _vec as vec
 from signaux_faibles.sources._base import Column
 from signaux_faibles.sources._csv import Check, DelimitedSource, Projection
 
@@ -177,6 +182,88 @@ def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
     )
 
 
+_DIM = np.array([31, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)  # index 0 unused
+
+
+def _debit_dates(col: pa.ChunkedArray) -> dict[str, np.ndarray | pa.Array]:
+    """Dt_trt_ecn: 1 to 7 digits, + 19000000 → YYYYMMDD, a possible date (as :func:`_sql.urssaf_date`)."""
+    dt = vec.raw(col)
+    ok = dt.digits_between(1, 7)
+    dv = dt.ints(ok) + 19000000
+    y, m, d = dv // 10000, dv // 100 % 100, dv % 100
+    m_ok = (m >= 1) & (m <= 12)
+    mi = np.where(m_ok, m, 0)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    ok &= m_ok & (d >= 1) & (d <= _DIM[mi] + ((mi == 2) & leap))
+    month = y * 12 + mi - 1
+    return {"ok": ok, "date": (vec.month_days(month) + d - 1).astype(np.int32),
+            "prise": vec.month_days(month + (d > 20))}
+
+
+def _debit_periods(col: pa.ChunkedArray) -> dict[str, np.ndarray | pa.Array]:
+    """Periode: YYQM or YYYYQM (as :func:`_sql.period_months`), first month within years 1000–9998."""
+    per = vec.raw(col)
+    ok = per.digits & ((per.length == 4) | (per.length == 6))
+    p = per.ints(ok)
+    yy, qm = p // 100, p % 100
+    year = np.where(per.length == 4, np.where(yy < 50, 2000, 1900) + yy, yy)
+    qq, mm = qm // 10, qm % 10
+    pm = year * 12 + np.where(qm == 62, 0, np.where(mm == 0, (qq - 1) * 3, (qq - 1) * 3 + mm - 1))
+    pl = np.where(qm == 62, 12, np.where(mm == 0, 3, 1))
+    ok &= (pm >= 12000) & (pm <= 119987)
+    return {"ok": ok, "start": vec.month_days(pm), "end": vec.month_days(pm + pl),
+            "mid": pc.cast(vec.array(vec.ymd(pm) * 100000000 + vec.ymd(pm + pl), pa.int64()), pa.string())}
+
+
+def _debit_int(col: pa.ChunkedArray) -> dict[str, np.ndarray | pa.Array]:
+    """An integer field: empty (NULL) or at most 9 digits (others take the exact rules)."""
+    r = vec.raw(col)
+    ok = r.digits_between(0, 9)
+    return {"ok": ok, "value": r.ints(ok & (r.length > 0)).astype(np.int32), "valid": r.length > 0}
+
+
+def _debit_bool(col: pa.ChunkedArray) -> dict[str, np.ndarray | pa.Array]:
+    """Recours_en_cours: 0 or 1 (Go's other boolean spellings take the exact rules)."""
+    r = vec.raw(col)
+    return {"ok": (r.length == 1) & ((r.first == 48) | (r.first == 49)), "value": r.first == 49}
+
+
+def _debit_vector(f: dict[str, pa.ChunkedArray]) -> vec.VectorResult:
+    """:func:`_debit` with numpy on the records that pass cheap tests (see :mod:`._vec`); the others are flagged."""
+    siret, po, pp = vec.raw(f["siret"]), vec.raw(f["mt_po"]), vec.raw(f["mt_pp"])
+    dt = vec.by_value(f["dt_trt_ecn"], _debit_dates)
+    per = vec.by_value(f["periode"], _debit_periods)
+    hist, etat = vec.by_value(f["num_hist_ecn"], _debit_int), vec.by_value(f["etat_cpte"], _debit_int)
+    rec = vec.by_value(f["recours_en_cours"], _debit_bool)
+    # amounts in centimes: digits only (at most 15: exact as DOUBLE)
+    ok_po, ok_pp = po.digits_between(1, 15), pp.digits_between(1, 15)
+    ok = (siret.digits & (siret.length == 14) & dt["ok"] & per["ok"] & ok_po & ok_pp & hist["ok"] & etat["ok"]
+          & rec["ok"])
+    mid = per["mid"]
+    debit_id = pc.binary_join_element_wise(f["siret"], mid, f["num_ecn"], vec.const_string("", len(mid)))
+    return vec.VectorResult(
+        columns={
+            "siret": f["siret"],
+            "numero_compte": f["num_cpte"],
+            "numero_ecart_negatif": f["num_ecn"],
+            "date_traitement": vec.date_array(dt["date"]),
+            "part_ouvriere": vec.array(po.ints(ok_po, pa.float64()) / 100, pa.float64()),
+            "part_patronale": vec.array(pp.ints(ok_pp, pa.float64()) / 100, pa.float64()),
+            "numero_historique_ecart_negatif": vec.array(hist["value"], pa.int32(), hist["valid"]),
+            "etat_compte": vec.array(etat["value"], pa.int32(), etat["valid"]),
+            "code_procedure_collective": f["cd_pro_col"],
+            "periode_debut": vec.date_array(per["start"]),
+            "periode_fin": vec.date_array(per["end"]),
+            "periode_prise_en_compte": vec.date_array(dt["prise"]),
+            "code_operation_ecart_negatif": f["cd_op_ecn"],
+            "code_motif_ecart_negatif": f["motif_ecn"],
+            "recours_en_cours": vec.array(rec["value"], pa.bool_()),
+            "debit_id": debit_id,
+        },
+        ok=ok,
+    )
+
+
 DEBIT = DelimitedSource(
     name="debit",
     table="stg_debit",
@@ -187,6 +274,7 @@ DEBIT = DelimitedSource(
     required=("Siret", "num_cpte", "Num_Ecn", "Dt_trt_ecn", "Mt_PO", "Mt_PP", "Num_Hist_Ecn", "Etat_cpte",
               "Cd_pro_col", "Periode", "Cd_op_ecn", "Motif_ecn", "Recours_en_cours"),
     project=_debit,
+    vector=_debit_vector,
     dedup=("Siret", "Periode", "Num_Ecn", "Num_Hist_Ecn", "Dt_trt_ecn", "Mt_PO"),
 )
 
