@@ -1,5 +1,8 @@
 """Polish UCI bankruptcy data (years 1 and 5): the production failure model under the published protocol.
 
+The production model is ``FailureClassifier()`` with its defaults (LightGBM and XGBoost boosters averaged, plain
+and ratio views), the same configuration for both years.
+
 Protocol: 10 stratified 90/10 hold-outs per year (StratifiedShuffleSplit, seed 0), as in "Bankruptcy prediction
 using optimal ensemble models under balanced and imbalanced data" (Expert Systems, 2024). Printed beside that
 paper's table, with two baselines measured in the same run on the same splits (LightGBM with its defaults, and

@@ -1,8 +1,8 @@
 """The production failure classifier and the interpretable logistic baseline.
 
-``FailureClassifier`` is a scikit-learn estimator wrapping LightGBM: native missing values, no resampling (so the
-probabilities stay close to calibrated), a small averaged ensemble of differently-seeded boosters, and optional
-pairwise-ratio features built on the training data only (the screening booster picks the most useful columns,
+``FailureClassifier`` is a scikit-learn estimator wrapping LightGBM and XGBoost: native missing values, no
+resampling (so the probabilities stay close to calibrated), a small averaged ensemble of differently-seeded boosters
+of both libraries, and optional pairwise-ratio features built on the training data only (the screening booster picks the most useful columns,
 then every ordered pair of them gives one ratio column). Everything it learns is learned in ``fit``, so it can be
 cross-validated, cloned and put in a ``Pipeline`` like any scikit-learn classifier.
 
@@ -13,11 +13,11 @@ baseline (the real system's model from 2021 to 2023 was a logistic regression).
 from __future__ import annotations
 
 import itertools
-import os
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+import xgboost as xgb
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.impute import SimpleImputer
@@ -28,6 +28,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 __all__ = ["FailureClassifier", "make_baseline_lightgbm", "make_logistic_pipeline"]
+
+# XGBoost members of the production ensemble (chosen on the Polish benchmark, see docs/model.md)
+XGB_SEEDS = 2
+XGB_RATIO_SEEDS = 2
+XGB_MAX_DEPTH = 6
+XGB_REG_LAMBDA = 1.0  # XGBoost's default L2 penalty on leaf values
 
 
 def _ratio_columns(X: NDArray[np.float64], pairs: list[tuple[int, int]]) -> NDArray[np.float64]:
@@ -43,7 +49,7 @@ def _ratio_columns(X: NDArray[np.float64], pairs: list[tuple[int, int]]) -> NDAr
 
 
 class FailureClassifier(ClassifierMixin, BaseEstimator):
-    """LightGBM failure classifier: averaged boosters, ratio features, native missing values.
+    """Failure classifier: averaged LightGBM and XGBoost boosters, ratio features, native missing values.
 
     Parameters
     ----------
@@ -56,8 +62,18 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         Number of boosters on the input columns; each has its own seed for bagging and column sampling.
     n_ratio_seeds : int
         Number of boosters on the input columns plus the ratio columns (0: no ratio columns). The prediction is
-        the mean probability of all ``n_seeds + n_ratio_seeds`` boosters: averaging the two views helps more
+        the mean probability of all the members (LightGBM and XGBoost): averaging the two views helps more
         than either alone on the Polish benchmark.
+    n_xgb_seeds : int
+        Number of XGBoost boosters on the input columns, added to the ensemble (0: none). They share
+        ``n_estimators``, ``learning_rate``, ``subsample``, ``colsample_bytree``, ``max_bin`` and
+        ``scale_pos_weight`` with the LightGBM boosters, grow depth-wise trees of depth ``xgb_max_depth`` and keep
+        XGBoost's default L2 penalty (1) and ``min_child_weight`` (1). Only when the ensemble has plain boosters.
+    n_xgb_ratio_seeds : int
+        Number of XGBoost boosters on the input columns plus the ratio columns (only when ratio columns are used:
+        ``n_ratio_seeds > 0``).
+    xgb_max_depth : int
+        Depth of the XGBoost trees.
     ratio_top_k : int
         A screening booster (200 trees, fitted on the training data only) ranks the columns by gain, and the
         ``k * (k - 1)`` ordered ratios of the ``k`` best become the ratio columns. Below 2: no ratio columns.
@@ -76,8 +92,8 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         Input column names, when fitted on a DataFrame with string column names.
     ratio_pairs_ : list of (int, int)
         Column index pairs of the ratio features.
-    boosters_ : list of lightgbm.LGBMClassifier
-        The fitted boosters.
+    boosters_ : list of lightgbm.LGBMClassifier and xgboost.XGBClassifier
+        The fitted members: the LightGBM boosters (plain, then ratio), then the XGBoost ones (plain, then ratio).
     booster_uses_ratios_ : list of bool
         Whether each booster reads the ratio columns.
 
@@ -110,6 +126,9 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         scale_pos_weight: float = 1.0,
         n_seeds: int = 2,
         n_ratio_seeds: int = 2,
+        n_xgb_seeds: int = XGB_SEEDS,
+        n_xgb_ratio_seeds: int = XGB_RATIO_SEEDS,
+        xgb_max_depth: int = XGB_MAX_DEPTH,
         ratio_top_k: int = 8,
         random_state: int = 0,
         n_jobs: int = 1,
@@ -125,6 +144,9 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         self.scale_pos_weight = scale_pos_weight
         self.n_seeds = n_seeds
         self.n_ratio_seeds = n_ratio_seeds
+        self.n_xgb_seeds = n_xgb_seeds
+        self.n_xgb_ratio_seeds = n_xgb_ratio_seeds
+        self.xgb_max_depth = xgb_max_depth
         self.ratio_top_k = ratio_top_k
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -154,8 +176,25 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         params.update(override)
         return lgb.LGBMClassifier(**params)
 
+    def _xgb_booster(self, seed: int) -> xgb.XGBClassifier:
+        """An XGBoost member: same trees count, rate, sampling and bins as LightGBM, depth-wise trees."""
+        return xgb.XGBClassifier(
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            max_depth=self.xgb_max_depth,
+            min_child_weight=1.0,
+            subsample=self.subsample,
+            colsample_bytree=self.colsample_bytree,
+            reg_lambda=XGB_REG_LAMBDA,
+            max_bin=self.max_bin,
+            scale_pos_weight=self.scale_pos_weight,
+            tree_method="hist",
+            random_state=seed,
+            n_jobs=self.n_jobs,
+        )
+
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> FailureClassifier:
-        """Fit the screening booster (when ratio columns are used), then the ``n_seeds + n_ratio_seeds`` boosters."""
+        """Fit the screening booster (when ratio columns are used), then every member of the ensemble."""
         X_arr, y_arr = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         check_classification_targets(y_arr)
         self.classes_, y_enc = np.unique(y_arr, return_inverse=True)
@@ -179,26 +218,44 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
             self.ratio_pairs_ = list(itertools.permutations(top, 2))
         n_plain = self.n_seeds if (self.n_seeds > 0 or self.ratio_pairs_) else 1
         n_ratio = self.n_ratio_seeds if self.ratio_pairs_ else 0
-        self.boosters_: list[lgb.LGBMClassifier] = []
+        # XGBoost members beside each LightGBM view in use
+        n_xgb_plain = self.n_xgb_seeds if n_plain > 0 else 0
+        n_xgb_ratio = self.n_xgb_ratio_seeds if n_ratio > 0 else 0
+        self.boosters_: list[lgb.LGBMClassifier | xgb.XGBClassifier] = []
         self.booster_uses_ratios_: list[bool] = []
         if n_ratio:
             X_aug = np.hstack([X_arr, _ratio_columns(X_arr, self.ratio_pairs_)])
-        for i in range(n_plain + n_ratio):
-            uses_ratios = i >= n_plain
-            booster = self._booster(self.random_state + i)
+        members: list[tuple[lgb.LGBMClassifier | xgb.XGBClassifier, bool]] = [
+            (self._booster(self.random_state + i), i >= n_plain) for i in range(n_plain + n_ratio)
+        ]
+        # XGBoost members take the seeds of the LightGBM boosters of the same view (plain: i, ratio: n_plain + i)
+        members += [(self._xgb_booster(self.random_state + j), False) for j in range(n_xgb_plain)]
+        members += [(self._xgb_booster(self.random_state + n_plain + j), True) for j in range(n_xgb_ratio)]
+        for booster, uses_ratios in members:
             booster.fit(X_aug if uses_ratios else X_arr, y_enc, sample_weight=weights)
             self.boosters_.append(booster)
             self.booster_uses_ratios_.append(uses_ratios)
         return self
 
-    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Probabilities of ``classes_`` (columns), averaged over the boosters."""
+    def _inputs(self, X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         check_is_fitted(self, "boosters_")
         X_arr = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         X_aug = np.hstack([X_arr, _ratio_columns(X_arr, self.ratio_pairs_)]) if self.ratio_pairs_ else X_arr
+        return X_arr, X_aug
+
+    @staticmethod
+    def _raw(booster: lgb.LGBMClassifier | xgb.XGBClassifier, Z: NDArray[np.float64]) -> NDArray[np.float64]:
+        """A member's raw score (log-odds)."""
+        if isinstance(booster, xgb.XGBClassifier):
+            return np.asarray(booster.predict(Z, output_margin=True), dtype=np.float64)
+        return np.asarray(booster.predict(Z, raw_score=True), dtype=np.float64)
+
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Probabilities of ``classes_`` (columns), averaged over the members."""
+        X_arr, X_aug = self._inputs(X)
         p = np.mean(
             [
-                np.asarray(b.predict_proba(X_aug if r else X_arr))[:, 1]
+                np.asarray(b.predict_proba(X_aug if r else X_arr), dtype=np.float64)[:, 1]
                 for b, r in zip(self.boosters_, self.booster_uses_ratios_, strict=True)
             ],
             axis=0,
@@ -216,34 +273,37 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(np.log(p / (1.0 - p)))
 
     def margin(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Mean raw score (log-odds) of the boosters: what ``contributions`` decomposes exactly."""
-        check_is_fitted(self, "boosters_")
-        X_arr = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        X_aug = np.hstack([X_arr, _ratio_columns(X_arr, self.ratio_pairs_)]) if self.ratio_pairs_ else X_arr
+        """Mean raw score (log-odds) of the members: what ``contributions`` decomposes exactly."""
+        X_arr, X_aug = self._inputs(X)
         raw = [
-            np.asarray(b.predict(X_aug if r else X_arr, raw_score=True), dtype=float)
+            self._raw(b, X_aug if r else X_arr)
             for b, r in zip(self.boosters_, self.booster_uses_ratios_, strict=True)
         ]
         return np.asarray(np.mean(raw, axis=0))
 
     def contributions(self, X: ArrayLike) -> NDArray[np.float64]:
-        """TreeSHAP contributions (LightGBM ``pred_contrib``) to the mean raw score, per input column.
+        """TreeSHAP contributions to the mean raw score, per input column.
 
+        LightGBM's ``pred_contrib`` and XGBoost's ``pred_contribs`` (both TreeSHAP), averaged over the members.
         Returns an array of shape ``(n_rows, n_features_in_ + 1)``: one column per input column, then the bias
-        (the boosters' mean expected value). Rows sum to :meth:`margin`. TreeSHAP is the costly part of scoring: it
-        runs on every core (training keeps ``n_jobs``). A ratio column's contribution is split
-        equally between its numerator and its denominator, so the input columns carry everything.
+        (the members' mean expected value). Rows sum to :meth:`margin`. A ratio column's contribution is split
+        equally between its numerator and its denominator, so the input columns carry everything. XGBoost
+        computes in single precision: its rounding residue (about 1e-6) is put in the bias, so that the rows sum
+        to the margin exactly.
         """
-        check_is_fitted(self, "boosters_")
-        X_arr = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        X_arr, X_aug = self._inputs(X)
         n, f = X_arr.shape
-        X_aug = np.hstack([X_arr, _ratio_columns(X_arr, self.ratio_pairs_)]) if self.ratio_pairs_ else X_arr
         total = np.zeros((n, f + 1))
         for booster, uses_ratios in zip(self.boosters_, self.booster_uses_ratios_, strict=True):
-            c = np.asarray(
-                booster.predict(X_aug if uses_ratios else X_arr, pred_contrib=True, num_threads=os.cpu_count() or 1),
-                dtype=float,
-            )
+            Z = X_aug if uses_ratios else X_arr
+            if isinstance(booster, xgb.XGBClassifier):
+                c = np.asarray(
+                    booster.get_booster().predict(xgb.DMatrix(Z, missing=np.nan), pred_contribs=True),
+                    dtype=np.float64,
+                )
+                c[:, -1] += self._raw(booster, Z) - c.sum(axis=1)
+            else:
+                c = np.asarray(booster.predict(Z, pred_contrib=True), dtype=np.float64)
             total[:, :f] += c[:, :f]
             total[:, f] += c[:, -1]
             if uses_ratios:

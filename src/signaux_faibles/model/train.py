@@ -111,7 +111,9 @@ def fingerprint(df: pd.DataFrame, columns: list[str]) -> str:
 
 
 def _lightgbm(params: dict[str, Any], n_seeds: int) -> FailureClassifier:
-    return FailureClassifier(n_seeds=n_seeds, n_ratio_seeds=0, **params)
+    """The panel's LightGBM: ``n_seeds`` boosters on the panel's columns, no ratio columns and no XGBoost members
+    (those help on the Polish ratios, not measured here; and TreeSHAP on every member is the scoring cost)."""
+    return FailureClassifier(n_seeds=n_seeds, n_ratio_seeds=0, n_xgb_seeds=0, n_xgb_ratio_seeds=0, **params)
 
 
 def _logistic(params: dict[str, Any], categorical: tuple[int, ...]) -> PanelLogistic:
