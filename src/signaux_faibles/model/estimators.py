@@ -13,6 +13,7 @@ baseline (the real system's model from 2021 to 2023 was a logistic regression).
 from __future__ import annotations
 
 import itertools
+import os
 from typing import Any
 
 import lightgbm as lgb
@@ -303,7 +304,10 @@ class FailureClassifier(ClassifierMixin, BaseEstimator):
                 )
                 c[:, -1] += self._raw(booster, Z) - c.sum(axis=1)
             else:
-                c = np.asarray(booster.predict(Z, pred_contrib=True), dtype=np.float64)
+                # TreeSHAP is the costly part of scoring: every core (training keeps n_jobs)
+                c = np.asarray(
+                    booster.predict(Z, pred_contrib=True, num_threads=os.cpu_count() or 1), dtype=np.float64
+                )
             total[:, :f] += c[:, :f]
             total[:, f] += c[:, -1]
             if uses_ratios:
