@@ -9,9 +9,10 @@ with :func:`read_table` and writes its own with :func:`write_table`; the same Ib
   ``treat_nan_as_null`` so that floating NaN coming from pandas/Arrow behave as NULL as on DuckDB.
 
 Layout on disk, both engines: a table is a folder of Parquet files (``<data_dir>/<layer>/<name>/*.parquet``; the
-ingest writes one file per batch). :func:`write_table` writes one file, ``part-00000.parquet``, through Arrow on
-both engines (``expr.to_pyarrow()`` then :func:`pyarrow.parquet.write_table`): same bytes layout, same types, and
-fine for the sizes the panel and lists produce. For national-scale outputs on a cluster, use Spark's own writer
+ingest writes one file per batch). :func:`write_table` writes one file, ``part-00000.parquet``: on DuckDB with its own
+writer (``COPY … TO``, parallel and streaming, so the result is never held whole in memory; columns cast to their
+Ibis types), on Spark through Arrow (``expr.to_pyarrow()`` then :func:`pyarrow.parquet.write_table`); same
+Parquet types on both, fine for the sizes the panel and lists produce. For national-scale outputs on a cluster, use Spark's own writer
 (``con._session.sql(...).write.parquet(path)``), which gives one file per partition in the same kind of folder.
 """
 
@@ -97,8 +98,24 @@ def write_table(con: ibis.BaseBackend, expr: ibis.Table, path: Path) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    pq.write_table(con.to_pyarrow(expr), tmp / _PART)
+    if con.name == "duckdb":
+        _duckdb_copy(con, expr, tmp / _PART)
+    else:
+        pq.write_table(con.to_pyarrow(expr), tmp / _PART)
     if path.exists():
         shutil.rmtree(path)
     tmp.rename(path)
     return path / _PART
+
+
+def _duckdb_copy(con: Any, expr: ibis.Table, path: Path) -> None:
+    """DuckDB's own Parquet writer (``COPY … TO``: parallel, streaming; the result is never held whole in memory),
+    each column cast to its Ibis type first (DuckDB widens e.g. ``SUM(BIGINT)`` to ``HUGEINT``, which Ibis's
+    Arrow path casts back and ``COPY`` would not): same Parquet types as the Arrow path."""
+    con._run_pre_execute_hooks(expr)  # registers memtables
+    query = con.compile(expr)
+    mapper = con.compiler.type_mapper
+    cols = ", ".join(
+        f'CAST("{c}" AS {mapper.from_ibis(t).sql("duckdb")}) AS "{c}"' for c, t in expr.schema().items()
+    )
+    con.raw_sql(f"COPY (SELECT {cols} FROM ({query})) TO '{path}' (FORMAT parquet)")

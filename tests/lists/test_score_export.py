@@ -163,6 +163,8 @@ def test_adjustments_are_traced_and_reported(scored: tuple[Path, str], tmp_path:
     moved = df.alert != df.alert_pre_adjustment
     assert moved.any()
     assert df.adjustments[moved].map(lambda s: len(json.loads(s)) > 0).all()
+    # every company alerted after the adjustments is explained, even when the model alone did not alert it
+    assert df.macro_expl[df.alert != ALERT_NONE].notna().all()
     rules = {r.split(":")[0] for s in df.adjustments[moved] for r in json.loads(s)}
     assert rules <= {"urssaf_2021", "tailoring_2022"}
     s = res.summary["adjustments"]

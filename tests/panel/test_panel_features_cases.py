@@ -151,6 +151,48 @@ def test_ap_request_spanning_months(con: ibis.BaseBackend) -> None:
     assert p[D(2020, 4, 1)]["effectif"] == 10 and p[D(2020, 4, 1)]["effectif_reporte"] is True
 
 
+def test_ap_authorisation_decided_after_its_start_counts_from_its_decision_month(con: ibis.BaseBackend) -> None:
+    # a request for March..May 2020 decided (date_statut) on 2020-04-20: at March, nothing was authorised yet
+    dem = mt(
+        [
+            {
+                "siret": S1,
+                "periode_debut": D(2020, 3, 1),
+                "periode_fin": D(2020, 5, 31),
+                "heures": 1516.7,
+                "motif_recours": 1,
+                "date_statut": D(2020, 4, 20),
+            }
+        ],
+        {
+            "siret": pa.string(),
+            "periode_debut": pa.date32(),
+            "periode_fin": pa.date32(),
+            "heures": pa.float64(),
+            "motif_recours": pa.int32(),
+            "date_statut": pa.date32(),
+        },
+    )
+    conso = mt(
+        [
+            {"siret": S1, "periode": D(2020, 3, 1), "heures": 100.0},
+            {"siret": S1, "periode": D(2020, 4, 1), "heures": 50.0},
+        ],
+        {"siret": pa.string(), "periode": pa.date32(), "heures": pa.float64()},
+    )
+    ap = clean_ap(conso, dem)
+    rows = {r["periode"]: r for r in con.to_pyarrow(ap.order_by("periode")).to_pylist()}
+    # the real view's columns are unchanged: the whole amount on every month of the period
+    assert [rows[m]["etp_autorise"] for m in sorted(rows)] == pytest.approx([10.0, 10.0, 10.0])
+    assert [rows[m]["etp_autorise_decide"] for m in sorted(rows)] == pytest.approx([0.0, 10.0, 10.0])
+    p = panel(con, {"clean_ap": ap}, D(2020, 2, 1), D(2020, 6, 1))
+    assert sorted(p) == [D(2020, 3, 1), D(2020, 4, 1), D(2020, 5, 1)]  # March: consumption only
+    assert col(p, "apart_heures_autorisees") == [0.0, 1516.7, 1516.7]
+    assert col(p, "apart_heures_consommees") == [100.0, 50.0, 0.0]
+    # March is not in an authorised run (nothing decided yet); the run starts in April
+    assert col(p, "apart_heures_consommees_cumulees") == [0.0, 50.0, 50.0]
+
+
 def test_procol_that_ends_and_the_target(con: ibis.BaseBackend) -> None:
     stg = mt(
         [

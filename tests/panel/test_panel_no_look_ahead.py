@@ -27,7 +27,7 @@ DATED = {
     "stg_effectif": "periode",
     "stg_effectif_ent": "periode",
     "stg_apconso": "periode",
-    "stg_apdemande": "periode_debut",
+    "stg_apdemande": "date_statut",  # the decision: an authorisation counts from it
     "stg_paydex": "date_valeur",
     "stg_bdf": "arrete_bilan_bdf",
     "stg_diane": "arrete_bilan_diane",

@@ -286,11 +286,22 @@ def score(
         "threshold_moderate": model.thresholds.moderate,
         "base_probability": explain.base,
     })  # fmt: skip
-    # explanations (waterfall macro, micro) and what-if levers for the alerted companies, as the real system
+    out = out.merge(_flags(panel, month, out.siren), on="siren", how="left")
+    out["etat_proc_collective"] = (
+        rows.etat_proc_collective.astype("object").where(rows.etat_proc_collective.notna(), None).to_numpy()
+    )
+    # expert adjustments (switchable; traced)
+    adjusted, triggered, adj_summary = apply_adjustments(
+        out, rows, panel, month, adjustments, explain.dominant
+    )
+    out["alert"] = adjusted
+    out["adjustments"] = [json.dumps(t, ensure_ascii=False) for t in triggered]
+    # explanations (waterfall macro, micro) and what-if levers for the alerted companies (by the model or after
+    # the adjustments), as the real system
     macro_col: list[str | None] = [None] * len(out)
     micro_col: list[str | None] = [None] * len(out)
     whatif_col: list[str | None] = [None] * len(out)
-    idx = np.flatnonzero(alert_model != ALERT_NONE)
+    idx = np.flatnonzero((alert_model != ALERT_NONE) | (np.asarray(adjusted) != ALERT_NONE))
     if len(idx):
         mac, mic = explain(idx)
         keep = mic.abs().max().sort_values(ascending=False).index  # all base features, biggest first
@@ -302,16 +313,6 @@ def score(
     out["macro_expl"] = macro_col
     out["micro_expl"] = micro_col
     out["what_if"] = whatif_col
-    out = out.merge(_flags(panel, month, out.siren), on="siren", how="left")
-    out["etat_proc_collective"] = (
-        rows.etat_proc_collective.astype("object").where(rows.etat_proc_collective.notna(), None).to_numpy()
-    )
-    # expert adjustments (switchable; traced)
-    adjusted, triggered, adj_summary = apply_adjustments(
-        out, rows, panel, month, adjustments, explain.dominant
-    )
-    out["alert"] = adjusted
-    out["adjustments"] = [json.dumps(t, ensure_ascii=False) for t in triggered]
     ever, ever_high, prev_df, prev_batch = _previous_alerts(data_dir, batch)
     out["first_alert"] = (out.alert != ALERT_NONE) & ~out.siren.isin(ever)
     out["first_high_alert"] = (out.alert == ALERT_HIGH) & ~out.siren.isin(ever_high)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +220,12 @@ def make_splits(
     """
     cfg = cfg or SplitConfig()
     last = last_month if last_month is not None else df.periode.max()
+    # a short panel gets shorter test and validation windows (at least 2 months each, 3 months to fit on)
+    span = (last - df.periode.min()).n + 1
+    room = span - 2 * HORIZON - 3
+    if room < cfg.test_months + cfg.valid_months and room >= 4:
+        short = max(2, room // 2)
+        cfg = replace(cfg, test_months=min(cfg.test_months, short), valid_months=min(cfg.valid_months, short))
     last_labelled = last - HORIZON
     test_start = last_labelled - (cfg.test_months - 1)
     dev_end = test_start - HORIZON
@@ -228,7 +234,7 @@ def make_splits(
         raise ValueError(
             f"the panel ({df.periode.min()} .. {last}) is too short: the test months start at {test_start}, "
             f"so training must end at {dev_end} and validation would start at {valid_start}; "
-            f"a panel of at least {2 * HORIZON + cfg.test_months + cfg.valid_months + 1} months is needed"
+            f"a panel of at least {2 * HORIZON + 2 + 2 + 3} months is needed"
         )
     g = siren_group(df.siren, cfg.seed)
     test_g = g < cfg.test_share

@@ -49,9 +49,15 @@ def asof(
 ) -> ibis.Table:
     """For each ``(key, periode)`` of ``g``: ``cols`` of the newest event of the key dated ``<= periode``.
 
-    Left join on ``date <= periode`` (and ``date > periode - max_age_months`` when given, and
-    ``periode < valid_until`` when given) + ``row_number()`` newest first, keep the first (no ``asof_join``:
-    Spark). Adds ``asof_date`` (the event's date, NULL when none). Rows of ``g`` are all kept.
+    ``g`` must be unique on ``(key, periode)`` (a grid). The newest event dated ``<= periode`` is found by a
+    forward fill (no ``asof_join``: Spark): the events' dates and ``g``'s months are stacked, ordered per key by
+    date (an event before a month of the same date), and each month takes the running maximum of the event dates
+    before it; the event's columns are then joined on ``(key, date)``. Events sharing a key and date are reduced
+    first to one (largest ``cols`` first). That event counts only when ``date > periode - max_age_months`` (when
+    given) and ``periode < valid_until`` (when given; the validity end must grow with the date, as a publication
+    date + a fixed validity: then the newest event is the only candidate). Linear in ``g`` + ``events``: a range
+    join on ``date <= periode`` grows with months × events per key. Adds ``asof_date`` (the event's date, NULL
+    when none). Rows of ``g`` are all kept.
     """
     e = events.select(
         _e_key=events[key],
@@ -59,16 +65,26 @@ def asof(
         **{c: events[c] for c in cols},
         **({"_e_until": events[valid_until]} if valid_until else {}),
     )
-    cond = [g[key] == e._e_key, e.asof_date <= g.periode]
+    e = e.filter(e._e_key.notnull() & e.asof_date.notnull())
+    we = ibis.window(group_by=[e._e_key, e.asof_date], order_by=[e[c].desc() for c in cols])
+    e = e.mutate(_rn=ibis.row_number().over(we))
+    e = e.filter(e._rn == 0).drop("_rn")
+    dtype = e.asof_date.type()
+    months = g.select(_s_key=g[key], _s_date=g.periode.cast(dtype), _s_event=ibis.null(dtype), _s_kind=1)
+    dates = e.select(_s_key=e._e_key, _s_date=e.asof_date, _s_event=e.asof_date, _s_kind=0)
+    s = months.union(dates)
+    ws = ibis.window(group_by=s._s_key, order_by=[s._s_date, s._s_kind], preceding=None, following=0)
+    s = s.mutate(_s_last=s._s_event.max().over(ws))
+    s = s.filter(s._s_kind == 1).drop("_s_event", "_s_kind")
+    j = g.left_join(s, [g[key] == s._s_key, g.periode.cast(dtype) == s._s_date]).drop("_s_key", "_s_date")
+    j = j.left_join(e, [j[key] == e._e_key, j._s_last == e.asof_date]).drop("_e_key", "_s_last")
+    ok = j.asof_date.notnull()
     if max_age_months is not None:
-        cond.append(e.asof_date > add_months(g.periode, -max_age_months))
+        ok = ok & (j.asof_date > add_months(j.periode, -max_age_months))
     if valid_until is not None:
-        cond.append(g.periode < e._e_until)
-    j = g.left_join(e, cond)
-    w = ibis.window(group_by=[j[key], j.periode], order_by=[j.asof_date.desc(), *[j[c].desc() for c in cols]])
-    j = j.mutate(_rn=ibis.row_number().over(w))
-    j = j.filter(j._rn == 0)
-    return j.drop("_rn", "_e_key", *(["_e_until"] if valid_until else []))
+        ok = ok & (j.periode < j._e_until).fill_null(False)
+    j = j.mutate(**{c: ibis.ifelse(ok, j[c], ibis.null(j[c].type())) for c in ["asof_date", *cols]})
+    return j.select(*g.columns, "asof_date", *cols)
 
 
 def lags(t: ibis.Table, key: str, col: str, ks: tuple[int, ...], name: str | None = None) -> ibis.Table:

@@ -17,7 +17,8 @@ FEATURES = (
     Feature(
         "apart_heures_autorisees",
         "Hours of activité partielle authorised for the month (each request's "
-        "hours on every month from its start to its end month), summed over the SIRETs",
+        "hours on every month from its start to its end month, counted only from the month of its decision, "
+        "date_statut), summed over the SIRETs",
         "clean_ap (stg_apdemande)",
         "month",
         "hours",
@@ -57,7 +58,7 @@ def ap_features(clean_ap: ibis.Table | None, calendar: ibis.Table) -> ibis.Table
         return None
     a = clean_ap
     s = a.group_by(_k=a.siren, _p=month_start(a.periode)).agg(
-        apart_heures_autorisees=(a.etp_autorise.sum() * HOURS_PER_MONTH).round(2),
+        apart_heures_autorisees=(a.etp_autorise_decide.sum() * HOURS_PER_MONTH).round(2),
         apart_heures_consommees=(a.etp_consomme.sum() * HOURS_PER_MONTH).round(2),
     )
     t = grid(a.select("siren"), calendar)
@@ -71,6 +72,9 @@ def ap_features(clean_ap: ibis.Table | None, calendar: ibis.Table) -> ibis.Table
     t = t.mutate(_run=(~running).cast("int64").sum().over(w), _on=running)
     w2 = ibis.window(group_by=[t.siren, t._run], order_by=t.periode, preceding=None, following=0)
     t = t.mutate(
-        apart_heures_consommees_cumulees=ibis.ifelse(t._on, t.apart_heures_consommees.sum().over(w2), 0.0)
+        # the group of a run also holds the unauthorised month just before it: count only the run's months
+        apart_heures_consommees_cumulees=ibis.ifelse(
+            t._on, ibis.ifelse(t._on, t.apart_heures_consommees, 0.0).sum().over(w2), 0.0
+        )
     )
     return t.select("siren", "periode", *(f.name for f in FEATURES if f.name != "ratio_apart"))
