@@ -7,6 +7,7 @@ when it is missing and the environment variable ``CI`` is ``true``, and are skip
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,21 +37,30 @@ def reference_dir(shared_dir: Path) -> Path:
     return shared_dir / "reference" / "osf"
 
 
-@pytest.fixture(scope="session")
-def twin_panel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A twin of 1 500 companies × 60 months, ingested, with its company panel: ``(data directory, batch)``."""
+def build_twin_panel(data: Path, companies: int, months: int, seed: int) -> tuple[Path, str]:
+    """Write a twin under ``data/twin``, ingest its last batch and build the company panel (DuckDB)."""
     from signaux_faibles.config import Settings
     from signaux_faibles.ingest import ingest_batch
     from signaux_faibles.panel import run_panel
     from signaux_faibles.twin.generate import TwinConfig, generate
 
-    root = tmp_path_factory.mktemp("model_twin")
-    data = root / "data"
-    summary = generate(TwinConfig(data / "twin", companies=1500, months=60, seed=4))
+    summary = generate(TwinConfig(data / "twin", companies=companies, months=months, seed=seed))
     batch = summary.batches[-1]
     ingest_batch(data / "twin" / batch, batch, data)
     assert run_panel(Settings(data_dir=data), batch, None, None, "duckdb", None) == 0
     return data, batch
+
+
+@pytest.fixture(scope="session")
+def twin_builder() -> Callable[[Path, int, int, int], tuple[Path, str]]:
+    """``build_twin_panel``, handed to other conftests and tests (test modules do not import conftest)."""
+    return build_twin_panel
+
+
+@pytest.fixture(scope="session")
+def twin_panel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A twin of 1 500 companies × 60 months, ingested, with its company panel: ``(data directory, batch)``."""
+    return build_twin_panel(tmp_path_factory.mktemp("model_twin") / "data", 1500, 60, 4)
 
 
 @pytest.fixture(scope="session")

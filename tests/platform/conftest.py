@@ -75,19 +75,11 @@ def _write_list(data_dir: Path, batch: str, seed: int = 0, previous: str | None 
 
 
 @pytest.fixture(scope="session")
-def twin_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def twin_data(
+    tmp_path_factory: pytest.TempPathFactory, twin_builder: Callable[[Path, int, int, int], tuple[Path, str]]
+) -> tuple[Path, str]:
     """A twin of 300 companies × 24 months, ingested, clean relations and panel, and a list: ``(data dir, batch)``."""
-    from signaux_faibles.config import Settings
-    from signaux_faibles.ingest import ingest_batch
-    from signaux_faibles.panel import run_panel
-    from signaux_faibles.twin.generate import TwinConfig, generate
-
-    root = tmp_path_factory.mktemp("platform_twin")
-    data = root / "data"
-    summary = generate(TwinConfig(data / "twin", companies=300, months=24, seed=7))
-    batch = summary.batches[-1]
-    ingest_batch(data / "twin" / batch, batch, data)
-    assert run_panel(Settings(data_dir=data), batch, None, None, "duckdb", None) == 0
+    data, batch = twin_builder(tmp_path_factory.mktemp("platform_twin") / "data", 300, 24, 7)
     _write_list(data, batch)
     return data, batch
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from signaux_faibles.model.metrics import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE
 
-__all__ = ["ADJUSTMENTS", "apply_adjustments"]
+__all__ = ["ADJUSTMENTS", "apply_adjustments", "debt_by_month"]
 
 ADJUSTMENTS = {
     "urssaf_2021": "règle URSSAF 2021 : hausse de la dette depuis la référence > 20 % des cotisations annuelles",
@@ -34,12 +34,15 @@ ADJUSTMENTS = {
 _LEVELS = (ALERT_NONE, ALERT_MODERATE, ALERT_HIGH)
 
 
-def _debt_wide(panel: pd.DataFrame, sirens: pd.Series, month: pd.Period, months: int) -> pd.DataFrame:
-    """URSSAF debt (both parts) per SIREN (rows) and month offset 0..months-1 before ``month`` (columns)."""
+def debt_by_month(panel: pd.DataFrame, sirens: pd.Series, month: pd.Period, months: int) -> pd.DataFrame:
+    """URSSAF debt (both parts) per SIREN (rows, in ``sirens`` order) and month offset 0..months-1 before
+    ``month`` (columns); missing months are NaN. Shared by the list's flags and the adjustments."""
     cols = ["siren", "periode", "montant_part_ouvriere", "montant_part_patronale"]
-    win = panel.loc[(panel.periode > month - months) & (panel.periode <= month) & panel.siren.isin(set(sirens)), cols]
+    win = panel.loc[
+        (panel.periode > month - months) & (panel.periode <= month) & panel.siren.isin(set(sirens)), cols
+    ]
     d = win.assign(
-        k=[(month - p).n for p in win.periode],
+        k=month.ordinal - win.periode.array.asi8,
         dette=win.montant_part_ouvriere.fillna(0) + win.montant_part_patronale.fillna(0),
     )
     wide = d.pivot_table(index="siren", columns="k", values="dette", aggfunc="sum")
@@ -106,10 +109,12 @@ def apply_adjustments(
     panel: pd.DataFrame,
     month: pd.Period,
     names: Sequence[str],
+    debt: pd.DataFrame,
     dominant: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[np.ndarray, list[list[str]], dict[str, dict[str, int]]]:
     """Apply the rules ``names`` in order to ``out.alert_pre_adjustment``; return the adjusted levels, the
-    signals triggered per row, and per rule the number of companies raised and lowered. ``dominant(idx)`` gives
+    signals triggered per row, and per rule the number of companies raised and lowered. ``debt`` is
+    :func:`debt_by_month` over the last 24 months for the rows' SIRENs; ``dominant(idx)`` gives
     the theme pushing the risk up most for rows ``idx`` (explanations are computed only where a rule needs them)."""
     level = out.alert_pre_adjustment.map({a: i for i, a in enumerate(_LEVELS)}).to_numpy().astype(int)
     triggered: list[list[str]] = [[] for _ in range(len(out))]
@@ -117,9 +122,9 @@ def apply_adjustments(
     if not names:
         return out.alert_pre_adjustment.to_numpy(), triggered, summary
     sirens = rows.siren.astype(str)
-    debt = _debt_wide(panel, sirens, month, 24)
     ap_win = panel.loc[
-        (panel.periode > month - 12) & (panel.periode <= month), ["siren", "apart_heures_autorisees", "ratio_apart"]
+        (panel.periode > month - 12) & (panel.periode <= month),
+        ["siren", "apart_heures_autorisees", "ratio_apart"],
     ]
     ap_counts = ap_win[ap_win.apart_heures_autorisees.fillna(0) > 0].groupby("siren").size()
     half_staff = ap_win[ap_win.ratio_apart.fillna(0) > 0.5].siren.unique()

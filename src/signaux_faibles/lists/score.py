@@ -29,7 +29,7 @@ from signaux_faibles.model.explain import THEMES, micro_themes, waterfall, what_
 from signaux_faibles.model.metrics import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE, alert_levels
 from signaux_faibles.model.train import batch_month, model_dir
 
-from .adjustments import ADJUSTMENTS, apply_adjustments
+from .adjustments import ADJUSTMENTS, apply_adjustments, debt_by_month
 
 __all__ = [
     "LEVEL",
@@ -104,21 +104,11 @@ def _json_map(values: pd.DataFrame, digits: int = 6) -> list[str]:
             for row in values.to_numpy()]  # fmt: skip
 
 
-def _flags(panel: pd.DataFrame, period: pd.Period, sirens: pd.Series) -> pd.DataFrame:
-    """``hausse_urssaf``, ``ap_12m`` and ``dette_urssaf`` per SIREN at ``period``."""
-    cols = ["siren", "periode", "montant_part_ouvriere", "montant_part_patronale", "apart_heures_autorisees",
-            "apart_heures_consommees"]  # fmt: skip
+def _flags(panel: pd.DataFrame, period: pd.Period, debt: pd.DataFrame) -> pd.DataFrame:
+    """``hausse_urssaf``, ``ap_12m`` and ``dette_urssaf`` per SIREN at ``period`` (``debt``: :func:`debt_by_month`)."""
+    cols = ["siren", "apart_heures_autorisees", "apart_heures_consommees"]
     window = panel.loc[(panel.periode > period - 12) & (panel.periode <= period), cols]
-    dette = (window.montant_part_ouvriere.fillna(0) + window.montant_part_patronale.fillna(0)).rename("dette")
-    d = pd.concat([window[["siren", "periode"]], dette], axis=1)
-    wide = d.pivot_table(index="siren", columns="periode", values="dette", aggfunc="sum")
-
-    def at(k: int) -> pd.Series:
-        col = period - k
-        return wide[col] if col in wide.columns else pd.Series(np.nan, index=wide.index)
-
-    m0, m1, m2 = at(0), at(1), at(2)
-    hausse = ((m0 > m1) | (m1 > m2)).fillna(False)
+    m0, m1, m2 = debt[0], debt[1], debt[2]
     ap = (
         window.assign(
             ap=(window.apart_heures_autorisees.fillna(0) > 0) | (window.apart_heures_consommees.fillna(0) > 0)
@@ -126,10 +116,10 @@ def _flags(panel: pd.DataFrame, period: pd.Period, sirens: pd.Series) -> pd.Data
         .groupby("siren")
         .ap.any()
     )
-    out = pd.DataFrame({"siren": sirens.to_numpy()})
-    out["hausse_urssaf"] = out.siren.map(hausse).fillna(False).astype(bool)
+    out = pd.DataFrame({"siren": debt.index.to_numpy()})
+    out["hausse_urssaf"] = ((m0 > m1) | (m1 > m2)).to_numpy()
     out["ap_12m"] = out.siren.map(ap).fillna(False).astype(bool)
-    out["dette_urssaf"] = out.siren.map(m0).astype(float)
+    out["dette_urssaf"] = m0.to_numpy(dtype=float)
     return out
 
 
@@ -286,13 +276,14 @@ def score(
         "threshold_moderate": model.thresholds.moderate,
         "base_probability": explain.base,
     })  # fmt: skip
-    out = out.merge(_flags(panel, month, out.siren), on="siren", how="left")
+    debt = debt_by_month(panel, out.siren, month, 24 if adjustments else 3)
+    out = out.merge(_flags(panel, month, debt), on="siren", how="left")
     out["etat_proc_collective"] = (
         rows.etat_proc_collective.astype("object").where(rows.etat_proc_collective.notna(), None).to_numpy()
     )
     # expert adjustments (switchable; traced)
     adjusted, triggered, adj_summary = apply_adjustments(
-        out, rows, panel, month, adjustments, explain.dominant
+        out, rows, panel, month, adjustments, debt, explain.dominant
     )
     out["alert"] = adjusted
     out["adjustments"] = [json.dumps(t, ensure_ascii=False) for t in triggered]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from signaux_faibles.panel.features.registry import GROUPS
+
 from .artefact import FailureModel, sigmoid
 from .dataset import base_feature
 
@@ -36,7 +38,8 @@ __all__ = [
     "what_if",
 ]
 
-THEMES = ("santé financière", "dette URSSAF", "activité partielle", "retards de paiement", "emploi", "autres")
+#: The feature registry's themes, without the target and key columns.
+THEMES = tuple(g for g in GROUPS if g not in ("cible", "clé"))
 
 
 def micro(model: FailureModel, contrib: pd.DataFrame) -> pd.DataFrame:
