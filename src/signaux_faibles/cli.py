@@ -22,6 +22,11 @@ from .model.cli import model_app  # noqa: E402  (the sub-app loads nothing heavy
 
 app.add_typer(model_app, name="model")
 
+from .platform.cli import regions_app, users_app  # noqa: E402
+
+app.add_typer(users_app, name="users")
+app.add_typer(regions_app, name="regions")
+
 
 def _progress() -> Progress:
     return Progress(
@@ -285,6 +290,37 @@ def publish(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes")] = 1,
+) -> None:
+    """Start the platform (uvicorn): pages at /, API at /api/ (OpenAPI at /api/openapi.json)."""
+    import uvicorn
+
+    from .config import get_settings
+    from .platform.web import create_app
+
+    settings = get_settings()
+    if settings.production and not settings.secret_key:
+        console.print(
+            "[red]error:[/red] production needs SF_SECRET_KEY (the key signing CSRF tokens and SSO state)"
+        )
+        raise typer.Exit(2)
+    create_app(settings)  # migrate the schema once, before the workers start
+    console.print(f"platform on http://{host}:{port}/ (API http://{host}:{port}/api/docs)", highlight=False)
+    uvicorn.run(
+        "signaux_faibles.platform.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command()
 def demo(
     companies: Annotated[int, typer.Option(help="Companies in the demo twin")] = 8000,
     seed: Annotated[int, typer.Option(help="Seed of the demo twin")] = 1,
@@ -377,3 +413,34 @@ def demo(
         + ", ".join(f"{k} {v:,}" for k, v in pub.rows.items()),
         highlight=False, soft_wrap=True,
     )  # fmt: skip
+
+    from .platform import db as platform_db
+    from .platform.cli import DEMO_PASSWORD, create_demo_accounts
+
+    console.rule("7. Comptes de démonstration (demo accounts)")
+    engine = platform_db.get_engine(platform_db.resolve_url(settings.database_url, settings.data_dir))
+    with platform_db.sessions(engine)() as session:
+        from sqlalchemy import func, select
+
+        from .platform.models import Company
+
+        dept, region = session.execute(
+            select(Company.departement, Company.region)
+            .where(Company.departement.is_not(None))
+            .group_by(Company.departement, Company.region)
+            .order_by(func.count().desc())
+        ).first() or ("21", "27")
+        accounts = create_demo_accounts(session, dept or "21", region or "27")
+    engine.dispose()
+    table = Table("adresse", "organisation", "territoire", "droits", "rôle")
+    for row in accounts:
+        table.add_row(*row)
+    console.print(table)
+    console.print(
+        f"password of every demo account: {DEMO_PASSWORD} (the second factor is enrolled at first login: "
+        "the page shows the key to add to an authenticator app)",
+        highlight=False,
+    )
+    console.print(
+        "start the platform with: uv run signaux-faibles serve   →  http://127.0.0.1:8000/", highlight=False
+    )

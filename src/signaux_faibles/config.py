@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     database_url : str or None
         SQLAlchemy URL of the platform database (e.g. ``postgresql+psycopg://user@host:5432/sf``); None: the
         SQLite file ``data_dir/platform.db``.
+    secret_key : str or None
+        Key signing the platform's CSRF tokens and SSO state; None: a random key kept in ``data_dir/.secret_key``
+        (created on first use, mode 600). Never in the repository.
+    production : bool
+        Production deployment: session cookies are ``Secure`` (HTTPS only) and the API docs stay published.
+    oidc_issuer, oidc_client_id, oidc_client_secret, oidc_label : str or None
+        OpenID Connect single sign-on (Keycloak, ProConnect): the issuer URL (its
+        ``/.well-known/openid-configuration`` is read), the client credentials and the button's label.
     """
 
     model_config = SettingsConfigDict(env_prefix="SF_", extra="ignore")
@@ -44,6 +52,12 @@ class Settings(BaseSettings):
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
     database_url: str | None = None
+    secret_key: str | None = None
+    production: bool = False
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_label: str = "ProConnect"
 
     @classmethod
     def settings_customise_sources(

@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -133,3 +134,99 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         c.exec_driver_sql("CREATE SCHEMA public")
     engine.dispose()
     return url
+
+
+# ------------------------------------------------------------------------------------------ web application
+
+#: The seeded companies: (siren, [(siret, département, région)], alert on the list or None).
+SEED_COMPANIES = {
+    "in_alerted": ("111111111", [("11111111100011", "21", "27")], "Alerte seuil F1"),
+    "in_quiet": ("222222222", [("22222222200011", "21", "27")], "Pas d'alerte"),
+    "out_alerted": ("333333333", [("33333333300011", "75", "11")], "Alerte seuil F2"),
+    "out_followed": ("444444444", [("44444444400011", "75", "11")], "Pas d'alerte"),
+    "both_alerted": (
+        "555555555",
+        [("55555555500011", "75", "11"), ("55555555500029", "21", "27")],
+        "Alerte seuil F1",
+    ),
+    "closed_region": ("666666666", [("66666666600011", "13", "93")], "Alerte seuil F1"),
+}
+#: The seeded accounts: kind -> (e-mail, organisation, territory, rights, role).
+SEED_USERS = {
+    "agent_a": ("agent.a@urssaf.fr", "URSSAF", "21", "score,urssaf,dgefp,bdf", "agent"),
+    "agent_b": ("agent.b@urssaf.fr", "URSSAF", "75", "score,urssaf,dgefp,bdf", "agent"),
+    "no_rights": ("sans.droit@dreets.gouv.fr", "DREETS/DDETS", "21", "", "agent"),
+    "org_admin": ("admin.a@urssaf.fr", "URSSAF", "21", "score", "org-admin"),
+    "admin": ("admin@beta.gouv.fr", "Équipe nationale", "FR", "", "admin"),
+}
+SEED_PASSWORD = "Correct-Horse-9-Battery"
+
+
+def seed_platform(url: str) -> dict[str, int]:
+    """A small platform database: the companies and accounts above, one list, agent A follows ``out_followed``.
+
+    The platform is open in régions 27 and 11 only (``closed_region`` is in 93). Returns the users' ids by kind.
+    """
+    import datetime as dt
+
+    from signaux_faibles.platform import accounts
+    from signaux_faibles.platform import db as platform_db
+    from signaux_faibles.platform.models import Company, CompanyMonth, Establishment, List, Score
+
+    engine = platform_db.get_engine(url)
+    platform_db.upgrade(engine)
+    now = dt.datetime.now(dt.UTC)
+    with platform_db.sessions(engine)() as db:
+        li = List(batch="2609", algo="test", label="Septembre 2026", periode=dt.date(2026, 9, 1), published_at=now,
+                  threshold_high=0.3, threshold_moderate=0.1)  # fmt: skip
+        db.add(li)
+        db.flush()
+        for rank, (kind, (siren, etabs, alert)) in enumerate(SEED_COMPANIES.items(), start=1):
+            d0, r0 = etabs[0][1], etabs[0][2]
+            db.add(Company(siren=siren, raison_sociale=f"SOCIETE {kind.upper()}", departement=d0, region=r0,
+                           siret_siege=etabs[0][0], snapshot_batch="2609", libelle_activite_principale="Test"))  # fmt: skip
+            db.flush()
+            for siret, d, r in etabs:
+                db.add(Establishment(siret=siret, siren=siren, departement=d, region=r, siege=siret == etabs[0][0],
+                                     snapshot_batch="2609", est_actif=True))  # fmt: skip
+            for m in range(1, 10):
+                db.add(CompanyMonth(siren=siren, periode=dt.date(2026, m, 1), cotisation=1000.0 * m, effectif=10,
+                                    montant_part_ouvriere=50.0 * m, montant_part_patronale=100.0 * m,
+                                    apart_heures_autorisees=20.0))  # fmt: skip
+            p = {"Alerte seuil F1": 0.5, "Alerte seuil F2": 0.2}.get(alert, 0.01)
+            db.add(Score(list_id=li.id, siren=siren, siret=etabs[0][0], algo="test", rank=rank, probability=p,
+                         alert=alert, alert_pre_adjustment=alert, adjustments=[], first_alert=alert != "Pas d'alerte",
+                         first_high_alert=alert == "Alerte seuil F1", macro_expl={"dette URSSAF": p},
+                         dette_urssaf=1234.0, hausse_urssaf=True, ap_12m=False))  # fmt: skip
+        ids = {}
+        for kind, (email, org, territory, rights, role) in SEED_USERS.items():
+            u = accounts.add_user(db, email, organisation=org, territory=territory, rights=rights, role=role,
+                                  password=SEED_PASSWORD)  # fmt: skip
+            ids[kind] = u.id
+        accounts.follow(
+            db, db.get(accounts.User, ids["agent_a"]), SEED_COMPANIES["out_followed"][0], "Veille"
+        )  # type: ignore[attr-defined]
+        accounts.close_regions(db, "FR")
+        accounts.open_region_codes(db, "R27,R11", by="test")
+        db.commit()
+    engine.dispose()
+    return ids
+
+
+@pytest.fixture
+def seeded(db_url: str) -> tuple[str, dict[str, int]]:
+    """``(database URL, user ids by kind)`` of a fresh seeded platform database (SQLite and PostgreSQL)."""
+    return db_url, seed_platform(db_url)
+
+
+@pytest.fixture
+def web_app(seeded: tuple[str, dict[str, int]], tmp_path: Path) -> Any:
+    """The platform application on the seeded database."""
+    from signaux_faibles.config import Settings
+    from signaux_faibles.platform.web import create_app
+
+    app = create_app(
+        Settings(data_dir=tmp_path / "data", database_url=seeded[0], secret_key="test-secret-key")
+    )
+    yield app
+    app.state.engine.dispose()

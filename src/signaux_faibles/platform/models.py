@@ -1,7 +1,7 @@
 """The platform database schema (SQLAlchemy 2 declarative, typed).
 
 One ``Base`` for every table of the platform; each family of tables lives in its own section (and may move to its
-own module as the schema grows: accounts, organisations and audit will join it, issue 7). Any change here needs a
+own module as the schema grows). Any change here needs a
 new Alembic revision under ``platform/migrations/versions/`` (a test checks the models and the migrations agree).
 
 Families:
@@ -13,6 +13,12 @@ Families:
   page charts, replaced as a whole by the latest snapshot at each publication.
 - **lists** (``publications``, ``lists``, ``scores``, ``list_changes``): the monthly risk lists, kept for history;
   re-publishing a batch (same algo) replaces that list's rows, its id stays.
+- **accounts** (``organisations``, ``users``, ``web_sessions``, ``api_tokens``, ``follows``, ``open_regions``):
+  who may log in, with which territory and data rights; server-side sessions (the cookie holds a random token,
+  the table its SHA-256) and personal API tokens (hashed likewise); the companies each user follows; the régions
+  where the platform is open (regional roll-out; ``FR`` = the whole country).
+- **audit** (``audit_events``): one typed row per access to confidential data, login, export, denied or
+  out-of-territory access and admin change, written in the transaction of the action.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -38,19 +45,27 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AUDIT_EVENTS",
     "DIANE_FIELDS",
     "SERIES_FIELDS",
+    "ApiToken",
+    "AuditEvent",
     "Base",
     "BdfStatement",
     "Company",
     "CompanyMonth",
     "DianeStatement",
     "Establishment",
+    "Follow",
     "List",
     "ListChange",
+    "OpenRegion",
+    "Organisation",
     "ProcolEvent",
     "Publication",
     "Score",
+    "User",
+    "WebSession",
 ]
 
 #: Constraint names fixed by convention, so that migrations name them the same on every database.
@@ -322,3 +337,152 @@ class ListChange(Base):
     alert: Mapped[str | None] = mapped_column(String(32))
     change: Mapped[str] = mapped_column(String(16))
     previous_batch: Mapped[str | None] = mapped_column(String(16))
+
+
+# --------------------------------------------------------------------------------------------------- accounts
+
+
+class Organisation(Base):
+    """A partner organisation (URSSAF, DREETS/DDETS, Banque de France, …); its admins manage its agents."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    domains: Mapped[list[Any]]  # e-mail domains of its agents (SSO without roles)
+
+
+class User(Base):
+    """An account: organisation, territory (codes ``FR``, ``R27``, ``21``), data rights, role, login state."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None]
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    territory: Mapped[str] = mapped_column(Text)  # comma-separated codes (policy.Territory.parse)
+    rights: Mapped[str] = mapped_column(String(64), default="")  # comma-separated data rights
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+    notice_accepted_at: Mapped[dt.datetime | None]
+    reviewed_at: Mapped[dt.datetime | None]
+    reviewed_by: Mapped[int | None] = mapped_column(Integer)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[dt.datetime | None]
+    locked_until: Mapped[dt.datetime | None]
+
+
+class WebSession(Base):
+    """A browser session; ``token_hash`` is the SHA-256 of the cookie's random token (never stored itself)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))  # "totp" (password checked, code awaited) or "ok"
+    method: Mapped[str] = mapped_column(String(16))  # "password" or "sso"
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    pending_totp: Mapped[str | None] = mapped_column(String(64))  # secret being enrolled, until confirmed
+    next_url: Mapped[str | None] = mapped_column(Text)  # where to go once logged in
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A personal API token (``Authorization: Bearer sf_…``), hashed at rest, expiring and revocable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise a token in a list
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None]
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class Follow(Base):
+    """A user follows a company (the real system's ``follow``: a category is mandatory); kept when ended."""
+
+    __tablename__ = "follows"
+    __table_args__ = (Index("ix_follows_user_active", "user_id", "active"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    siren: Mapped[str] = mapped_column(String(9), index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    since: Mapped[dt.datetime]
+    until: Mapped[dt.datetime | None]
+    end_category: Mapped[str | None] = mapped_column(String(64))
+    end_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class OpenRegion(Base):
+    """A région where the platform is open (regional roll-out); ``FR`` opens the whole country."""
+
+    __tablename__ = "open_regions"
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    opened_at: Mapped[dt.datetime]
+    opened_by: Mapped[str | None]
+
+
+# ------------------------------------------------------------------------------------------------------ audit
+
+#: The typed audit events.
+AUDIT_EVENTS = (
+    "login",
+    "login_failed",
+    "logout",
+    "company_viewed",
+    "confidential_shown",
+    "list_viewed",
+    "search",
+    "export",
+    "denied",
+    "out_of_territory",
+    "admin_change",
+)
+
+
+class AuditEvent(Base):
+    """One audited event (``AUDIT_EVENTS``), written in the transaction of the action it records."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_user_at", "user_id", "at"),
+        Index("ix_audit_events_siren", "siren"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[dt.datetime]
+    event: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: the audit outlives accounts
+    email: Mapped[str | None] = mapped_column(String(254))
+    siren: Mapped[str | None] = mapped_column(String(9))
+    siret: Mapped[str | None] = mapped_column(String(14))
+    list_id: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[str | None] = mapped_column(String(8))
+    path: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None]

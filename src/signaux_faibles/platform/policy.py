@@ -3,10 +3,14 @@
 Rules (``real_system.md`` §5, datapi ``permissions.md``):
 
 - every action needs an authenticated, active actor;
-- a company is **in the territory** of an actor when one of its establishments is in one of the actor's
-  départements or régions (or the actor is national); lists and search only show those (``territory_filter``);
-- identity (SIRENE), effectif and procol data are visible to every authenticated user, anywhere: opening an
-  out-of-territory company is allowed and **recorded** (``Decision.out_of_territory``);
+- the platform only shows companies with an establishment in a région where it is open (regional roll-out,
+  ``open_regions``); the others do not exist for anyone;
+- a company is **visible** to an actor when one of its establishments is in one of the actor's départements or
+  régions (or the actor is national), or when the actor follows it; lists and search only show visible companies
+  (``visible_companies``, ``territory_filter``). Opening a followed company outside the territory is allowed and
+  **recorded** (``Decision.out_of_territory``);
+- on a visible company, identity (SIRENE), effectif, procol and published accounts (DIANE) are shown to every
+  authenticated user;
 - score, URSSAF, DGEFP and Banque de France data need the matching right (``score``, ``urssaf``, ``dgefp``,
   ``bdf``) **and** either the company is in the territory and has been on a list with an alert, or the actor
   follows it;
@@ -15,7 +19,7 @@ Rules (``real_system.md`` §5, datapi ``permissions.md``):
   everything administrative (not the confidential data: those follow the rules above).
 
 ``allowed(actor, action, resource)`` is the only function that decides; the routes, the API, the exports and the
-search call it (or ``territory_filter`` for SQL lists).
+search call it (or ``visible_companies`` / ``territory_filter`` for SQL lists).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ __all__ = [
     "Territory",
     "allowed",
     "territory_filter",
+    "visible_companies",
 ]
 
 DATA_RIGHTS = ("score", "urssaf", "dgefp", "bdf")
@@ -144,6 +149,7 @@ class CompanyFacts:
     alerted: bool = False  # has been on a list with "Alerte seuil F1" or "F2"
     followed: bool = False  # the actor follows it
     organisation: str | None = None  # for MANAGE_USERS: the managed user's organisation
+    open: bool = True  # has an establishment in a région where the platform is open
 
 
 @dataclass(frozen=True)
@@ -185,9 +191,12 @@ def allowed(actor: Actor, action: Action | str, resource: CompanyFacts | None = 
         return Decision("score" in actor.rights, "needs the score right")
     if resource is None:
         return Decision(False, "no company given")
+    if not resource.open:
+        return Decision(False, "the platform is not open in this company's régions")
     inside = _in_territory(actor, resource)
     if act is Action.VIEW_COMPANY:
-        return Decision(True, "identity, effectif and procol are shared", out_of_territory=not inside)
+        ok = inside or resource.followed
+        return Decision(ok, "in the territory or followed", out_of_territory=ok and not inside)
     if act in (Action.FOLLOW, Action.COMMENT):
         ok = inside or resource.followed
         return Decision(ok, "in the territory or followed", out_of_territory=ok and not inside)
@@ -215,3 +224,24 @@ def territory_filter(actor: Actor, departement: Any, region: Any) -> Any:
     if t.regions:
         conds.append(region.in_(sorted(t.regions)))
     return or_(*conds) if conds else false()
+
+
+def visible_companies(actor: Actor, siren: Any) -> Any:
+    """A SQLAlchemy condition on a SIREN column: the companies ``actor`` may see (deny by default).
+
+    Visible: an establishment in the actor's territory and in an open région, or followed by the actor (and
+    still in an open région).
+    """
+    from sqlalchemy import and_, false, or_, select
+
+    from .models import Establishment, Follow, OpenRegion
+
+    if not actor.authenticated:
+        return false()
+    e = Establishment
+    opened = select(OpenRegion.code)
+    is_open = or_(e.region.in_(opened), select(OpenRegion.code).where(OpenRegion.code == "FR").exists())
+    in_open = select(e.siren).where(is_open)
+    inside = select(e.siren).where(and_(is_open, territory_filter(actor, e.departement, e.region)))
+    followed = select(Follow.siren).where(Follow.user_id == actor.user_id, Follow.active.is_(True))
+    return or_(siren.in_(inside), and_(siren.in_(followed), siren.in_(in_open)))

@@ -1,0 +1,118 @@
+"""The REST API (``/api/…``), under the same policy as the pages; OpenAPI at ``/api/openapi.json``.
+
+Authentication: a personal token (``Authorization: Bearer sf_…``, see ``signaux-faibles users token``) or the
+browser session (then state-changing calls need the ``X-CSRF-Token`` header).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..accounts import company_facts, follow, unfollow
+from ..policy import Action, allowed
+from . import data
+from .app import json
+from .context import Ctx, get_ctx
+
+__all__ = ["router"]
+
+
+class Error(BaseModel):
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Error, "description": "Authentication required (no or invalid token)"},
+    403: {"model": Error, "description": "Not allowed by the access policy, or CSRF token missing"},
+    404: {"model": Error, "description": "Unknown, or outside the régions where the platform is open"},
+}
+SIREN = Path(..., pattern=r"^\d{9}$", description="SIREN (9 digits)")
+SIRET = Path(..., pattern=r"^\d{14}$", description="SIRET (14 digits)")
+
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
+
+
+class Me(BaseModel):
+    email: str
+    organisation: str | None
+    territory: list[str]
+    rights: list[str]
+    role: str
+
+
+class FollowIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    category: str = Field(..., min_length=1, max_length=64, description="Catégorie du suivi (obligatoire)")
+    comment: str | None = Field(None, max_length=2000)
+
+
+@router.get("/me", response_model=Me, summary="The caller's account")
+def me(ctx: Ctx = Depends(get_ctx)) -> Any:  # noqa: B008
+    user = ctx.require_user()
+    a = ctx.actor
+    return json(ctx, {"email": user.email, "organisation": a.organisation, "territory": a.territory.codes(),
+                      "rights": sorted(a.rights), "role": a.role})  # fmt: skip
+
+
+@router.get(
+    "/lists", summary="Published lists (alert counts within the caller's territory, with the score right)"
+)
+def lists(ctx: Ctx = Depends(get_ctx)) -> Any:  # noqa: B008
+    ctx.require_user()
+    return json(ctx, data.lists_overview(ctx))
+
+
+@router.get("/lists/{list_id}/scores", summary="Alerted companies of a list visible to the caller")
+def list_scores(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    list_id: int = Path(..., ge=1, le=2**31 - 1),
+    page: int = Query(1, ge=1, le=100_000),
+    size: int = Query(50, ge=1, le=500),
+) -> Any:
+    ctx.require_user()
+    return json(ctx, data.list_rows(ctx, list_id, page, size))
+
+
+@router.get("/companies/{siren}", summary="A company: identity, series, and the confidential blocks allowed")
+def company(ctx: Ctx = Depends(get_ctx), siren: str = SIREN) -> Any:  # noqa: B008
+    ctx.require_user()
+    return json(ctx, data.company_view(ctx, siren))
+
+
+@router.get("/establishments/{siret}", summary="An establishment and its company's identity")
+def establishment(ctx: Ctx = Depends(get_ctx), siret: str = SIRET) -> Any:  # noqa: B008
+    ctx.require_user()
+    return json(ctx, data.establishment_view(ctx, siret))
+
+
+@router.get("/search", summary="Companies visible to the caller by name, SIREN or SIRET")
+def search(ctx: Ctx = Depends(get_ctx), q: str = Query(..., min_length=2, max_length=100)) -> Any:  # noqa: B008
+    ctx.require_user()
+    return json(ctx, data.search(ctx, q))
+
+
+@router.put("/companies/{siren}/follow", summary="Follow a company (in the territory, or already followed)")
+def follow_company(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    siren: str = SIREN,
+    body: FollowIn = Body(...),  # noqa: B008
+) -> Any:
+    user = ctx.require_user()
+    facts = company_facts(ctx.db, ctx.actor, siren)
+    if facts is None or not facts.open:
+        raise ctx.deny("unknown company", 404, siren=siren)
+    d = allowed(ctx.actor, Action.FOLLOW, facts)
+    if not d:
+        raise ctx.deny(d.reason, 403, siren=siren)
+    follow(ctx.db, user, siren, body.category, body.comment)
+    return json(ctx, {"siren": siren, "followed": True})
+
+
+@router.delete("/companies/{siren}/follow", summary="Stop following a company")
+def unfollow_company(ctx: Ctx = Depends(get_ctx), siren: str = SIREN) -> Any:  # noqa: B008
+    user = ctx.require_user()
+    done = unfollow(ctx.db, user, siren)
+    return json(ctx, {"siren": siren, "followed": False, "changed": done})

@@ -1,0 +1,368 @@
+"""What the pages and the API show, assembled under the access policy (one place for both).
+
+Each function takes the request context, asks ``policy.allowed`` (or filters with ``visible_companies``), records
+the audit events of what it returns in the request's transaction, and returns plain dictionaries (JSON-ready).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from ..accounts import ALERTS, company_facts
+from ..models import (
+    BdfStatement,
+    Company,
+    CompanyMonth,
+    DianeStatement,
+    Establishment,
+    List,
+    ProcolEvent,
+    Score,
+)
+from ..policy import Action, allowed, visible_companies
+from .context import Ctx
+
+__all__ = ["company_view", "establishment_view", "list_rows", "lists_overview", "search"]
+
+#: Confidential blocks of the company page and the action that guards each.
+BLOCKS = {
+    "scores": Action.VIEW_SCORE,
+    "urssaf": Action.VIEW_URSSAF,
+    "dgefp": Action.VIEW_DGEFP,
+    "bdf": Action.VIEW_BDF,
+}
+COMPANY_FIELDS = (
+    "siren",
+    "raison_sociale",
+    "categorie_juridique",
+    "libelle_categorie_juridique",
+    "activite_principale",
+    "libelle_activite_principale",
+    "naf_section",
+    "libelle_naf_section",
+    "siret_siege",
+    "departement",
+    "libelle_departement",
+    "region",
+    "libelle_region",
+    "creation",
+    "est_actif",
+)
+ESTABLISHMENT_FIELDS = (
+    "siret",
+    "siren",
+    "siege",
+    "adresse",
+    "code_commune",
+    "departement",
+    "libelle_departement",
+    "region",
+    "libelle_region",
+    "ape",
+    "date_creation",
+    "latitude",
+    "longitude",
+    "est_actif",
+)
+
+
+def _row(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    out = {}
+    for f in fields:
+        v = getattr(obj, f)
+        out[f] = v.isoformat() if isinstance(v, dt.date | dt.datetime) else v
+    return out
+
+
+def _num(v: Any) -> Any:
+    return None if isinstance(v, float) and v != v else v  # NaN -> None (JSON)
+
+
+def _series(rows: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [
+        {f: _num(v.isoformat() if isinstance(v, dt.date) else v) for f, v in zip(fields, r, strict=True)}
+        for r in rows
+    ]
+
+
+def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
+    """The company page's data for ``ctx.actor`` (raises 404/403 through ``ctx.deny``)."""
+    db, actor = ctx.db, ctx.actor
+    facts = company_facts(db, actor, siren) if len(siren) == 9 and siren.isdigit() else None
+    if facts is None or not facts.open:
+        raise ctx.deny("unknown company", 404, siren=siren if len(siren) == 9 else None)
+    view = allowed(actor, Action.VIEW_COMPANY, facts)
+    if not view:
+        raise ctx.deny(view.reason, 403, siren=siren)
+    company = db.get(Company, siren)
+    etabs = db.scalars(
+        select(Establishment).where(Establishment.siren == siren).order_by(Establishment.siret)
+    ).all()
+    in_territory = not view.out_of_territory
+    perms = {name: bool(allowed(actor, action, facts)) for name, action in BLOCKS.items()}
+    out: dict[str, Any] = {
+        "siren": siren,
+        "identity": _row(company, COMPANY_FIELDS) if company else {"siren": siren},
+        "establishments": [_row(e, ESTABLISHMENT_FIELDS) for e in etabs],
+        "in_territory": in_territory,
+        "alerted": facts.alerted,
+        "followed": facts.followed,
+        "permissions": perms,
+    }
+    months = db.execute(
+        select(
+            CompanyMonth.periode,
+            CompanyMonth.effectif,
+            CompanyMonth.effectif_ent,
+            CompanyMonth.etat_proc_collective,
+            CompanyMonth.cotisation,
+            CompanyMonth.montant_part_ouvriere,
+            CompanyMonth.montant_part_patronale,
+            CompanyMonth.delai_montant_echeancier,
+            CompanyMonth.delai_nb_jours_restants,
+            CompanyMonth.apart_heures_autorisees,
+            CompanyMonth.apart_heures_consommees,
+        )
+        .where(CompanyMonth.siren == siren)
+        .order_by(CompanyMonth.periode)
+    ).all()
+    out["effectif"] = _series(
+        [r[:4] for r in months], ("periode", "effectif", "effectif_ent", "etat_proc_collective")
+    )
+    out["procol"] = _series(
+        db.execute(
+            select(
+                ProcolEvent.date_effet,
+                ProcolEvent.action_procol,
+                ProcolEvent.stade_procol,
+                ProcolEvent.libelle_procol,
+            )
+            .where(ProcolEvent.siren == siren)
+            .order_by(ProcolEvent.date_effet)
+        ).all(),
+        ("date_effet", "action_procol", "stade_procol", "libelle_procol"),
+    )
+    out["diane"] = [
+        {
+            k: _num(v.isoformat() if isinstance(v, dt.date) else v)
+            for k, v in d.__dict__.items()
+            if not k.startswith("_")
+        }
+        for d in db.scalars(
+            select(DianeStatement).where(DianeStatement.siren == siren).order_by(DianeStatement.exercice)
+        )
+    ]
+    shown = []
+    if perms["scores"]:
+        rows = db.execute(
+            select(List.id, List.label, List.batch, List.algo, List.periode, Score)
+            .join(Score, Score.list_id == List.id)
+            .where(Score.siren == siren)
+            .order_by(List.periode.desc(), List.id.desc())
+        ).all()
+        out["scores"] = [
+            {
+                "list_id": lid,
+                "liste": label,
+                "batch": batch,
+                "algo": algo,
+                "periode": periode.isoformat(),
+                "probability": s.probability,
+                "alert": s.alert,
+                "alert_pre_adjustment": s.alert_pre_adjustment,
+                "adjustments": s.adjustments,
+                "rank": s.rank,
+                "base_probability": s.base_probability,
+                "macro_expl": s.macro_expl,
+                "micro_expl": s.micro_expl,
+                "what_if": s.what_if,
+                "first_alert": s.first_alert,
+            }
+            for lid, label, batch, algo, periode, s in rows
+        ]
+        shown.append("score")
+    if perms["urssaf"]:
+        out["urssaf"] = [
+            {
+                "periode": r[0].isoformat(),
+                "cotisation": _num(r[4]),
+                "dette_part_ouvriere": _num(r[5]),
+                "dette_part_patronale": _num(r[6]),
+                "dette": None if r[5] is None and r[6] is None else (_num(r[5]) or 0) + (_num(r[6]) or 0),
+                "delai_montant_echeancier": _num(r[7]),
+                "delai_nb_jours_restants": r[8],
+            }
+            for r in months
+        ]
+        shown.append("urssaf")
+    if perms["dgefp"]:
+        out["dgefp"] = [
+            {
+                "periode": r[0].isoformat(),
+                "apart_heures_autorisees": _num(r[9]),
+                "apart_heures_consommees": _num(r[10]),
+            }
+            for r in months
+        ]
+        shown.append("dgefp")
+    if perms["bdf"]:
+        out["bdf"] = [
+            {
+                k: _num(v.isoformat() if isinstance(v, dt.date) else v)
+                for k, v in b.__dict__.items()
+                if not k.startswith("_")
+            }
+            for b in db.scalars(
+                select(BdfStatement).where(BdfStatement.siren == siren).order_by(BdfStatement.arrete_bilan)
+            )
+        ]
+        shown.append("bdf")
+    ctx.audit("company_viewed", siren=siren)
+    if shown:
+        ctx.audit("confidential_shown", siren=siren, detail={"blocks": shown})
+    if view.out_of_territory:
+        ctx.audit("out_of_territory", siren=siren, detail={"territory": actor.territory.codes()})
+    return out
+
+
+def establishment_view(ctx: Ctx, siret: str) -> dict[str, Any]:
+    """An establishment and its company's identity, under the company's rules."""
+    etab = ctx.db.get(Establishment, siret) if len(siret) == 14 and siret.isdigit() else None
+    if etab is None:
+        raise ctx.deny("unknown establishment", 404, siret=siret if len(siret) == 14 else None)
+    facts = company_facts(ctx.db, ctx.actor, etab.siren)
+    if facts is None or not facts.open:
+        raise ctx.deny("unknown establishment", 404, siret=siret)
+    view = allowed(ctx.actor, Action.VIEW_COMPANY, facts)
+    if not view:
+        raise ctx.deny(view.reason, 403, siren=etab.siren, siret=siret)
+    company = ctx.db.get(Company, etab.siren)
+    ctx.audit("company_viewed", siren=etab.siren, siret=siret)
+    if view.out_of_territory:
+        ctx.audit(
+            "out_of_territory",
+            siren=etab.siren,
+            siret=siret,
+            detail={"territory": ctx.actor.territory.codes()},
+        )
+    return {
+        "establishment": _row(etab, ESTABLISHMENT_FIELDS),
+        "company": _row(company, COMPANY_FIELDS) if company else {"siren": etab.siren},
+        "in_territory": not view.out_of_territory,
+        "followed": facts.followed,
+    }
+
+
+def lists_overview(ctx: Ctx) -> list[dict[str, Any]]:
+    """The published lists, newest first; alert counts in the actor's view with the ``score`` right."""
+    lists = ctx.db.scalars(select(List).order_by(List.periode.desc(), List.id.desc())).all()
+    counts: dict[int, dict[str, int]] = {}
+    if allowed(ctx.actor, Action.EXPORT_LIST):  # the score right
+        rows = ctx.db.execute(
+            select(Score.list_id, Score.alert, func.count())
+            .where(Score.alert.in_(ALERTS), visible_companies(ctx.actor, Score.siren))
+            .group_by(Score.list_id, Score.alert)
+        ).all()
+        for lid, alert, n in rows:
+            counts.setdefault(lid, {})[alert] = n
+    out = []
+    for li in lists:
+        c = counts.get(li.id)
+        out.append({
+            "id": li.id,
+            "label": li.label,
+            "batch": li.batch,
+            "algo": li.algo,
+            "periode": li.periode.isoformat(),
+            "nb_f1": c.get(ALERTS[0], 0) if c is not None else None,
+            "nb_f2": c.get(ALERTS[1], 0) if c is not None else None,
+            "total": sum(c.values()) if c is not None else None,
+        })  # fmt: skip
+    return out
+
+
+def list_rows(ctx: Ctx, list_id: int, page: int = 1, size: int = 50) -> dict[str, Any]:
+    """The alerted companies of a list visible to the actor, by rank; needs the ``score`` right."""
+    li = ctx.db.get(List, list_id)
+    if li is None:
+        raise ctx.deny("unknown list", 404, list_id=list_id)
+    if not allowed(ctx.actor, Action.EXPORT_LIST):
+        raise ctx.deny("needs the score right", 403, list_id=list_id)
+    cond = and_(Score.list_id == list_id, Score.alert.in_(ALERTS), visible_companies(ctx.actor, Score.siren))
+    total = ctx.db.scalar(select(func.count()).select_from(Score).where(cond)) or 0
+    by_alert = dict(ctx.db.execute(select(Score.alert, func.count()).where(cond).group_by(Score.alert)).all())
+    urssaf = "urssaf" in ctx.actor.rights
+    dgefp = "dgefp" in ctx.actor.rights
+    rows = ctx.db.execute(
+        select(Score, Company.raison_sociale, Company.departement, Company.libelle_activite_principale)
+        .outerjoin(Company, Company.siren == Score.siren)
+        .where(cond)
+        .order_by(Score.rank)
+        .limit(size)
+        .offset((page - 1) * size)
+    ).all()
+    items = []
+    for s, name, dept, naf in rows:
+        item = {
+            "siren": s.siren,
+            "siret": s.siret,
+            "raison_sociale": name,
+            "departement": dept,
+            "activite": naf,
+            "rank": s.rank,
+            "probability": s.probability,
+            "alert": s.alert,
+            "first_alert": s.first_alert,
+            "etat_proc_collective": s.etat_proc_collective,
+        }
+        # on a list, every row is alerted and in the territory (or followed): the data rights decide the rest
+        if urssaf:
+            item["dette_urssaf"] = _num(s.dette_urssaf)
+            item["hausse_urssaf"] = s.hausse_urssaf
+        if dgefp:
+            item["ap_12m"] = s.ap_12m
+        items.append(item)
+    ctx.audit("list_viewed", list_id=list_id, detail={"page": page, "rows": len(items)})
+    return {
+        "list": {
+            "id": li.id,
+            "label": li.label,
+            "batch": li.batch,
+            "algo": li.algo,
+            "periode": li.periode.isoformat(),
+        },
+        "total": total,
+        "nb_f1": by_alert.get(ALERTS[0], 0),
+        "nb_f2": by_alert.get(ALERTS[1], 0),
+        "page": page,
+        "size": size,
+        "items": items,
+    }
+
+
+def search(ctx: Ctx, q: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Companies visible to the actor whose name, SIREN or one SIRET matches ``q``."""
+    q = q.strip()
+    if len(q) < 2:
+        return []
+    digits = q.replace(" ", "")
+    if digits.isdigit():
+        match = or_(
+            Company.siren.startswith(digits[:9]),
+            Company.siren.in_(select(Establishment.siren).where(Establishment.siret.startswith(digits))),
+        )
+    else:
+        match = func.lower(Company.raison_sociale).contains(q.lower())
+    rows = ctx.db.execute(
+        select(
+            Company.siren, Company.raison_sociale, Company.departement, Company.libelle_activite_principale
+        )
+        .where(match, visible_companies(ctx.actor, Company.siren))
+        .order_by(Company.raison_sociale)
+        .limit(limit)
+    ).all()
+    ctx.audit("search", detail={"q": q[:100], "results": len(rows)})
+    return [{"siren": s, "raison_sociale": n, "departement": d, "activite": a} for s, n, d, a in rows]

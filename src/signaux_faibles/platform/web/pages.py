@@ -1,0 +1,259 @@
+"""The platform's pages (server-rendered, French): lists, company page, search, my companies, account, admin.
+
+Every page asks the same functions as the API (``web.data``) and so the same policy; the admin pages ask
+``policy.allowed`` for ``ADMIN`` / ``MANAGE_USERS``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy import select
+
+from .. import audit as audit_trail
+from ..accounts import AccountError, company_facts, follow, now, set_user, unfollow
+from ..models import AUDIT_EVENTS, Company, Follow, Organisation, User, WebSession
+from ..policy import Action, CompanyFacts, allowed, visible_companies
+from ..security import review_due
+from . import data
+from .app import render
+from .context import Ctx, get_ctx
+
+__all__ = ["FOLLOW_CATEGORIES", "router"]
+
+router = APIRouter(include_in_schema=False)
+FOLLOW_CATEGORIES = ("Veille", "Accompagnement en cours", "Signalement d'un partenaire", "Autre")
+EXPORT_MAX = 100_000
+
+
+@router.get("/")
+def home(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+    ctx.require_user()
+    return RedirectResponse("/listes", status_code=303)
+
+
+@router.get("/sante")
+def health(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+    """Liveness for operators and load balancers: no data, no authentication."""
+    return Response("ok", media_type="text/plain")
+
+
+@router.get("/listes")
+def lists_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+    ctx.require_user()
+    return render(ctx, "lists.html", lists=data.lists_overview(ctx))
+
+
+@router.get("/listes/{list_id}")
+def list_page(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    list_id: int = Path(..., ge=1, le=2**31 - 1),
+    page: int = Query(1, ge=1, le=100_000),
+) -> Response:
+    ctx.require_user()
+    rows = data.list_rows(ctx, list_id, page, 50)
+    pages = max(1, -(-rows["total"] // 50))
+    return render(
+        ctx, "list.html", rows=rows, pages=pages, can_export=bool(allowed(ctx.actor, Action.EXPORT_LIST))
+    )
+
+
+@router.get("/listes/{list_id}/export.csv")
+def list_export(ctx: Ctx = Depends(get_ctx), list_id: int = Path(..., ge=1, le=2**31 - 1)) -> Response:  # noqa: B008
+    ctx.require_user()
+    rows = data.list_rows(ctx, list_id, 1, EXPORT_MAX)
+    ctx.audit("export", list_id=list_id, detail={"format": "csv", "rows": len(rows["items"])})
+    ctx.db.commit()
+    out = io.StringIO()
+    fields = [
+        "rank",
+        "siren",
+        "siret",
+        "raison_sociale",
+        "departement",
+        "activite",
+        "probability",
+        "alert",
+        "first_alert",
+    ]
+    extra = [
+        k for k in ("dette_urssaf", "hausse_urssaf", "ap_12m") if rows["items"] and k in rows["items"][0]
+    ]
+    w = csv.DictWriter(out, fields + extra, extrasaction="ignore", delimiter=";")
+    w.writeheader()
+    w.writerows(rows["items"])
+    name = f"signaux-faibles-{rows['list']['batch']}.csv"
+    return StreamingResponse(
+        iter([out.getvalue()]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/entreprises/{siren}")
+def company_page(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:  # noqa: B008
+    ctx.require_user()
+    view = data.company_view(ctx, siren)
+    return render(ctx, "company.html", c=view, categories=FOLLOW_CATEGORIES)
+
+
+@router.get("/etablissements/{siret}")
+def establishment_page(ctx: Ctx = Depends(get_ctx), siret: str = Path(..., pattern=r"^\d{14}$")) -> Response:  # noqa: B008
+    ctx.require_user()
+    view = data.establishment_view(ctx, siret)
+    return render(ctx, "establishment.html", e=view)
+
+
+def _follow_facts(ctx: Ctx, siren: str) -> CompanyFacts:
+    facts = company_facts(ctx.db, ctx.actor, siren)
+    if facts is None or not facts.open:
+        raise ctx.deny("unknown company", 404, siren=siren)
+    return facts
+
+
+@router.post("/entreprises/{siren}/suivre")
+def follow_page(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    siren: str = Path(..., pattern=r"^\d{9}$"),
+    category: str = Form(...),
+    comment: str = Form(""),
+) -> Response:
+    user = ctx.require_user()
+    d = allowed(ctx.actor, Action.FOLLOW, _follow_facts(ctx, siren))
+    if not d:
+        raise ctx.deny(d.reason, 403, siren=siren)
+    if category not in FOLLOW_CATEGORIES:
+        raise HTTPException(400, detail="Catégorie de suivi inconnue.")
+    follow(ctx.db, user, siren, category, comment or None)
+    ctx.db.commit()
+    return RedirectResponse(f"/entreprises/{siren}", status_code=303)
+
+
+@router.post("/entreprises/{siren}/ne-plus-suivre")
+def unfollow_page(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:  # noqa: B008
+    user = ctx.require_user()
+    unfollow(ctx.db, user, siren)
+    ctx.db.commit()
+    return RedirectResponse("/mes-entreprises", status_code=303)
+
+
+@router.get("/recherche")
+def search_page(ctx: Ctx = Depends(get_ctx), q: str = Query("", max_length=100)) -> Response:  # noqa: B008
+    ctx.require_user()
+    results = data.search(ctx, q) if q.strip() else []
+    return render(ctx, "search.html", q=q, results=results)
+
+
+@router.get("/mes-entreprises")
+def my_companies(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+    user = ctx.require_user()
+    rows = ctx.db.execute(
+        select(Follow, Company.raison_sociale, Company.departement)
+        .outerjoin(Company, Company.siren == Follow.siren)
+        .where(Follow.user_id == user.id, Follow.active.is_(True), visible_companies(ctx.actor, Follow.siren))
+        .order_by(Follow.since.desc())
+    ).all()
+    return render(ctx, "my_companies.html", rows=rows)
+
+
+@router.get("/compte")
+def account_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+    user = ctx.require_user()
+    sessions = ctx.db.scalars(
+        select(WebSession).where(
+            WebSession.user_id == user.id, WebSession.revoked_at.is_(None), WebSession.stage == "ok"
+        )
+    ).all()
+    return render(ctx, "account.html", actor=ctx.actor, sessions=sessions)
+
+
+# ---------------------------------------------------------------------------------------------------- admin
+
+
+def _require(ctx: Ctx, action: Action, facts: CompanyFacts | None = None) -> User:
+    user = ctx.require_user()
+    d = allowed(ctx.actor, action, facts)
+    if not d:
+        raise ctx.deny(d.reason, 403)
+    return user
+
+
+@router.get("/admin/audit")
+def audit_page(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    user: str = Query("", max_length=254),
+    siren: str = Query("", max_length=9),
+    event: str = Query("", max_length=32),
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    page: int = Query(1, ge=1, le=100_000),
+) -> Response:
+    _require(ctx, Action.ADMIN)
+    f = audit_trail.AuditFilter(
+        user or None, siren or None, event if event in AUDIT_EVENTS else None, since, until
+    )
+    total, rows = audit_trail.events(ctx.db, f, limit=100, offset=(page - 1) * 100)
+    return render(ctx, "admin_audit.html", f=f, total=total, rows=rows, page=page, pages=max(1, -(-total // 100)),
+                  events=AUDIT_EVENTS, labels=audit_trail.LABELS)  # fmt: skip
+
+
+@router.get("/admin/statistiques")
+def stats_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+    _require(ctx, Action.ADMIN)
+    return render(ctx, "admin_stats.html", stats=audit_trail.monthly_stats(ctx.db), labels=audit_trail.LABELS)
+
+
+def _managed(ctx: Ctx) -> list[tuple[User, str]]:
+    q = (
+        select(User, Organisation.name)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .order_by(User.email)
+    )
+    if ctx.actor.role != "admin":
+        q = q.where(Organisation.name == ctx.actor.organisation)
+    return [(u, o) for u, o in ctx.db.execute(q).all()]
+
+
+@router.get("/admin/utilisateurs")
+def users_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+    _require(ctx, Action.MANAGE_USERS, CompanyFacts("", organisation=ctx.actor.organisation))
+    t = now()
+    from ..accounts import aware
+
+    rows = [(u, o, review_due(aware(u.reviewed_at), t)) for u, o in _managed(ctx)]
+    return render(ctx, "admin_users.html", rows=rows)
+
+
+def _managed_user(ctx: Ctx, user_id: int) -> User:
+    target = ctx.db.get(User, user_id)
+    if target is None:
+        raise ctx.deny("unknown account", 404)
+    org = ctx.db.get(Organisation, target.organisation_id)
+    _require(ctx, Action.MANAGE_USERS, CompanyFacts("", organisation=org.name if org else None))
+    return target
+
+
+@router.post("/admin/utilisateurs/{user_id}/confirmer")
+def confirm_user(ctx: Ctx = Depends(get_ctx), user_id: int = Path(..., ge=1, le=2**31 - 1)) -> Response:  # noqa: B008
+    target = _managed_user(ctx, user_id)
+    assert ctx.user is not None
+    target.reviewed_at, target.reviewed_by = now(), ctx.user.id
+    ctx.audit("admin_change", detail={"action": "habilitation confirmed", "email": target.email})
+    ctx.db.commit()
+    return RedirectResponse("/admin/utilisateurs", status_code=303)
+
+
+@router.post("/admin/utilisateurs/{user_id}/desactiver")
+def disable_user(ctx: Ctx = Depends(get_ctx), user_id: int = Path(..., ge=1, le=2**31 - 1)) -> Response:  # noqa: B008
+    target = _managed_user(ctx, user_id)
+    try:
+        set_user(ctx.db, target, active=False)
+    except AccountError as e:  # pragma: no cover - disabling has no validation
+        raise HTTPException(400, detail=str(e)) from None
+    ctx.audit("admin_change", detail={"action": "account disabled", "email": target.email})
+    ctx.db.commit()
+    return RedirectResponse("/admin/utilisateurs", status_code=303)

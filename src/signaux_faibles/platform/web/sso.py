@@ -1,0 +1,159 @@
+"""Single sign-on by OpenID Connect (Keycloak, ProConnect) with Authlib.
+
+``GET /sso/connexion`` redirects to the identity provider (authorization code flow, state and nonce kept in the
+short-lived ``sf_oidc`` cookie); ``GET /sso/retour`` exchanges the code, validates the ID token and maps its claims
+(``platform.claims.map_claims``):
+
+- claims with roles (Keycloak) give the territory, the data rights and the role; an account is created at first
+  login, or updated at each login (the identity provider is then the source of truth);
+- claims without roles (ProConnect) only identify the person: the account must exist (prepared by the
+  organisation admin) and keeps its territory and rights; otherwise the login is refused.
+
+The identity provider performs the strong authentication: no TOTP code is asked after SSO. The confidentiality
+notice, the account's expiry and its habilitation review apply as for a local login.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, HTTPException
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from ...config import Settings
+from ..accounts import AccountError, add_user, login_blocker, set_user
+from ..claims import ClaimsError, map_claims
+from ..models import Organisation, User
+from .context import Ctx, get_ctx
+
+__all__ = ["configure", "router"]
+
+router = APIRouter(prefix="/sso", include_in_schema=False)
+
+
+def configure(app: FastAPI, settings: Settings) -> None:
+    app.state.oauth = None
+    if not settings.oidc_issuer:
+        return
+    from authlib.integrations.starlette_client import OAuth
+
+    oauth = OAuth()
+    oauth.register(
+        "idp",
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_kwargs={"scope": "openid email profile"},
+    )
+    app.state.oauth = oauth
+
+
+def _client(ctx: Ctx) -> Any:
+    oauth = ctx.request.app.state.oauth
+    if oauth is None:
+        raise HTTPException(404, detail="single sign-on is not configured")
+    return oauth.idp
+
+
+def _refuse(
+    ctx: Ctx, email: str | None, reason: str, status: int = 403, detail: str | None = None
+) -> HTTPException:
+    """A refused login: nothing of it is kept (account creation or update) but its ``login_failed`` event."""
+    ctx.db.rollback()
+    ctx.audit(
+        "login_failed",
+        email=email[:254] if email is not None else None,
+        detail={"reason": reason, "method": "sso"},
+    )
+    ctx.db.commit()
+    return HTTPException(status, detail=detail or reason)
+
+
+@router.get("/connexion")
+async def sso_login(ctx: Ctx = Depends(get_ctx), next: str = "/") -> Response:  # noqa: B008
+    client = _client(ctx)
+    ctx.request.session["next"] = next
+    redirect_uri = str(ctx.request.url_for("sso_callback"))
+    try:
+        response: Response = await client.authorize_redirect(ctx.request, redirect_uri)
+    except httpx.HTTPError:
+        raise HTTPException(502, detail="the identity provider cannot be reached") from None
+    return response
+
+
+@router.get("/retour", name="sso_callback")
+async def sso_callback(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+    from authlib.common.errors import AuthlibBaseError
+    from joserfc.errors import JoseError
+
+    from .auth import finish_login
+
+    client = _client(ctx)
+    # the events of this login are about the identity the provider asserts, not a session this browser still holds
+    ctx.user = None
+    try:
+        token = await client.authorize_access_token(ctx.request)
+    # OAuthError: state missing or forged, error=… from the provider, code refused; JoseError: invalid ID token
+    except (AuthlibBaseError, JoseError) as e:
+        error = getattr(e, "error", None) or type(e).__name__
+        raise _refuse(ctx, None, f"OIDC: {error}", 401, f"single sign-on failed: {error}") from None
+    except httpx.HTTPError:
+        raise _refuse(ctx, None, "OIDC: identity provider unreachable", 502,
+                      "single sign-on failed: the identity provider cannot be reached") from None  # fmt: skip
+    claims = dict(token.get("userinfo") or {})
+    settings = ctx.request.app.state.settings
+    try:
+        mapped = map_claims(claims, settings.oidc_client_id or "")
+    except ClaimsError as e:
+        raise _refuse(ctx, str(claims.get("email") or ""), str(e)) from None
+    sub = str(claims.get("sub") or "")
+    user = ctx.db.scalar(select(User).where(User.email == mapped.email))
+    if user is not None:  # checked before the provider's roles may change the account
+        org = ctx.db.get(Organisation, user.organisation_id)
+        if org is not None and org.name != mapped.organisation:
+            raise _refuse(ctx, user.email, "organisation mismatch",
+                          detail="the identity provider's organisation does not match the account's")  # fmt: skip
+        if user.sso_subject and sub and user.sso_subject != sub:
+            raise _refuse(
+                ctx, user.email, "subject mismatch", detail="this account is bound to another identity"
+            )
+        blocker = login_blocker(user)
+        if blocker is not None:
+            raise _refuse(ctx, user.email, blocker)
+    try:
+        if user is None:
+            if mapped.territory is None or mapped.rights is None:
+                raise AccountError(
+                    f"{mapped.email}: no account on the platform; the admin of {mapped.organisation} must create it"
+                )
+            user = add_user(
+                ctx.db,
+                mapped.email,
+                organisation=mapped.organisation,
+                territory=",".join(mapped.territory.codes()),
+                rights=mapped.rights,
+                role=mapped.role,
+                name=mapped.name,
+            )
+            ctx.audit("admin_change", email=mapped.email,
+                      detail={"action": "account created by SSO", "email": mapped.email})  # fmt: skip
+        elif mapped.territory is not None and mapped.rights is not None:
+            changes = set_user(
+                ctx.db,
+                user,
+                territory=",".join(mapped.territory.codes()),
+                rights=mapped.rights,
+                role=mapped.role,
+            )
+            if changes:
+                ctx.audit("admin_change", email=user.email, detail={"action": "account updated by SSO", "email": user.email,
+                          "changes": {k: [str(a), str(b)] for k, (a, b) in changes.items()}})  # fmt: skip
+    except AccountError as e:
+        raise _refuse(ctx, mapped.email, str(e)) from None
+    blocker = login_blocker(user)
+    if blocker is not None:
+        raise _refuse(ctx, user.email, blocker)
+    user.sso_subject = user.sso_subject or sub or None
+    return finish_login(ctx, user, "sso", ctx.request.session.pop("next", "/"))
