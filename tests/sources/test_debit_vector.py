@@ -93,3 +93,99 @@ def test_arrow_path_falls_back_on_malformed_lines(tmp_path: Path) -> None:
     assert _plain(fast.rows) == _plain(plain.rows)
     assert fast.rejections.to_pylist() == plain.rejections.to_pylist()
     assert {r["line"] for r in fast.rejections.to_pylist()} == {11, 21}
+
+
+def _file(tmp_path: Path, seed: int, rows: int = 3000) -> tuple[Path, list[str]]:
+    rng = random.Random(seed)
+    lines = [HEADER]
+    for i in range(rows):
+        lines.append(_line(rng, i, odd=rng.random() < 0.2))
+        if rng.random() < 0.02:
+            lines.append(lines[-1])  # exact duplicate
+        if rng.random() < 0.01:
+            lines.append("")  # blank line
+    path = tmp_path / "sigfaible_debits.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path, lines
+
+
+def _same(path: Path) -> tuple[Any, Any]:
+    con = duckdb.connect()
+    fast = DEBIT.parse(path, con)
+    plain = dataclasses.replace(DEBIT, vector=None).parse(path, con)
+    assert fast.fatal is None and plain.fatal is None
+    assert fast.read == plain.read == fast.rows.num_rows + fast.rejected_rows
+    assert fast.rows.schema == plain.rows.schema
+    assert _plain(fast.rows) == _plain(plain.rows)
+    assert fast.rejections.to_pylist() == plain.rejections.to_pylist()
+    return fast, plain
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_arrow_path_by_parts(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file read by several parts in parallel, several batches each, gives what the DuckDB path gives."""
+    monkeypatch.setattr(_csv, "_ARROW_PART", 16 << 10)
+    monkeypatch.setattr(_csv, "_ARROW_BLOCK", 8 << 10)
+    calls: list[Any] = []
+    real = _csv._arrow_read
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        got = real(*args, **kwargs)
+        calls.append(got)
+        return got
+
+    monkeypatch.setattr(_csv, "_arrow_read", spy)
+    path, _ = _file(tmp_path, seed)
+    fast, _ = _same(path)
+    assert len(calls) == 1 and isinstance(calls[0], tuple) and len(calls[0][0]) > 1  # several parts
+    assert any(r["reason"].startswith("duplicate") for r in fast.rejections.to_pylist())
+
+
+@pytest.mark.parametrize("odd", ['"', "\r", "\x00", "é", "\xff"])
+def test_arrow_path_odd_byte_in_a_later_part(tmp_path: Path, odd: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A double quote, a carriage return, a NUL byte, non-ASCII or invalid UTF-8 far in the file."""
+    monkeypatch.setattr(_csv, "_ARROW_PART", 16 << 10)
+    path, lines = _file(tmp_path, 6, rows=1500)
+    at = len(lines) * 3 // 4
+    lines[at] = lines[at].replace(";", ";x" + odd, 1)
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    if odd == "\xff":
+        data = data.replace(b"\xc3\xbf", b"\xff")  # ÿ in UTF-8 → a lone 0xFF byte
+    path.write_bytes(data)
+    fast, _ = _same(path)
+    assert fast.rejected_rows > 0
+
+
+def test_duplicates_upper_bits_collide() -> None:
+    """Records sharing the upper 32 bits of their hash but not the whole hash are not candidates."""
+    import numpy as np
+
+    hashes = np.array([5 << 32 | 1, 5 << 32 | 2, 7 << 32 | 3, 7 << 32 | 3, 9 << 32, 5 << 32 | 1], dtype=np.uint64)
+    lines = np.array([2, 3, 4, 5, 6, 7], dtype=np.int64)
+    asked: list[set[int]] = []
+    raw = {2: "a", 3: "b", 4: "c", 5: "c", 6: "d", 7: "e"}
+
+    def raw_of(want: set[int]) -> dict[int, str]:
+        asked.append(want)
+        return {ln: raw[ln] for ln in want}
+
+    assert _csv._duplicates(lines, hashes, raw_of) == {5: "c"}
+    assert asked == [{2, 4, 5, 7}]
+    # a superset of the hashes (flagged records too) only adds look-ups
+    among = np.sort(_csv._top(np.concatenate([hashes, np.array([9 << 32 | 8], dtype=np.uint64)])))
+    assert _csv._duplicates(lines, hashes, raw_of, among) == {5: "c"}
+
+
+@pytest.mark.parametrize("odd", [b"\xc3\xa9", b"\xff"])
+def test_arrow_path_gzip_non_ascii_in_a_field_not_read(tmp_path: Path, odd: bytes) -> None:
+    """Invalid UTF-8 in a field the source does not use still rejects the line (gzip: Arrow checks every field)."""
+    import gzip
+
+    path, lines = _file(tmp_path, 7, rows=300)
+    at = len(lines) // 2
+    data = ("\n".join(lines[:at]) + "\n").encode("utf-8") + lines[at].encode("utf-8").replace(b";", b";x" + odd, 1) \
+        + ("\n" + "\n".join(lines[at + 1:]) + "\n").encode("utf-8")  # in Dep
+    gz = tmp_path / "sigfaible_debits.csv.gz"
+    gz.write_bytes(gzip.compress(data))
+    path.unlink()
+    _same(gz)

@@ -12,13 +12,17 @@ How a file is read
    record (wrong field count, a double quote, or any check firing) and a hash of the raw fields, straight to Arrow.
    The reader skips blank lines, so the physical line of the k-th record is rebuilt from the blank lines found by
    the pre-scan (and the counts must agree, else the slow path below is taken for the whole file).
-   **Arrow variant.** A source may also give a *vector* function (:mod:`._vec`; débits do). When the file has no
-   double quote and no NUL byte, Arrow's CSV reader (multi-threaded, strict: any line with the wrong number of
-   fields or invalid UTF-8 makes it give up and the DuckDB reader above takes over) splits the fields the source
-   needs while the pre-scan runs; the vector function types them with numpy (low-cardinality fields once per
-   distinct value) and flags every record that fails its cheap tests (ASCII digits, lengths, ranges); DuckDB
-   hashes the raw fields meanwhile (the same hash as the per-line path). Flagged records take the exact per-line
-   rules below, their raw lines read back from the file.
+   **Arrow variant.** A source may also give a *vector* function (:mod:`._vec`; débits do). Arrow's streaming
+   CSV reader (strict: any line with the wrong number of fields makes it give up and the DuckDB reader above takes
+   over) splits the fields the source needs, by parts of a plain file read in parallel (cut after line feeds),
+   each record batch typed as soon as it is read: the vector function types it with numpy (low-cardinality
+   fields once per distinct value, read dictionary-encoded) and flags every record that fails its cheap tests
+   (ASCII digits, lengths, ranges); the duplicate search hashes its typed values. A plain LF file needs no
+   pre-scan: each part is searched for a carriage return (→ per-line path), a double quote or a NUL byte (→ the
+   DuckDB reader), checked to be UTF-8 when it is not all ASCII, and its line feeds counted; only when the record
+   count says some lines are blank does the full pre-scan run (to place them). Other files (gzip, CRLF) have the
+   pre-scan run alongside. Flagged records take the exact per-line rules below, their raw lines read back from
+   the file.
 3. **Slow path, per line.** The flagged records only (usually a handful) go through the exact per-line rules:
    each physical line is split on the delimiter with ``string_split``; the source gives, per staging column, a SQL
    expression over the raw fields, and a list of :class:`Check` (SQL condition → rejection reason, row or field
@@ -29,7 +33,9 @@ How a file is read
    broken across two physical lines therefore rejects both lines, and no following line is lost). Fields wrapped
    in ``"..."`` are unquoted.
 5. Exact duplicate records (same raw line) within a file: the first is kept, later ones are rejected
-   ``duplicate``. Candidates share the hash of their raw fields; their raw lines are then compared.
+   ``duplicate``. Candidates share the hash of their raw fields (Arrow variant: of their typed values), found by
+   sorting the hashes' upper 32 bits (by part, then merged) and grouping the few records whose upper bits repeat
+   by their whole hash; their raw lines are then compared.
 
 Invalid UTF-8 (e.g. one latin-1 row in a UTF-8 file) takes the slow path: the file is copied line by line in
 Python, undecodable lines are replaced by an empty marker and rejected with reason ``encoding``. A file whose
@@ -41,12 +47,14 @@ slow path).
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import itertools
 import mmap
 import os
 import re
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -62,6 +70,7 @@ import pyarrow.csv as pacsv
 
 from signaux_faibles.sources import _vec
 from signaux_faibles.sources._base import (
+    ARROW_TYPES,
     REJECTION_SCHEMA,
     Column,
     ParseResult,
@@ -471,6 +480,7 @@ def parse_delimited(
     exact_field_count: bool = True,
     dedup: Sequence[str] = (),
     vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None,
+    categorical: Sequence[str] = (),
 ) -> ParseResult:
     """Parse a delimited file into typed rows and rejections (see the module docstring).
 
@@ -491,6 +501,9 @@ def parse_delimited(
     vector
         Optional typing of the raw fields with numpy (:mod:`._vec`), used with Arrow's CSV reader when the file
         has no double quote and no NUL byte; records it is not sure of take the per-line rules.
+    categorical
+        Raw headers with few distinct values that the Arrow reader gives ``vector`` dictionary-encoded (it should
+        read them with :func:`._vec.by_value`).
     """
     try:
         info = sniff(path, delimiter)
@@ -509,7 +522,7 @@ def parse_delimited(
         or tuple(range(len(info.header)))
     if exact_field_count:
         try:
-            return _parse_fast(con, info, columns, project, delimiter, hashed, vector, required)
+            return _parse_fast(con, info, columns, project, delimiter, hashed, vector, required, categorical)
         except _Fallback:
             pass
     return _parse_slow(con, info, columns, project, delimiter, exact_field_count, hashed)
@@ -532,121 +545,271 @@ def _parse_fast(
     hashed: tuple[int, ...],
     vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None,
     required: Sequence[str] = (),
+    categorical: Sequence[str] = (),
 ) -> ParseResult:
     """A reader splits the fields; only flagged records take the per-line rules (module docstring, 2)."""
     fields = {key: f"c{i}" for key, i in _field_names(info.header).items()}
     proj = project(fields, info.header)
     if proj.unnest is not None:
         raise _Fallback("wide → long source")
-    arrow = None
-    if vector is not None and len(delimiter) == 1 and _key_columns(info, columns, hashed):
-        # the pre-scan (one thread) runs while Arrow's reader splits the fields
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            scan = pool.submit(_prescan, info)
-            names, table = _arrow_read(info, delimiter, hashed, required)
-            pre = scan.result()
-        if table is not None and not pre.quotes and not pre.nul and table.num_rows == pre.records:
-            arrow = _arrow_fast(con, info, columns, vector, names, table, hashed, pre)
-        del table
-    else:
+    keys = _key_columns(info, columns, hashed)
+    pre: _Prescan | None = None
+    if vector is not None and len(delimiter) == 1 and keys:
+        arrow, pre = _arrow_fast(info, columns, vector, delimiter, hashed, required, keys, categorical)
+        if arrow is not None and pre is not None:
+            out, raw_of, among = arrow
+            return _finish_fast(con, info, columns, project, delimiter, hashed, pre, out, raw_of, keys, among)
+    if pre is None:
         pre = _prescan(info)
-    if arrow is not None:
-        out, raw_of = arrow
-        keys: list[str] | None = _key_columns(info, columns, hashed)
-    else:
-        out, raw_of = _duckdb_fast(con, info, columns, proj, delimiter, hashed, pre)
-        keys = None
-    return _finish_fast(con, info, columns, project, delimiter, hashed, pre, out, raw_of, keys)
+    out, raw_of = _duckdb_fast(con, info, columns, proj, delimiter, hashed, pre)
+    return _finish_fast(con, info, columns, project, delimiter, hashed, pre, out, raw_of)
+
+
+#: Bytes per block of Arrow's streaming CSV reader (one record batch, typed before the next block is read)
+_ARROW_BLOCK = 8 << 20
+#: A plain file is read by parts of at least this many bytes, in parallel
+_ARROW_PART = 32 << 20
+
+
+def _jemalloc() -> pa.MemoryPool | None:
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:  # not built in (the default pool is used)
+        return None
+
+
+#: Pool of the CSV reader's buffers: jemalloc, which keeps freed pages a while, when available (the default
+#: mimalloc returns them to the system at once and the next blocks fault them in again: a third more CPU)
+_POOL = _jemalloc()
+
+@dataclass
+class _Part:
+    """What Arrow's reader and the vector function made of one part of a file."""
+
+    typed: list[tuple[VectorResult, np.ndarray]]  # per record batch: its typing, its records' key hashes
+    hashes: np.ndarray  # the part's key hashes, their upper 32 bits (:func:`_top`), sorted
+    feeds: int  # line feeds in the part (plain files)
+
+
+def _arrow_fast(
+    info: FileInfo,
+    columns: tuple[Column, ...],
+    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult],
+    delimiter: str,
+    hashed: tuple[int, ...],
+    required: Sequence[str],
+    keys: list[str],
+    categorical: Sequence[str] = (),
+) -> tuple[tuple[pa.Table, Callable[[np.ndarray], list[str | None]], np.ndarray] | None, _Prescan | None]:
+    """Arrow's streaming CSV reader splits the fields (strict: any line with the wrong number of fields or invalid
+    UTF-8 makes it give up), by parts of a plain file in parallel; the source's vector function types each record
+    batch as it is read and says which records it is sure of; the duplicate search hashes the typed values of
+    the deduplication fields (:func:`_vec.key_hash`), sorted by part.
+
+    A plain LF file needs no pre-scan: each part is first searched for a carriage return (→ :class:`_Fallback`),
+    a double quote or a NUL byte (→ not read with Arrow), its line feeds are counted, and the full pre-scan only
+    runs when the record count says some lines are blank. Other files have the full pre-scan run alongside.
+
+    Returns ((rows with ``_h`` and ``_flag``, raw lines of records by index, all hashes sorted) or None when the
+    Arrow reader cannot be used, the pre-scan if it was made)."""
+    quick = not info.gzip and info.newline == "\n"
+    workers = max(1, min(os.cpu_count() or 1, 8))
+    with ThreadPoolExecutor(max_workers=workers + (0 if quick else 1)) as pool:
+        scan = None if quick else pool.submit(_prescan, info)
+        got = _arrow_read(info, delimiter, hashed, required, vector, keys, pool, workers, quick, categorical)
+        pre = scan.result() if scan is not None else None
+    if got == "cr":
+        raise _Fallback("carriage return in a LF file")
+    if got is None or isinstance(got, str):
+        return None, pre
+    parts, physical = got
+    rows = sum(len(t[1]) for p in parts for t in p.typed)
+    if pre is None:
+        pre = _Prescan(records=physical - 1, blanks=(), quotes=False, nul=False)  # if no line is blank
+        if rows != pre.records:  # blank lines (skipped by the reader): find them
+            pre = _prescan(info)
+    if rows != pre.records or pre.quotes or pre.nul:
+        return None, pre
+    typed = [t for p in parts for t in p.typed]
+    cols: dict[str, pa.ChunkedArray] = {}
+    for c in columns:
+        chunks: list[pa.Array] = []
+        for res, _ in typed:
+            col = res.columns[c.name]
+            chunks.extend(col.chunks if isinstance(col, pa.ChunkedArray) else [col])
+        cols[c.name] = pa.chunked_array(chunks, type=chunks[0].type if chunks else ARROW_TYPES[c.type])
+    ok = np.concatenate([res.ok for res, _ in typed]) if typed else np.zeros(0, bool)
+    h = np.concatenate([t[1] for t in typed]) if typed else np.zeros(0, np.uint64)
+    among = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, np.uint32)
+    del typed, parts
+    among.sort(kind="stable")  # merges the parts' sorted runs
+    out = pa.table({**cols, "_h": pa.Array.from_buffers(pa.uint64(), len(h), [None, pa.py_buffer(h)]),
+                    "_flag": _vec.array(~ok, pa.bool_())})
+    blanks = pre.blanks
+
+    def raw_of(idx: np.ndarray) -> list[str | None]:
+        lines = _line_numbers(len(ok), blanks)[idx]
+        got = _fetch_lines(info, {int(ln) for ln in lines})
+        return [got.get(int(ln)) for ln in lines]
+
+    return (out, raw_of, among), pre
+
+
+def _count_feeds(buf: mmap.mmap, lo: int, hi: int) -> tuple[int, bool]:
+    """Line feeds in ``buf[lo:hi]``, and whether it is all ASCII; by cache-sized windows."""
+    step = 1 << 20
+    scratch = np.empty(min(step, hi - lo), dtype=bool)
+    feeds = 0
+    high = 0
+    for start in range(lo, hi, step):
+        n = min(step, hi - start)
+        window = np.frombuffer(buf, dtype=np.uint8, count=n, offset=start)
+        hit = scratch[:n]
+        np.equal(window, 10, out=hit)
+        feeds += int(np.count_nonzero(hit))
+        words = np.frombuffer(buf, dtype=np.uint64, count=n // 8, offset=start)
+        high |= int(np.bitwise_or.reduce(words)) | int(np.bitwise_or.reduce(window[n // 8 * 8:], initial=0))
+        del window, words
+    return feeds, not high & 0x8080808080808080
+
+
+def _utf8(buf: mmap.mmap, lo: int, hi: int) -> bool:
+    """``buf[lo:hi]`` is UTF-8 (Python's decoder, as the per-line path; by windows, the text is not kept)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for start in range(lo, hi, 1 << 20):
+            decoder.decode(buf[start:min(hi, start + (1 << 20))])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _arrow_read(
-    info: FileInfo, delimiter: str, hashed: tuple[int, ...], required: Sequence[str]
-) -> tuple[list[str], pa.Table | None]:
-    """Arrow's CSV reader, strict: the required and hashed fields as strings, or None if any line is malformed
-    (wrong field count, invalid UTF-8…: the DuckDB reader then takes over)."""
+    info: FileInfo,
+    delimiter: str,
+    hashed: tuple[int, ...],
+    required: Sequence[str],
+    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult],
+    keys: list[str],
+    pool: ThreadPoolExecutor,
+    workers: int,
+    quick: bool,
+    categorical: Sequence[str] = (),
+) -> tuple[list[_Part], int] | str | None:
+    """The required and hashed fields read as strings by record batches, each typed as it comes; a plain file
+    by parts (cut after line feeds) in ``pool``. Returns the parts and the physical line count (plain files; 0
+    for gzip), or None if the reader gives up on a line (wrong field count, invalid UTF-8…: the DuckDB reader
+    then takes over). ``quick``: a part with a carriage return gives "cr", with a double quote or a NUL byte
+    "quote"; a plain file that is not UTF-8 gives "utf8" (the file is then not read with Arrow)."""
     names = [f"c{i}" for i in range(len(info.header))]
     index = _field_names(info.header)
     wanted = {index[r.lower()] for r in required if r.lower() in index} | set(hashed)
     include = [names[i] for i in sorted(wanted)]
+    few = {names[index[c.lower()]] for c in categorical if c.lower() in index}
+    types = {c: pa.dictionary(pa.int32(), pa.string()) if c in few else pa.string() for c in include}
+    fields = {key: names[i] for key, i in index.items() if i in wanted}
+    parse = pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False, escape_char=False,
+                               newlines_in_values=False, ignore_empty_lines=True)
+    stop = threading.Event()  # a part gave up: the others stop too
+
+    def read(stream: pa.NativeFile, first: bool, threads: bool, feeds: int, check: bool) -> _Part | None:
+        typed: list[tuple[VectorResult, np.ndarray]] = []
+        tops: list[np.ndarray] = []
+        # check: Arrow checks the text is UTF-8, in every field (read them all: a field not read is not checked)
+        convert = pacsv.ConvertOptions(column_types={c: types.get(c, pa.string()) for c in names} if check else types,
+                                       null_values=[], strings_can_be_null=False, check_utf8=check,
+                                       include_columns=names if check else include)
+        try:
+            reader = pacsv.open_csv(stream, read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1 if first else 0, block_size=_ARROW_BLOCK, use_threads=threads),
+                parse_options=parse, convert_options=convert, memory_pool=_POOL)
+        except (pa.ArrowException, OSError, ValueError):
+            stop.set()
+            return None
+        with reader:
+            while not stop.is_set():
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                except (pa.ArrowException, OSError, ValueError):
+                    stop.set()
+                    return None
+                if batch.num_rows:
+                    res = vector({key: pa.chunked_array([batch.column(col)]) for key, col in fields.items()})
+                    h = _vec.key_hash([res.columns[k] for k in keys], batch.num_rows)
+                    typed.append((res, h))
+                    tops.append(_top(h))
+        if stop.is_set():
+            return None
+        top = np.concatenate(tops) if tops else np.zeros(0, np.uint32)
+        top.sort()
+        return _Part(typed, top, feeds)
+
+    if info.gzip:
+        try:
+            stream = pa.input_stream(str(info.path), compression="gzip")
+        except (pa.ArrowException, OSError, ValueError):
+            return None
+        whole = read(stream, True, True, 0, True)
+        return None if whole is None else ([whole], 0)
     try:
-        stream = pa.input_stream(str(info.path), compression="gzip" if info.gzip else None)
-        table = pacsv.read_csv(
-            stream,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=4 << 20),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
-                                             escape_char=False, newlines_in_values=False, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(include, pa.string()), null_values=[],
-                                                 strings_can_be_null=False, check_utf8=True,
-                                                 include_columns=include),
-        )
+        with info.path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm, \
+                pa.OSFile(str(info.path), memory_pool=_POOL) as source:
+            return _read_parts(mm, source, read, pool, workers, quick, stop)
     except (pa.ArrowException, OSError, ValueError):
-        return names, None
-    return names, table
+        return None
 
 
-def _arrow_fast(
-    con: duckdb.DuckDBPyConnection,
-    info: FileInfo,
-    columns: tuple[Column, ...],
-    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult],
-    names: list[str],
-    table: pa.Table,
-    hashed: tuple[int, ...],
-    pre: _Prescan,
-) -> tuple[pa.Table, Callable[[np.ndarray], list[str | None]]]:
-    """The source's vector function types the fields Arrow's reader split and says which records it is sure
-    of; the duplicate search hashes the typed values of the deduplication fields (:func:`_vec.key_hash`)."""
-    fields = {key: names[i] for key, i in _field_names(info.header).items() if names[i] in table.column_names}
-    keys = _key_columns(info, columns, hashed)
-    res, h = _vector_threads(table, fields, vector, keys)
-    out = pa.table({**{c.name: res.columns[c.name] for c in columns},
-                    "_h": pa.Array.from_buffers(pa.uint64(), len(h), [None, pa.py_buffer(h)]),
-                    "_flag": _vec.array(~res.ok, pa.bool_())})
+def _read_parts(
+    mm: mmap.mmap,
+    source: pa.NativeFile,
+    read: Callable[[pa.NativeFile, bool, bool, int, bool], _Part | None],
+    pool: ThreadPoolExecutor,
+    workers: int,
+    quick: bool,
+    stop: threading.Event,
+) -> tuple[list[_Part], int] | str | None:
+    """:func:`_arrow_read` of a plain file (``mm``: its memory map, ``source``: the same file for Arrow)."""
+    size = len(mm)
+    count = max(1, min(workers * 2, size // _ARROW_PART))
+    cuts = [0]
+    for k in range(1, count):
+        at = mm.find(b"\n", k * size // count)
+        if cuts[-1] < at + 1 < size:
+            cuts.append(at + 1)
+    cuts.append(size)
 
-    def raw_of(idx: np.ndarray) -> list[str | None]:
-        lines = _line_numbers(len(res.ok), pre.blanks)[idx]
-        got = _fetch_lines(info, {int(ln) for ln in lines})
-        return [got.get(int(ln)) for ln in lines]
+    def part(k: int) -> _Part | str | None:
+        lo, hi = cuts[k], cuts[k + 1]
+        if quick:
+            if mm.find(b"\r", lo, hi) >= 0:
+                stop.set()
+                return "cr"
+            if mm.find(b'"', lo, hi) >= 0 or mm.find(b"\x00", lo, hi) >= 0:
+                stop.set()
+                return "quote"
+        if stop.is_set():
+            return None
+        feeds, ascii = _count_feeds(mm, lo, hi)
+        if not ascii and not _utf8(mm, lo, hi):
+            stop.set()
+            return "utf8"
+        return read(source.get_stream(lo, hi - lo), k == 0, len(cuts) == 2, feeds, False)  # UTF-8 checked
 
-    return out, raw_of
+    done = list(pool.map(part, range(len(cuts) - 1)))
+    for verdict in ("cr", "quote", "utf8", None):
+        if verdict in done:
+            return verdict
+    parts = [d for d in done if isinstance(d, _Part)]
+    return parts, sum(p.feeds for p in parts) + (0 if size and mm[size - 1] == 10 else 1)
 
 
 def _key_columns(info: FileInfo, columns: tuple[Column, ...], hashed: tuple[int, ...]) -> list[str]:
     """Staging columns typed from the hashed raw fields (equal raw fields → equal values)."""
     raw = {info.header[i].lower() for i in hashed}
     return [c.name for c in columns if c.raw is not None and c.raw.lower() in raw]
-
-
-def _vector_threads(
-    table: pa.Table,
-    fields: dict[str, str],
-    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult],
-    keys: list[str],
-) -> tuple[VectorResult, np.ndarray]:
-    """``vector`` (and the duplicate-search hash) over slices of the table, two at a time (numpy and Arrow
-    release the GIL)."""
-    rows = table.num_rows
-    step = max(1 << 20, -(-rows // 8))
-    slices = [table.slice(start, step) for start in range(0, rows, step)] or [table]
-
-    def one(part: pa.Table) -> tuple[VectorResult, np.ndarray]:
-        res = vector({key: part.column(col) for key, col in fields.items()})
-        return res, _vec.key_hash([res.columns[k] for k in keys], part.num_rows)
-
-    if len(slices) == 1:
-        return one(slices[0])
-    with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 2)) as pool:
-        done = list(pool.map(one, slices))
-    parts = [d[0] for d in done]
-    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
-    for key in parts[0].columns:
-        chunks: list[pa.Array] = []
-        for p in parts:
-            col = p.columns[key]
-            chunks.extend(col.chunks if isinstance(col, pa.ChunkedArray) else [col])
-        columns[key] = pa.chunked_array(chunks, type=chunks[0].type)
-    return (VectorResult(columns=columns, ok=np.concatenate([p.ok for p in parts])),
-            np.concatenate([d[1] for d in done]))
 
 
 def _duckdb_fast(
@@ -710,8 +873,11 @@ def _finish_fast(
     out: pa.Table,
     raw_of: Callable[[np.ndarray], list[str | None]],
     keys: list[str] | None = None,
+    among: np.ndarray | None = None,
 ) -> ParseResult:
-    """Flagged records through the per-line rules, then the duplicate search (module docstring, 2, 3, 5)."""
+    """Flagged records through the per-line rules, then the duplicate search (module docstring, 2, 3, 5).
+
+    ``among``: the hashes of every record (flagged ones too), sorted, when at hand."""
     n = len(info.header)
     if out.num_rows != pre.records:
         raise _Fallback(f"reader returned {out.num_rows} records, expected {pre.records}")
@@ -719,14 +885,17 @@ def _finish_fast(
     flag = out.column("_flag")
     n_flagged = int(pc.sum(flag).as_py() or 0)
     schema = rows_schema(columns)
+    hashes = _numbers(out.column("_h"), np.uint64)
     if n_flagged == 0:
         fast = out.drop_columns(["_flag"]).append_column("_line", _int64_array(lines))
         slow_rows = None
         rejections: list[Record] = []
         slow_keys: list[tuple[int, int]] = []
         slow_raw: dict[int, str] = {}
+        key_lines, key_hashes = lines, hashes
     else:
-        flagged_idx = np.flatnonzero(flag.to_numpy(zero_copy_only=False))
+        flag_np = flag.to_numpy(zero_copy_only=False)
+        flagged_idx = np.flatnonzero(flag_np)
         raws = raw_of(flagged_idx)
         flagged_lines = lines[flagged_idx]
         # a raw line rebuilt from every extra column may have lost fields beyond them: read it again
@@ -742,17 +911,19 @@ def _finish_fast(
             slow_keys = list(zip(slow_rows.column("_line").to_pylist(),
                                  _vec.key_hash([slow_rows.column(k) for k in keys], slow_rows.num_rows).tolist(),
                                  strict=True))
+        kept = ~np.asarray(flag_np, dtype=bool)
+        key_lines, key_hashes = lines[kept], hashes[kept]
     # exact duplicates among accepted records
-    hashes = fast.column("_h")
     if slow_keys:
-        key_lines = pa.concat_arrays([fast.column("_line").combine_chunks(),
-                                      pa.array([k[0] for k in slow_keys], pa.int64())])
-        key_hashes = pa.concat_arrays([hashes.combine_chunks(), pa.array([k[1] for k in slow_keys], pa.uint64())])
-    else:
-        key_lines, key_hashes = fast.column("_line").combine_chunks(), hashes.combine_chunks()
-    dups = _duplicates(con, key_lines, key_hashes,
+        slow_h = np.array([k[1] for k in slow_keys], dtype=np.uint64)
+        key_lines = np.concatenate([key_lines, np.array([k[0] for k in slow_keys], dtype=np.int64)])
+        key_hashes = np.concatenate([key_hashes, slow_h])
+        if among is not None:
+            among = np.concatenate([among, np.sort(_top(slow_h))])
+            among.sort(kind="stable")  # merges the two sorted runs
+    dups = _duplicates(key_lines, key_hashes,
                        lambda want: {**_fetch_lines(info, want - set(slow_raw)),
-                                     **{ln: slow_raw[ln] for ln in want if ln in slow_raw}})
+                                     **{ln: slow_raw[ln] for ln in want if ln in slow_raw}}, among)
     rows = fast.drop_columns(["_h"])
     if dups:
         dup_set = pa.array(sorted(dups), pa.int64())
@@ -769,37 +940,63 @@ def _finish_fast(
 
 
 def _duplicates(
-    con: duckdb.DuckDBPyConnection,
-    lines: pa.Array,
-    hashes: pa.Array,
+    lines: np.ndarray,
+    hashes: np.ndarray,
     raw_of: Callable[[set[int]], dict[int, str]],
+    among: np.ndarray | None = None,
 ) -> dict[int, str]:
-    """Later exact duplicates (line → raw line) among accepted records, given their lines and raw-field hashes."""
+    """Later exact duplicates (line → raw line) among accepted records, given their lines and raw-field hashes.
+
+    Candidates: records whose hash occurs twice or more. Found cheaply: the upper 32 bits of the hashes
+    (:func:`_top`) are sorted — ``among``: those of these hashes, or of a superset of them, sorted, if at hand —,
+    the records whose upper bits repeat (a few thousand in ten million) are then grouped by their whole hash.
+    Their raw lines are then compared."""
     if len(lines) < 2:
         return {}
-    keys = pa.Table.from_batches([pa.RecordBatch.from_struct_array(
-        pa.StructArray.from_arrays([lines, hashes], names=["_line", "_h"]))])
-    name = f"_sf_keys_{os.getpid()}_{next(_counter)}"
-    con.register(name, keys)
-    try:
-        cand = con.execute(
-            f"SELECT _line, _h FROM {name} WHERE _h IN (SELECT _h FROM {name} GROUP BY _h HAVING count(*) > 1) "
-            "ORDER BY _line"
-        ).fetchall()
-    finally:
-        con.unregister(name)
-    if not cand:
+    ordered = np.sort(_top(hashes)) if among is None else among
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(repeated):
         return {}
-    raw = raw_of({int(ln) for ln, _ in cand})
+    values = np.unique(repeated)
+    seen_bits = np.zeros(1 << 24, dtype=bool)  # a coarse filter before the exact look-up
+    seen_bits[values >> np.uint32(8)] = True
+    found = []
+    step = 1 << 18  # by slices: small temporaries, reused
+    for start in range(0, len(hashes), step):
+        top = _top(hashes[start:start + step])
+        maybe = np.flatnonzero(seen_bits[top >> np.uint32(8)])
+        pos = np.searchsorted(values, top[maybe])
+        pos[pos == len(values)] = 0
+        found.append(maybe[values[pos] == top[maybe]] + start)
+    maybe = np.concatenate(found)
+    _, inverse, counts = np.unique(hashes[maybe], return_inverse=True, return_counts=True)
+    cand = np.sort(lines[maybe[counts[inverse] > 1]])
+    if len(cand) < 2:
+        return {}
+    raw = raw_of({int(ln) for ln in cand})
     seen: set[str] = set()
     out: dict[int, str] = {}
-    for ln, _ in cand:
-        text = raw[int(ln)]
+    for ln in cand.tolist():
+        text = raw[ln]
         if text in seen:
-            out[int(ln)] = text
+            out[ln] = text
         else:
             seen.add(text)
     return out
+
+
+def _top(hashes: np.ndarray) -> np.ndarray:
+    """The upper 32 bits of 64-bit hashes (sorted faster than the whole hashes)."""
+    return (hashes >> np.uint64(32)).astype(np.uint32)
+
+
+def _numbers(column: pa.ChunkedArray, dtype: type[np.generic]) -> np.ndarray:
+    """A fixed-width column without NULLs as one numpy array (zero-copy when it has a single chunk)."""
+    parts = [np.frombuffer(c.buffers()[1], dtype=dtype, count=c.offset + len(c))[c.offset:]
+             for c in column.chunks if len(c)]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
 
 def _slow_subset(
@@ -1063,6 +1260,8 @@ class DelimitedSource:
     dedup: tuple[str, ...] = ()
     #: optional vectorised typing for the Arrow reader; see :func:`parse_delimited`
     vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None
+    #: raw headers with few distinct values, dictionary-encoded by the Arrow reader; see :func:`parse_delimited`
+    categorical: tuple[str, ...] = ()
 
     def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
         """Parse one file (never raises on bad data)."""
@@ -1076,4 +1275,5 @@ class DelimitedSource:
             exact_field_count=self.exact_field_count,
             dedup=self.dedup,
             vector=self.vector,
+            categorical=self.categorical,
         )

@@ -99,7 +99,8 @@ def by_value(
     column: pa.ChunkedArray, fn: Callable[[pa.ChunkedArray], dict[str, np.ndarray | pa.Array]]
 ) -> dict[str, np.ndarray | pa.ChunkedArray]:
     """``fn`` (raw values → arrays, one element per value; numpy, or Arrow for strings) computed once per
-    distinct value, spread to the records (for low-cardinality fields: dates, periods, codes)."""
+    distinct value, spread to the records (for low-cardinality fields: dates, periods, codes). The column may
+    come dictionary-encoded (a source's ``categorical`` fields)."""
     out: dict[str, np.ndarray] = {}
     arrow: dict[str, list[pa.Array]] = {}
     pos = 0
@@ -107,8 +108,10 @@ def by_value(
         n = len(chunk)
         if n == 0:
             continue
-        enc = pc.dictionary_encode(chunk)
+        enc = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
         idx = enc.indices
+        if idx.type != pa.int32():
+            idx = idx.cast(pa.int32())
         positions = np.frombuffer(idx.buffers()[1], dtype=np.int32, count=idx.offset + n)[idx.offset:]
         for key, values in fn(pa.chunked_array([enc.dictionary])).items():
             if isinstance(values, pa.Array):

@@ -276,6 +276,7 @@ DEBIT = DelimitedSource(
     project=_debit,
     vector=_debit_vector,
     dedup=("Siret", "Periode", "Num_Ecn", "Num_Hist_Ecn", "Dt_trt_ecn", "Mt_PO"),
+    categorical=("Dt_trt_ecn", "Periode", "Num_Hist_Ecn", "Etat_cpte", "Recours_en_cours"),
 )
 
 # --- délais ------------------------------------------------------------------------------------------------

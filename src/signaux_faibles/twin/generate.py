@@ -237,9 +237,9 @@ def _write_xlsx(path: Path, header: tuple[str, ...], rows: list[list[object]]) -
         for info in sorted(src.infolist(), key=lambda i: i.filename):
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
-                              b'<dcterms:modified xsi:type="dcterms:W3CDTF">2020-01-01T00:00:00Z</dcterms:modified>',
-                              data)  # fmt: skip
+                # only the text: the element keeps its namespace declarations (inline when openpyxl uses lxml)
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2020-01-01T00:00:00Z\g<2>", data)  # fmt: skip
             zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(zi, data)
