@@ -324,6 +324,10 @@ def serve(
 def demo(
     companies: Annotated[int, typer.Option(help="Companies in the demo twin")] = 8000,
     seed: Annotated[int, typer.Option(help="Seed of the demo twin")] = 1,
+    serve_after: Annotated[
+        bool,
+        typer.Option("--serve", help="Then start the platform on http://127.0.0.1:8000/ (Ctrl-C to stop)"),
+    ] = False,
 ) -> None:
     """Run the whole chain on a small digital twin and print what each stage did."""
     from .config import get_settings
@@ -432,15 +436,19 @@ def demo(
         ).first() or ("21", "27")
         accounts = create_demo_accounts(session, dept or "21", region or "27")
     engine.dispose()
-    table = Table("adresse", "organisation", "territoire", "droits", "rôle")
-    for row in accounts:
-        table.add_row(*row)
-    console.print(table)
+    for email, org, territory, rights, role in accounts:
+        console.print(f"  {email:<28} {org:<18} territoire {territory:<6} droits {rights:<24} rôle {role}",
+                      highlight=False, soft_wrap=True)  # fmt: skip
     console.print(
         f"password of every demo account: {DEMO_PASSWORD} (the second factor is enrolled at first login: "
         "the page shows the key to add to an authenticator app)",
         highlight=False,
     )
     console.print(
-        "start the platform with: uv run signaux-faibles serve   →  http://127.0.0.1:8000/", highlight=False
+        f"start the platform with: SF_DATA_DIR={settings.data_dir} uv run signaux-faibles serve"
+        "  →  http://127.0.0.1:8000/ (API: http://127.0.0.1:8000/api/docs)",
+        highlight=False,
+        soft_wrap=True,
     )
+    if serve_after:
+        serve(host="127.0.0.1", port=8000, workers=1)

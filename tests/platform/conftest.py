@@ -196,7 +196,8 @@ def seed_platform(url: str) -> dict[str, int]:
             p = {"Alerte seuil F1": 0.5, "Alerte seuil F2": 0.2}.get(alert, 0.01)
             db.add(Score(list_id=li.id, siren=siren, siret=etabs[0][0], algo="test", rank=rank, probability=p,
                          alert=alert, alert_pre_adjustment=alert, adjustments=[], first_alert=alert != "Pas d'alerte",
-                         first_high_alert=alert == "Alerte seuil F1", macro_expl={"dette URSSAF": p},
+                         first_high_alert=alert == "Alerte seuil F1", base_probability=0.01,
+                         macro_expl={"dette URSSAF": p - 0.01}, what_if={"dette URSSAF": p / 2},
                          dette_urssaf=1234.0, hausse_urssaf=True, ap_12m=False))  # fmt: skip
         ids = {}
         for kind, (email, org, territory, rights, role) in SEED_USERS.items():

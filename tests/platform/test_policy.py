@@ -66,8 +66,9 @@ def test_rule_matrix() -> None:
         closed = CompanyFacts(facts.siren, facts.establishments, alerted, followed, open=False)
         for action in Action:
             assert not allowed(actor, action, closed) or action in (Action.SEARCH, Action.VIEW_LIST, Action.EXPORT_LIST)
-        for action in (Action.FOLLOW, Action.COMMENT):
+        for action in (Action.FOLLOW, Action.COMMENT, Action.CASE):
             assert allowed(actor, action, facts).allowed == (inside or followed)
+        assert allowed(actor, Action.VIEW_CODEFI, facts).allowed == (has_right and ((inside and alerted) or followed))
 
 
 def test_rights_are_separate() -> None:
@@ -113,6 +114,11 @@ def test_user_management() -> None:
     admin = agent(role="admin")
     assert allowed(admin, Action.MANAGE_USERS, CompanyFacts("", organisation="DGFiP"))
     assert allowed(admin, Action.ADMIN)
+    assert allowed(admin, Action.IMPORT_CODEFI)
+    assert not allowed(org_admin, Action.IMPORT_CODEFI)
+    codefi = Actor(user_id=2, organisation="DGFiP/CODEFI", territory=Territory.parse("21"), role="org-admin")
+    assert allowed(codefi, Action.IMPORT_CODEFI)
+    assert not allowed(agent(), Action.IMPORT_CODEFI)
     # a platform admin sees confidential data only under the same rules as anyone
     assert not allowed(agent("21", frozenset(), role="admin"), Action.VIEW_SCORE, company(alerted=True))
 

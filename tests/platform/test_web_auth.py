@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import pyotp
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 

@@ -22,7 +22,6 @@ from signaux_faibles.platform.accounts import sha256
 from signaux_faibles.platform.models import AuditEvent, User, WebSession
 from signaux_faibles.platform.policy import Action, Actor, CompanyFacts, Territory, allowed
 
-
 ACTORS = ("anonymous", *SEED_USERS)
 OPEN_REGIONS = {"27", "11"}
 BLOCKS = {
@@ -57,6 +56,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/listes/{list_id}"): "list",
     ("GET", "/api/lists/{list_id}/scores"): "list",
     ("GET", "/listes/{list_id}/export.csv"): "list",
+    ("GET", "/listes/{list_id}/export.xlsx"): "list",
+    ("GET", "/tableau-de-bord"): "authenticated",
     ("GET", "/recherche"): "search",
     ("GET", "/api/search"): "search",
     ("GET", "/entreprises/{siren}"): "company",
@@ -72,6 +73,18 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin/utilisateurs"): "manage",
     ("POST", "/admin/utilisateurs/{user_id}/confirmer"): "manage_user",
     ("POST", "/admin/utilisateurs/{user_id}/desactiver"): "manage_user",
+    ("GET", "/entreprises/{siren}/commentaires"): "work",
+    ("POST", "/entreprises/{siren}/commentaires"): "work",
+    ("POST", "/commentaires/{comment_id}"): "work",
+    ("POST", "/entreprises/{siren}/accompagnement"): "work",
+    ("POST", "/accompagnements/{case_id}"): "work",
+    ("POST", "/accompagnements/{case_id}/mesures"): "work",
+    ("POST", "/accompagnements/{case_id}/codefi"): "work",
+    ("POST", "/mesures/{measure_id}"): "work",
+    ("POST", "/entreprises/{siren}/suggestions"): "work",
+    ("GET", "/entreprises/{siren}/dossier.docx"): "work",
+    ("GET", "/admin/codefi"): "codefi",
+    ("POST", "/admin/codefi"): "codefi",
 }
 
 
@@ -221,7 +234,7 @@ def test_list_search_and_account_routes(web_app: Any, seeded: tuple[str, dict[st
     listed = {s for c, (s, _, a) in SEED_COMPANIES.items() if s in visible and a != "Pas d'alerte"}
     score = "score" in actor.rights
     for path, api in (("/api/me", True), ("/api/lists", True), ("/listes", False), ("/mes-entreprises", False),
-                      ("/compte", False), ("/", False)):  # fmt: skip
+                      ("/compte", False), ("/", False), ("/tableau-de-bord", False)):  # fmt: skip
         r = client.get(path, follow_redirects=False)
         if kind == "anonymous":
             _expect_login(r, api)
@@ -232,14 +245,28 @@ def test_list_search_and_account_routes(web_app: Any, seeded: tuple[str, dict[st
     if kind != "anonymous":
         lists = client.get("/api/lists").json()
         assert lists[0]["total"] == (len(listed) if score else None)
-    for path, api in (("/api/lists/1/scores", True), ("/listes/1", False), ("/listes/1/export.csv", False)):
+    for path, api in (("/api/lists/1/scores", True), ("/listes/1", False), ("/listes/1/export.csv", False),
+                      ("/listes/1/export.xlsx", False)):  # fmt: skip
         r = client.get(path, follow_redirects=False)
         if kind == "anonymous":
             _expect_login(r, api)
             continue
         assert r.status_code == (200 if score else 403), (kind, path)
         if score:
-            got = _sirens(r.json()) if api else _sirens(r.text)
+            if path.endswith(".xlsx"):
+                import io
+
+                import openpyxl
+
+                sheet = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+                got = {
+                    str(v)
+                    for row in sheet.iter_rows(values_only=True)
+                    for v in row
+                    if v and re.fullmatch(r"\d{9}", str(v))
+                }
+            else:
+                got = _sirens(r.json()) if api else _sirens(r.text)
             assert got == listed, (kind, path)
     assert client.get("/api/lists/999/scores").status_code == (401 if kind == "anonymous" else 404)
     for path, api in (
@@ -335,7 +362,9 @@ def test_every_state_changing_route_needs_csrf(web_app: Any, seeded: tuple[str, 
     unsafe = [(m, p) for m, p in ROUTES if m in ("POST", "PUT", "DELETE")]
     assert len(unsafe) >= 10
     for method, path in unsafe:
-        url = path.format(siren="111111111", user_id=ids["agent_b"], list_id=1)
+        url = path.format(
+            siren="111111111", user_id=ids["agent_b"], list_id=1, comment_id=1, case_id=1, measure_id=1
+        )
         for token in (None, "wrong-token"):
             data = {"csrf_token": token} if token else {}
             r = client.request(method, url, data=data, follow_redirects=False)
@@ -349,3 +378,110 @@ def test_every_state_changing_route_needs_csrf(web_app: Any, seeded: tuple[str, 
     r = TestClient(web_app).put("/api/companies/111111111/follow", json={"category": "Veille"},
                                 headers={"Authorization": f"Bearer {token}"})  # fmt: skip
     assert r.status_code == 200
+
+
+def _seed_work(app: Any, ids: dict[str, int]) -> dict[str, dict[str, int]]:
+    """On every company: a comment by agent A and a case (with one measure) opened by agent A."""
+    from signaux_faibles.platform.work import add_comment, add_measure, open_case
+
+    out = {}
+    with app.state.sessions() as db:
+        author = db.get(User, ids["agent_a"])
+        for company, (siren, _, _) in SEED_COMPANIES.items():
+            c = add_comment(db, author, siren, f"Note sur {company}")
+            case = open_case(db, author, siren, ["trésorerie"])
+            m = add_measure(db, author, case, "delai_urssaf")
+            out[company] = {"comment": c.id, "case": case.id, "measure": m.id}
+        db.commit()
+    return out
+
+
+@pytest.mark.parametrize("kind", ACTORS)
+def test_work_routes(web_app: Any, seeded: tuple[str, dict[str, int]], kind: str) -> None:
+    """Comments, cases, measures, suggestions, dossier: the COMMENT / CASE / VIEW_COMPANY rules of the policy."""
+    ids = seeded[1]
+    work = _seed_work(web_app, ids)
+    client, csrf = _login(web_app, kind, ids)
+    actor = _actor(kind, ids)
+    form = {"csrf_token": csrf or ""}
+    for company, (siren, _, _) in SEED_COMPANIES.items():
+        facts = _facts(kind, company)
+        w = work[company]
+
+        def want(action: Action, ok_status: int, facts: CompanyFacts = facts) -> int:
+            if kind == "anonymous":
+                return -1
+            if not facts.open:
+                return 404
+            return ok_status if allowed(actor, action, facts) else 403
+
+        checks: list[tuple[str, str, dict[str, Any], int]] = [
+            ("GET", f"/entreprises/{siren}/commentaires", {}, want(Action.VIEW_COMPANY, 200)),
+            ("GET", f"/entreprises/{siren}/dossier.docx", {}, want(Action.VIEW_COMPANY, 200)),
+            ("POST", f"/entreprises/{siren}/commentaires", {"body": "Vu"}, want(Action.COMMENT, 303)),
+            (
+                "POST",
+                f"/accompagnements/{w['case']}",
+                {"state": "under_surveillance"},
+                want(Action.CASE, 303),
+            ),
+            ("POST", f"/accompagnements/{w['case']}/mesures", {"measure": "ccsf"}, want(Action.CASE, 303)),
+            ("POST", f"/mesures/{w['measure']}", {"status": "obtained"}, want(Action.CASE, 303)),
+            ("POST", f"/accompagnements/{w['case']}/codefi", {}, want(Action.CASE, 303)),
+        ]
+        score_ok = bool(allowed(actor, Action.VIEW_SCORE, facts)) and bool(allowed(actor, Action.CASE, facts))
+        suggestion = -1 if kind == "anonymous" else 404 if not facts.open else 303 if score_ok else 403
+        checks.append(
+            (
+                "POST",
+                f"/entreprises/{siren}/suggestions",
+                {"measure": "ccsf", "decision": "discarded"},
+                suggestion,
+            )
+        )
+        # only the author edits a comment (agent A wrote them all)
+        author_ok = kind == "agent_a" and facts.open and allowed(actor, Action.VIEW_COMPANY, facts)
+        edit = -1 if kind == "anonymous" else 404 if not facts.open else 303 if author_ok else 403
+        checks.append(("POST", f"/commentaires/{w['comment']}", {"body": "Corrigé"}, edit))
+        for method, path, fields, expected in checks:
+            r = client.request(
+                method, path, data={**form, **fields} if method == "POST" else None, follow_redirects=False
+            )
+            if expected == -1:  # anonymous: login page, or refused for lack of a CSRF token
+                assert r.status_code in (303, 403) and (
+                    r.status_code == 403 or "/connexion" in r.headers["location"]
+                )
+                continue
+            assert r.status_code == expected, (kind, company, method, path, r.status_code, r.text[:200])
+        # a case can be opened once the previous one is completed
+        r = client.post(f"/entreprises/{siren}/accompagnement", data=form, follow_redirects=False)
+        if kind != "anonymous":
+            opened = want(Action.CASE, 409)
+            assert r.status_code == opened, (kind, company, r.status_code)
+    if kind == "agent_a":
+        # the dossier export is audited; the docx holds only what the page may show
+        assert _events(web_app, ids[kind], "export") >= 4
+
+
+@pytest.mark.parametrize("kind", ACTORS)
+def test_codefi_import_route(web_app: Any, seeded: tuple[str, dict[str, int]], kind: str) -> None:
+    ids = seeded[1]
+    client, csrf = _login(web_app, kind, ids)
+    ok = kind != "anonymous" and allowed(_actor(kind, ids), Action.IMPORT_CODEFI)
+    r = client.get("/admin/codefi", follow_redirects=False)
+    if kind == "anonymous":
+        _expect_login(r, False)
+        return
+    assert r.status_code == (200 if ok else 403)
+    content = b"siren;motif\n111111111;dette fiscale\n12345;court\n333333333;\n"
+    r = client.post(
+        "/admin/codefi", data={"csrf_token": csrf}, files={"file": ("codefi.csv", content, "text/csv")}
+    )
+    assert r.status_code == (200 if ok else 403)
+    if ok:
+        assert "2 SIREN" in r.text and "ligne 3" in r.text  # the bad line is reported, not dropped silently
+        # the flag shows on the company page to those who may see the score
+        agent, _ = _login(web_app, "agent_a", ids)
+        assert 'id="codefi-flag"' in agent.get("/entreprises/111111111").text
+        nobody, _ = _login(web_app, "no_rights", ids)
+        assert 'id="codefi-flag"' not in nobody.get("/entreprises/111111111").text

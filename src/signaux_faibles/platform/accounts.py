@@ -40,6 +40,7 @@ __all__ = [
     "revoke_tokens",
     "set_user",
     "sha256",
+    "token_row",
     "unfollow",
     "user_for_token",
 ]
@@ -252,13 +253,21 @@ def issue_token(db: Session, user: User, *, days: int = TOKEN_DAYS, name: str | 
     return token
 
 
-def user_for_token(db: Session, token: str) -> User | None:
-    """The user of a valid (known, unrevoked, unexpired) token, with ``last_used_at`` updated."""
+def token_row(db: Session, token: str) -> ApiToken | None:
+    """The valid (known, unrevoked, unexpired) token row of ``token``, or None."""
     row = db.scalar(select(ApiToken).where(ApiToken.token_hash == sha256(token)))
     t = now()
     if row is None or row.revoked_at is not None or (aware(row.expires_at) or t) <= t:
         return None
-    row.last_used_at = t
+    return row
+
+
+def user_for_token(db: Session, token: str) -> User | None:
+    """The user of a valid token, with the token's ``last_used_at`` updated."""
+    row = token_row(db, token)
+    if row is None:
+        return None
+    row.last_used_at = now()
     return db.get(User, row.user_id)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from .accounts import now
 from .models import AUDIT_EVENTS, AuditEvent
 
-__all__ = ["AuditFilter", "events", "monthly_stats", "record"]
+__all__ = ["AuditFilter", "event", "events", "monthly_stats", "record"]
 
 #: French labels of the events (admin pages).
 LABELS = {
@@ -34,9 +34,8 @@ LABELS = {
 }
 
 
-def record(
-    db: Session,
-    event: str,
+def event(
+    event_type: str,
     *,
     user_id: int | None = None,
     email: str | None = None,
@@ -48,11 +47,11 @@ def record(
     ip: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    if event not in AUDIT_EVENTS:
-        raise ValueError(f"unknown audit event {event!r}")
-    row = AuditEvent(
+    if event_type not in AUDIT_EVENTS:
+        raise ValueError(f"unknown audit event {event_type!r}")
+    return AuditEvent(
         at=now(),
-        event=event,
+        event=event_type,
         user_id=user_id,
         email=email,
         siren=siren,
@@ -63,6 +62,11 @@ def record(
         ip=ip,
         detail=detail,
     )
+
+
+def record(db: Session, event_type: str, **kw: Any) -> AuditEvent:
+    """Add an event to ``db``'s transaction (it commits with the action, or not at all)."""
+    row = event(event_type, **kw)
     db.add(row)
     return row
 

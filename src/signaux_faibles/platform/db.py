@@ -6,7 +6,8 @@ setting ``database_url`` (``SF_DATABASE_URL``).
 SQLite connections are set up for a web application that reads while a publication writes: write-ahead log (readers
 keep seeing the last committed state during a long write transaction), foreign keys on, a 60 s busy timeout, and
 transactions begun by SQLAlchemy (``BEGIN``) rather than by the ``sqlite3`` module, so that DDL and the bulk
-inserts made on the raw connection are inside the same transaction.
+inserts made on the raw connection are inside the same transaction; ``BEGIN IMMEDIATE`` for the transactions that
+will write (execution option ``sqlite_immediate``, see ``WRITE``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: Execution options of a transaction that will write (``session.connection(execution_options=WRITE)``).
+WRITE = {"sqlite_immediate": True}
 #: Key of the PostgreSQL advisory lock held by migrations and publications (one at a time per database).
 LOCK_KEY = 0x5F_5F_5F_01
 
@@ -63,7 +66,11 @@ def get_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # a transaction that will write asks for the write lock first (execution option ``sqlite_immediate``):
+        # under WAL, a deferred transaction that read and then writes fails at once if another connection
+        # committed in between, while BEGIN IMMEDIATE waits (busy timeout) for the lock
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

@@ -14,7 +14,9 @@ Rules (``real_system.md`` §5, datapi ``permissions.md``):
 - score, URSSAF, DGEFP and Banque de France data need the matching right (``score``, ``urssaf``, ``dgefp``,
   ``bdf``) **and** either the company is in the territory and has been on a list with an alert, or the actor
   follows it;
-- following and commenting need the company to be in the territory or already followed; exporting a list needs
+- following, commenting and working on an accompaniment case need the company to be in the territory or already
+  followed; the CODEFI alert flag follows the rule of the score; importing the CODEFI list is for the platform
+  admin and the admins of DGFiP/CODEFI; exporting a list needs
   the ``score`` right; an organisation admin manages the agents of their own organisation; a platform admin
   everything administrative (not the confidential data: those follow the rules above).
 
@@ -60,6 +62,9 @@ class Action(StrEnum):
     EXPORT_LIST = "export_list"
     FOLLOW = "follow"
     COMMENT = "comment"
+    CASE = "case"  # open or update an accompaniment case, decide on suggested measures
+    VIEW_CODEFI = "view_codefi"  # the DGFiP/CODEFI alert flag of a company
+    IMPORT_CODEFI = "import_codefi"
     MANAGE_USERS = "manage_users"
     ADMIN = "admin"
 
@@ -70,7 +75,10 @@ RIGHT_OF = {
     Action.VIEW_URSSAF: "urssaf",
     Action.VIEW_DGEFP: "dgefp",
     Action.VIEW_BDF: "bdf",
+    Action.VIEW_CODEFI: "score",
 }
+#: The organisation whose admins import the CODEFI alert list.
+CODEFI_ORGANISATION = "DGFiP/CODEFI"
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,11 @@ def allowed(actor: Actor, action: Action | str, resource: CompanyFacts | None = 
             and resource.organisation == actor.organisation
         )
         return Decision(actor.role == "org-admin" and same, "organisation admin of the same organisation")
+    if act is Action.IMPORT_CODEFI:
+        ok = actor.role == "admin" or (
+            actor.role == "org-admin" and actor.organisation == CODEFI_ORGANISATION
+        )
+        return Decision(ok, "platform admin or CODEFI organisation admin")
     if act in (Action.SEARCH, Action.VIEW_LIST):
         return Decision(True, "authenticated")
     if act is Action.EXPORT_LIST:
@@ -197,7 +210,7 @@ def allowed(actor: Actor, action: Action | str, resource: CompanyFacts | None = 
     if act is Action.VIEW_COMPANY:
         ok = inside or resource.followed
         return Decision(ok, "in the territory or followed", out_of_territory=ok and not inside)
-    if act in (Action.FOLLOW, Action.COMMENT):
+    if act in (Action.FOLLOW, Action.COMMENT, Action.CASE):
         ok = inside or resource.followed
         return Decision(ok, "in the territory or followed", out_of_territory=ok and not inside)
     right = RIGHT_OF.get(act)
@@ -230,18 +243,21 @@ def visible_companies(actor: Actor, siren: Any) -> Any:
     """A SQLAlchemy condition on a SIREN column: the companies ``actor`` may see (deny by default).
 
     Visible: an establishment in the actor's territory and in an open région, or followed by the actor (and
-    still in an open région).
+    still in an open région). Written as correlated ``EXISTS`` so that the database looks up the establishments
+    of each candidate company by index instead of scanning them all.
     """
-    from sqlalchemy import and_, false, or_, select
+    from sqlalchemy import and_, exists, false, or_, select
 
     from .models import Establishment, Follow, OpenRegion
 
     if not actor.authenticated:
         return false()
     e = Establishment
-    opened = select(OpenRegion.code)
-    is_open = or_(e.region.in_(opened), select(OpenRegion.code).where(OpenRegion.code == "FR").exists())
-    in_open = select(e.siren).where(is_open)
-    inside = select(e.siren).where(and_(is_open, territory_filter(actor, e.departement, e.region)))
-    followed = select(Follow.siren).where(Follow.user_id == actor.user_id, Follow.active.is_(True))
-    return or_(siren.in_(inside), and_(siren.in_(followed), siren.in_(in_open)))
+    national = select(OpenRegion.code).where(OpenRegion.code == "FR").exists()
+    is_open = or_(national, e.region.in_(select(OpenRegion.code)))
+    inside = exists().where(e.siren == siren, is_open, territory_filter(actor, e.departement, e.region))
+    followed = and_(
+        exists().where(Follow.siren == siren, Follow.user_id == actor.user_id, Follow.active.is_(True)),
+        exists().where(e.siren == siren, is_open),
+    )
+    return or_(inside, followed)

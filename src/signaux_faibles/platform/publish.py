@@ -36,7 +36,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from .db import get_engine, lock, resolve_url, upgrade
@@ -443,6 +443,11 @@ def publish(
                 batch=batch, published_at=now, companies=rows["companies"], establishments=rows["establishments"],
                 company_months=rows["company_months"], scores=rows["scores"], seconds=seconds,
             ))  # fmt: skip
+        # fresh planner statistics for the replaced tables (a list of 100 000 rows estimated at 125 otherwise)
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+        log("planner statistics refreshed (ANALYZE)")
         return PublishResult(batch=batch, list_id=int(list_id), label=str(facts["label"]), algo=str(facts["algo"]),
                              rows=rows, seconds=time.perf_counter() - t0,
                              database=engine.url.render_as_string(hide_password=True))  # fmt: skip

@@ -25,10 +25,13 @@ class Error(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Error, "description": "Malformed request (NUL character, unparsable body)"},
     401: {"model": Error, "description": "Authentication required (no or invalid token)"},
     403: {"model": Error, "description": "Not allowed by the access policy, or CSRF token missing"},
     404: {"model": Error, "description": "Unknown, or outside the régions where the platform is open"},
 }
+#: Free text must not carry NUL characters: PostgreSQL text (and JSONB, the audit trail) cannot store them.
+NO_NUL = r"^[^\x00]*$"
 SIREN = Path(..., pattern=r"^\d{9}$", description="SIREN (9 digits)")
 SIRET = Path(..., pattern=r"^\d{14}$", description="SIRET (14 digits)")
 
@@ -45,8 +48,10 @@ class Me(BaseModel):
 
 class FollowIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    category: str = Field(..., min_length=1, max_length=64, description="Catégorie du suivi (obligatoire)")
-    comment: str | None = Field(None, max_length=2000)
+    category: str = Field(
+        ..., min_length=1, max_length=64, pattern=NO_NUL, description="Catégorie du suivi (obligatoire)"
+    )
+    comment: str | None = Field(None, max_length=2000, pattern=NO_NUL)
 
 
 @router.get("/me", response_model=Me, summary="The caller's account")
@@ -89,12 +94,19 @@ def establishment(ctx: Ctx = Depends(get_ctx), siret: str = SIRET) -> Any:  # no
 
 
 @router.get("/search", summary="Companies visible to the caller by name, SIREN or SIRET")
-def search(ctx: Ctx = Depends(get_ctx), q: str = Query(..., min_length=2, max_length=100)) -> Any:  # noqa: B008
+def search(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    q: str = Query(..., min_length=2, max_length=100, pattern=NO_NUL),
+) -> Any:
     ctx.require_user()
     return json(ctx, data.search(ctx, q))
 
 
-@router.put("/companies/{siren}/follow", summary="Follow a company (in the territory, or already followed)")
+@router.put(
+    "/companies/{siren}/follow",
+    summary="Follow a company (in the territory, or already followed)",
+    responses={400: {"model": Error, "description": "Malformed request body (not JSON)"}},
+)
 def follow_company(
     ctx: Ctx = Depends(get_ctx),  # noqa: B008
     siren: str = SIREN,

@@ -128,24 +128,29 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     static.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
-    from . import api, auth, pages, sso
+    from . import api, auth, dashboard, listing, pages, sso, work
 
     app.include_router(auth.router)
     app.include_router(sso.router)
     app.include_router(api.router)
+    app.include_router(listing.router)
+    app.include_router(dashboard.router)
     app.include_router(pages.router)
+    app.include_router(work.router)
     sso.configure(app, settings)
     return app
 
 
 async def _csrf(ctx: Ctx = Depends(get_ctx)) -> None:  # noqa: B008
+    """Every route: no NUL characters in the input, and the CSRF token on state-changing requests."""
+    await ctx.check_input()
     await ctx.check_csrf()
 
 
 def render(ctx: Ctx, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page: the template with the user, the CSRF token and the request; sets the pre-login CSRF cookie."""
     templates: Jinja2Templates = ctx.request.app.state.templates
-    ctx.db.commit()  # the audit events of what the page shows, before it leaves
+    ctx.finish()  # the audit events of what the page shows, before it leaves
     token = ctx.csrf_token()
     html = templates.get_template(template).render(
         request=ctx.request, user=ctx.user if ctx.via == "session" else None, csrf_token=token, **context
@@ -164,5 +169,5 @@ def render(ctx: Ctx, template: str, status: int = 200, **context: Any) -> HTMLRe
 
 def json(ctx: Ctx, payload: Any, status: int = 200) -> JSONResponse:
     """An API answer, committed with its audit events before it leaves."""
-    ctx.db.commit()
+    ctx.finish()
     return JSONResponse(payload, status_code=status)

@@ -99,7 +99,7 @@ def finish_login(ctx: Ctx, user: User, method: str, next_url: str | None) -> Res
     start_session(ctx, response, user, stage="ok", method=method, next_url=next_url)
     ctx.user = user
     ctx.audit("login", detail={"method": method})
-    ctx.db.commit()
+    ctx.finish()
     return response
 
 
@@ -124,7 +124,7 @@ def _fail(ctx: Ctx, user: User | None, email: str, reason: str) -> None:
             state.locked_until,
         )
     ctx.audit("login_failed", email=email[:254], detail={"reason": reason})
-    ctx.db.commit()
+    ctx.finish()
 
 
 @router.get("/connexion")
@@ -143,9 +143,10 @@ def login(
     next: str = Form("/"),
 ) -> Response:
     email = email.strip().lower()
+    ctx.user = None  # events are about the account being logged into, not a session this browser may still hold
     if _throttled(ctx):
         ctx.audit("login_failed", email=email[:254], detail={"reason": "throttled"})
-        ctx.db.commit()
+        ctx.finish()
         raise HTTPException(
             429, detail="Trop de tentatives depuis cette adresse : réessayez dans quelques minutes."
         )
@@ -181,7 +182,7 @@ def login(
     if user.totp_secret is None:
         assert ctx.session is not None
         ctx.session.pending_totp = new_totp_secret()
-    ctx.db.commit()
+    ctx.finish()
     return response
 
 
@@ -243,7 +244,7 @@ def accept_notice(ctx: Ctx = Depends(get_ctx), accept: str = Form("")) -> Respon
         return render(ctx, "notice.html", 400, due=True,
                       messages=[("error", "Vous devez accepter les conditions pour accéder à la plateforme.")])  # fmt: skip
     ctx.user.notice_accepted_at = now()
-    ctx.db.commit()
+    ctx.finish()
     return RedirectResponse(_safe_next(ctx.session.next_url if ctx.session else None), status_code=303)
 
 
@@ -254,7 +255,7 @@ def logout(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
         ctx.session.revoked_at = now()
         if ctx.user is not None:
             ctx.audit("logout", detail={"scope": "session"})
-        ctx.db.commit()
+        ctx.finish()
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -270,7 +271,7 @@ def logout_everywhere(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
         s.revoked_at = t
         n += 1
     ctx.audit("logout", detail={"scope": "everywhere", "sessions": n})
-    ctx.db.commit()
+    ctx.finish()
     response = RedirectResponse("/connexion", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -21,12 +21,13 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException, Request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .. import audit as audit_trail
-from ..accounts import actor_of, aware, now, sha256, user_for_token
-from ..models import User, WebSession
+from ..accounts import actor_of, aware, now, sha256, token_row
+from ..db import WRITE
+from ..models import ApiToken, AuditEvent, User, WebSession
 from ..policy import Actor
 from ..security import SessionPolicy
 
@@ -35,6 +36,8 @@ __all__ = ["SESSION_COOKIE", "Ctx", "LoginRequired", "get_ctx"]
 SESSION_COOKIE = "sf_session"
 CSRF_COOKIE = "sf_csrf"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: ``last_seen_at`` / ``last_used_at`` are written at most this often (seconds).
+TOUCH_EVERY = 60
 
 
 class LoginRequired(Exception):
@@ -53,6 +56,9 @@ class Ctx:
     via: str = "anonymous"  # "session", "token" or "anonymous"
     actor: Actor = field(default_factory=Actor.anonymous)
     new_csrf_cookie: str | None = None
+    pending: list[AuditEvent] = field(default_factory=list)  # audit events of a read-only request
+    touch_session: int | None = None  # web_sessions.id whose last_seen_at is due
+    touch_token: int | None = None  # api_tokens.id whose last_used_at is due
 
     @property
     def api(self) -> bool:
@@ -63,9 +69,8 @@ class Ctx:
         return self.request.client.host if self.request.client else None
 
     def audit(self, event: str, **kw: Any) -> None:
-        """Record an event in this request's transaction (committed with the answer)."""
-        audit_trail.record(
-            self.db,
+        """Record an event: in the transaction of a state-changing request, else written by ``finish``."""
+        row = audit_trail.event(
             event,
             user_id=self.user.id if self.user else None,
             email=self.user.email if self.user else kw.pop("email", None),
@@ -74,11 +79,34 @@ class Ctx:
             ip=self.ip,
             **kw,
         )
+        if self.request.method in UNSAFE:
+            self.db.add(row)
+        else:
+            self.pending.append(row)
+
+    def finish(self) -> None:
+        """Commit the request's work, then (read-only requests) its audit events in one short write transaction,
+        before the answer leaves: nothing is served without its event."""
+        self.db.commit()
+        if not (self.pending or self.touch_session or self.touch_token):
+            return
+        self.db.connection(execution_options=WRITE)
+        self.db.add_all(self.pending)
+        t = now()
+        if self.touch_session:
+            self.db.execute(
+                update(WebSession).where(WebSession.id == self.touch_session).values(last_seen_at=t)
+            )
+        if self.touch_token:
+            self.db.execute(update(ApiToken).where(ApiToken.id == self.touch_token).values(last_used_at=t))
+        self.db.commit()
+        self.pending, self.touch_session, self.touch_token = [], None, None
 
     def deny(self, reason: str, status: int = 403, **kw: Any) -> HTTPException:
         """Record a denied access (committed at once) and return the exception to raise."""
+        self.db.rollback()  # nothing of a refused request is kept, but its event
         self.audit("denied", detail={"reason": reason, **kw.pop("detail", {})}, **kw)
-        self.db.commit()
+        self.finish()
         return HTTPException(status, detail=reason)
 
     # -------------------------------------------------------------------------------------------- guards
@@ -111,6 +139,20 @@ class Ctx:
             self.new_csrf_cookie = cookie
         return _sign(self.request.app.state.secret_key, cookie)
 
+    async def check_input(self) -> None:
+        """Refuse NUL characters anywhere in the query or the form (PostgreSQL text cannot hold them)."""
+        bad = any("\x00" in v for _, v in self.request.query_params.multi_items())
+        ctype = self.request.headers.get("content-type", "")
+        if (
+            not bad
+            and self.request.method in UNSAFE
+            and ctype.startswith("application/x-www-form-urlencoded")
+        ):
+            form = await self.request.form()
+            bad = any(isinstance(v, str) and "\x00" in v for _, v in form.multi_items())
+        if bad:
+            raise HTTPException(400, detail="invalid character (NUL) in the request")
+
     async def check_csrf(self) -> None:
         if self.request.method not in UNSAFE:
             return
@@ -130,7 +172,7 @@ class Ctx:
             expected = _sign(self.request.app.state.secret_key, cookie)
         if not sent or not expected or not hmac.compare_digest(sent, expected):
             self.audit("denied", detail={"reason": "CSRF token missing or invalid"})
-            self.db.commit()
+            self.finish()
             raise HTTPException(403, detail="CSRF token missing or invalid: reload the page and try again")
 
 
@@ -145,39 +187,56 @@ def _session_row(db: Session, token: str, at: datetime, policy: SessionPolicy) -
     created, seen = aware(row.created_at), aware(row.last_seen_at)
     assert created is not None and seen is not None
     if not policy.valid(created, seen, at):
-        row.revoked_at = at
+        db.rollback()
+        db.connection(execution_options=WRITE)
+        db.execute(update(WebSession).where(WebSession.id == row.id).values(revoked_at=at))
         db.commit()
         return None
     return row
 
 
+def _due(last: datetime | None, at: datetime) -> bool:
+    last = aware(last)
+    return last is None or (at - last).total_seconds() >= TOUCH_EVERY
+
+
 def get_ctx(request: Request) -> Iterator[Ctx]:
-    """FastAPI dependency: the request's context (its database session is closed after the answer)."""
+    """FastAPI dependency: the request's context (its database session is closed after the answer).
+
+    On SQLite, a state-changing request writes from its first statement (``BEGIN IMMEDIATE``); a read-only one
+    reads in a deferred transaction and writes its audit events afterwards (``Ctx.finish``).
+    """
     app = request.app
     db: Session = app.state.sessions()
     try:
+        if request.method in UNSAFE:
+            db.connection(execution_options=WRITE)
         ctx = Ctx(request, db)
         t = now()
         auth = request.headers.get("authorization", "")
         if auth[:7].lower() == "bearer ":
-            user = user_for_token(db, auth[7:].strip())
-            if user is None:
+            row = token_row(db, auth[7:].strip())
+            user = db.get(User, row.user_id) if row is not None else None
+            if row is None or user is None:
                 ctx.audit("denied", detail={"reason": "invalid or expired API token"})
-                db.commit()
+                ctx.finish()
                 raise HTTPException(
                     401, detail="invalid or expired API token", headers={"WWW-Authenticate": "Bearer"}
                 )
             ctx.user, ctx.via = user, "token"
             ctx.actor = actor_of(db, user)
+            if _due(row.last_used_at, t):
+                ctx.touch_token = row.id
         elif token := request.cookies.get(SESSION_COOKIE):
-            row = _session_row(db, token, t, app.state.session_policy)
-            if row is not None:
-                ctx.session = row
-                user = db.get(User, row.user_id)
-                if user is not None and row.stage == "ok":
+            srow = _session_row(db, token, t, app.state.session_policy)
+            if srow is not None:
+                ctx.session = srow
+                user = db.get(User, srow.user_id)
+                if user is not None and srow.stage == "ok":
                     ctx.user, ctx.via = user, "session"
                     ctx.actor = actor_of(db, user)
-                    row.last_seen_at = t
+                    if _due(srow.last_seen_at, t):
+                        ctx.touch_session = srow.id
         yield ctx
     finally:
         db.close()

@@ -180,6 +180,13 @@ def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
                 "micro_expl": s.micro_expl,
                 "what_if": s.what_if,
                 "first_alert": s.first_alert,
+                # the list's flags follow their own data rights
+                **(
+                    {"dette_urssaf": _num(s.dette_urssaf), "hausse_urssaf": s.hausse_urssaf}
+                    if perms["urssaf"]
+                    else {}
+                ),
+                **({"ap_12m": s.ap_12m} if perms["dgefp"] else {}),
             }
             for lid, label, batch, algo, periode, s in rows
         ]

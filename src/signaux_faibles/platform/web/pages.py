@@ -6,12 +6,10 @@ Every page asks the same functions as the API (``web.data``) and so the same pol
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from .. import audit as audit_trail
@@ -27,7 +25,6 @@ __all__ = ["FOLLOW_CATEGORIES", "router"]
 
 router = APIRouter(include_in_schema=False)
 FOLLOW_CATEGORIES = ("Veille", "Accompagnement en cours", "Signalement d'un partenaire", "Autre")
-EXPORT_MAX = 100_000
 
 
 @router.get("/")
@@ -42,63 +39,52 @@ def health(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
     return Response("ok", media_type="text/plain")
 
 
-@router.get("/listes")
-def lists_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
-    ctx.require_user()
-    return render(ctx, "lists.html", lists=data.lists_overview(ctx))
-
-
-@router.get("/listes/{list_id}")
-def list_page(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
-    list_id: int = Path(..., ge=1, le=2**31 - 1),
-    page: int = Query(1, ge=1, le=100_000),
-) -> Response:
-    ctx.require_user()
-    rows = data.list_rows(ctx, list_id, page, 50)
-    pages = max(1, -(-rows["total"] // 50))
-    return render(
-        ctx, "list.html", rows=rows, pages=pages, can_export=bool(allowed(ctx.actor, Action.EXPORT_LIST))
-    )
-
-
-@router.get("/listes/{list_id}/export.csv")
-def list_export(ctx: Ctx = Depends(get_ctx), list_id: int = Path(..., ge=1, le=2**31 - 1)) -> Response:  # noqa: B008
-    ctx.require_user()
-    rows = data.list_rows(ctx, list_id, 1, EXPORT_MAX)
-    ctx.audit("export", list_id=list_id, detail={"format": "csv", "rows": len(rows["items"])})
-    ctx.db.commit()
-    out = io.StringIO()
-    fields = [
-        "rank",
-        "siren",
-        "siret",
-        "raison_sociale",
-        "departement",
-        "activite",
-        "probability",
-        "alert",
-        "first_alert",
-    ]
-    extra = [
-        k for k in ("dette_urssaf", "hausse_urssaf", "ap_12m") if rows["items"] and k in rows["items"][0]
-    ]
-    w = csv.DictWriter(out, fields + extra, extrasaction="ignore", delimiter=";")
-    w.writeheader()
-    w.writerows(rows["items"])
-    name = f"signaux-faibles-{rows['list']['batch']}.csv"
-    return StreamingResponse(
-        iter([out.getvalue()]),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
 @router.get("/entreprises/{siren}")
 def company_page(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:  # noqa: B008
+    from ..models import CASE_STATES, MEASURE_STATUSES, MEASURES
+    from ..support import suggest
+    from ..work import codefi_flag, comments_of, followers_of, work_summary
+
     ctx.require_user()
     view = data.company_view(ctx, siren)
-    return render(ctx, "company.html", c=view, categories=FOLLOW_CATEGORIES)
+    facts = company_facts(ctx.db, ctx.actor, siren)
+    assert facts is not None
+    can_case = bool(allowed(ctx.actor, Action.CASE, facts))
+    codefi = codefi_flag(ctx.db, siren) if allowed(ctx.actor, Action.VIEW_CODEFI, facts) else None
+    suggestions = []
+    if view.get("scores"):
+        latest = view["scores"][0]
+        flags = {"dette_urssaf": latest.get("dette_urssaf"), "hausse_urssaf": latest.get("hausse_urssaf"),
+                 "ap_12m": latest.get("ap_12m"), "codefi": codefi is not None}  # fmt: skip
+        if "urssaf" not in view:  # flags follow the data rights
+            flags["dette_urssaf"] = flags["hausse_urssaf"] = None
+        if "dgefp" not in view:
+            flags["ap_12m"] = None
+        suggestions = [s.as_dict() for s in suggest(latest, flags)]
+    try:
+        from .charts import company_charts
+
+        charts = company_charts(view)
+    except ImportError:  # pragma: no cover - charts module not installed
+        charts = {}
+    return render(
+        ctx,
+        "company.html",
+        c=view,
+        siren=siren,
+        categories=FOLLOW_CATEGORIES,
+        charts=charts,
+        comments=comments_of(ctx.db, siren),
+        followers=followers_of(ctx.db, siren),
+        work=work_summary(ctx.db, siren),
+        suggestions=suggestions,
+        codefi=codefi,
+        can_comment=bool(allowed(ctx.actor, Action.COMMENT, facts)),
+        can_case=can_case,
+        measures=MEASURES,
+        measure_statuses=MEASURE_STATUSES,
+        case_states=CASE_STATES,
+    )
 
 
 @router.get("/etablissements/{siret}")
@@ -129,7 +115,7 @@ def follow_page(
     if category not in FOLLOW_CATEGORIES:
         raise HTTPException(400, detail="Catégorie de suivi inconnue.")
     follow(ctx.db, user, siren, category, comment or None)
-    ctx.db.commit()
+    ctx.finish()
     return RedirectResponse(f"/entreprises/{siren}", status_code=303)
 
 
@@ -137,7 +123,7 @@ def follow_page(
 def unfollow_page(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:  # noqa: B008
     user = ctx.require_user()
     unfollow(ctx.db, user, siren)
-    ctx.db.commit()
+    ctx.finish()
     return RedirectResponse("/mes-entreprises", status_code=303)
 
 
@@ -243,7 +229,7 @@ def confirm_user(ctx: Ctx = Depends(get_ctx), user_id: int = Path(..., ge=1, le=
     assert ctx.user is not None
     target.reviewed_at, target.reviewed_by = now(), ctx.user.id
     ctx.audit("admin_change", detail={"action": "habilitation confirmed", "email": target.email})
-    ctx.db.commit()
+    ctx.finish()
     return RedirectResponse("/admin/utilisateurs", status_code=303)
 
 
@@ -255,5 +241,5 @@ def disable_user(ctx: Ctx = Depends(get_ctx), user_id: int = Path(..., ge=1, le=
     except AccountError as e:  # pragma: no cover - disabling has no validation
         raise HTTPException(400, detail=str(e)) from None
     ctx.audit("admin_change", detail={"action": "account disabled", "email": target.email})
-    ctx.db.commit()
+    ctx.finish()
     return RedirectResponse("/admin/utilisateurs", status_code=303)

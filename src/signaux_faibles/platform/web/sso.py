@@ -15,6 +15,7 @@ notice, the account's expiry and its habilitation review apply as for a local lo
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import httpx
@@ -67,7 +68,7 @@ def _refuse(
         email=email[:254] if email is not None else None,
         detail={"reason": reason, "method": "sso"},
     )
-    ctx.db.commit()
+    ctx.finish()
     return HTTPException(status, detail=detail or reason)
 
 
@@ -103,6 +104,12 @@ async def sso_callback(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
         raise _refuse(ctx, None, "OIDC: identity provider unreachable", 502,
                       "single sign-on failed: the identity provider cannot be reached") from None  # fmt: skip
     claims = dict(token.get("userinfo") or {})
+    if "email" not in claims:  # ProConnect sends the e-mail only from its userinfo endpoint
+        # on failure map_claims refuses the login below: no e-mail address
+        with contextlib.suppress(AuthlibBaseError, JoseError, httpx.HTTPError, ValueError):
+            claims.update(
+                {k: v for k, v in dict(await client.userinfo(token=token)).items() if k not in claims}
+            )
     settings = ctx.request.app.state.settings
     try:
         mapped = map_claims(claims, settings.oidc_client_id or "")

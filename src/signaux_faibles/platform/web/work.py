@@ -1,0 +1,293 @@
+"""Work on a company: comments, follow-up case and measures, suggested support, CODEFI list, dossier export.
+
+Each route asks the policy on the company first (``COMMENT``, ``CASE``, ``VIEW_COMPANY``; ``IMPORT_CODEFI`` for
+the import) and answers an htmx fragment when the request comes from htmx (``HX-Request``), else redirects back to
+the company page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from ..accounts import AccountError, company_facts
+from ..models import MEASURES, Case, CaseMeasure, CodefiImport, Comment
+from ..policy import Action, CompanyFacts, allowed
+from ..work import (
+    add_comment,
+    add_measure,
+    add_participant,
+    comments_of,
+    decide_suggestion,
+    edit_comment,
+    import_codefi,
+    open_case,
+    refer_to_codefi,
+    update_case,
+    update_measure,
+)
+from . import data
+from .app import render
+from .context import Ctx, get_ctx
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+def _id() -> Any:
+    """A new path parameter each time: FastAPI binds a ``Path`` object to the first parameter name it serves."""
+    return Path(..., ge=1, le=2**31 - 1)
+
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def _facts(ctx: Ctx, siren: str, action: Action) -> CompanyFacts:
+    """The company's facts when ``action`` is allowed on it; 404/403 (recorded) otherwise."""
+    ctx.require_user()
+    facts = company_facts(ctx.db, ctx.actor, siren)
+    if facts is None or not facts.open:
+        raise ctx.deny("unknown company", 404, siren=siren)
+    d = allowed(ctx.actor, action, facts)
+    if not d:
+        raise ctx.deny(d.reason, 403, siren=siren, detail={"action": str(action)})
+    if d.out_of_territory:
+        ctx.audit("out_of_territory", siren=siren, detail={"action": str(action)})
+    return facts
+
+
+def _back(ctx: Ctx, siren: str, anchor: str) -> Response:
+    ctx.finish()
+    return RedirectResponse(f"/entreprises/{siren}#{anchor}", status_code=303)
+
+
+def _htmx(ctx: Ctx) -> bool:
+    return ctx.request.headers.get("hx-request") == "true"
+
+
+def _comments_fragment(ctx: Ctx, siren: str, status: int = 200, error: str | None = None) -> Response:
+    can_comment = bool(allowed(ctx.actor, Action.COMMENT, company_facts(ctx.db, ctx.actor, siren)))
+    return render(ctx, "_comments.html", status, siren=siren, comments=comments_of(ctx.db, siren),
+                  can_comment=can_comment, error=error)  # fmt: skip
+
+
+@router.get("/entreprises/{siren}/commentaires")
+def comments(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:  # noqa: B008
+    _facts(ctx, siren, Action.VIEW_COMPANY)
+    return _comments_fragment(ctx, siren)
+
+
+@router.post("/entreprises/{siren}/commentaires")
+def post_comment(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    siren: str = Path(..., pattern=r"^\d{9}$"),
+    body: str = Form(""),
+    parent_id: int | None = Form(None),
+) -> Response:
+    _facts(ctx, siren, Action.COMMENT)
+    assert ctx.user is not None
+    try:
+        add_comment(ctx.db, ctx.user, siren, body, parent_id)
+    except AccountError as e:
+        ctx.db.rollback()
+        if _htmx(ctx):
+            return _comments_fragment(ctx, siren, 400, str(e))
+        raise HTTPException(400, detail=str(e)) from None
+    ctx.finish()
+    return _comments_fragment(ctx, siren) if _htmx(ctx) else _back(ctx, siren, "commentaires")
+
+
+@router.post("/commentaires/{comment_id}")
+def post_edit_comment(ctx: Ctx = Depends(get_ctx), comment_id: int = _id(), body: str = Form("")) -> Response:  # noqa: B008
+    ctx.require_user()
+    comment = ctx.db.get(Comment, comment_id)
+    if comment is None:
+        raise ctx.deny("unknown comment", 404)
+    _facts(ctx, comment.siren, Action.VIEW_COMPANY)
+    assert ctx.user is not None
+    try:
+        edit_comment(ctx.db, ctx.user, comment, body)
+    except PermissionError:
+        raise ctx.deny("only the author may edit a comment", 403, siren=comment.siren) from None
+    except AccountError as e:
+        raise HTTPException(400, detail=str(e)) from None
+    ctx.finish()
+    return _comments_fragment(ctx, comment.siren) if _htmx(ctx) else _back(ctx, comment.siren, "commentaires")
+
+
+def _difficulties(text: str) -> list[str]:
+    return [d.strip() for d in text.replace("\n", ",").split(",") if d.strip()][:20]
+
+
+@router.post("/entreprises/{siren}/accompagnement")
+def post_open_case(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    siren: str = Path(..., pattern=r"^\d{9}$"),
+    difficulties: str = Form(""),
+    summary: str = Form(""),
+) -> Response:
+    _facts(ctx, siren, Action.CASE)
+    assert ctx.user is not None
+    try:
+        open_case(ctx.db, ctx.user, siren, _difficulties(difficulties), summary.strip() or None)
+    except AccountError as e:
+        raise HTTPException(409, detail=str(e)) from None
+    return _back(ctx, siren, "accompagnement")
+
+
+def _case(ctx: Ctx, case_id: int) -> Case:
+    ctx.require_user()
+    case = ctx.db.get(Case, case_id)
+    if case is None:
+        raise ctx.deny("unknown case", 404)
+    _facts(ctx, case.siren, Action.CASE)
+    return case
+
+
+@router.post("/accompagnements/{case_id}")
+def post_update_case(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    case_id: int = _id(),
+    state: str = Form(""),
+    summary: str | None = Form(None),
+    difficulties: str | None = Form(None),
+    participant: str = Form(""),
+) -> Response:
+    case = _case(ctx, case_id)
+    try:
+        update_case(ctx.db, case, state=state or None, summary=summary,
+                    difficulties=_difficulties(difficulties) if difficulties is not None else None)  # fmt: skip
+        if participant.strip():
+            add_participant(ctx.db, case, participant)
+    except AccountError as e:
+        raise HTTPException(400, detail=str(e)) from None
+    return _back(ctx, case.siren, "accompagnement")
+
+
+@router.post("/accompagnements/{case_id}/mesures")
+def post_measure(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    case_id: int = _id(),
+    measure: str = Form(...),
+    status: str = Form("proposed"),
+    outcome: str = Form(""),
+) -> Response:
+    case = _case(ctx, case_id)
+    assert ctx.user is not None
+    try:
+        add_measure(ctx.db, ctx.user, case, measure, status, outcome)
+    except AccountError as e:
+        raise HTTPException(400, detail=str(e)) from None
+    return _back(ctx, case.siren, "accompagnement")
+
+
+@router.post("/mesures/{measure_id}")
+def post_update_measure(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    measure_id: int = _id(),
+    status: str = Form(...),
+    outcome: str = Form(""),
+) -> Response:
+    ctx.require_user()
+    m = ctx.db.get(CaseMeasure, measure_id)
+    if m is None:
+        raise ctx.deny("unknown measure", 404)
+    case = _case(ctx, m.case_id)
+    try:
+        update_measure(ctx.db, m, status, outcome)
+    except AccountError as e:
+        raise HTTPException(400, detail=str(e)) from None
+    return _back(ctx, case.siren, "accompagnement")
+
+
+@router.post("/accompagnements/{case_id}/codefi")
+def post_refer_codefi(ctx: Ctx = Depends(get_ctx), case_id: int = _id()) -> Response:  # noqa: B008
+    case = _case(ctx, case_id)
+    assert ctx.user is not None
+    refer_to_codefi(ctx.db, ctx.user, case)
+    return _back(ctx, case.siren, "accompagnement")
+
+
+@router.post("/entreprises/{siren}/suggestions")
+def post_suggestion(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    siren: str = Path(..., pattern=r"^\d{9}$"),
+    measure: str = Form(...),
+    decision: str = Form(...),
+    signal: str = Form(""),
+    delta: float | None = Form(None),
+) -> Response:
+    facts = _facts(ctx, siren, Action.CASE)
+    if not allowed(ctx.actor, Action.VIEW_SCORE, facts):  # suggestions derive from the score
+        raise ctx.deny("needs the score on this company", 403, siren=siren)
+    assert ctx.user is not None
+    if measure not in MEASURES:
+        raise HTTPException(400, detail="Mesure inconnue.")
+    try:
+        decide_suggestion(ctx.db, ctx.user, siren, measure, decision, signal[:500] or None, delta)
+    except AccountError as e:
+        raise HTTPException(400, detail=str(e)) from None
+    return _back(ctx, siren, "suggestions")
+
+
+@router.get("/entreprises/{siren}/dossier.docx")
+def dossier(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:  # noqa: B008
+    from ..work import work_summary
+    from .dossier import company_dossier_docx
+
+    ctx.require_user()
+    view = data.company_view(ctx, siren)  # the policy's view: only what this actor may see
+    work: dict[str, Any] = {}
+    summary = work_summary(ctx.db, siren)
+    if summary["case"]:
+        work["case"] = summary["case"]
+    work["comments"] = [
+        {"author": (c["author"] or {}).get("name", ""), "created_at": c["created_at"], "body": c["body"]}
+        for c in comments_of(ctx.db, siren)
+    ]
+    assert ctx.user is not None
+    content = company_dossier_docx(view, work, generated_by=ctx.user.name or ctx.user.email)
+    ctx.audit("export", siren=siren, detail={"format": "docx", "kind": "dossier entreprise"})
+    ctx.finish()
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="dossier-{siren}.docx"'},
+    )
+
+
+# ------------------------------------------------------------------------------------------------------ CODEFI
+
+
+@router.get("/admin/codefi")
+def codefi_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+    ctx.require_user()
+    d = allowed(ctx.actor, Action.IMPORT_CODEFI)
+    if not d:
+        raise ctx.deny(d.reason, 403)
+    imports = ctx.db.scalars(select(CodefiImport).order_by(CodefiImport.id.desc()).limit(20)).all()
+    return render(ctx, "admin_codefi.html", imports=imports)
+
+
+@router.post("/admin/codefi")
+async def codefi_import(ctx: Ctx = Depends(get_ctx), file: UploadFile = File(...)) -> Response:  # noqa: B008
+    ctx.require_user()
+    d = allowed(ctx.actor, Action.IMPORT_CODEFI)
+    if not d:
+        raise ctx.deny(d.reason, 403)
+    content = await file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise HTTPException(413, detail="Fichier trop volumineux (5 Mo au plus).")
+    name = (file.filename or "codefi.csv")[:200]
+    try:
+        result = import_codefi(ctx.db, name, content, ctx.user.email if ctx.user else None)
+    except AccountError as e:
+        ctx.db.rollback()
+        raise HTTPException(400, detail=str(e)) from None
+    ctx.audit("admin_change", detail={"action": "CODEFI list imported", "file": name, "rows": result.rows,
+                                      "rejected": len(result.rejected)})  # fmt: skip
+    imports = ctx.db.scalars(select(CodefiImport).order_by(CodefiImport.id.desc()).limit(20)).all()
+    return render(ctx, "admin_codefi.html", imports=imports, result=result, file_name=name)
