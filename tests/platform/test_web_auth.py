@@ -240,3 +240,52 @@ def test_api_tokens(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
         db.commit()
     assert client.get("/api/me", headers=auth).status_code == 401
     assert len(_events(web_app, "denied")) >= 3
+
+
+def test_audit_view_filters_and_monthly_statistics(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    """The admin's audit view filters by user, company, event and dates; the statistics count by month."""
+    from signaux_faibles.platform import audit
+
+    ids = seeded[1]
+    with web_app.state.sessions() as db:
+        token = issue_token(db, db.get(User, ids["agent_a"]))
+        admin_token = issue_token(db, db.get(User, ids["admin"]))
+        db.commit()
+    agent = TestClient(web_app)
+    auth = {"Authorization": f"Bearer {token}"}
+    assert agent.get("/api/companies/111111111", headers=auth).status_code == 200
+    assert agent.get("/api/companies/222222222", headers=auth).status_code == 200
+    assert agent.get("/api/companies/333333333", headers=auth).status_code == 403
+    with web_app.state.sessions() as db:
+        total, rows = audit.events(
+            db, audit.AuditFilter(user="agent.a", siren="111111111", event="company_viewed")
+        )
+        assert total == 1 and rows[0].siren == "111111111" and rows[0].email == EMAIL
+        today = dt.datetime.now(dt.UTC).date()
+        assert audit.events(db, audit.AuditFilter(event="denied", since=today, until=today))[0] >= 1
+        assert audit.events(db, audit.AuditFilter(since=today + dt.timedelta(days=1)))[0] == 0
+        stats = audit.monthly_stats(db)
+        assert stats[0]["mois"] == today.strftime("%Y-%m")
+        assert (
+            stats[0]["entreprises_consultees"] == 2
+            and stats[0]["denied"] >= 1
+            and stats[0]["utilisateurs_actifs"] >= 1
+        )
+    # the pages: an admin session (a token is not a browser session: log the admin in through the form)
+    admin = TestClient(web_app)
+    _login_as(admin, SEED_USERS["admin"][0])
+    _accept_notice(admin)
+    page = admin.get("/admin/audit", params={"siren": "333333333", "event": "denied"})
+    assert page.status_code == 200 and "333333333" in page.text and "111111111" not in page.text
+    assert today.strftime("%Y-%m") in admin.get("/admin/statistiques").text
+    assert admin_token  # issued for an admin too; the API follows the same rules
+
+
+def _login_as(client: TestClient, email: str) -> tuple[Any, str]:
+    r = _password_step(client, email=email)
+    assert r.status_code == 303
+    page = client.get("/connexion/code").text
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
+    r = client.post("/connexion/code", data={"code": pyotp.TOTP(secret).now(), "csrf_token": _csrf(page)},
+                    follow_redirects=False)  # fmt: skip
+    return r, secret
