@@ -82,6 +82,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.secure_cookies = settings.production
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.login_throttle = {}
+    from .cache import ViewCache
+
+    app.state.view_cache = ViewCache()
     app.add_middleware(
         SessionMiddleware,  # only for the OpenID Connect state and nonce (Authlib)
         secret_key=key,

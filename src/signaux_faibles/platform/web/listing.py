@@ -35,6 +35,7 @@ from ..models import CodefiAlert, CodefiImport, Company, CompanyMonth, DianeStat
 from ..policy import Action, allowed, visible_companies
 from . import data
 from .app import render
+from .cache import data_version
 from .context import Ctx, get_ctx
 
 __all__ = [
@@ -564,7 +565,9 @@ def lists_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
     return render(
         ctx,
         "lists.html",
-        lists=data.lists_overview(ctx),
+        lists=ctx.request.app.state.view_cache.get_or_compute(
+            ("lists", data_version(ctx)), lambda: data.lists_overview(ctx)
+        ),
         can_score=bool(allowed(ctx.actor, Action.EXPORT_LIST)),
     )
 
@@ -585,7 +588,10 @@ def list_page(
     ctx.require_user()
     filters, errors = ListFilters.parse(ctx.request.query_params)
     sort = ListSort.parse(tri, ordre)
-    rows = filtered_rows(ctx, list_id, filters, sort, page, PAGE_SIZE)
+    key = ("list", data_version(ctx), list_id, repr(filters), repr(sort), page)
+    rows = ctx.request.app.state.view_cache.get_or_compute(
+        key, lambda: filtered_rows(ctx, list_id, filters, sort, page, PAGE_SIZE)
+    )
     ctx.audit(
         "list_viewed",
         list_id=list_id,
