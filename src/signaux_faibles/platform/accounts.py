@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from .models import ApiToken, Establishment, Follow, OpenRegion, Organisation, Score, User
@@ -88,6 +88,26 @@ def _organisation(db: Session, name: str) -> Organisation:
     return org
 
 
+def _territory_codes(territory: str) -> str:
+    try:
+        return ",".join(Territory.parse(territory).codes())
+    except ValueError as e:
+        raise AccountError(str(e)) from None
+
+
+def _checked_role(role: str) -> str:
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
+    return role
+
+
+def _password_hash(password: str, email: str) -> str:
+    problems = password_problems(password, email)
+    if problems:
+        raise AccountError("password too weak: it needs " + ", ".join(problems))
+    return hash_password(password)
+
+
 def find_user(db: Session, email: str) -> User:
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
@@ -115,24 +135,15 @@ def add_user(
     if db.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError(f"an account already exists for {email}")
     org = _organisation(db, organisation)
-    try:
-        terr = Territory.parse(territory)
-    except ValueError as e:
-        raise AccountError(str(e)) from None
-    if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
-    hashed = None
-    if password is not None:
-        problems = password_problems(password, email)
-        if problems:
-            raise AccountError("password too weak: it needs " + ", ".join(problems))
-        hashed = hash_password(password)
+    codes = _territory_codes(territory)
+    _checked_role(role)
+    hashed = _password_hash(password, email) if password is not None else None
     t = now()
     user = User(
         email=email,
         name=name,
         organisation_id=org.id,
-        territory=",".join(terr.codes()),
+        territory=codes,
         rights=",".join(sorted(parse_rights(rights))),
         role=role,
         active=True,
@@ -168,22 +179,14 @@ def set_user(
         changes["rights"] = (user.rights, new)
         user.rights = new
     if territory is not None:
-        try:
-            new = ",".join(Territory.parse(territory).codes())
-        except ValueError as e:
-            raise AccountError(str(e)) from None
+        new = _territory_codes(territory)
         changes["territory"] = (user.territory, new)
         user.territory = new
     if role is not None:
-        if role not in ROLES:
-            raise AccountError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
-        changes["role"] = (user.role, role)
+        changes["role"] = (user.role, _checked_role(role))
         user.role = role
     if password is not None:
-        problems = password_problems(password, user.email)
-        if problems:
-            raise AccountError("password too weak: it needs " + ", ".join(problems))
-        user.password_hash = hash_password(password)
+        user.password_hash = _password_hash(password, user.email)
         changes["password"] = ("***", "***")
     if expires_at is not None:
         changes["expires_at"] = (str(user.expires_at), str(expires_at))
@@ -380,14 +383,3 @@ def company_facts(db: Session, actor: Actor, siren: str) -> CompanyFacts | None:
         followed=is_followed(db, actor.user_id, siren),
         open=is_open,
     )
-
-
-def region_filter(regions: set[str], region_column: object) -> object:
-    """SQL condition: rows in an open région."""
-    from sqlalchemy import false, true
-
-    if "FR" in regions:
-        return true()
-    if not regions:
-        return false()
-    return or_(region_column.in_(sorted(regions)))  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from .accounts import now
@@ -130,7 +130,3 @@ def monthly_stats(db: Session, months: int = 12) -> list[dict[str, Any]]:
             **s["counts"],
         })  # fmt: skip
     return out
-
-
-def count_distinct_users(db: Session) -> int:
-    return db.scalar(select(func.count(distinct(AuditEvent.user_id)))) or 0

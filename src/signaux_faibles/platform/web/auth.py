@@ -103,6 +103,10 @@ def finish_login(ctx: Ctx, user: User, method: str, next_url: str | None) -> Res
     return response
 
 
+def _state(user: User) -> LoginState:
+    return LoginState(user.failed_logins, aware(user.first_failure_at), aware(user.locked_until))
+
+
 def _throttled(ctx: Ctx) -> bool:
     book: dict[str, list[float]] = ctx.request.app.state.login_throttle
     t = time.monotonic()
@@ -115,9 +119,7 @@ def _throttled(ctx: Ctx) -> bool:
 
 def _fail(ctx: Ctx, user: User | None, email: str, reason: str) -> None:
     if user is not None:
-        state = LOCKOUT.failure(
-            LoginState(user.failed_logins, aware(user.first_failure_at), aware(user.locked_until)), now()
-        )
+        state = LOCKOUT.failure(_state(user), now())
         user.failed_logins, user.first_failure_at, user.locked_until = (
             state.failures,
             state.first_failure,
@@ -143,7 +145,9 @@ def login(
     next: str = Form("/"),
 ) -> Response:
     email = email.strip().lower()
-    ctx.user = None  # events are about the account being logged into, not a session this browser may still hold
+    ctx.user = (
+        None  # events are about the account being logged into, not a session this browser may still hold
+    )
     if _throttled(ctx):
         ctx.audit("login_failed", email=email[:254], detail={"reason": "throttled"})
         ctx.finish()
@@ -161,9 +165,7 @@ def login(
         verify_password(_DUMMY_HASH, password)  # same time whether the account exists or not
         _fail(ctx, None, email, "unknown account or no password")
         return again(GENERIC)
-    if LOCKOUT.locked(
-        LoginState(user.failed_logins, aware(user.first_failure_at), aware(user.locked_until)), now()
-    ):
+    if LOCKOUT.locked(_state(user), now()):
         _fail(ctx, user, email, "locked")
         return again(
             "Compte temporairement verrouillé après plusieurs échecs : réessayez dans 15 minutes.", 423
@@ -209,9 +211,7 @@ def code_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
 def code(ctx: Ctx = Depends(get_ctx), code: str = Form("")) -> Response:  # noqa: B008
     s, user = _partial(ctx)
     t = now()
-    if LOCKOUT.locked(
-        LoginState(user.failed_logins, aware(user.first_failure_at), aware(user.locked_until)), t
-    ):
+    if LOCKOUT.locked(_state(user), t):
         s.revoked_at = t
         _fail(ctx, user, user.email, "locked")
         return RedirectResponse("/connexion", status_code=303)
