@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         Analytics engine used by the panel pipeline.
     spark_master : str
         Spark master URL when ``engine == "spark"``.
+    duckdb_memory_limit : str
+        Memory DuckDB may use for analytics (its ``memory_limit``, e.g. ``"3GB"``); beyond it, joins, sorts and
+        windows spill to a temporary folder under the data directory. Empty: DuckDB's default (80 % of RAM).
+    duckdb_threads : int or None
+        DuckDB worker threads; None: one per core.
     database_url : str or None
         SQLAlchemy URL of the platform database (e.g. ``postgresql+psycopg://user@host:5432/sf``); None: the
         SQLite file ``data_dir/platform.db``.
@@ -51,6 +56,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
+    duckdb_memory_limit: str = "3500MB"
+    duckdb_threads: int | None = None
     database_url: str | None = None
     secret_key: str | None = None
     production: bool = False

@@ -3,7 +3,9 @@
 Every later stage (panel, model, lists) takes an Ibis backend from :func:`connect`, reads the published tables
 with :func:`read_table` and writes its own with :func:`write_table`; the same Ibis code then runs on either engine.
 
-- ``duckdb`` (default): an in-memory DuckDB database, embedded, nothing to install.
+- ``duckdb`` (default): an in-memory DuckDB database, embedded, nothing to install; its memory is bounded by
+  ``settings.duckdb_memory_limit`` (3 GB by default; larger joins and sorts spill to disk) and insertion order is
+  not preserved (tables are sets; readers sort).
 - ``spark``: a PySpark session on ``settings.spark_master`` (``local[2]`` by default, any Spark master URL), UI
   and console progress off, a temporary ``spark.sql.warehouse.dir``, Arrow transfers on, and Ibis's
   ``treat_nan_as_null`` so that floating NaN coming from pandas/Arrow behave as NULL as on DuckDB.
@@ -39,10 +41,31 @@ def connect(settings: Settings, engine: str | None = None) -> ibis.BaseBackend:
     """An Ibis backend for ``engine`` (default ``settings.engine``): DuckDB in memory, or a local/remote Spark."""
     name = (engine or settings.engine or "duckdb").lower()
     if name == "duckdb":
-        return ibis.duckdb.connect()
+        return _duckdb(settings)
     if name == "spark":
         return _spark(settings)
     raise ValueError(f"engine {name!r}: expected one of {', '.join(ENGINES)}")
+
+
+def _duckdb(settings: Settings) -> ibis.BaseBackend:
+    """In-memory DuckDB, bounded: ``memory_limit`` from the settings (spilling to a temporary folder under the
+    data directory, removed at exit), and no insertion order to preserve (every table of the pipeline is a set:
+    readers sort when they need an order), which lets DuckDB stream and parallelise writes with less memory."""
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET preserve_insertion_order = false")
+    if settings.duckdb_memory_limit:
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        spill = tempfile.mkdtemp(prefix=".duckdb-spill-", dir=settings.data_dir)
+        atexit.register(shutil.rmtree, spill, True)
+        con.raw_sql(f"SET memory_limit = '{_sql_str(settings.duckdb_memory_limit)}'")
+        con.raw_sql(f"SET temp_directory = '{_sql_str(spill)}'")
+    if settings.duckdb_threads:
+        con.raw_sql(f"SET threads = {int(settings.duckdb_threads)}")
+    return con
+
+
+def _sql_str(value: object) -> str:
+    return str(value).replace("'", "''")
 
 
 def _spark(settings: Settings) -> ibis.BaseBackend:

@@ -41,11 +41,15 @@ def build_company_month(
     data_dir = Path(data_dir)
     first, last = window(batch, start, end)
     root = data_dir / "clean"
-    clean = {
-        p.name: read_table(con, data_dir, "clean", p.name)
-        for p in sorted(root.iterdir())
-        if p.is_dir() and p.name.startswith("clean_")
-    } if root.is_dir() else {}
+    clean = (
+        {
+            p.name: read_table(con, data_dir, "clean", p.name)
+            for p in sorted(root.iterdir())
+            if p.is_dir() and p.name.startswith("clean_")
+        }
+        if root.is_dir()
+        else {}
+    )
     work = data_dir / WORK_LAYER
 
     def cache(name: str, t: ibis.Table) -> ibis.Table:
@@ -53,7 +57,9 @@ def build_company_month(
         return read_table(con, data_dir, WORK_LAYER, name)
 
     try:
-        part = write_table(con, company_month(clean, first, last, cache), data_dir / "panel" / "company_month")
+        part = write_table(
+            con, company_month(clean, first, last, cache), data_dir / "panel" / "company_month"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return int(pq.ParquetFile(part).metadata.num_rows)

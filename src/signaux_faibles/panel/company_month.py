@@ -105,6 +105,7 @@ FEATURES = (
     ),
 )
 
+
 def feature_columns() -> list[str]:
     """Column names of the panel, in order (from the registry)."""
     from signaux_faibles.panel.features.registry import registry
@@ -172,8 +173,11 @@ def company_month(
     if not universe:
         universe.append(ibis.memtable({"siren": []}, schema={"siren": "string"}))
     sirens = universe[0] if len(universe) == 1 else universe[0].union(*universe[1:])
-    t = grid(sirens, cal)
+    # Lags and moving windows are computed inside each feature table (on the extended calendar): from here on
+    # only the window's months are needed, and no window function runs over the wide joined table.
+    t = grid(sirens, cal.filter((cal.periode >= first) & (cal.periode <= last)))
     for f in tables:
+        f = f.filter((f.periode >= first) & (f.periode <= last))
         f = f.rename(_k="siren", _p="periode")
         t = t.left_join(f, [t.siren == f._k, t.periode == f._p]).drop("_k", "_p")
     attrs = company_attributes(c("clean_sirene_ul"), c("clean_sirene"), c("clean_sirene_histo"))
@@ -224,10 +228,14 @@ def company_month(
         ),
         etat_proc_collective=t.etat_proc_collective.fill_null("in_bonis"),
     )
-    w = ibis.window(group_by=t.siren, order_by=t.periode)
+    # the value 3 months before, from the lagged columns of the feature tables (dense per SIREN: the same as a
+    # lag of 3 over the grid)
+    dette_3 = t.montant_part_ouvriere_past_3.fill_null(0.0) + t.montant_part_patronale_past_3.fill_null(0.0)
+    eff_3 = t._effectif_past_3 if "_effectif_past_3" in t.columns else ibis.null("int64")
     size = t.effectif_ent.coalesce(t.effectif)
     t = t.mutate(
-        dette_par_effectif_diff_3m=t.dette_par_effectif - t.dette_par_effectif.lag(3).over(w),
+        dette_par_effectif_diff_3m=t.dette_par_effectif
+        - ibis.ifelse(eff_3 > 0, dette_3 / eff_3, ibis.null("float64")),
         age_entreprise=ibis.ifelse(
             t.date_creation <= t.periode, months_between(t.date_creation, t.periode) // 12, ibis.null("int64")
         ).cast("int64"),
@@ -247,9 +255,7 @@ def company_month(
         | t.paydex_nb_jours.notnull()
         | (t.etat_proc_collective != "in_bonis")
     )
-    t = t.filter((t.periode >= first) & (t.periode <= last) & (t._sirene_active | has_data)).drop(
-        "_sirene_active"
-    )
+    t = t.filter(t._sirene_active | has_data).drop("_sirene_active")
     # perimeter
     if filt is not None:
         fs = _sirens(filt).distinct().mutate(_in=ibis.literal(True)).rename(_k="siren")

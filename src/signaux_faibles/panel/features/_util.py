@@ -9,7 +9,17 @@ import ibis.expr.types as ir
 
 from signaux_faibles.panel.clean._common import add_months, month_calendar
 
-__all__ = ["LOOKBACK_MONTHS", "asof", "extended_calendar", "grid", "lags", "mean_months", "sum_over_months"]
+__all__ = [
+    "LOOKBACK_MONTHS",
+    "asof",
+    "extended_calendar",
+    "grid",
+    "lags",
+    "mean_months",
+    "month_events",
+    "months_window",
+    "sum_over_months",
+]
 
 #: Months computed before the window so that lags (up to 24 months) and 12-month means are defined at its start.
 LOOKBACK_MONTHS = 24
@@ -26,10 +36,13 @@ def grid(keys: ibis.Table, calendar: ibis.Table) -> ibis.Table:
     return keys.distinct().cross_join(calendar.select("periode"))
 
 
-def join_on_grid(parts: list[ibis.Table], calendar: ibis.Table) -> ibis.Table:
-    """Every SIREN of ``parts`` × every month of ``calendar``, each part's columns left-joined on (siren, periode)."""
+def join_on_grid(
+    parts: list[ibis.Table], calendar: ibis.Table, keys: list[ibis.Table] | None = None
+) -> ibis.Table:
+    """Every SIREN of ``parts`` (and of ``keys``, tables with a ``siren`` column) × every month of ``calendar``,
+    each part's columns left-joined on (siren, periode)."""
     sirens = parts[0].select("siren")
-    for p in parts[1:]:
+    for p in [*parts[1:], *(keys or [])]:
         sirens = sirens.union(p.select("siren"))
     t = grid(sirens, calendar)
     for p in parts:
@@ -46,6 +59,7 @@ def asof(
     cols: list[str],
     max_age_months: int | None = None,
     valid_until: str | None = None,
+    unique: bool = False,
 ) -> ibis.Table:
     """For each ``(key, periode)`` of ``g``: ``cols`` of the newest event of the key dated ``<= periode``.
 
@@ -57,7 +71,9 @@ def asof(
     given) and ``periode < valid_until`` (when given; the validity end must grow with the date, as a publication
     date + a fixed validity: then the newest event is the only candidate). Linear in ``g`` + ``events``: a range
     join on ``date <= periode`` grows with months × events per key. Adds ``asof_date`` (the event's date, NULL
-    when none). Rows of ``g`` are all kept.
+    when none). Rows of ``g`` are all kept. ``unique=True`` declares ``events`` unique on ``(key, date_col)``
+    (the reduction is skipped). When ``g`` is a bare grid (only ``key`` and ``periode``), its months are taken
+    from the stacked table itself instead of being joined back.
     """
     e = events.select(
         _e_key=events[key],
@@ -66,9 +82,10 @@ def asof(
         **({"_e_until": events[valid_until]} if valid_until else {}),
     )
     e = e.filter(e._e_key.notnull() & e.asof_date.notnull())
-    we = ibis.window(group_by=[e._e_key, e.asof_date], order_by=[e[c].desc() for c in cols])
-    e = e.mutate(_rn=ibis.row_number().over(we))
-    e = e.filter(e._rn == 0).drop("_rn")
+    if not unique:
+        we = ibis.window(group_by=[e._e_key, e.asof_date], order_by=[e[c].desc() for c in cols])
+        e = e.mutate(_rn=ibis.row_number().over(we))
+        e = e.filter(e._rn == 0).drop("_rn")
     dtype = e.asof_date.type()
     months = g.select(_s_key=g[key], _s_date=g.periode.cast(dtype), _s_event=ibis.null(dtype), _s_kind=1)
     dates = e.select(_s_key=e._e_key, _s_date=e.asof_date, _s_event=e.asof_date, _s_kind=0)
@@ -76,7 +93,10 @@ def asof(
     ws = ibis.window(group_by=s._s_key, order_by=[s._s_date, s._s_kind], preceding=None, following=0)
     s = s.mutate(_s_last=s._s_event.max().over(ws))
     s = s.filter(s._s_kind == 1).drop("_s_event", "_s_kind")
-    j = g.left_join(s, [g[key] == s._s_key, g.periode.cast(dtype) == s._s_date]).drop("_s_key", "_s_date")
+    if sorted(g.columns) == sorted([key, "periode"]):  # a bare grid: the months of ``s`` are its rows
+        j = s.select(**{key: s._s_key}, periode=s._s_date.cast(g.periode.type()), _s_last=s._s_last)
+    else:
+        j = g.left_join(s, [g[key] == s._s_key, g.periode.cast(dtype) == s._s_date]).drop("_s_key", "_s_date")
     j = j.left_join(e, [j[key] == e._e_key, j._s_last == e.asof_date]).drop("_e_key", "_s_last")
     ok = j.asof_date.notnull()
     if max_age_months is not None:
@@ -87,25 +107,64 @@ def asof(
     return j.select(*g.columns, "asof_date", *cols)
 
 
-def lags(t: ibis.Table, key: str, col: str, ks: tuple[int, ...], name: str | None = None) -> ibis.Table:
-    """Add ``<name>_past_<k>`` = ``col`` k months before. ``t`` must be dense per key (one row per month)."""
-    name = name or col
+def month_events(
+    events: ibis.Table,
+    key: str,
+    cols: list[str],
+    calendar: ibis.Table,
+    max_age_months: int | None = None,
+    unique: bool = False,
+) -> ibis.Table:
+    """ "As of" for monthly events: ``(key, periode, asof_date, *cols)`` for every month of ``calendar`` at or after
+    an event of the key and before its next event (and, when given, less than ``max_age_months`` after it): the
+    newest event dated ``<= periode``, as :func:`asof` gives on a grid, but **only the months that have one** (no
+    row otherwise). ``events.periode`` must be first days of months, like the calendar.
+
+    Linear and cheaper than a grid: each event is stretched over its months (a join with the small calendar on
+    ``event <= month < next event``); only the events are sorted (for the next one), not key × months. Events
+    sharing a key and month are reduced first to one (largest ``cols`` first) unless ``unique=True``.
+    """
+    e = events.select(_e_key=events[key], asof_date=events.periode, **{c: events[c] for c in cols})
+    e = e.filter(e._e_key.notnull() & e.asof_date.notnull())
+    if not unique:
+        we = ibis.window(group_by=[e._e_key, e.asof_date], order_by=[e[c].desc() for c in cols])
+        e = e.mutate(_rn=ibis.row_number().over(we))
+        e = e.filter(e._rn == 0).drop("_rn")
+    e = e.mutate(asof_date=e.asof_date.cast(calendar.periode.type()))
+    w = ibis.window(group_by=e._e_key, order_by=e.asof_date)
+    end = e.asof_date.lead().over(w).fill_null(ibis.date(9999, 12, 1))
+    e = e.mutate(_end=end)
+    if max_age_months is not None:
+        e = e.mutate(_end=ibis.least(e._end, add_months(e.asof_date, max_age_months)))
+    cal = calendar.select(_m=calendar.periode)
+    j = e.join(cal, [cal._m >= e.asof_date, cal._m < e._end])
+    return j.select(**{key: j._e_key}, periode=j._m, asof_date=j.asof_date, **{c: j[c] for c in cols})
+
+
+def lags(
+    t: ibis.Table, key: str, cols: str | tuple[str, ...], ks: tuple[int, ...], name: str | None = None
+) -> ibis.Table:
+    """Add ``<col>_past_<k>`` = ``col`` k months before, for each of ``cols`` (one window pass for all; ``name``
+    replaces the prefix when there is one column). ``t`` must be dense per key (one row per month)."""
+    cols = (cols,) if isinstance(cols, str) else tuple(cols)
+    prefix = {c: (name if name and len(cols) == 1 else c) for c in cols}
     w = ibis.window(group_by=t[key], order_by=t.periode)
-    return t.mutate(**{f"{name}_past_{k}": t[col].lag(k).over(w) for k in ks})
+    return t.mutate(**{f"{prefix[c]}_past_{k}": t[c].lag(k).over(w) for c in cols for k in ks})
 
 
-def _range(t: ibis.Table, key: str, months: int) -> ibis.expr.builders.LegacyWindowBuilder:
-    return ibis.range_window(
-        group_by=t[key], order_by=t.periode, preceding=ibis.interval(months=months - 1), following=0
-    )
+def months_window(t: ibis.Table, key: str, months: int) -> ibis.expr.builders.LegacyWindowBuilder:
+    """The ``months`` calendar months ``periode - (months-1) .. periode`` of a key, as a ROWS frame: ``t`` must be
+    dense per key (one row per month). Same partition and order as :func:`lags`, so the engine sorts once for
+    every window of a projection."""
+    return ibis.window(group_by=t[key], order_by=t.periode, preceding=months - 1, following=0)
 
 
 def mean_months(
     t: ibis.Table, key: str, col: str, months: int, require_all: bool = False
 ) -> ir.FloatingValue:
     """Mean of ``col`` over the calendar months ``periode - (months-1) .. periode`` (non-NULL values only);
-    NULL unless all ``months`` values are present when ``require_all``."""
-    w = _range(t, key, months)
+    NULL unless all ``months`` values are present when ``require_all``. ``t`` must be dense per key."""
+    w = months_window(t, key, months)
     mean = t[col].mean().over(w)
     if require_all:
         return ibis.ifelse(t[col].count().over(w) >= months, mean, ibis.null("float64"))
@@ -113,5 +172,5 @@ def mean_months(
 
 
 def sum_over_months(t: ibis.Table, key: str, col: str, months: int) -> ir.NumericValue:
-    """Sum of ``col`` over the calendar months ``periode - (months-1) .. periode``."""
-    return t[col].sum().over(_range(t, key, months))
+    """Sum of ``col`` over the calendar months ``periode - (months-1) .. periode`` (``t`` dense per key)."""
+    return t[col].sum().over(months_window(t, key, months))

@@ -8,7 +8,7 @@ import ibis
 import ibis.expr.types as ir
 
 from signaux_faibles.panel.clean.financial import BDF_RATIOS
-from signaux_faibles.panel.features._util import asof, grid, lags
+from signaux_faibles.panel.features._util import asof, grid, lags, month_events
 from signaux_faibles.panel.features.registry import Feature
 
 __all__ = [
@@ -232,7 +232,11 @@ def paydex_features(clean_paydex: ibis.Table | None, calendar: ibis.Table) -> ib
     if clean_paydex is None:
         return None
     p = clean_paydex.mutate(nb_jours=clean_paydex.nb_jours.cast("float64"))
-    a = asof(grid(p.select("siren"), calendar), p, "siren", "periode", ["nb_jours"], PAYDEX_CARRY_MONTHS)
+    # clean_paydex: one value per SIREN and month, carried 12 months; dense per SIREN for the lags
+    m = month_events(p, "siren", ["nb_jours"], calendar, PAYDEX_CARRY_MONTHS, unique=True)
+    m = m.rename(_k="siren", _p="periode")
+    g = grid(p.select("siren"), calendar)
+    a = g.left_join(m, [g.siren == m._k, g.periode == m._p]).drop("_k", "_p")
     a = a.select("siren", "periode", paydex_nb_jours=a.nb_jours)
     a = lags(a, "siren", "paydex_nb_jours", PAYDEX_LAGS)
     x = a.paydex_nb_jours

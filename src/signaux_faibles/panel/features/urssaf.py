@@ -11,7 +11,7 @@ from collections.abc import Callable
 import ibis
 
 from signaux_faibles.panel.clean._common import add_months, month_start, months_between, siren_of
-from signaux_faibles.panel.features._util import asof, grid, join_on_grid, lags, mean_months
+from signaux_faibles.panel.features._util import join_on_grid, month_events, months_window
 from signaux_faibles.panel.features.registry import Feature
 
 __all__ = ["DEBT_LAGS", "FEATURES", "urssaf_features"]
@@ -127,9 +127,8 @@ def _cotisation_siren(clean_cotisation: ibis.Table, calendar: ibis.Table) -> ibi
 
 
 def _debt_siren(clean_debit: ibis.Table, calendar: ibis.Table) -> ibis.Table:
-    d = clean_debit
-    g = grid(d.select("siret"), calendar)
-    a = asof(g, d, "siret", "periode", ["part_ouvriere", "part_patronale"])
+    # clean_debit has a row per SIRET and period with an event: forward-filled to the next one
+    a = month_events(clean_debit, "siret", ["part_ouvriere", "part_patronale"], calendar, unique=True)
     return a.group_by(siren=siren_of(a.siret), periode=a.periode).agg(
         montant_part_ouvriere=a.part_ouvriere.fill_null(0.0).sum(),
         montant_part_patronale=a.part_patronale.fill_null(0.0).sum(),
@@ -166,13 +165,15 @@ def urssaf_features(
     """
     keep = cache or (lambda _name, t: t)
     parts: list[ibis.Table] = []
+    keys: list[ibis.Table] = []  # every SIREN with URSSAF data, even with no event in the calendar
     if clean_cotisation is not None:
         parts.append(keep("urssaf_cotisation", _cotisation_siren(clean_cotisation, calendar)))
     if clean_debit is not None:
         parts.append(keep("urssaf_debit", _debt_siren(clean_debit, calendar)))
+        keys.append(clean_debit.select(siren=siren_of(clean_debit.siret)).distinct())
     if not parts:
         return None
-    t = join_on_grid(parts, calendar)
+    t = join_on_grid(parts, calendar, keys)
     if clean_cotisation is None:
         t = t.mutate(cotisation=ibis.null("float64"))
     if clean_debit is None:
@@ -181,22 +182,30 @@ def urssaf_features(
         montant_part_ouvriere=t.montant_part_ouvriere.fill_null(0.0),
         montant_part_patronale=t.montant_part_patronale.fill_null(0.0),
     )
-    t = lags(t, "siren", "montant_part_ouvriere", DEBT_LAGS)
-    t = lags(t, "siren", "montant_part_patronale", DEBT_LAGS)
-    t = t.mutate(cotisation_moy12m=mean_months(t, "siren", "cotisation", 12, require_all=True))
+    # two window passes (same partition and order, ROWS frames on the dense grid): lags and the cotisation's
+    # 12-month mean, then the windows over ratio_dette (which needs that mean)
+    w = ibis.window(group_by=t.siren, order_by=t.periode)
+    w12 = months_window(t, "siren", 12)
+    t = t.mutate(
+        **{
+            f"{c}_past_{k}": t[c].lag(k).over(w)
+            for c in ("montant_part_ouvriere", "montant_part_patronale")
+            for k in DEBT_LAGS
+        },
+        cotisation_moy12m=ibis.ifelse(
+            t.cotisation.count().over(w12) >= 12, t.cotisation.mean().over(w12), ibis.null("float64")
+        ),
+    )
     dette = t.montant_part_ouvriere + t.montant_part_patronale
     t = t.mutate(
         ratio_dette=ibis.ifelse(t.cotisation_moy12m > 0, dette / t.cotisation_moy12m, ibis.null("float64"))
     )
+    w12, w3 = months_window(t, "siren", 12), months_window(t, "siren", 3)
     t = t.mutate(
-        ratio_dette_moy12m=mean_months(t, "siren", "ratio_dette", 12), tag_debit=t.ratio_dette > 0.01
+        ratio_dette_moy12m=t.ratio_dette.mean().over(w12),
+        tag_debit=t.ratio_dette > 0.01,
+        tag_default=(t.ratio_dette > 1).fill_null(False).cast("int32").sum().over(w3) >= 3,
     )
-    over1 = (t.ratio_dette > 1).fill_null(False).cast("int32")
-    t = t.mutate(_over1=over1)
-    w3 = ibis.range_window(
-        group_by=t.siren, order_by=t.periode, preceding=ibis.interval(months=2), following=0
-    )
-    t = t.mutate(tag_default=t._over1.sum().over(w3) >= 3).drop("_over1")
     if clean_delai is not None:
         dl = _delai_siren(clean_delai, calendar).rename(_k="siren", _p="periode")
         t = t.left_join(dl, [t.siren == dl._k, t.periode == dl._p]).drop("_k", "_p")
