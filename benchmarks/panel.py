@@ -76,7 +76,9 @@ def stage(engine: str, data_dir: Path, batch: str, spark_master: str) -> None:
     dt = time.perf_counter() - t0
     if code:
         raise SystemExit(f"run_panel exited with {code}: {out.getvalue()[-2000:]}")
-    rows = pq.ParquetFile(next((data_dir / "panel" / "company_month").glob("*.parquet"))).metadata.num_rows
+    rows = sum(
+        pq.ParquetFile(f).metadata.num_rows for f in (data_dir / "panel" / "company_month").glob("*.parquet")
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": dt, "self_mb": peak, "rows": rows}))
 

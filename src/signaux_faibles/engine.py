@@ -11,11 +11,11 @@ with :func:`read_table` and writes its own with :func:`write_table`; the same Ib
   ``treat_nan_as_null`` so that floating NaN coming from pandas/Arrow behave as NULL as on DuckDB.
 
 Layout on disk, both engines: a table is a folder of Parquet files (``<data_dir>/<layer>/<name>/*.parquet``; the
-ingest writes one file per batch). :func:`write_table` writes one file, ``part-00000.parquet``: on DuckDB with its own
-writer (``COPY … TO``, parallel and streaming, so the result is never held whole in memory; columns cast to their
-Ibis types), on Spark through Arrow (``expr.to_pyarrow()`` then :func:`pyarrow.parquet.write_table`); same
-Parquet types on both, fine for the sizes the panel and lists produce. For national-scale outputs on a cluster, use Spark's own writer
-(``con._session.sql(...).write.parquet(path)``), which gives one file per partition in the same kind of folder.
+ingest writes one file per batch). :func:`write_table` writes each engine's own way: on DuckDB one file,
+``part-00000.parquet``, with DuckDB's writer (``COPY … TO``, parallel and streaming, so the result is never held
+whole in memory; columns cast to their Ibis types); on Spark with Spark's writer (one ``part-*.parquet`` per
+partition, written by the executors, nothing collected to the driver; timestamps as microseconds). Readers take
+every ``*.parquet`` of the folder (Spark's ``_SUCCESS`` and ``.crc`` files are ignored).
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ def _spark(settings: Settings) -> ibis.BaseBackend:
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
@@ -115,30 +116,44 @@ def read_table(con: ibis.BaseBackend, data_dir: Path, layer: str, name: str) -> 
     return con.read_parquet([str(f) for f in files], table_name=f"{layer}_{name}")
 
 
-def write_table(con: ibis.BaseBackend, expr: ibis.Table, path: Path) -> Path:
-    """Write ``expr`` as the Parquet folder ``path`` (replaced), one file ``part-00000.parquet``; return it."""
+def write_table(con: ibis.BaseBackend, expr: ibis.Table, path: Path) -> int:
+    """Write ``expr`` as the Parquet folder ``path`` (replaced once complete); return the number of rows written.
+
+    DuckDB writes one file, ``part-00000.parquet``, with its own streaming writer; Spark writes with its own
+    writer too (one ``part-*.parquet`` per partition, written by the executors: nothing is collected to the
+    driver)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     if con.name == "duckdb":
+        tmp.mkdir(parents=True)
         _duckdb_copy(con, expr, tmp / _PART)
     else:
-        pq.write_table(con.to_pyarrow(expr), tmp / _PART)
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        con._run_pre_execute_hooks(expr)  # registers memtables
+        con._session.sql(_typed_query(con, expr, "spark")).write.mode("overwrite").parquet(str(tmp))
     if path.exists():
         shutil.rmtree(path)
     tmp.rename(path)
-    return path / _PART
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in path.glob("*.parquet"))
+
+
+def _typed_query(con: Any, expr: ibis.Table, dialect: str) -> str:
+    """``expr``'s SQL with each column cast to its Ibis type: the engines sometimes widen or change a type that
+    Ibis believes unchanged (DuckDB: ``SUM(BIGINT)`` is ``HUGEINT``; Spark: ``date_trunc`` gives a timestamp), and
+    Ibis elides such casts; the files must carry the Ibis schema on both engines."""
+    query = con.compile(expr)
+    mapper = con.compiler.type_mapper
+    quote = "`" if dialect == "spark" else '"'
+    cols = ", ".join(
+        f"CAST({quote}{c}{quote} AS {mapper.from_ibis(t).sql(dialect)}) AS {quote}{c}{quote}"
+        for c, t in expr.schema().items()
+    )
+    return f"SELECT {cols} FROM ({query}) AS _typed"
 
 
 def _duckdb_copy(con: Any, expr: ibis.Table, path: Path) -> None:
     """DuckDB's own Parquet writer (``COPY … TO``: parallel, streaming; the result is never held whole in memory),
-    each column cast to its Ibis type first (DuckDB widens e.g. ``SUM(BIGINT)`` to ``HUGEINT``, which Ibis's
-    Arrow path casts back and ``COPY`` would not): same Parquet types as the Arrow path."""
+    columns cast to their Ibis types (:func:`_typed_query`)."""
     con._run_pre_execute_hooks(expr)  # registers memtables
-    query = con.compile(expr)
-    mapper = con.compiler.type_mapper
-    cols = ", ".join(
-        f'CAST("{c}" AS {mapper.from_ibis(t).sql("duckdb")}) AS "{c}"' for c, t in expr.schema().items()
-    )
-    con.raw_sql(f"COPY (SELECT {cols} FROM ({query})) TO '{path}' (FORMAT parquet)")
+    con.raw_sql(f"COPY ({_typed_query(con, expr, 'duckdb')}) TO '{path}' (FORMAT parquet)")

@@ -32,8 +32,6 @@ def build_company_month(
     con: ibis.BaseBackend, data_dir: Path, batch: str, start: str | None, end: str | None
 ) -> int:
     """Read the published clean relations and write ``data_dir/panel/company_month/``; return its row count."""
-    import pyarrow.parquet as pq
-
     from signaux_faibles.engine import read_table, write_table
     from signaux_faibles.panel.build import window
     from signaux_faibles.panel.company_month import company_month
@@ -57,12 +55,11 @@ def build_company_month(
         return read_table(con, data_dir, WORK_LAYER, name)
 
     try:
-        part = write_table(
+        return write_table(
             con, company_month(clean, first, last, cache), data_dir / "panel" / "company_month"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return int(pq.ParquetFile(part).metadata.num_rows)
 
 
 def run_panel(

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import ibis
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from signaux_faibles.engine import read_table, write_table
 from signaux_faibles.panel.clean import (
@@ -178,8 +177,7 @@ def build_clean(
     tmp.mkdir(parents=True)
     counts: dict[str, int] = {}
     for name, expr in exprs.items():
-        part = write_table(con, expr, tmp / name)
-        counts[name] = pq.ParquetFile(part).metadata.num_rows
+        counts[name] = write_table(con, expr, tmp / name)
     final, old = data_dir / "clean", data_dir / ".clean.old"
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():

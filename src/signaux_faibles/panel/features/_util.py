@@ -126,7 +126,9 @@ def month_events(
     """
     e = events.select(_e_key=events[key], asof_date=events.periode, **{c: events[c] for c in cols})
     e = e.filter(e._e_key.notnull() & e.asof_date.notnull())
-    if not unique:
+    if not unique and len(cols) == 1:  # the largest value first: a maximum (a hash aggregate, no sort)
+        e = e.group_by(["_e_key", "asof_date"]).agg(**{cols[0]: e[cols[0]].max()})
+    elif not unique:
         we = ibis.window(group_by=[e._e_key, e.asof_date], order_by=[e[c].desc() for c in cols])
         e = e.mutate(_rn=ibis.row_number().over(we))
         e = e.filter(e._rn == 0).drop("_rn")
