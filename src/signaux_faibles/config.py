@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         Analytics engine used by the panel pipeline.
     spark_master : str
         Spark master URL when ``engine == "spark"``.
+    spark_driver_memory : str
+        Heap of the Spark driver JVM (``spark.driver.memory``; with a ``local[…]`` master the driver runs the
+        tasks too): Spark's 1 GB default makes the panel's joins spill without end at national size.
     duckdb_memory_limit : str
         Memory DuckDB may use for analytics (its ``memory_limit``, e.g. ``"3GB"``); beyond it, joins, sorts and
         windows spill to a temporary folder under the data directory. Empty: DuckDB's default (80 % of RAM).
@@ -56,6 +59,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
+    spark_driver_memory: str = "3g"
     duckdb_memory_limit: str = "3500MB"
     duckdb_threads: int | None = None
     database_url: str | None = None
