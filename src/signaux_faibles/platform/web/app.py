@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.session_policy = SessionPolicy()
     app.state.secure_cookies = settings.production
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.state.templates.env.auto_reload = False  # packaged templates: no stat() of each file at every render
     app.state.login_throttle = {}
     from .cache import ViewCache
 
