@@ -1,11 +1,10 @@
-"""Helpers of the feature modules: dense grids, "as of" joins, lags, calendar-month means (engine-agnostic)."""
+"""Helpers of the feature modules: dense grids, "as of" joins, lags, month windows (engine-agnostic)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import ibis
-import ibis.expr.types as ir
 
 from signaux_faibles.panel.clean._common import add_months, month_calendar
 
@@ -15,10 +14,8 @@ __all__ = [
     "extended_calendar",
     "grid",
     "lags",
-    "mean_months",
     "month_events",
     "months_window",
-    "sum_over_months",
 ]
 
 #: Months computed before the window so that lags (up to 24 months) and 12-month means are defined at its start.
@@ -159,20 +156,3 @@ def months_window(t: ibis.Table, key: str, months: int) -> ibis.expr.builders.Le
     dense per key (one row per month). Same partition and order as :func:`lags`, so the engine sorts once for
     every window of a projection."""
     return ibis.window(group_by=t[key], order_by=t.periode, preceding=months - 1, following=0)
-
-
-def mean_months(
-    t: ibis.Table, key: str, col: str, months: int, require_all: bool = False
-) -> ir.FloatingValue:
-    """Mean of ``col`` over the calendar months ``periode - (months-1) .. periode`` (non-NULL values only);
-    NULL unless all ``months`` values are present when ``require_all``. ``t`` must be dense per key."""
-    w = months_window(t, key, months)
-    mean = t[col].mean().over(w)
-    if require_all:
-        return ibis.ifelse(t[col].count().over(w) >= months, mean, ibis.null("float64"))
-    return mean
-
-
-def sum_over_months(t: ibis.Table, key: str, col: str, months: int) -> ir.NumericValue:
-    """Sum of ``col`` over the calendar months ``periode - (months-1) .. periode`` (``t`` dense per key)."""
-    return t[col].sum().over(months_window(t, key, months))
