@@ -4,7 +4,7 @@ Every later stage (panel, model, lists) takes an Ibis backend from :func:`connec
 with :func:`read_table` and writes its own with :func:`write_table`; the same Ibis code then runs on either engine.
 
 - ``duckdb`` (default): an in-memory DuckDB database, embedded, nothing to install; its memory is bounded by
-  ``settings.duckdb_memory_limit`` (3 GB by default; larger joins and sorts spill to disk) and insertion order is
+  ``settings.duckdb_memory_limit`` (3.5 GB by default; larger joins and sorts spill to disk) and insertion order is
   not preserved (tables are sets; readers sort).
 - ``spark``: a PySpark session on ``settings.spark_master`` (``local[2]`` by default, any Spark master URL), UI
   and console progress off, a temporary ``spark.sql.warehouse.dir``, Arrow transfers on, and Ibis's

@@ -48,6 +48,15 @@ def join_on_grid(
     return t
 
 
+def _one_per_date(e: ibis.Table, cols: list[str]) -> ibis.Table:
+    """Events (``_e_key``, ``asof_date``, ``cols``, …) reduced to one per key and date: the largest ``cols`` first.
+    With one value column and nothing else, that is its maximum (a hash aggregate, no sort)."""
+    if len(cols) == 1 and sorted(e.columns) == sorted(["_e_key", "asof_date", *cols]):
+        return e.group_by(["_e_key", "asof_date"]).agg(**{cols[0]: e[cols[0]].max()})
+    we = ibis.window(group_by=[e._e_key, e.asof_date], order_by=[e[c].desc() for c in cols])
+    return e.mutate(_rn=ibis.row_number().over(we)).filter(lambda t: t._rn == 0).drop("_rn")
+
+
 def asof(
     g: ibis.Table,
     events: ibis.Table,
@@ -56,7 +65,6 @@ def asof(
     cols: list[str],
     max_age_months: int | None = None,
     valid_until: str | None = None,
-    unique: bool = False,
 ) -> ibis.Table:
     """For each ``(key, periode)`` of ``g``: ``cols`` of the newest event of the key dated ``<= periode``.
 
@@ -68,8 +76,7 @@ def asof(
     given) and ``periode < valid_until`` (when given; the validity end must grow with the date, as a publication
     date + a fixed validity: then the newest event is the only candidate). Linear in ``g`` + ``events``: a range
     join on ``date <= periode`` grows with months × events per key. Adds ``asof_date`` (the event's date, NULL
-    when none). Rows of ``g`` are all kept. ``unique=True`` declares ``events`` unique on ``(key, date_col)``
-    (the reduction is skipped). When ``g`` is a bare grid (only ``key`` and ``periode``), its months are taken
+    when none). Rows of ``g`` are all kept. When ``g`` is a bare grid (only ``key`` and ``periode``), its months are taken
     from the stacked table itself instead of being joined back.
     """
     e = events.select(
@@ -78,11 +85,7 @@ def asof(
         **{c: events[c] for c in cols},
         **({"_e_until": events[valid_until]} if valid_until else {}),
     )
-    e = e.filter(e._e_key.notnull() & e.asof_date.notnull())
-    if not unique:
-        we = ibis.window(group_by=[e._e_key, e.asof_date], order_by=[e[c].desc() for c in cols])
-        e = e.mutate(_rn=ibis.row_number().over(we))
-        e = e.filter(e._rn == 0).drop("_rn")
+    e = _one_per_date(e.filter(e._e_key.notnull() & e.asof_date.notnull()), cols)
     dtype = e.asof_date.type()
     months = g.select(_s_key=g[key], _s_date=g.periode.cast(dtype), _s_event=ibis.null(dtype), _s_kind=1)
     dates = e.select(_s_key=e._e_key, _s_date=e.asof_date, _s_event=e.asof_date, _s_kind=0)
@@ -123,12 +126,8 @@ def month_events(
     """
     e = events.select(_e_key=events[key], asof_date=events.periode, **{c: events[c] for c in cols})
     e = e.filter(e._e_key.notnull() & e.asof_date.notnull())
-    if not unique and len(cols) == 1:  # the largest value first: a maximum (a hash aggregate, no sort)
-        e = e.group_by(["_e_key", "asof_date"]).agg(**{cols[0]: e[cols[0]].max()})
-    elif not unique:
-        we = ibis.window(group_by=[e._e_key, e.asof_date], order_by=[e[c].desc() for c in cols])
-        e = e.mutate(_rn=ibis.row_number().over(we))
-        e = e.filter(e._rn == 0).drop("_rn")
+    if not unique:
+        e = _one_per_date(e, cols)
     e = e.mutate(asof_date=e.asof_date.cast(calendar.periode.type()))
     w = ibis.window(group_by=e._e_key, order_by=e.asof_date)
     end = e.asof_date.lead().over(w).fill_null(ibis.date(9999, 12, 1))
@@ -140,15 +139,11 @@ def month_events(
     return j.select(**{key: j._e_key}, periode=j._m, asof_date=j.asof_date, **{c: j[c] for c in cols})
 
 
-def lags(
-    t: ibis.Table, key: str, cols: str | tuple[str, ...], ks: tuple[int, ...], name: str | None = None
-) -> ibis.Table:
-    """Add ``<col>_past_<k>`` = ``col`` k months before, for each of ``cols`` (one window pass for all; ``name``
-    replaces the prefix when there is one column). ``t`` must be dense per key (one row per month)."""
-    cols = (cols,) if isinstance(cols, str) else tuple(cols)
-    prefix = {c: (name if name and len(cols) == 1 else c) for c in cols}
+def lags(t: ibis.Table, key: str, col: str, ks: tuple[int, ...], name: str | None = None) -> ibis.Table:
+    """Add ``<name>_past_<k>`` = ``col`` k months before. ``t`` must be dense per key (one row per month)."""
+    name = name or col
     w = ibis.window(group_by=t[key], order_by=t.periode)
-    return t.mutate(**{f"{prefix[c]}_past_{k}": t[c].lag(k).over(w) for c in cols for k in ks})
+    return t.mutate(**{f"{name}_past_{k}": t[col].lag(k).over(w) for k in ks})
 
 
 def months_window(t: ibis.Table, key: str, months: int) -> ibis.expr.builders.LegacyWindowBuilder:
