@@ -43,6 +43,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -130,6 +131,16 @@ class Company(Base):
     est_actif: Mapped[bool | None]
     snapshot_batch: Mapped[str] = mapped_column(String(16))
 
+
+#: PostgreSQL only: a trigram index for the name search (``lower(raison_sociale) LIKE '%…%'``, the list filter ``q``
+#: and ``/recherche``); without it PostgreSQL scans every company for each search (extension ``pg_trgm``, created
+#: by migration 0004). SQLite scans the names, which is fast enough there.
+Index(
+    "ix_companies_raison_sociale_trgm",
+    func.lower(Company.__table__.c.raison_sociale).label("raison_sociale_lower"),
+    postgresql_using="gin",
+    postgresql_ops={"raison_sociale_lower": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
 
 class Establishment(Base):
     """An establishment (SIRET), from ``clean_sirene``."""
