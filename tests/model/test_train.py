@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from signaux_faibles.model.artefact import FailureModel
-from signaux_faibles.model.dataset import HORIZON, base_feature, load_panel, make_splits
+from signaux_faibles.model.dataset import HORIZON, base_feature, load_panel, make_splits, refit_splits
 from signaux_faibles.model.explain import LEVERS, THEMES, macro, micro, micro_themes, waterfall, what_if
 from signaux_faibles.model.metrics import THRESHOLD_GRID, Thresholds, fbeta_curve
 from signaux_faibles.model.report import PLOTS
@@ -44,6 +44,23 @@ def test_splits_are_disjoint_in_siren_and_later_in_time(panel: pd.DataFrame) -> 
     assert parts["valid"].periode.min() > parts["fit"].periode.max()
 
 
+def test_list_model_is_refitted_on_the_latest_labelled_months(panel: pd.DataFrame) -> None:
+    """The list model's parts: the latest months whose outcome is known, SIREN-disjoint like the evaluation's."""
+    s, r = make_splits(panel), refit_splits(panel)
+    parts = {name: panel.loc[getattr(r, name)] for name in ("fit", "valid", "calib")}
+    assert not r.test.any()
+    for a, b in (("fit", "valid"), ("fit", "calib"), ("valid", "calib")):
+        assert not set(parts[a].siren) & set(parts[b].siren), f"{a} and {b} share companies"
+    # every label is known at the panel's end, and the held-out months are the last labelled ones
+    assert max(p.periode.max() for p in parts.values()) == panel.periode.max() - HORIZON == s.last_labelled
+    assert parts["valid"].periode.min() == parts["calib"].periode.min() == s.test_start
+    assert parts["fit"].periode.max() == s.test_start - 1
+    assert (parts["fit"].periode.max() - parts["fit"].periode.min()).n + 1 == 12  # SplitConfig.refit_months
+    # fresher than the evaluation's fitting months, and on more companies (the fitting and test groups)
+    assert parts["fit"].periode.min() > panel.loc[s.fit].periode.max()
+    assert set(panel.loc[s.test].siren) & set(parts["fit"].siren)
+
+
 def test_too_short_panel_is_a_clear_error(panel: pd.DataFrame) -> None:
     short = panel[panel.periode >= panel.periode.max() - 30]
     with pytest.raises(ValueError, match="too short"):
@@ -55,7 +72,7 @@ def test_thresholds_are_the_f_best_on_validation(
 ) -> None:
     data, batch, _out = trained
     model = FailureModel.load(data / "models" / batch / "model.joblib")
-    s = make_splits(panel)
+    s = refit_splits(panel)  # the saved model is the list model: its own held-out months and companies
     valid = s.valid & ~panel.signal_fort.to_numpy()  # early detection: rows not yet in proceedings
     y = panel.failure.to_numpy()[valid]
     p = model.predict_proba(panel.loc[valid])
@@ -116,7 +133,7 @@ def test_signaux_forts_have_probability_one_and_are_explained_by_the_proceedings
     np.testing.assert_allclose(mic["etat_proc_collective"], 1.0 - mac["base"])
     assert (mic.drop(columns="etat_proc_collective") == 0).all().all()
     # the models learn early detection: no signal fort among the rows they were fitted on
-    s = make_splits(panel)
+    s = refit_splits(panel)
     early = s.fit & ~panel.signal_fort.to_numpy()
     assert model.training["fitted_rows"] == int(early.sum()) < int(s.fit.sum())
     assert model.training["signaux_forts_excluded_from_fit"] == int((s.fit & ~early).sum()) > 0
@@ -159,7 +176,10 @@ def test_artefact_holds_everything_and_reloads(
     np.testing.assert_allclose(model.predict_proba(rows), out.model.predict_proba(rows))  # type: ignore[attr-defined]
     assert model.kind == "lightgbm" and model.features and "siren" not in model.features
     assert "failure" not in model.features and "signal_fort" not in model.features
-    assert model.training["test"]["from"] and model.training["fit"]["to"]
+    assert model.training["evaluation"]["test"]["from"] and model.training["fit"]["to"]
+    # the list model is fitted after the evaluation's months; the evaluation's figures stay in the metrics
+    assert model.training["fit"]["from"] > model.training["evaluation"]["fit"]["to"]
+    assert model.metrics["list_model"]["thresholds"] == model.thresholds.to_dict()
     assert re.fullmatch(r"[0-9a-f]{16}", model.fingerprint)
     assert model.code_version.startswith("0.")
     assert {"test", "thresholds", "calibration", "importance", "backtest"} <= set(model.metrics)
@@ -193,7 +213,7 @@ def test_report_renders_with_its_plots(trained: tuple[Path, str, object]) -> Non
         m = re.search(rf'id="plot-{name}" src="data:image/png;base64,([^"]+)"', html)
         assert m, f"plot {name} missing"
         assert base64.b64decode(m.group(1)).startswith(b"\x89PNG")
-    for words in ("Fiche modèle", "sans signaux forts", "Backtest", "oracle", "risque élevé"):
+    for words in ("Fiche modèle", "Modèle des listes", "sans signaux forts", "Backtest", "oracle", "risque élevé"):
         assert words in html
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "feature_groups",
     "load_panel",
     "make_splits",
+    "refit_splits",
     "siren_group",
 ]
 
@@ -178,6 +179,8 @@ class SplitConfig:
     valid_share: float = 0.15
     calib_share: float = 0.15
     seed: int = 0
+    #: Months the list model is refitted on (the latest ones whose outcome is known, before its held-out months).
+    refit_months: int = 12
 
 
 @dataclass
@@ -236,12 +239,7 @@ def make_splits(
             f"so training must end at {dev_end} and validation would start at {valid_start}; "
             f"a panel of at least {2 * HORIZON + 2 + 2 + 3} months is needed"
         )
-    g = siren_group(df.siren, cfg.seed)
-    test_g = g < cfg.test_share
-    valid_g = (g >= cfg.test_share) & (g < cfg.test_share + cfg.valid_share)
-    calib_g = (g >= cfg.test_share + cfg.valid_share) & (
-        g < cfg.test_share + cfg.valid_share + cfg.calib_share
-    )
+    test_g, valid_g, calib_g = _groups(df, cfg)
     fit_g = ~(test_g | valid_g | calib_g)
     p = df.periode
     test_m = ((p >= test_start) & (p <= last_labelled)).to_numpy()
@@ -256,4 +254,49 @@ def make_splits(
         test_start=test_start,
         dev_end=dev_end,
         valid_start=valid_start,
+    )
+
+
+def _groups(df: pd.DataFrame, cfg: SplitConfig) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Company groups (stable hash of the SIREN): test, validation, calibration (the rest fits)."""
+    g = siren_group(df.siren, cfg.seed)
+    test_g = g < cfg.test_share
+    valid_g = (g >= cfg.test_share) & (g < cfg.test_share + cfg.valid_share)
+    calib_g = (g >= cfg.test_share + cfg.valid_share) & (g < cfg.test_share + cfg.valid_share + cfg.calib_share)
+    return test_g, valid_g, calib_g
+
+
+def refit_splits(
+    df: pd.DataFrame, cfg: SplitConfig | None = None, last_month: pd.Period | None = None
+) -> Splits:
+    """The masks of the **list model**: the chosen configuration refitted on the latest labelled months.
+
+    The evaluation (:func:`make_splits`) must end its training 18 months before its test months, so its model is
+    at least three years older than the list it would score. The list model keeps the protocol's rules on later
+    months: it is fitted on the ``refit_months`` months before the last ``test_months`` labelled months
+    (``fit``: the fitting and test groups of companies), and those last months, on the other companies, calibrate
+    it (``calib``: the calibration group) and set its thresholds (``valid``: the validation group). ``test`` is
+    empty: the list model's expected performance is the evaluation's, measured on the test with the same
+    configuration.
+    """
+    cfg = cfg or SplitConfig()
+    base = make_splits(df, cfg, last_month)  # same checks, same window lengths for a short panel
+    last_labelled = base.last_labelled
+    months = (base.last_labelled - base.test_start).n + 1
+    hold_start = last_labelled - (months - 1)
+    fit_end = hold_start - 1
+    fit_start = max(fit_end - (cfg.refit_months - 1), df.periode.min())
+    _test_g, valid_g, calib_g = _groups(df, cfg)
+    fit_g = ~(valid_g | calib_g)  # the fitting and the test groups
+    p = df.periode
+    hold = ((p >= hold_start) & (p <= last_labelled)).to_numpy()
+    return Splits(
+        fit=fit_g & ((p >= fit_start) & (p <= fit_end)).to_numpy(),
+        valid=valid_g & hold,
+        calib=calib_g & hold,
+        test=np.zeros(len(df), dtype=bool),
+        last_labelled=last_labelled,
+        test_start=last_labelled + 1,
+        dev_end=last_labelled,
+        valid_start=hold_start,
     )

@@ -45,6 +45,19 @@ autre partie (partition par SIREN) et le test est postérieur : l'apprentissage 
 {% for name, d in m.splits.items() %}<tr><td>{{ {"fit": "apprentissage", "valid": "validation (hyper-paramètres, seuils)", "calib": "calibration", "test": "test"}[name] }}</td>
 <td>{{ d["from"] }}</td><td>{{ d["to"] }}</td><td>{{ "{:,}".format(d.rows) }}</td><td>{{ "{:,}".format(d.companies) }}</td><td>{{ d.positives }}</td><td>{{ "%.3f"|format(d.prevalence) }}</td></tr>
 {% endfor %}</table>
+{% set lm = m[kinds[0]].get("list_model") %}{% if lm %}
+<h3>Modèle des listes</h3>
+<p class="note">Le modèle évalué ci-dessous s'arrête 18 mois avant le test : il serait vieux de plus de trois ans le jour de
+la liste. Les listes utilisent donc la même configuration (hyper-paramètres choisis sur la validation) réentraînée sur
+les derniers mois dont l'issue est connue ; les six derniers de ces mois, sur d'autres entreprises, la calibrent et
+fixent ses seuils. Ses performances attendues sont celles du test ci-dessous (même configuration).</p>
+<table><tr><th>modèle</th><th>partie</th><th>de</th><th>à</th><th>lignes</th><th>entreprises</th><th>défaillances</th><th>calibration</th><th>seuils F0,5 / F2</th><th>AUC-PR (mois réservés)</th></tr>
+{% for kind in kinds %}{% set l = m[kind].list_model %}{% for name, d in l.parts.items() %}
+<tr><td>{{ kind }}</td><td>{{ {"fit": "apprentissage", "valid": "seuils", "calib": "calibration"}[name] }}</td><td>{{ d["from"] }}</td><td>{{ d["to"] }}</td>
+<td>{{ "{:,}".format(d.rows) }}</td><td>{{ "{:,}".format(d.companies) }}</td><td>{{ d.positives }}</td>
+<td>{% if loop.first %}{{ l.calibration.method }}{% endif %}</td><td>{% if loop.first %}{{ "%.2f"|format(l.thresholds.high) }} / {{ "%.2f"|format(l.thresholds.moderate) }}{% endif %}</td>
+<td>{% if loop.first %}{{ "%.3f"|format(l.valid_auc_pr) }}{% endif %}</td></tr>
+{% endfor %}{% endfor %}</table>{% endif %}
 
 <h2>Performances sur le test</h2>
 {% for kind in kinds %}{% set k = m[kind] %}

@@ -37,6 +37,7 @@ from .dataset import (
     feature_groups,
     load_panel,
     make_splits,
+    refit_splits,
 )
 from .estimators import FailureClassifier
 from .metrics import (
@@ -87,6 +88,9 @@ class TrainConfig:
     logistic_grid: tuple[dict[str, Any], ...] = LOGISTIC_GRID
     backtest_offsets: tuple[int, ...] = BACKTEST_OFFSETS
     n_seeds: int = 2
+    #: Refit the chosen configuration on the latest labelled months for the lists (``refit_splits``); False: the
+    #: evaluated model itself is saved.
+    refit: bool = True
 
 
 @dataclass
@@ -155,6 +159,60 @@ def _calibrate(
     scores["none"] = float(brier_score_loss(y_valid, raw_valid))
     assert best is not None
     return best[1], scores
+
+
+def _calibrate_and_threshold(
+    est: Any, X: pd.DataFrame, y: np.ndarray, calib: np.ndarray, valid: np.ndarray
+) -> tuple[Calibrator, dict[str, float], Thresholds, np.ndarray]:
+    """Calibrator (fitted on ``calib``, chosen on ``valid``) and the F-best thresholds on the calibrated ``valid``
+    probabilities (early detection: rows not yet in proceedings; signaux forts, probability 1, are above any
+    threshold)."""
+    raw_calib, raw_valid = sigmoid(est.margin(X[calib])), sigmoid(est.margin(X[valid]))
+    calibrator, cal_scores = _calibrate(raw_calib, y[calib], raw_valid, y[valid])
+    p_valid = calibrator.transform(raw_valid)
+    return calibrator, cal_scores, Thresholds.fit(y[valid], p_valid), p_valid
+
+
+def _refit(
+    make: Callable[[dict[str, Any]], Any], params: dict[str, Any], evaluated: FailureModel, df: pd.DataFrame,
+    X: pd.DataFrame, y: np.ndarray, rs: Splits, early: np.ndarray, log: Callable[[str], None],
+) -> tuple[FailureModel, dict[str, Any]]:  # fmt: skip
+    """The list model: ``params`` refitted on ``rs.fit``, calibrated on ``rs.calib``, thresholded on ``rs.valid``
+    (early-detection rows), with the evaluated model's encoder and explanation groups."""
+    from sklearn.metrics import average_precision_score
+
+    fit, valid, calib = rs.fit & early, rs.valid & early, rs.calib & early
+    for name, mask in (("fit", fit), ("valid", valid), ("calib", calib)):
+        if len(np.unique(y[mask])) < 2:
+            raise ValueError(f"the list model's {name} part has no failure before proceedings: the panel is too small")
+    est = make(params).fit(X[fit], y[fit])
+    calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, calib, valid)
+    desc = rs.describe(df)
+    del desc["test"]
+    info = {
+        "parts": desc,
+        "valid_auc_pr": float(average_precision_score(y[valid], p_valid)),
+        "calibration": {"method": calibrator.method, "validation_brier": cal_scores},
+        "thresholds": thresholds.to_dict(),
+    }
+    log(
+        f"{evaluated.kind}: list model refitted on {desc['fit']['from']} → {desc['fit']['to']} "
+        f"({int(fit.sum()):,} rows), calibration {calibrator.method}, thresholds F0.5 {thresholds.high:.2f}, "
+        f"F2 {thresholds.moderate:.2f} (held-out {desc['valid']['from']} → {desc['valid']['to']})"
+    )
+    model = FailureModel(
+        kind=evaluated.kind, encoder=evaluated.encoder, estimator=est, calibrator=calibrator, thresholds=thresholds,
+        groups=evaluated.groups, fingerprint=fingerprint(df.loc[fit | valid | calib],
+                                                         [*evaluated.encoder.feature_names_in_, "siren", "failure"]),
+        code_version=evaluated.code_version, params=params,
+        training={
+            **{k: v for k, v in evaluated.training.items() if k in ("last_month", "split_config")},
+            "fit": desc["fit"], "valid": desc["valid"], "calib": desc["calib"],
+            "fitted_rows": int(fit.sum()), "signaux_forts_excluded_from_fit": int((rs.fit & ~early).sum()),
+            "evaluation": {k: v for k, v in evaluated.training.items() if k not in ("last_month", "split_config")},
+        },
+    )  # fmt: skip
+    return model, info
 
 
 def _evaluate(
@@ -300,12 +358,7 @@ def train(
         else:
             est, params, tried = _select(lambda p: _logistic(p, cat_idx), cfg.logistic_grid, X, y, fit, valid)
         log(f"{kind}: chose {params} (validation AUC-PR {max(t['valid_auc_pr'] for t in tried):.3f})")
-        raw_calib, raw_valid = sigmoid(est.margin(X[calib])), sigmoid(est.margin(X[valid]))
-        calibrator, cal_scores = _calibrate(raw_calib, y[calib], raw_valid, y[valid])
-        # thresholds for early detection: on the validation rows not yet in proceedings (signaux forts, probability
-        # 1, are above any threshold)
-        p_valid = calibrator.transform(raw_valid)
-        thresholds = Thresholds.fit(y[valid], p_valid)
+        calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, calib, valid)
         log(
             f"{kind}: calibration {calibrator.method} (validation Brier {cal_scores}); thresholds F0.5 {thresholds.high:.2f}, F2 {thresholds.moderate:.2f}"
         )
@@ -331,6 +384,11 @@ def train(
             "test": test_metrics,
             "importance": _importance(model, df.loc[splits.test]),
         }
+        if cfg.refit:  # the list model: same configuration, latest labelled months
+            make = (lambda p: _lightgbm(p, cfg.n_seeds)) if kind == "lightgbm" else (lambda p: _logistic(p, cat_idx))
+            model, model_metrics["list_model"] = _refit(
+                make, params, model, df, X, y, refit_splits(df, cfg.splits, last_month), early, log
+            )
         model.metrics = model_metrics
         metrics[kind] = model_metrics
         curves[kind] = test_curves
