@@ -399,6 +399,20 @@ def demo(
     console.rule(f"5. Liste de détection, lot {last} (monthly risk list)")
     listed = run_score(settings.data_dir, last, log=console.print)
     _print_list(listed.summary, listed.scores)
+    truth = settings.data_dir / "twin" / "ground_truth.parquet"
+    if truth.is_file():
+        import pandas as pd
+
+        from .model.metrics import list_vs_oracle
+
+        vs = list_vs_oracle(listed.scores, pd.read_parquet(truth))
+        if vs is not None:
+            console.print(
+                f"list vs the twin's oracle ({vs['rows']:,} listed companies not yet in proceedings, "
+                f"{vs['failures']} fail within 18 months): AUC-PR {vs['auc_pr']:.3f}, oracle {vs['oracle_auc_pr']:.3f}, "
+                f"model/oracle {vs['ratio']:.2f} (goal >= 0.90)",
+                highlight=False, soft_wrap=True,
+            )  # fmt: skip
     exports = settings.data_dir / "exports"
     for fmt, name in (
         ("sf-json", f"liste_{last}.json"),

@@ -27,6 +27,7 @@ __all__ = [
     "best_threshold",
     "classification_at",
     "fbeta_curve",
+    "list_vs_oracle",
     "ranking_metrics",
     "reliability_curve",
     "segment_metrics",
@@ -179,3 +180,26 @@ def segment_metrics(
             "alerts_moderate": mod["alerts"],
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def list_vs_oracle(scores: pd.DataFrame, ground_truth: pd.DataFrame) -> dict[str, float] | None:
+    """On the twin: the list's ranking against the oracle, companies of the list with a known outcome.
+
+    ``scores``: a list (``siren``, ``periode``, ``probability``); ``ground_truth``: the twin's
+    ``ground_truth.parquet`` (``p_failure_18m``, ``failure_18m``; it has no row for a company already in
+    proceedings, so the signaux forts drop out). Returns rows, failures, the AUC-PR of the list's probabilities
+    and of the oracle, and their ratio; None when fewer than 10 failures are known.
+    """
+    s = scores[["siren", "periode", "probability"]].copy()
+    g = ground_truth[["siren", "periode", "p_failure_18m", "failure_18m"]].copy()
+    for d in (s, g):
+        d["siren"] = d["siren"].astype(str)
+        d["periode"] = pd.to_datetime(d["periode"].astype(str)).dt.to_period("M")
+    m = s.merge(g, on=["siren", "periode"], how="inner").dropna(subset=["failure_18m"])
+    y = m["failure_18m"].to_numpy().astype(int)
+    if y.sum() < 10:
+        return None
+    model = float(average_precision_score(y, m["probability"].to_numpy(float)))
+    oracle = float(average_precision_score(y, m["p_failure_18m"].to_numpy(float)))
+    return {"rows": len(m), "failures": int(y.sum()), "auc_pr": model, "oracle_auc_pr": oracle,
+            "ratio": model / oracle}  # fmt: skip

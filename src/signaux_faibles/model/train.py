@@ -99,6 +99,9 @@ class TrainOutput:
     logistic: FailureModel
     metrics: dict[str, Any]
     curves: dict[str, Any]
+    #: The evaluated models (fitted before the test, the ones the test metrics describe), by kind; the saved
+    #: models are the list models refitted from them (the same objects when ``TrainConfig.refit`` is False).
+    evaluated: dict[str, FailureModel] = field(default_factory=dict)
 
 
 def batch_month(batch: str) -> pd.Period:
@@ -348,6 +351,7 @@ def train(
     oracle = {k: v[splits.test] for k, v in oracle_all.items()} if oracle_all is not None else None
 
     models: dict[str, FailureModel] = {}
+    evaluated: dict[str, FailureModel] = {}
     metrics: dict[str, Any] = {"splits": desc, "feature_count": len(encoder.feature_names_in_)}
     curves: dict[str, Any] = {}
     for kind in ("lightgbm", "logistic"):
@@ -384,6 +388,7 @@ def train(
             "test": test_metrics,
             "importance": _importance(model, df.loc[splits.test]),
         }
+        evaluated[kind] = model
         if cfg.refit:  # the list model: same configuration, latest labelled months
             make = (lambda p: _lightgbm(p, cfg.n_seeds)) if kind == "lightgbm" else (lambda p: _logistic(p, cat_idx))
             model, model_metrics["list_model"] = _refit(
@@ -400,7 +405,7 @@ def train(
     metrics["fingerprint"] = fp
     for m in models.values():
         m.metrics = {**m.metrics, "backtest": metrics["backtest"]}
-    return TrainOutput(models["lightgbm"], models["logistic"], metrics, curves)
+    return TrainOutput(models["lightgbm"], models["logistic"], metrics, curves, evaluated)
 
 
 def _json_default(o: Any) -> Any:
