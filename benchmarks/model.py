@@ -8,10 +8,11 @@ model, with and without the "signaux forts": AUC-ROC, AUC-PR, the oracle's AUC-P
 twin's exact probability ``p_failure_18m``; 1 for companies already in proceedings) and the ratio model / oracle
 (goal ≥ 0.90). The logistic model is the baseline measured in the same run. Peak memory of the process is printed.
 
-Then **the list**: the month ``signaux-faibles score`` would score (the latest complete month), companies not yet
-in proceedings with a known outcome in the ground truth (as the acceptance check D3 takes them): AUC-PR of the
-saved list model (refitted on the latest labelled months), of the evaluated model it was refitted from (its
-configuration, fitted before the test), and of the oracle, with the ratios.
+Then **the list**: the month ``signaux-faibles score`` would score (the latest complete month), companies with a
+known outcome in the ground truth: AUC-PR of the saved list model (refitted on the latest labelled months), of the
+evaluated model it was refitted from (its configuration, fitted before the test), and of the oracle, with the
+ratios; first without the signaux forts, then as the acceptance check D3 counts the published list (a company
+judged during the month is still in the ground truth for that month, and has probability 1 in the list).
 """
 
 from __future__ import annotations
@@ -97,30 +98,41 @@ def main() -> None:
 
 
 def list_month(data: Path, batch: str, out: object) -> None:
-    """AUC-PR at the list's month: list model, evaluated model, oracle (rows with a known outcome, not yet judged)."""
+    """AUC-PR at the list's month: list model, evaluated model, oracle; without the signaux forts, then as the
+    acceptance check D3 counts (the published list: companies judged during the month are in the ground truth,
+    with probability 1 in the list)."""
     import pandas as pd
     from sklearn.metrics import average_precision_score
 
     from signaux_faibles.lists.score import complete_month
     from signaux_faibles.model.dataset import load_panel
+    from signaux_faibles.model.metrics import list_vs_oracle
     from signaux_faibles.model.train import batch_month
 
     panel = load_panel(data)
     month = complete_month(panel, batch_month(batch))
-    rows = panel[(panel.periode == month) & ~panel.signal_fort.astype(bool)].drop_duplicates("siren")
+    listed = panel[panel.periode == month].drop_duplicates("siren")
     gt = pd.read_parquet(data / "twin" / "ground_truth.parquet")
     gt["periode"] = pd.to_datetime(gt["periode"]).dt.to_period("M")
     gt["siren"] = gt["siren"].astype(str)
-    m = rows.merge(gt, on=["siren", "periode"], how="inner").dropna(subset=["failure_18m"])
+    m = listed[~listed.signal_fort.astype(bool)].merge(gt, on=["siren", "periode"], how="inner")
+    m = m.dropna(subset=["failure_18m"])
     y = m["failure_18m"].to_numpy().astype(int)
     oracle = average_precision_score(y, m["p_failure_18m"])
-    print(f"list month {month}: {len(m):,} companies, {y.sum()} failures within 18 months; oracle AUC-PR {oracle:.3f}")
+    print(f"list month {month}, without signaux forts: {len(m):,} companies, {y.sum()} failures within 18 months; "
+          f"oracle AUC-PR {oracle:.3f}")  # fmt: skip
     for kind, saved in (("lightgbm", out.model), ("logistic", out.logistic)):  # type: ignore[attr-defined]
+        evaluated = out.evaluated[kind]  # type: ignore[attr-defined]
         a_list = average_precision_score(y, saved.predict_proba(m))
-        a_eval = average_precision_score(y, out.evaluated[kind].predict_proba(m))  # type: ignore[attr-defined]
+        a_eval = average_precision_score(y, evaluated.predict_proba(m))
+        published = {
+            name: list_vs_oracle(listed[["siren", "periode"]].assign(probability=model.predict_proba(listed)), gt)
+            for name, model in (("list", saved), ("evaluated", evaluated))
+        }
         print(f"  {kind}: list model AUC-PR {a_list:.3f} (/ oracle {a_list / oracle:.2f}), evaluated model "
-              f"{a_eval:.3f} (/ oracle {a_eval / oracle:.2f})")  # fmt: skip
-
+              f"{a_eval:.3f} (/ oracle {a_eval / oracle:.2f}); as D3 counts (published list, "
+              f"{published['list']['rows']:,} companies, {published['list']['failures']} failures): list model / "  # type: ignore[index]
+              f"oracle {published['list']['ratio']:.2f}, evaluated {published['evaluated']['ratio']:.2f}")  # type: ignore[index]  # fmt: skip
 
 if __name__ == "__main__":
     main()

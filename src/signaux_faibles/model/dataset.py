@@ -272,31 +272,29 @@ def refit_splits(
     """The masks of the **list model**: the chosen configuration refitted on the latest labelled months.
 
     The evaluation (:func:`make_splits`) must end its training 18 months before its test months, so its model is
-    at least three years older than the list it would score. The list model keeps the protocol's rules on later
-    months: it is fitted on the ``refit_months`` months before the last ``test_months`` labelled months
-    (``fit``: the fitting and test groups of companies), and those last months, on the other companies, calibrate
-    it (``calib``: the calibration group) and set its thresholds (``valid``: the validation group). ``test`` is
-    empty: the list model's expected performance is the evaluation's, measured on the test with the same
+    at least three years older than the list it would score. The list model takes the ``refit_months`` latest
+    months whose outcome is known (up to ``last_month − 18``) and splits them by company as the evaluation does:
+    it is fitted on the fitting and test groups (``fit``), calibrated on the calibration group (``calib``) and
+    thresholded on the validation group (``valid``), so the companies that calibrate and threshold it are not
+    those it learned from. Calibration is held out by company, not by time: a later fold would cost the list model
+    the freshest months, which matter most when conditions change (a crisis, the end of State support). ``test``
+    is empty: the list model's expected performance is the evaluation's, measured on the test with the same
     configuration.
     """
     cfg = cfg or SplitConfig()
-    base = make_splits(df, cfg, last_month)  # same checks, same window lengths for a short panel
+    base = make_splits(df, cfg, last_month)  # same checks (a panel long enough to be evaluated)
     last_labelled = base.last_labelled
-    months = (base.last_labelled - base.test_start).n + 1
-    hold_start = last_labelled - (months - 1)
-    fit_end = hold_start - 1
-    fit_start = max(fit_end - (cfg.refit_months - 1), df.periode.min())
+    start = max(last_labelled - (cfg.refit_months - 1), df.periode.min())
     _test_g, valid_g, calib_g = _groups(df, cfg)
     fit_g = ~(valid_g | calib_g)  # the fitting and the test groups
-    p = df.periode
-    hold = ((p >= hold_start) & (p <= last_labelled)).to_numpy()
+    months = ((df.periode >= start) & (df.periode <= last_labelled)).to_numpy()
     return Splits(
-        fit=fit_g & ((p >= fit_start) & (p <= fit_end)).to_numpy(),
-        valid=valid_g & hold,
-        calib=calib_g & hold,
+        fit=fit_g & months,
+        valid=valid_g & months,
+        calib=calib_g & months,
         test=np.zeros(len(df), dtype=bool),
         last_labelled=last_labelled,
         test_start=last_labelled + 1,
         dev_end=last_labelled,
-        valid_start=hold_start,
+        valid_start=start,
     )

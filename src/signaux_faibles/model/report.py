@@ -49,9 +49,9 @@ autre partie (partition par SIREN) et le test est postérieur : l'apprentissage 
 <h3>Modèle des listes</h3>
 <p class="note">Le modèle évalué ci-dessous s'arrête 18 mois avant le test : il serait vieux de plus de trois ans le jour de
 la liste. Les listes utilisent donc la même configuration (hyper-paramètres choisis sur la validation) réentraînée sur
-les derniers mois dont l'issue est connue ; les six derniers de ces mois, sur d'autres entreprises, la calibrent et
-fixent ses seuils. Ses performances attendues sont celles du test ci-dessous (même configuration).</p>
-<table><tr><th>modèle</th><th>partie</th><th>de</th><th>à</th><th>lignes</th><th>entreprises</th><th>défaillances</th><th>calibration</th><th>seuils F0,5 / F2</th><th>AUC-PR (mois réservés)</th></tr>
+les douze derniers mois dont l'issue est connue ; d'autres entreprises, sur ces mêmes mois, la calibrent et fixent ses
+seuils. Ses performances attendues sont celles du test ci-dessous (même configuration).</p>
+<table><tr><th>modèle</th><th>partie</th><th>de</th><th>à</th><th>lignes</th><th>entreprises</th><th>défaillances</th><th>calibration</th><th>seuils F0,5 / F2</th><th>AUC-PR (entreprises réservées)</th></tr>
 {% for kind in kinds %}{% set l = m[kind].list_model %}{% for name, d in l.parts.items() %}
 <tr><td>{{ kind }}</td><td>{{ {"fit": "apprentissage", "valid": "seuils", "calib": "calibration"}[name] }}</td><td>{{ d["from"] }}</td><td>{{ d["to"] }}</td>
 <td>{{ "{:,}".format(d.rows) }}</td><td>{{ "{:,}".format(d.companies) }}</td><td>{{ d.positives }}</td>
