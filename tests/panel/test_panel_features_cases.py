@@ -342,6 +342,24 @@ def test_company_with_three_establishments_in_two_departements(con: ibis.BaseBac
     # December 2020: no data but SIRENE says active (created 2015): in the spine
 
 
+def test_paydex_carried_forward_lagged_and_averaged(con: ibis.BaseBackend) -> None:
+    """Monthly paydex values with a gap: carried forward, lags, 3/6/12-month means of the carried values."""
+    values = {D(2020, 1, 1): 10.0, D(2020, 2, 1): 20.0, D(2020, 3, 1): 30.0, D(2020, 6, 1): 60.0}
+    pay = mt(
+        [{"siren": SIREN, "periode": m, "date_valeur": m, "nb_jours": v} for m, v in values.items()],
+        {"siren": pa.string(), "periode": pa.date32(), "date_valeur": pa.date32(), "nb_jours": pa.float64()},
+    )
+    p = panel(con, {"clean_paydex": pay}, D(2020, 1, 1), D(2020, 7, 1))
+    # April and May carry March's value; July carries June's
+    assert col(p, "paydex_nb_jours") == [10.0, 20.0, 30.0, 30.0, 30.0, 60.0, 60.0]
+    assert col(p, "paydex_nb_jours_past_3") == [None, None, None, 10.0, 20.0, 30.0, 30.0]
+    assert col(p, "paydex_nb_jours_moy3m") == [10.0, 15.0, 20.0, 80 / 3, 30.0, 40.0, 50.0]
+    assert col(p, "paydex_nb_jours_moy6m")[-2:] == [30.0, 230 / 6]  # Jan..Jun, Feb..Jul
+    assert col(p, "paydex_nb_jours_moy12m")[-1] == 240 / 7  # the 7 months with a value since January
+    assert col(p, "paydex_diff_12m") == [None] * 7  # no value a year before
+    assert col(p, "paydex_bin") == ["0-15", "15-30", "15-30", "15-30", "15-30", "30-60", "30-60"]
+
+
 def test_registry_covers_every_column_and_the_dictionary_is_current() -> None:
     from pathlib import Path
 

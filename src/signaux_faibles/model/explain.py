@@ -158,7 +158,8 @@ def _pay_suppliers_on_time(df: pd.DataFrame) -> pd.DataFrame:
     if "paydex_nb_jours" not in df.columns:
         return df
     late = df["paydex_nb_jours"].fillna(0) > 0
-    out = _zero_where_positive(df, ["paydex_nb_jours", "paydex_diff_12m"], late)
+    cols = ["paydex_nb_jours", "paydex_diff_12m", *(c for c in df.columns if c.startswith("paydex_nb_jours_moy"))]
+    out = _zero_where_positive(df, cols, late)
     if "paydex_bin" in out.columns:
         out["paydex_bin"] = out["paydex_bin"].where(~late, "<=0")
     return out

@@ -13,7 +13,6 @@ __all__ = [
     "asof",
     "extended_calendar",
     "grid",
-    "lags",
     "month_events",
     "months_window",
 ]
@@ -139,15 +138,8 @@ def month_events(
     return j.select(**{key: j._e_key}, periode=j._m, asof_date=j.asof_date, **{c: j[c] for c in cols})
 
 
-def lags(t: ibis.Table, key: str, col: str, ks: tuple[int, ...], name: str | None = None) -> ibis.Table:
-    """Add ``<name>_past_<k>`` = ``col`` k months before. ``t`` must be dense per key (one row per month)."""
-    name = name or col
-    w = ibis.window(group_by=t[key], order_by=t.periode)
-    return t.mutate(**{f"{name}_past_{k}": t[col].lag(k).over(w) for k in ks})
-
-
 def months_window(t: ibis.Table, key: str, months: int) -> ibis.expr.builders.LegacyWindowBuilder:
     """The ``months`` calendar months ``periode - (months-1) .. periode`` of a key, as a ROWS frame: ``t`` must be
-    dense per key (one row per month). Same partition and order as :func:`lags`, so the engine sorts once for
-    every window of a projection."""
+    dense per key (one row per month). Same partition and order as the lags' window (``group_by=key``,
+    ``order_by=periode``), so the engine sorts once for every window of a projection."""
     return ibis.window(group_by=t[key], order_by=t.periode, preceding=months - 1, following=0)

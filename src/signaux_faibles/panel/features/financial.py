@@ -8,7 +8,7 @@ import ibis
 import ibis.expr.types as ir
 
 from signaux_faibles.panel.clean.financial import BDF_RATIOS
-from signaux_faibles.panel.features._util import asof, grid, lags, month_events
+from signaux_faibles.panel.features._util import asof, grid, month_events, months_window
 from signaux_faibles.panel.features.registry import Feature
 
 __all__ = [
@@ -99,6 +99,8 @@ DIANE_RATIOS = {
 #: Paydex bins (SFDL ``standard.json``): (−inf,0], (0,15], (15,30], (30,60], (60,90], (90,inf).
 PAYDEX_BINS = ((0, "<=0"), (15, "0-15"), (30, "15-30"), (60, "30-60"), (90, "60-90"))
 PAYDEX_LAGS = (3, 6, 12)
+#: Windows (months) of the paydex means: a monthly value is noisy, its recent mean much less.
+PAYDEX_MEANS = (3, 6, 12)
 #: A paydex value is carried forward at most this many months.
 PAYDEX_CARRY_MONTHS = 12
 
@@ -159,6 +161,17 @@ FEATURES = (
             _P,
         )
         for k in PAYDEX_LAGS
+    ),
+    *(
+        Feature(
+            f"paydex_nb_jours_moy{k}m",
+            f"Mean of paydex_nb_jours over the {k} calendar months up to the month (the months with a value)",
+            "clean_paydex",
+            f"{k} months",
+            "days",
+            _P,
+        )
+        for k in PAYDEX_MEANS
     ),
     Feature(
         "paydex_diff_12m",
@@ -228,7 +241,8 @@ def diane_features(clean_diane: ibis.Table | None, calendar: ibis.Table) -> ibis
 
 
 def paydex_features(clean_paydex: ibis.Table | None, calendar: ibis.Table) -> ibis.Table | None:
-    """``(siren, periode, paydex_nb_jours, lags 3/6/12, paydex_diff_12m, paydex_bin)``, dense per SIREN."""
+    """``(siren, periode, paydex_nb_jours, lags 3/6/12, means over 3/6/12 months, paydex_diff_12m, paydex_bin)``,
+    dense per SIREN."""
     if clean_paydex is None:
         return None
     p = clean_paydex.mutate(nb_jours=clean_paydex.nb_jours.cast("float64"))
@@ -238,7 +252,15 @@ def paydex_features(clean_paydex: ibis.Table | None, calendar: ibis.Table) -> ib
     g = grid(p.select("siren"), calendar)
     a = g.left_join(m, [g.siren == m._k, g.periode == m._p]).drop("_k", "_p")
     a = a.select("siren", "periode", paydex_nb_jours=a.nb_jours)
-    a = lags(a, "siren", "paydex_nb_jours", PAYDEX_LAGS)
+    # lags and means in one window pass (same partition and order; ROWS frames on the dense grid)
+    w = ibis.window(group_by=a.siren, order_by=a.periode)
+    a = a.mutate(
+        **{f"paydex_nb_jours_past_{k}": a.paydex_nb_jours.lag(k).over(w) for k in PAYDEX_LAGS},
+        **{
+            f"paydex_nb_jours_moy{k}m": a.paydex_nb_jours.mean().over(months_window(a, "siren", k))
+            for k in PAYDEX_MEANS
+        },
+    )
     x = a.paydex_nb_jours
     return a.mutate(
         paydex_diff_12m=x - a.paydex_nb_jours_past_12,
