@@ -408,7 +408,7 @@ def demo(
         vs = list_vs_oracle(listed.scores, pd.read_parquet(truth))
         if vs is not None:
             console.print(
-                f"list vs the twin's oracle ({vs['rows']:,} listed companies not yet in proceedings, "
+                f"list vs the twin's oracle ({vs['rows']:,} listed companies with a known outcome, "
                 f"{vs['failures']} fail within 18 months): AUC-PR {vs['auc_pr']:.3f}, oracle {vs['oracle_auc_pr']:.3f}, "
                 f"model/oracle {vs['ratio']:.2f} (goal >= 0.90)",
                 highlight=False, soft_wrap=True,

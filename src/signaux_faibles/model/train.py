@@ -201,7 +201,7 @@ def _refit(
     log(
         f"{evaluated.kind}: list model refitted on {desc['fit']['from']} → {desc['fit']['to']} "
         f"({int(fit.sum()):,} rows), calibration {calibrator.method}, thresholds F0.5 {thresholds.high:.2f}, "
-        f"F2 {thresholds.moderate:.2f} (held-out {desc['valid']['from']} → {desc['valid']['to']})"
+        f"F2 {thresholds.moderate:.2f} (calibrated and thresholded on other companies of the same months)"
     )
     model = FailureModel(
         kind=evaluated.kind, encoder=evaluated.encoder, estimator=est, calibrator=calibrator, thresholds=thresholds,
