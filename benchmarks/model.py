@@ -102,7 +102,6 @@ def list_month(data: Path, batch: str, out: object) -> None:
     acceptance check D3 counts (the published list: companies judged during the month are in the ground truth,
     with probability 1 in the list)."""
     import pandas as pd
-    from sklearn.metrics import average_precision_score
 
     from signaux_faibles.lists.score import complete_month
     from signaux_faibles.model.dataset import load_panel
@@ -112,27 +111,26 @@ def list_month(data: Path, batch: str, out: object) -> None:
     panel = load_panel(data)
     month = complete_month(panel, batch_month(batch))
     listed = panel[panel.periode == month].drop_duplicates("siren")
+    early = listed[~listed.signal_fort.astype(bool)]
     gt = pd.read_parquet(data / "twin" / "ground_truth.parquet")
-    gt["periode"] = pd.to_datetime(gt["periode"]).dt.to_period("M")
-    gt["siren"] = gt["siren"].astype(str)
-    m = listed[~listed.signal_fort.astype(bool)].merge(gt, on=["siren", "periode"], how="inner")
-    m = m.dropna(subset=["failure_18m"])
-    y = m["failure_18m"].to_numpy().astype(int)
-    oracle = average_precision_score(y, m["p_failure_18m"])
-    print(f"list month {month}, without signaux forts: {len(m):,} companies, {y.sum()} failures within 18 months; "
-          f"oracle AUC-PR {oracle:.3f}")  # fmt: skip
+
+    def vs(model: object, rows: pd.DataFrame) -> dict[str, float]:
+        scores = rows[["siren", "periode"]].assign(probability=model.predict_proba(rows))  # type: ignore[attr-defined]
+        res = list_vs_oracle(scores, gt)
+        assert res is not None, "fewer than 10 known failures at the list month"
+        return res
+
     for kind, saved in (("lightgbm", out.model), ("logistic", out.logistic)):  # type: ignore[attr-defined]
         evaluated = out.evaluated[kind]  # type: ignore[attr-defined]
-        a_list = average_precision_score(y, saved.predict_proba(m))
-        a_eval = average_precision_score(y, evaluated.predict_proba(m))
-        published = {
-            name: list_vs_oracle(listed[["siren", "periode"]].assign(probability=model.predict_proba(listed)), gt)
-            for name, model in (("list", saved), ("evaluated", evaluated))
-        }
-        print(f"  {kind}: list model AUC-PR {a_list:.3f} (/ oracle {a_list / oracle:.2f}), evaluated model "
-              f"{a_eval:.3f} (/ oracle {a_eval / oracle:.2f}); as D3 counts (published list, "
-              f"{published['list']['rows']:,} companies, {published['list']['failures']} failures): list model / "  # type: ignore[index]
-              f"oracle {published['list']['ratio']:.2f}, evaluated {published['evaluated']['ratio']:.2f}")  # type: ignore[index]  # fmt: skip
+        strict, strict_eval = vs(saved, early), vs(evaluated, early)
+        published, published_eval = vs(saved, listed), vs(evaluated, listed)
+        if kind == "lightgbm":
+            print(f"list month {month}, without signaux forts: {strict['rows']:,} companies, {strict['failures']} "
+                  f"failures within 18 months; oracle AUC-PR {strict['oracle_auc_pr']:.3f}")  # fmt: skip
+        print(f"  {kind}: list model AUC-PR {strict['auc_pr']:.3f} (/ oracle {strict['ratio']:.2f}), evaluated model "
+              f"{strict_eval['auc_pr']:.3f} (/ oracle {strict_eval['ratio']:.2f}); as D3 counts (published list, "
+              f"{published['rows']:,} companies, {published['failures']} failures): list model / oracle "
+              f"{published['ratio']:.2f}, evaluated {published_eval['ratio']:.2f}")  # fmt: skip
 
 if __name__ == "__main__":
     main()

@@ -354,13 +354,13 @@ def train(
     evaluated: dict[str, FailureModel] = {}
     metrics: dict[str, Any] = {"splits": desc, "feature_count": len(encoder.feature_names_in_)}
     curves: dict[str, Any] = {}
-    for kind in ("lightgbm", "logistic"):
-        if kind == "lightgbm":
-            est, params, tried = _select(
-                lambda p: _lightgbm(p, cfg.n_seeds), cfg.lightgbm_grid, X, y, fit, valid
-            )
-        else:
-            est, params, tried = _select(lambda p: _logistic(p, cat_idx), cfg.logistic_grid, X, y, fit, valid)
+    kinds: dict[str, tuple[Callable[[dict[str, Any]], Any], tuple[dict[str, Any], ...]]] = {
+        "lightgbm": (lambda p: _lightgbm(p, cfg.n_seeds), cfg.lightgbm_grid),
+        "logistic": (lambda p: _logistic(p, cat_idx), cfg.logistic_grid),
+    }
+    refit = refit_splits(df, cfg.splits, last_month) if cfg.refit else None
+    for kind, (make, grid) in kinds.items():
+        est, params, tried = _select(make, grid, X, y, fit, valid)
         log(f"{kind}: chose {params} (validation AUC-PR {max(t['valid_auc_pr'] for t in tried):.3f})")
         calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, calib, valid)
         log(
@@ -389,11 +389,8 @@ def train(
             "importance": _importance(model, df.loc[splits.test]),
         }
         evaluated[kind] = model
-        if cfg.refit:  # the list model: same configuration, latest labelled months
-            make = (lambda p: _lightgbm(p, cfg.n_seeds)) if kind == "lightgbm" else (lambda p: _logistic(p, cat_idx))
-            model, model_metrics["list_model"] = _refit(
-                make, params, model, df, X, y, refit_splits(df, cfg.splits, last_month), early, log
-            )
+        if refit is not None:  # the list model: same configuration, latest labelled months
+            model, model_metrics["list_model"] = _refit(make, params, model, df, X, y, refit, early, log)
         model.metrics = model_metrics
         metrics[kind] = model_metrics
         curves[kind] = test_curves
