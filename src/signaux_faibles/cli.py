@@ -155,6 +155,8 @@ def _print_headline(metrics: dict[str, Any]) -> None:
             )
             if "oracle_now_ratio_auc_pr" in t:
                 oracle += f" (oracle without the future {t['oracle_now_auc_pr']:.3f}, {t['oracle_now_ratio_auc_pr']:.2f})"
+            if "oracle_monthly_ratio_auc_pr" in t:
+                oracle += f"; within each month {t['oracle_monthly_ratio_auc_pr']:.2f}"
             console.print(
                 f"  {kind:8} {label:22} {t['rows']:>8,} rows, prevalence {t['prevalence']:.3f}: AUC-ROC "
                 f"{t['auc_roc']:.3f}, AUC-PR {t['auc_pr']:.3f}, Brier {t['brier']:.4f}; risque élevé P {hi['precision']:.2f} "

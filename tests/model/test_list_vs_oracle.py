@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
-from signaux_faibles.model.metrics import list_vs_oracle
+from signaux_faibles.model.metrics import list_vs_oracle, monthly_auc_pr
 
 
 def _truth(n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -45,3 +45,22 @@ def test_too_few_known_failures_give_none() -> None:
     truth = _truth(50, np.random.default_rng(1)).assign(failure_18m=0.0)
     scores = truth[["siren", "periode"]].assign(probability=0.1)
     assert list_vs_oracle(scores, truth) is None
+
+
+def test_monthly_auc_pr_ranks_within_each_month() -> None:
+    # two months; the scores rank perfectly within each month but month 2's are all lower than month 1's
+    y = np.array([1, 0, 0, 0, 1, 0, 0, 0])
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.3, 0.2, 0.1, 0.05])
+    month = np.array(["2025-01"] * 4 + ["2025-02"] * 4)
+    assert monthly_auc_pr(y, p, month) == 1.0
+    assert average_precision_score(y, p) < 1.0  # pooled, month 2's failure comes after month 1's survivors
+    # a month with a single class is skipped, not counted as 0 or 1
+    y3 = np.concatenate([y, [0, 0]])
+    p3 = np.concatenate([p, [0.99, 0.98]])
+    m3 = np.concatenate([month, ["2025-03"] * 2])
+    assert monthly_auc_pr(y3, p3, m3) == 1.0
+    # the mean of the months' AUC-PR
+    p_bad = p.copy()
+    p_bad[4] = 0.0  # month 2's failure ranked last of its month
+    expected = (1.0 + average_precision_score(y[4:], p_bad[4:])) / 2
+    assert monthly_auc_pr(y, p_bad, month) == expected

@@ -197,6 +197,8 @@ def test_metrics_with_and_without_signaux_forts_and_oracle(trained: tuple[Path, 
             assert m["prevalence"] < m["auc_pr"] <= 1.0  # better than chance
             assert 0 < m["oracle_auc_pr"] <= 1.0 and m["oracle_ratio_auc_pr"] > 0
             assert 0 < m["oracle_now_auc_pr"] <= 1.0 and m["oracle_now_ratio_auc_pr"] > 0
+            assert 0 < m["oracle_monthly_auc_pr"] <= 1.0
+            assert m["oracle_monthly_ratio_auc_pr"] == m["monthly_auc_pr"] / m["oracle_monthly_auc_pr"]
             assert {"precision", "recall", "f0.5", "alerts"} <= set(m["risque_eleve"])
             assert {"precision", "recall", "f2", "alerts"} <= set(m["risque_modere"])
             assert [r["top_share"] for r in m["top_k"]] == [0.01, 0.02, 0.05, 0.10]

@@ -28,6 +28,7 @@ __all__ = [
     "classification_at",
     "fbeta_curve",
     "list_vs_oracle",
+    "monthly_auc_pr",
     "ranking_metrics",
     "reliability_curve",
     "segment_metrics",
@@ -127,6 +128,21 @@ def ranking_metrics(y: ArrayLike, p: ArrayLike) -> dict[str, float]:
         "auc_pr": float(average_precision_score(y_a, p_a)) if two else float("nan"),
         "brier": float(brier_score_loss(y_a, p_a, labels=[0, 1])) if len(y_a) else float("nan"),
     }
+
+
+def monthly_auc_pr(y: ArrayLike, p: ArrayLike, month: ArrayLike) -> float:
+    """Mean over the months of the AUC-PR within each month: how well each monthly list is ranked.
+
+    Pooling several months also rewards knowing which month is riskier (a calendar effect no model trained 18
+    months earlier can know); a list ranks the companies of one month. Months with a single class are skipped.
+    """
+    y_a, p_a, m_a = _arr(y).astype(int), _arr(p), np.asarray(month)
+    values = [
+        float(average_precision_score(y_a[k], p_a[k]))
+        for k in (m_a == v for v in pd.unique(m_a))
+        if len(np.unique(y_a[k])) == 2
+    ]
+    return float(np.mean(values)) if values else float("nan")
 
 
 def top_k_metrics(

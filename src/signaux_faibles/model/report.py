@@ -65,18 +65,19 @@ seuils. Ses performances attendues sont celles du test ci-dessous (même configu
 <p>Hyper-paramètres choisis sur la validation : <code>{{ k.params }}</code>; calibration {{ k.calibration.method }};
 seuils : risque élevé (F0,5) {{ "%.2f"|format(k.thresholds.high) }}, risque modéré (F2) {{ "%.2f"|format(k.thresholds.moderate) }}.</p>
 <table><tr><th>échantillon</th><th>lignes</th><th>prévalence</th><th>AUC-ROC</th><th>AUC-PR</th><th>Brier</th>
-<th>précision / rappel risque élevé</th><th>précision / rappel risque modéré</th>{% if twin %}<th>AUC-PR oracle</th><th>ratio modèle / oracle</th><th>AUC-PR oracle sans futur</th><th>ratio modèle / oracle sans futur</th>{% endif %}</tr>
+<th>précision / rappel risque élevé</th><th>précision / rappel risque modéré</th>{% if twin %}<th>AUC-PR oracle</th><th>ratio modèle / oracle</th><th>AUC-PR oracle sans futur</th><th>ratio modèle / oracle sans futur</th><th>ratio mois par mois</th>{% endif %}</tr>
 {% for name in ["with_signaux_forts", "without_signaux_forts"] %}{% set t = k.test[name] %}
 <tr><td>{{ {"with_signaux_forts": "avec signaux forts", "without_signaux_forts": "sans signaux forts"}[name] }}</td>
 <td>{{ "{:,}".format(t.rows) }}</td><td>{{ "%.3f"|format(t.prevalence) }}</td><td>{{ "%.3f"|format(t.auc_roc) }}</td><td>{{ "%.3f"|format(t.auc_pr) }}</td><td>{{ "%.4f"|format(t.brier) }}</td>
 <td>{{ "%.2f"|format(t.risque_eleve.precision) }} / {{ "%.2f"|format(t.risque_eleve.recall) }} ({{ t.risque_eleve.alerts }} alertes)</td>
 <td>{{ "%.2f"|format(t.risque_modere.precision) }} / {{ "%.2f"|format(t.risque_modere.recall) }} ({{ t.risque_modere.alerts }} alertes)</td>
 {% if twin %}<td>{{ "%.3f"|format(t.oracle_auc_pr) }}</td><td>{{ "%.2f"|format(t.oracle_ratio_auc_pr) }}</td>
-<td>{{ "%.3f"|format(t.get("oracle_now_auc_pr", nan)) }}</td><td>{{ "%.2f"|format(t.get("oracle_now_ratio_auc_pr", nan)) }}</td>{% endif %}</tr>
+<td>{{ "%.3f"|format(t.get("oracle_now_auc_pr", nan)) }}</td><td>{{ "%.2f"|format(t.get("oracle_now_ratio_auc_pr", nan)) }}</td><td>{{ "%.2f"|format(t.get("oracle_monthly_ratio_auc_pr", nan)) }}</td>{% endif %}</tr>
 {% endfor %}</table>
 {% if twin %}<p class="note">Oracle : la probabilité exacte du jumeau numérique (état caché connu), qui propage le futur réel
 (chocs sectoriels, régime de crise) ; « sans futur » : la même avec les conditions du mois maintenues, soit la meilleure
-prévision possible à la date. Entreprises déjà en procédure : probabilité 1.</p>{% endif %}
+prévision possible à la date. Entreprises déjà en procédure : probabilité 1. « Mois par mois » : moyenne des AUC-PR
+calculées dans chaque mois du test (le classement de chaque liste mensuelle), modèle / oracle.</p>{% endif %}
 <p>Top-k (sans signaux forts) :</p>
 <table><tr><th>part de la liste</th><th>k</th><th>précision</th><th>rappel</th></tr>
 {% for r in k.test.without_signaux_forts.top_k %}<tr><td>{{ "%.0f"|format(100 * r.top_share) }} %</td><td>{{ r.k }}</td><td>{{ "%.3f"|format(r.precision) }}</td><td>{{ "%.3f"|format(r.recall) }}</td></tr>{% endfor %}

@@ -47,6 +47,7 @@ from .metrics import (
     alert_levels,
     classification_at,
     fbeta_curve,
+    monthly_auc_pr,
     ranking_metrics,
     reliability_curve,
     segment_metrics,
@@ -231,6 +232,8 @@ def _evaluate(
     for name, keep in (("with_signaux_forts", np.ones(len(y), bool)), ("without_signaux_forts", ~sf)):
         yk, pk = y[keep], p[keep]
         m: dict[str, Any] = ranking_metrics(yk, pk)
+        months = part.periode.to_numpy()[keep]
+        m["monthly_auc_pr"] = monthly_auc_pr(yk, pk, months)
         m["risque_eleve"] = classification_at(yk, pk, model.thresholds.high, 0.5)
         m["risque_modere"] = classification_at(yk, pk, model.thresholds.moderate, 2.0)
         m["top_k"] = top_k_metrics(yk, pk).to_dict(orient="records")
@@ -239,6 +242,9 @@ def _evaluate(
             m[f"{key}_auc_pr"] = o["auc_pr"]
             m[f"{key}_auc_roc"] = o["auc_roc"]
             m[f"{key}_ratio_auc_pr"] = m["auc_pr"] / o["auc_pr"] if o["auc_pr"] else float("nan")
+            o_month = monthly_auc_pr(yk, score[keep], months)
+            m[f"{key}_monthly_auc_pr"] = o_month
+            m[f"{key}_monthly_ratio_auc_pr"] = m["monthly_auc_pr"] / o_month if o_month else float("nan")
         out[name] = m
     levels = alert_levels(p, model.thresholds)
     out["alert_volumes"] = {lvl: int((levels == lvl).sum()) for lvl in (ALERT_HIGH, ALERT_MODERATE)}
