@@ -50,6 +50,22 @@ def test_kfold10_on_a_small_csv(small_csv: Path):
     assert res["brier_probabilities"] == "raw"
 
 
+def test_seed_draws_other_hold_outs_of_the_same_protocol(small_csv: Path):
+    from signaux_faibles.model.benchmark import _splits
+
+    y = pd.read_csv(small_csv)["failed"].to_numpy()
+    first = list(_splits(y, None, None, "holdout90"))
+    again = list(_splits(y, None, None, "holdout90", 0))
+    other = list(_splits(y, None, None, "holdout90", 1))
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(first, again, strict=True))  # seed 0 is the default
+    assert len(other) == 10 and not any(np.array_equal(a[1], b[1]) for a, b in zip(first, other, strict=True))
+    for _, test in other:  # still stratified 90/10
+        assert len(test) == 80 and y[test].sum() == round(y.mean() * 80)
+    res = run_benchmark(small_csv, "failed", None, None, "holdout90", None, None, estimator=QUICK, n_splits=2,
+                        seed=1)  # fmt: skip
+    assert res["seed"] == 1 and res["n_splits"] == 2
+
+
 def test_time_protocol_keeps_ids_apart(small_csv: Path, tmp_path: Path):
     res = run_benchmark(small_csv, "failed", "siren", "periode", "time", None, None, estimator=QUICK)
     assert res["protocol"] == "time" and res["n_splits"] == 1 and res["n_features"] == 6

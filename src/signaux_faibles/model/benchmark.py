@@ -115,23 +115,23 @@ def _features(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _splits(
-    y: NDArray[np.int64], groups: NDArray[Any] | None, times: pd.Series | None, protocol: str
+    y: NDArray[np.int64], groups: NDArray[Any] | None, times: pd.Series | None, protocol: str, seed: int = SEED
 ) -> Iterator[Split]:
     idx = np.arange(len(y))
     if protocol == "holdout90":
         if groups is None:
-            yield from StratifiedShuffleSplit(n_splits=N_SPLITS, test_size=0.1, random_state=SEED).split(
+            yield from StratifiedShuffleSplit(n_splits=N_SPLITS, test_size=0.1, random_state=seed).split(
                 idx, y
             )
         else:
-            yield from GroupShuffleSplit(n_splits=N_SPLITS, test_size=0.1, random_state=SEED).split(
+            yield from GroupShuffleSplit(n_splits=N_SPLITS, test_size=0.1, random_state=seed).split(
                 idx, y, groups
             )
     elif protocol == "kfold10":
         if groups is None:
-            yield from StratifiedKFold(n_splits=N_SPLITS, shuffle=True, random_state=SEED).split(idx, y)
+            yield from StratifiedKFold(n_splits=N_SPLITS, shuffle=True, random_state=seed).split(idx, y)
         else:
-            yield from StratifiedGroupKFold(n_splits=N_SPLITS, shuffle=True, random_state=SEED).split(
+            yield from StratifiedGroupKFold(n_splits=N_SPLITS, shuffle=True, random_state=seed).split(
                 idx, y, groups
             )
     elif protocol == "time":
@@ -153,7 +153,7 @@ def _splits(
         late = np.asarray(~pd.isna(t) & (t > cutoff))
         if groups is not None:
             side_train, _ = next(
-                GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=SEED).split(idx, y, groups)
+                GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=seed).split(idx, y, groups)
             )
             train_ids = np.zeros(len(y), dtype=bool)
             train_ids[side_train] = True
@@ -214,6 +214,7 @@ def run_benchmark(
     *,
     estimator: Any | None = None,
     n_splits: int | None = None,
+    seed: int = SEED,
 ) -> dict[str, Any]:
     """Benchmark ``estimator`` (default: the production ``FailureClassifier``) on a file under a protocol.
 
@@ -234,6 +235,9 @@ def run_benchmark(
         Cloned for every split. Default ``FailureClassifier()``.
     n_splits : int, optional
         Use only the first ``n_splits`` splits of the protocol (quick runs, tests).
+    seed : int
+        Seed of the random splits (default 0, the command's). Another seed draws other hold-outs of the same
+        protocol: ``benchmarks/polish.py --draws`` uses it to show how much the draw alone moves the mean.
 
     Returns
     -------
@@ -269,7 +273,7 @@ def run_benchmark(
     if not splits:
         groups = df[id_col].to_numpy() if id_col is not None else None
         times = df[time_col] if time_col is not None else None
-        splits = list(_splits(y, groups, times, protocol))
+        splits = list(_splits(y, groups, times, protocol, seed))
     if n_splits is not None:
         splits = splits[:n_splits]
     scores = evaluate_splits(X, y, splits, lambda: clone(base))
@@ -281,6 +285,7 @@ def run_benchmark(
         "prevalence": float(y.mean()),
         "test_prevalence": float(y[test_rows].mean()),
         "protocol": protocol_name,
+        "seed": seed,
         "n_splits": len(splits),
         "brier_probabilities": "raw",
         "model": type(base).__name__,
