@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,13 @@ PUBLISHED = {
     "best ensemble (published)": {1: 0.964, 5: 0.963},
 }
 GOAL = 0.965
+PRODUCTION = "production (FailureClassifier)"
+
+
+def holdouts(year: int, estimator: Any, splits: int, seed: int = 0) -> dict[str, Any]:
+    """``run_benchmark`` on one year under the published protocol (the draw of hold-outs of split seed ``seed``)."""
+    return run_benchmark(DATA / f"{year}year.arff", "class", None, None, "holdout90", None, None,
+                         estimator=estimator, n_splits=splits, seed=seed)  # fmt: skip
 
 
 def main() -> None:
@@ -50,19 +56,14 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1, help="draws of hold-outs (split seeds 0 .. N-1)")
     args = ap.parse_args()
     models: dict[str, Any] = {
-        "production (FailureClassifier)": FailureClassifier(),
+        PRODUCTION: FailureClassifier(),
         "baseline LightGBM defaults": make_baseline_lightgbm(),
         "baseline logistic pipeline": make_logistic_pipeline(),
     }
     results: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in models}
     for year in args.years:
-        path = DATA / f"{year}year.arff"
         for name, est in models.items():
-            t0 = time.perf_counter()
-            res = run_benchmark(path, "class", None, None, "holdout90", None, None, estimator=est,
-                                n_splits=args.splits)  # fmt: skip
-            res["seconds"] = round(time.perf_counter() - t0, 1)
-            results[name][year] = res
+            res = results[name][year] = holdouts(year, est, args.splits)
             print(f"year {year} {name}: AUC {res['auc_roc']['mean']:.4f} ± {res['auc_roc']['std']:.4f} "
                   f"({res['seconds']} s)", flush=True)  # fmt: skip
 
@@ -83,7 +84,7 @@ def main() -> None:
         cells = "".join(f" | {row[y]:.3f}" + " " * 27 if y in row else " | n/a" + " " * 29 for y in years)
         print(f"{name:34s}{cells}")
     print()
-    prod = results["production (FailureClassifier)"]
+    prod = results[PRODUCTION]
     for y in years:
         p = prod[y]["auc_roc"]["mean"]
         lgb_base = results["baseline LightGBM defaults"][y]["auc_roc"]["mean"]
@@ -111,9 +112,7 @@ def draws(
     for seed in range(1, n):
         for year in years:
             for name, est in models.items():
-                res = run_benchmark(DATA / f"{year}year.arff", "class", None, None, "holdout90", None, None,
-                                    estimator=est, n_splits=splits, seed=seed)  # fmt: skip
-                means[name][year].append(res["auc_roc"]["mean"])
+                means[name][year].append(holdouts(year, est, splits, seed)["auc_roc"]["mean"])
                 print(f"draw {seed} year {year} {name}: AUC {means[name][year][-1]:.4f}", flush=True)
     print()
     print(f"{n} draws of {splits} hold-outs (split seeds 0 .. {n - 1}): mean AUC-ROC of each draw")
@@ -123,7 +122,7 @@ def draws(
             cells = " ".join(f"{x:.4f}" for x in v)
             print(f"year {year} {name:34s} {cells} | mean {v.mean():.4f}, sd {v.std():.4f}, "
                   f"range {v.min():.4f}–{v.max():.4f}")  # fmt: skip
-        prod = np.asarray(means["production (FailureClassifier)"][year])
+        prod = np.asarray(means[PRODUCTION][year])
         print(f"year {year}: goal ≥ {GOAL} met on {(prod >= GOAL).sum()} of {n} draws; "
               f"on the mean of the draws: {'met' if prod.mean() >= GOAL else 'NOT met'}")  # fmt: skip
 
