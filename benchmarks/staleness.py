@@ -1,0 +1,98 @@
+"""How the model / oracle ratio on the test rows without signaux forts depends on how fresh the fitting months are.
+
+    uv run python benchmarks/staleness.py [--companies 20000] [--months 60] [--seed 2] [--work /tmp/sf-bench-model]
+
+Same twin, panel and test rows as ``benchmarks/model.py`` (built once and cached in ``--work``; the model
+benchmark's training run is reused for the chosen LightGBM configuration, or run here when missing). The chosen
+configuration is refitted on the **fitting group** of companies (never a test company) over several windows of
+months, and each fit ranks the test rows without signaux forts (AUC-PR, the twin oracle's AUC-PR on the same rows,
+their ratio, and the ratio within each test month):
+
+- the evaluated model's fitting months (``make_splits``: they end ``valid_months`` + 18 months before the test);
+- the same group through the validation months (the latest months the protocol could fit on: 18 months before
+  the test, the outcome of every fitted row known at the test's first month);
+- 12-month windows ending 18, 12, 6 and 1 month(s) before the test's first month, then the test months themselves
+  (other companies). From "12 months before" on, the fitted rows' outcomes are **not** known at the test's first month:
+  no model scoring that month could have been fitted on them. These rows measure what freshness is worth, not a
+  model one could deploy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--companies", type=int, default=20_000)
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/sf-bench-model"))
+    args = parser.parse_args()
+
+    import pandas as pd
+    from sklearn.metrics import average_precision_score
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from model import build  # benchmarks/model.py
+    from signaux_faibles.model.dataset import HORIZON, PanelEncoder, _groups, load_panel, make_splits
+    from signaux_faibles.model.metrics import monthly_auc_pr
+    from signaux_faibles.model.train import TrainConfig, _lightgbm, _oracle, batch_month, model_dir, run_train
+
+    data, batch = build(args.work, args.companies, args.months, args.seed)
+    metrics_path = model_dir(data, batch) / "metrics.json"
+    if not metrics_path.is_file():
+        run_train(data, batch, log=lambda s: None)
+    params = json.loads(metrics_path.read_text(encoding="utf-8"))["lightgbm"]["params"]
+    cfg = TrainConfig()
+
+    last = batch_month(batch)
+    df = load_panel(data)
+    df = df[df.periode <= last].reset_index(drop=True)
+    s = make_splits(df, cfg.splits, last)
+    X = PanelEncoder().fit(df.loc[s.fit]).transform(df)
+    y = df.failure.to_numpy().astype(int)
+    early = ~df.signal_fort.to_numpy().astype(bool)
+    oracle = _oracle(df, pd.read_parquet(data / "twin" / "ground_truth.parquet"))
+    assert oracle is not None
+    test = s.test & early
+    months = df.periode.to_numpy()
+    oracle_ap = average_precision_score(y[test], oracle["oracle"][test])
+    oracle_monthly = monthly_auc_pr(y[test], oracle["oracle"][test], months[test])
+    test_g, valid_g, calib_g = _groups(df, cfg.splits)
+    fit_group = ~(test_g | valid_g | calib_g) & early
+    p = df.periode
+    start, end = s.test_start, s.last_labelled
+
+    windows: list[tuple[str, pd.Period, pd.Period]] = [
+        ("evaluated model's fitting months", p.min(), s.valid_start - 1),
+        ("fitting group through validation", p.min(), s.dev_end),
+    ]
+    for before in (HORIZON, 12, 6, 1):
+        windows.append((f"12 months ending {before} before the test", start - before - 11, start - before))
+    windows.append(("the test months (other companies)", start, end))
+
+    print(f"\ntwin {args.companies:,} companies x {args.months} months (seed {args.seed}), batch {batch}")
+    print(f"LightGBM configuration {params}; test {start} → {end}, {int(test.sum()):,} rows without signaux forts, "
+          f"prevalence {y[test].mean():.3f}; oracle AUC-PR {oracle_ap:.3f} (within each month {oracle_monthly:.3f})")  # fmt: skip
+    print("| fitting window | months | rows | outcomes known at the test's first month | AUC-PR | model / oracle "
+          "| within each month | seconds |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for label, lo, hi in windows:
+        mask = fit_group & ((p >= lo) & (p <= hi)).to_numpy()
+        t0 = time.perf_counter()
+        est = _lightgbm(params, cfg.n_seeds).fit(X[mask], y[mask])
+        score = est.margin(X[test])
+        ap = average_precision_score(y[test], score)
+        mon = monthly_auc_pr(y[test], score, months[test])
+        known = "yes" if hi <= start - HORIZON else "**no**"
+        print(f"| {label} | {max(lo, p.min())} → {hi} | {int(mask.sum()):,} | {known} | {ap:.3f} | "
+              f"{ap / oracle_ap:.2f} | {mon / oracle_monthly:.2f} | {time.perf_counter() - t0:.0f} |", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
