@@ -1,10 +1,11 @@
 """How the model / oracle ratio on the test rows without signaux forts depends on how fresh the fitting months are.
 
     uv run python benchmarks/staleness.py [--companies 20000] [--months 60] [--seed 2] [--work /tmp/sf-bench-model]
+        [--params '{"n_estimators": 300, "num_leaves": 15, "min_child_samples": 50, "learning_rate": 0.03}']
 
 Same twin, panel and test rows as ``benchmarks/model.py`` (built once and cached in ``--work``; the model
-benchmark's training run is reused for the chosen LightGBM configuration, or run here when missing). The chosen
-configuration is refitted on the **fitting group** of companies (never a test company) over several windows of
+benchmark's training run is reused for the chosen LightGBM configuration, or run here when missing; ``--params``
+sets another one). The configuration is refitted on the **fitting group** of companies (never a test company) over several windows of
 months, and each fit ranks the test rows without signaux forts (AUC-PR, the twin oracle's AUC-PR on the same rows,
 their ratio, and the ratio within each test month):
 
@@ -32,6 +33,8 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=60)
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/sf-bench-model"))
+    parser.add_argument("--params", type=json.loads, default=None,
+                        help="LightGBM configuration as JSON (default: the one the training run chose)")  # fmt: skip
     args = parser.parse_args()
 
     import pandas as pd
@@ -47,7 +50,8 @@ def main() -> None:
     metrics_path = model_dir(data, batch) / "metrics.json"
     if not metrics_path.is_file():
         run_train(data, batch, log=lambda s: None)
-    params = json.loads(metrics_path.read_text(encoding="utf-8"))["lightgbm"]["params"]
+    chosen = json.loads(metrics_path.read_text(encoding="utf-8"))["lightgbm"]["params"]
+    params = chosen if args.params is None else args.params
     cfg = TrainConfig()
 
     last = batch_month(batch)
