@@ -65,8 +65,9 @@ def main() -> None:
     assert oracle is not None
     test = s.test & early
     months = df.periode.to_numpy()
-    oracle_ap = average_precision_score(y[test], oracle["oracle"][test])
-    oracle_monthly = monthly_auc_pr(y[test], oracle["oracle"][test], months[test])
+    oracle_test = oracle["oracle"][test]
+    oracle_ap = average_precision_score(y[test], oracle_test)
+    oracle_monthly = monthly_auc_pr(y[test], oracle_test, months[test])
     test_g, valid_g, calib_g = _groups(df, cfg.splits)
     fit_group = ~(test_g | valid_g | calib_g) & early
     p = df.periode
