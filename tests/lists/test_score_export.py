@@ -248,3 +248,27 @@ def test_commands(scored: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("SF_DATA_DIR", str(tmp_path / "empty"))
     res = CliRunner().invoke(app, ["score", "--batch", batch])
     assert res.exit_code == 2 and "no model" in res.output
+
+
+def test_csv_and_xlsx_neutralise_formula_text(scored: tuple[Path, str], tmp_path: Path) -> None:
+    """A company name starting like a formula is exported as text, behind a single quote (issue 18, defect 7)."""
+    from openpyxl import load_workbook
+
+    data, batch = scored
+    copy = tmp_path / "data"
+    shutil.copytree(data / "lists", copy / "lists")
+    path = copy / "lists" / batch / "scores.parquet"
+    scores = pd.read_parquet(path)
+    scores["raison_sociale"] = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"] + list(
+        scores["raison_sociale"].iloc[4:]
+    )
+    scores.to_parquet(path, index=False)
+    export_list(copy, batch, "csv", tmp_path / "l.csv")
+    csv = pd.read_csv(tmp_path / "l.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    names = set(csv["Raison sociale"])
+    assert {"'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)"} <= names
+    export_list(copy, batch, "xlsx", tmp_path / "l.xlsx")
+    ws = load_workbook(tmp_path / "l.xlsx").active
+    assert ws is not None
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]

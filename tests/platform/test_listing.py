@@ -367,6 +367,17 @@ def test_formula_text_is_not_a_formula(app_b: tuple[Any, dict[str, int], TestCli
     assert cell.value == '=HYPERLINK("http://x","y")' and cell.data_type == "s"
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_formula_text_is_neutralised(app_b: tuple[Any, dict[str, int], TestClient], start: str) -> None:
+    """A name starting like a formula reaches the CSV behind a single quote (issue 18, defect 7)."""
+    app, _, client = app_b
+    with app.state.sessions() as db:
+        db.get(Company, _siren(1)).raison_sociale = start + 'HYPERLINK("http://x","y")'
+        db.commit()
+    rows = _csv(client, f"q={_siren(1)}")
+    assert [r["raison_sociale"] for r in rows] == ["'" + start + 'HYPERLINK("http://x","y")']
+
+
 def _xlsx_text(content: bytes) -> str:
     from openpyxl import load_workbook
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from signaux_faibles.cells import neutralise
 from signaux_faibles.model.metrics import ALERT_LABELS, ALERT_NONE
 
 from .score import list_dir
@@ -99,7 +100,11 @@ def _french(scores: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
     for c in ("first_alert", "first_high_alert", "hausse_urssaf", "ap_12m"):
         df[c] = df[c].map({True: "oui", False: "non"})
     cols = [c for c in FRENCH_COLUMNS if c in df.columns]
-    return df[cols].rename(columns=FRENCH_COLUMNS)
+    df = df[cols].rename(columns=FRENCH_COLUMNS)
+    for c in df.columns:
+        if not pd.api.types.is_numeric_dtype(df[c]):
+            df[c] = df[c].map(neutralise)  # no formula injection through a name or a label
+    return df
 
 
 def export_list(data_dir: Path, batch: str, fmt: Literal["sf-json", "csv", "xlsx"], out: Path) -> int:

@@ -30,6 +30,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, select, text
 from sqlalchemy.orm import aliased
 
+from ...cells import neutralise
 from ..accounts import ALERTS
 from ..models import CodefiAlert, CodefiImport, Company, CompanyMonth, DianeStatement, Follow, List, Score
 from ..policy import Action, allowed, visible_companies
@@ -662,7 +663,7 @@ def list_export(
     ]
     w = csv.DictWriter(out, CSV_FIELDS + extra, extrasaction="ignore", delimiter=";")
     w.writeheader()
-    w.writerows(rows["items"])
+    w.writerows({k: neutralise(v) for k, v in item.items()} for item in rows["items"])
     name = f"signaux-faibles-{rows['list']['batch']}.csv"
     return StreamingResponse(
         iter([out.getvalue()]),
