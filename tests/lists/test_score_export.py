@@ -259,9 +259,8 @@ def test_csv_and_xlsx_neutralise_formula_text(scored: tuple[Path, str], tmp_path
     shutil.copytree(data / "lists", copy / "lists")
     path = copy / "lists" / batch / "scores.parquet"
     scores = pd.read_parquet(path)
-    scores["raison_sociale"] = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"] + list(
-        scores["raison_sociale"].iloc[4:]
-    )
+    formulas = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"]
+    scores["raison_sociale"] = [*formulas, *scores["raison_sociale"].iloc[len(formulas) :]]
     scores.to_parquet(path, index=False)
     export_list(copy, batch, "csv", tmp_path / "l.csv")
     csv = pd.read_csv(tmp_path / "l.csv", sep=";", encoding="utf-8-sig", dtype=str)
