@@ -74,7 +74,10 @@ def test_rule_matrix() -> None:
 def test_rights_are_separate() -> None:
     facts = company(alerted=True)
     actor = agent("21", frozenset({"urssaf"}))
-    assert allowed(actor, Action.VIEW_URSSAF, facts)
+    # without the score right the alert cannot open the block (it would tell the alert): following does
+    assert not allowed(actor, Action.VIEW_URSSAF, facts)
+    assert allowed(actor, Action.VIEW_URSSAF, company(alerted=True, followed=True))
+    assert allowed(agent("21", frozenset({"urssaf", "score"})), Action.VIEW_URSSAF, facts)
     for action in (Action.VIEW_SCORE, Action.VIEW_DGEFP, Action.VIEW_BDF):
         assert not allowed(actor, action, facts)
     assert not allowed(actor, Action.EXPORT_LIST)

@@ -17,7 +17,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from .models import ApiToken, Establishment, Follow, OpenRegion, Organisation, Score, User
-from .policy import DATA_RIGHTS, ROLES, Actor, CompanyFacts, Territory
+from .policy import DATA_RIGHTS, ROLES, Actor, CompanyFacts, Territory, open_establishments
 from .security import account_expired, hash_password, password_problems, review_due
 
 __all__ = [
@@ -373,13 +373,12 @@ def company_facts(db: Session, actor: Actor, siren: str) -> CompanyFacts | None:
     ).all()
     if not etabs:
         return None
-    regions = open_regions(db)
-    is_open = "FR" in regions or any(r in regions for _, r in etabs)
+    counted = open_establishments(((d, r) for d, r in etabs), open_regions(db))
     alerted = bool(db.scalar(select(exists().where(and_(Score.siren == siren, Score.alert.in_(ALERTS))))))
     return CompanyFacts(
         siren=siren,
-        establishments=tuple((d, r) for d, r in etabs),
+        establishments=counted,
         alerted=alerted,
         followed=is_followed(db, actor.user_id, siren),
-        open=is_open,
+        open=bool(counted),
     )

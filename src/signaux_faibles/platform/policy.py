@@ -5,15 +5,19 @@ Rules (``real_system.md`` §5, datapi ``permissions.md``):
 - every action needs an authenticated, active actor;
 - the platform only shows companies with an establishment in a région where it is open (regional roll-out,
   ``open_regions``); the others do not exist for anyone;
-- a company is **visible** to an actor when one of its establishments is in one of the actor's départements or
-  régions (or the actor is national), or when the actor follows it; lists and search only show visible companies
+- a company is **visible** to an actor when one of its establishments *in an open région* is in one of the
+  actor's départements or régions (or the actor is national), or when the actor follows it; an establishment in a
+  closed région counts for nobody (``open_establishments`` in Python, ``_open_establishment`` in SQL: the same
+  rule, and a property test compares the two). Lists and search only show visible companies
   (``visible_companies``, ``territory_filter``). Opening a followed company outside the territory is allowed and
   **recorded** (``Decision.out_of_territory``);
 - on a visible company, identity (SIRENE), effectif, procol and published accounts (DIANE) are shown to every
   authenticated user;
 - score, URSSAF, DGEFP and Banque de France data need the matching right (``score``, ``urssaf``, ``dgefp``,
   ``bdf``) **and** either the company is in the territory and has been on a list with an alert, or the actor
-  follows it;
+  follows it. Whether a company has been alerted is itself derived from the score: it may decide the opening of
+  a block only for an actor who holds the ``score`` right. Without it, the URSSAF, DGEFP and Banque de France
+  blocks open on followed companies only, so that their presence never tells an alerted company from another;
 - following, commenting and working on an accompaniment case need the company to be in the territory or already
   followed; the CODEFI alert flag follows the rule of the score; importing the CODEFI list is for the platform
   admin and the admins of DGFiP/CODEFI; exporting a list needs
@@ -41,6 +45,7 @@ __all__ = [
     "Decision",
     "Territory",
     "allowed",
+    "open_establishments",
     "territory_filter",
     "visible_companies",
 ]
@@ -148,12 +153,12 @@ class Actor:
 
 @dataclass(frozen=True)
 class CompanyFacts:
-    """What the policy needs to know about a company for one actor."""
+    """What the policy needs to know about a company for one actor (see ``company_facts`` in ``accounts``)."""
 
     siren: str
     establishments: tuple[
         tuple[str | None, str | None], ...
-    ] = ()  # (département, région) of each establishment
+    ] = ()  # (département, région) of each establishment in an open région (``open_establishments``)
     alerted: bool = False  # has been on a list with "Alerte seuil F1" or "F2"
     followed: bool = False  # the actor follows it
     organisation: str | None = None  # for MANAGE_USERS: the managed user's organisation
@@ -218,8 +223,32 @@ def allowed(actor: Actor, action: Action | str, resource: CompanyFacts | None = 
         return Decision(False, "no rule")
     if right not in actor.rights:
         return Decision(False, f"needs the {right} right")
-    ok = (inside and resource.alerted) or resource.followed
-    return Decision(ok, "in the territory and alerted, or followed", out_of_territory=ok and not inside)
+    # the alert is score-derived: it opens a block only for an actor allowed to know it (see the module's rules)
+    alert_known = "score" in actor.rights
+    ok = (inside and resource.alerted and alert_known) or resource.followed
+    reason = "in the territory and alerted, or followed" if alert_known else "followed (no score right)"
+    return Decision(ok, reason, out_of_territory=ok and not inside)
+
+
+def open_establishments(
+    establishments: Iterable[tuple[str | None, str | None]], open_codes: Iterable[str]
+) -> tuple[tuple[str | None, str | None], ...]:
+    """The (département, région) pairs of the establishments in an open région (``FR``: all of them).
+
+    The Python side of the one rule; ``_open_establishment`` is its SQL side, used by ``visible_companies``.
+    """
+    codes = set(open_codes)
+    return tuple((d, r) for d, r in establishments if "FR" in codes or (r is not None and r in codes))
+
+
+def _open_establishment(region: Any) -> Any:
+    """SQL: the establishment's région is open (or the platform is open nationally)."""
+    from sqlalchemy import or_, select
+
+    from .models import OpenRegion
+
+    national = select(OpenRegion.code).where(OpenRegion.code == "FR").exists()
+    return or_(national, region.in_(select(OpenRegion.code)))
 
 
 def territory_filter(actor: Actor, departement: Any, region: Any) -> Any:
@@ -246,18 +275,64 @@ def visible_companies(actor: Actor, siren: Any) -> Any:
     still in an open région). Written as correlated ``EXISTS`` so that the database looks up the establishments
     of each candidate company by index instead of scanning them all.
     """
-    from sqlalchemy import and_, exists, false, or_, select
+    from sqlalchemy import and_, exists, false, or_
 
-    from .models import Establishment, Follow, OpenRegion
+    from .models import Establishment, Follow
 
     if not actor.authenticated:
         return false()
     e = Establishment
-    national = select(OpenRegion.code).where(OpenRegion.code == "FR").exists()
-    is_open = or_(national, e.region.in_(select(OpenRegion.code)))
+    is_open = _open_establishment(e.region)
     inside = exists().where(e.siren == siren, is_open, territory_filter(actor, e.departement, e.region))
     followed = and_(
         exists().where(Follow.siren == siren, Follow.user_id == actor.user_id, Follow.active.is_(True)),
         exists().where(e.siren == siren, is_open),
     )
     return or_(inside, followed)
+
+
+# ----------------------------------------------------------------------------------------------- explanations
+
+#: The data right each explanation theme derives from. "santé financière" mixes Banque de France ratios (the
+#: ``bdf`` right) with published accounts (DIANE, open to all): the theme as a whole needs ``bdf``.
+THEME_RIGHTS = {"dette URSSAF": "urssaf", "activité partielle": "dgefp", "santé financière": "bdf"}
+#: The entry that takes the contributions of the themes an actor may not see, so the waterfall still adds up.
+WITHHELD_THEME = "données réservées"
+#: Words of an expert adjustment's signal (``lists/adjustments.py``) that say which partner's data it reads.
+ADJUSTMENT_RIGHTS = {"urssaf_2021": "urssaf", "URSSAF": "urssaf", "activité partielle": "dgefp"}
+
+
+def _adjustment_right(signal: str) -> str | None:
+    return next((right for word, right in ADJUSTMENT_RIGHTS.items() if word in signal), None)
+
+
+def restrict_explanation(score: dict[str, Any], rights: frozenset[str]) -> dict[str, Any]:
+    """A list row's explanation as ``rights`` allow (call it only for an actor allowed ``VIEW_SCORE``).
+
+    The rule for explanations: a theme derived from a partner's data (``THEME_RIGHTS``) needs that partner's
+    right too. Without it the theme is not named: its contribution joins ``WITHHELD_THEME`` (the waterfall still
+    adds up to the probability, without telling which data moved it), and the what-if lever on that theme is
+    left out. The variable-level explanation (``micro_expl``) names variables of every partner: it needs every
+    data right. The signals of an expert adjustment read from a partner's data need that right.
+    """
+    out = dict(score)
+    hidden = {theme for theme, right in THEME_RIGHTS.items() if right not in rights}
+    macro = score.get("macro_expl")
+    if isinstance(macro, dict) and hidden:
+        kept = {k: v for k, v in macro.items() if k not in hidden}
+        withheld = sum(float(v or 0.0) for k, v in macro.items() if k in hidden)
+        if withheld:
+            kept[WITHHELD_THEME] = withheld
+        out["macro_expl"] = kept
+    what_if = score.get("what_if")
+    if isinstance(what_if, dict) and hidden:
+        out["what_if"] = {k: v for k, v in what_if.items() if k not in hidden}
+    if score.get("micro_expl") is not None and not set(THEME_RIGHTS.values()) <= rights:
+        out["micro_expl"] = None
+    adjustments = score.get("adjustments")
+    if isinstance(adjustments, list):
+        out["adjustments"] = [
+            a if _adjustment_right(str(a)) in (None, *rights) else f"signal sur {WITHHELD_THEME}"
+            for a in adjustments
+        ]
+    return out

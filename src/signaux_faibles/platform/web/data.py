@@ -22,7 +22,7 @@ from ..models import (
     ProcolEvent,
     Score,
 )
-from ..policy import Action, allowed, visible_companies
+from ..policy import Action, allowed, restrict_explanation, visible_companies
 from .context import Ctx
 
 __all__ = ["company_view", "establishment_view", "list_rows", "lists_overview", "search"]
@@ -108,7 +108,8 @@ def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
         "identity": _row(company, COMPANY_FIELDS) if company else {"siren": siren},
         "establishments": [_row(e, ESTABLISHMENT_FIELDS) for e in etabs],
         "in_territory": in_territory,
-        "alerted": facts.alerted,
+        # whether the company was ever alerted is score-derived: null without the score block
+        "alerted": facts.alerted if perms["scores"] else None,
         "followed": facts.followed,
         "permissions": perms,
     }
@@ -164,30 +165,33 @@ def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
             .order_by(List.periode.desc(), List.id.desc())
         ).all()
         out["scores"] = [
-            {
-                "list_id": lid,
-                "liste": label,
-                "batch": batch,
-                "algo": algo,
-                "periode": periode.isoformat(),
-                "probability": s.probability,
-                "alert": s.alert,
-                "alert_pre_adjustment": s.alert_pre_adjustment,
-                "adjustments": s.adjustments,
-                "rank": s.rank,
-                "base_probability": s.base_probability,
-                "macro_expl": s.macro_expl,
-                "micro_expl": s.micro_expl,
-                "what_if": s.what_if,
-                "first_alert": s.first_alert,
-                # the list's flags follow their own data rights
-                **(
-                    {"dette_urssaf": _num(s.dette_urssaf), "hausse_urssaf": s.hausse_urssaf}
-                    if perms["urssaf"]
-                    else {}
-                ),
-                **({"ap_12m": s.ap_12m} if perms["dgefp"] else {}),
-            }
+            restrict_explanation(
+                {
+                    "list_id": lid,
+                    "liste": label,
+                    "batch": batch,
+                    "algo": algo,
+                    "periode": periode.isoformat(),
+                    "probability": s.probability,
+                    "alert": s.alert,
+                    "alert_pre_adjustment": s.alert_pre_adjustment,
+                    "adjustments": s.adjustments,
+                    "rank": s.rank,
+                    "base_probability": s.base_probability,
+                    "macro_expl": s.macro_expl,
+                    "micro_expl": s.micro_expl,
+                    "what_if": s.what_if,
+                    "first_alert": s.first_alert,
+                    # the list's flags follow their own data rights
+                    **(
+                        {"dette_urssaf": _num(s.dette_urssaf), "hausse_urssaf": s.hausse_urssaf}
+                        if perms["urssaf"]
+                        else {}
+                    ),
+                    **({"ap_12m": s.ap_12m} if perms["dgefp"] else {}),
+                },
+                actor.rights,
+            )
             for lid, label, batch, algo, periode, s in rows
         ]
         shown.append("score")
@@ -362,7 +366,7 @@ def search(ctx: Ctx, q: str, limit: int = 50) -> list[dict[str, Any]]:
             Company.siren.in_(select(Establishment.siren).where(Establishment.siret.startswith(digits))),
         )
     else:
-        match = func.lower(Company.raison_sociale).contains(q.lower())
+        match = func.lower(Company.raison_sociale).contains(q.lower(), autoescape=True)  # % and _ are text
     rows = ctx.db.execute(
         select(
             Company.siren, Company.raison_sociale, Company.departement, Company.libelle_activite_principale
