@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,6 +39,8 @@ def _progress() -> Progress:
 @app.callback()
 def main() -> None:
     """Signaux Faibles."""
+    # confidential files (data directory, platform database, exports, keys) are readable by their owner only
+    os.umask(0o077)
 
 
 @app.command()

@@ -47,7 +47,6 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/sso/retour"): "sso (test_sso)",
     ("GET", "/api/openapi.json"): "public",
     ("GET", "/api/docs"): "public",
-    ("GET", "/api/docs/oauth2-redirect"): "public",
     ("GET", "/api/me"): "authenticated",
     ("GET", "/listes"): "authenticated",
     ("GET", "/api/lists"): "authenticated",

@@ -12,6 +12,7 @@ will write (execution option ``sqlite_immediate``, see ``WRITE``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,10 @@ def get_engine(url: str, **kwargs: Any) -> Engine:
     if u.get_backend_name() != "sqlite":
         return create_engine(u, pool_pre_ping=True, **kwargs)
     if u.database and u.database != ":memory:":
-        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        db_file = Path(u.database)
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        if not db_file.exists():  # confidential: the owner only (SQLite gives its -wal and -shm files the same mode)
+            os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT, 0o600))
     engine = create_engine(u, connect_args={"timeout": 60}, **kwargs)
 
     @event.listens_for(engine, "connect")

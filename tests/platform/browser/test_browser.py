@@ -147,3 +147,19 @@ def test_keyboard_skip_link_and_dsfr(page: Any, shot: Callable[[Any, str], Path]
     assert page.evaluate("() => document.fonts.check('1em Marianne')")
     assert not page.sf_errors.scripts, page.sf_errors.scripts
     assert not page.sf_errors.responses, page.sf_errors.responses
+
+
+def test_api_docs_render_from_the_platform(page: Any, shot: Callable[[Any, str], Path], platform_server: str) -> None:
+    """The API docs page shows its operations under the platform's CSP, with no asset from outside (issue 18)."""
+    outside: list[str] = []
+    violations: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(platform_server) else None)
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto("/api/docs")
+    page.wait_for_selector(".opblock", state="attached")
+    assert page.locator(".opblock").count() >= 5
+    assert "/api/companies/{siren}" in page.locator("#swagger-ui").inner_text()
+    shot(page, "documentation-api")
+    assert outside == [] and violations == [], (outside, violations)
+    assert not page.sf_errors.scripts, page.sf_errors.scripts
+    assert not page.sf_errors.responses, page.sf_errors.responses

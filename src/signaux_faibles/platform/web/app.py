@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import swagger_ui_bundle
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -32,11 +33,16 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
+    # scripts only from the platform's own files (no inline script, no outside asset); forms post to it only
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self' https:"
+        "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
     ),
 }
+#: HTTPS only for two years, sent in production (``SF_PRODUCTION=true``), where the platform is served over TLS.
+HSTS = "max-age=63072000; includeSubDomains"
+#: Swagger UI's files, shipped by the ``swagger-ui-bundle-v2`` package (served by the platform: no CDN).
+SWAGGER_UI = Path(swagger_ui_bundle.swagger_ui_path)
 
 
 def secret_key(settings: Settings) -> str:
@@ -69,8 +75,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         ),
         version="1",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
-        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
+        docs_url=None,  # served below from the packaged Swagger UI, under the platform's CSP
+        swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
         dependencies=[Depends(_csrf)],
     )
@@ -98,9 +104,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
+        if response.status_code == 405:  # Starlette names the methods of the first route of the path only
+            response.headers["Allow"] = ", ".join(_methods_of(app, request))
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
-        if request.url.path.startswith("/static/"):
+        if settings.production:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.url.path.startswith(("/static/", "/api/docs/assets/")):
             response.headers["Cache-Control"] = "public, max-age=86400"
         return response
 
@@ -131,6 +141,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     static = HERE / "static"
     static.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.mount("/api/docs/assets", StaticFiles(directory=str(SWAGGER_UI)), name="swagger-ui")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """The API documentation (Swagger UI) from the package's own files; started by ``static/api-docs.js``."""
+        return HTMLResponse(API_DOCS_PAGE)
 
     from . import api, auth, dashboard, listing, pages, sso, work
 
@@ -143,6 +159,29 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(work.router)
     sso.configure(app, settings)
     return app
+
+
+def _flat(routes: Any) -> list[Any]:
+    """The routes, included routers flattened (FastAPI keeps each as an ``_IncludedRouter``)."""
+    out = []
+    for r in routes:
+        out += _flat(r.effective_candidates()) if hasattr(r, "effective_candidates") else [r]
+    return out
+
+
+def _methods_of(app: FastAPI, request: Request) -> list[str]:
+    """Every method that some route of the application answers on ``request``'s path (HEAD with GET)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    for route in _flat(app.router.routes):
+        match, _ = route.matches(scope)
+        if match is not Match.NONE and getattr(route, "methods", None):
+            methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 async def _csrf(ctx: Ctx = Depends(get_ctx)) -> None:  # noqa: B008
@@ -175,3 +214,19 @@ def json(ctx: Ctx, payload: Any, status: int = 200) -> JSONResponse:
     """An API answer, committed with its audit events before it leaves."""
     ctx.finish()
     return JSONResponse(payload, status_code=status)
+
+
+API_DOCS_PAGE = """<!doctype html>
+<html lang="fr">
+<head>
+  <meta charset="utf-8">
+  <title>Signaux Faibles — documentation de l'API</title>
+  <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui" data-url="/api/openapi.json"></div>
+  <script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+  <script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""

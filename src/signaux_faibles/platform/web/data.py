@@ -271,7 +271,8 @@ def lists_overview(ctx: Ctx) -> list[dict[str, Any]]:
     """The published lists, newest first; alert counts in the actor's view with the ``score`` right."""
     lists = ctx.db.scalars(select(List).order_by(List.periode.desc(), List.id.desc())).all()
     counts: dict[int, dict[str, int]] = {}
-    if allowed(ctx.actor, Action.EXPORT_LIST):  # the score right
+    score_right = bool(allowed(ctx.actor, Action.EXPORT_LIST))  # the score right
+    if score_right:
         rows = ctx.db.execute(
             select(Score.list_id, Score.alert, func.count())
             .where(Score.alert.in_(ALERTS), visible_companies(ctx.actor, Score.siren))
@@ -281,7 +282,8 @@ def lists_overview(ctx: Ctx) -> list[dict[str, Any]]:
             counts.setdefault(lid, {})[alert] = n
     out = []
     for li in lists:
-        c = counts.get(li.id)
+        # with the score right a list without visible alert counts 0; without it the counts are not given
+        c = counts.get(li.id, {}) if score_right else None
         out.append({
             "id": li.id,
             "label": li.label,

@@ -227,6 +227,8 @@ def _managed_user(ctx: Ctx, user_id: int) -> User:
 def confirm_user(ctx: Ctx = Depends(get_ctx), user_id: int = Path(..., ge=1, le=2**31 - 1)) -> Response:  # noqa: B008
     target = _managed_user(ctx, user_id)
     assert ctx.user is not None
+    if target.id == ctx.user.id:  # a review is another person's word: nobody confirms their own habilitation
+        raise ctx.deny("Vous ne pouvez pas confirmer votre propre habilitation.", 403)
     target.reviewed_at, target.reviewed_by = now(), ctx.user.id
     ctx.audit("admin_change", detail={"action": "habilitation confirmed", "email": target.email})
     ctx.finish()
