@@ -294,6 +294,46 @@ def publish(
     )  # fmt: skip
 
 
+class Step(StrEnum):
+    ingest = "ingest"
+    panel = "panel"
+    train = "train"
+    score = "score"
+    exports = "exports"
+    publish = "publish"
+
+
+@app.command()
+def monthly(
+    directory: Annotated[Path, typer.Argument(help="The batch folder delivered by the partners.")],
+    batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM (a real month, not after the current one)")],
+    retrain: Annotated[bool, typer.Option("--retrain", help="Retrain the model whatever its age")] = False,
+    start_from: Annotated[
+        Step | None, typer.Option("--from", help="Force this step and those after it (the others may be skipped)")
+    ] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="duckdb or spark (default: settings)")] = None,
+) -> None:
+    """The monthly cycle: ingest → panel → train when due → score → exports → publish; logged in runs/AAMM/run.json.
+
+    Exit code 0: published; 1: published with warnings to look at; 2: refused, nothing published."""
+    from .config import get_settings
+    from .monthly import run_monthly
+
+    res = run_monthly(
+        get_settings(),
+        directory,
+        batch,
+        retrain=retrain,
+        start_from=start_from.value if start_from else None,
+        engine=engine,
+        log=lambda s: console.print(s, highlight=False, soft_wrap=True),
+    )
+    console.rule("Résumé du passage mensuel")
+    for line in res.summary:
+        console.print(line, highlight=False, soft_wrap=True)
+    raise typer.Exit(res.exit_code)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on")] = "127.0.0.1",

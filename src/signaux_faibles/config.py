@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     oidc_issuer, oidc_client_id, oidc_client_secret, oidc_label : str or None
         OpenID Connect single sign-on (Keycloak, ProConnect): the issuer URL (its
         ``/.well-known/openid-configuration`` is read), the client credentials and the button's label.
+    adjustments : list of str
+        Expert adjustments in force for the monthly list (``urssaf_2021``, ``tailoring_2022``; none by default).
+    retrain_months : int
+        The monthly run retrains the model when the one in service is this many months old or older.
+    quarantine_warning_share : float
+        The monthly run warns (exit code 1) when a file's quarantined share of lines exceeds this.
+    open_regions : str or None
+        Régions where the platform is open, applied at each monthly publication (``FR``, ``R27,R44``); None:
+        leave the platform's current setting (``signaux-faibles regions``) as it is.
+    perimeter_filter : bool
+        Keep only the perimeter's companies at ingestion (the real system's filter; ``False``: keep every row).
     """
 
     model_config = SettingsConfigDict(env_prefix="SF_", extra="ignore")
@@ -69,6 +80,12 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
     oidc_label: str = "ProConnect"
+    # the monthly run (``signaux-faibles monthly``): what the operator decides once
+    adjustments: list[str] = []
+    retrain_months: int = 12
+    quarantine_warning_share: float = 0.01
+    open_regions: str | None = None
+    perimeter_filter: bool = True
 
     @classmethod
     def settings_customise_sources(
