@@ -214,6 +214,38 @@ def seed_platform(url: str) -> dict[str, int]:
     return ids
 
 
+def seed_history(url: str) -> None:
+    """An earlier list (August 2026, id 2) for the seeded companies, and list 1's changes against it."""
+    import datetime as dt
+
+    from signaux_faibles.platform import db as platform_db
+    from signaux_faibles.platform.models import List, ListChange, Score
+
+    engine = platform_db.get_engine(url)
+    with platform_db.sessions(engine)() as db:
+        li = List(batch="2608", algo="test", label="Août 2026", periode=dt.date(2026, 8, 1),
+                  published_at=dt.datetime.now(dt.UTC), threshold_high=0.3, threshold_moderate=0.1)  # fmt: skip
+        db.add(li)
+        db.flush()
+        before = {"in_alerted": "Alerte seuil F2", "in_quiet": "Alerte seuil F2", "both_alerted": "Alerte seuil F1"}
+        for rank, (kind, alert) in enumerate(before.items(), start=1):
+            siren, etabs, now = SEED_COMPANIES[kind]
+            db.add(Score(list_id=li.id, siren=siren, siret=etabs[0][0], algo="test", rank=rank,
+                         probability={"Alerte seuil F1": 0.4, "Alerte seuil F2": 0.15}[alert], alert=alert,
+                         alert_pre_adjustment=alert, adjustments=[], first_alert=True,
+                         first_high_alert=alert == "Alerte seuil F1"))  # fmt: skip
+            change = "hausse" if now == "Alerte seuil F1" and alert == "Alerte seuil F2" else (
+                "sortie" if now == "Pas d'alerte" else None)  # fmt: skip
+            if change:
+                db.add(ListChange(list_id=1, siren=siren, alert_previous=alert,
+                                  alert=None if change == "sortie" else now, change=change, previous_batch="2608"))  # fmt: skip
+        db.add(ListChange(list_id=1, siren=SEED_COMPANIES["out_alerted"][0], alert_previous=None,
+                          alert="Alerte seuil F2", change="entrée", previous_batch="2608"))  # fmt: skip
+        db.get(List, 1).previous_batch = "2608"  # type: ignore[union-attr]
+        db.commit()
+    engine.dispose()
+
+
 @pytest.fixture
 def seeded(db_url: str) -> tuple[str, dict[str, int]]:
     """``(database URL, user ids by kind)`` of a fresh seeded platform database (SQLite and PostgreSQL)."""

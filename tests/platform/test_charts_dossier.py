@@ -288,8 +288,8 @@ def test_waterfall_sums_to_total() -> None:
 
 def test_company_charts_follow_the_view() -> None:
     full = company_charts(full_view())
-    assert list(full) == ["waterfall", "effectif", "urssaf", "dgefp", "finance", "bdf"]
-    series = {"effectif": 2, "urssaf": 2, "dgefp": 2}
+    assert list(full) == ["waterfall", "historique", "effectif", "urssaf", "dgefp", "finance", "bdf"]
+    series = {"effectif": 2, "urssaf": 2, "dgefp": 2, "historique": 3}
     for key, svg in full.items():
         root = parse(svg)
         check_accessible(root)

@@ -54,6 +54,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/compte"): "authenticated",
     ("GET", "/listes/{list_id}"): "list",
     ("GET", "/api/lists/{list_id}/scores"): "list",
+    ("GET", "/api/lists/{list_id}/changes"): "list",
+    ("GET", "/listes/{list_id}/evolutions"): "list",
     ("GET", "/listes/{list_id}/export.csv"): "list",
     ("GET", "/listes/{list_id}/export.xlsx"): "list",
     ("GET", "/tableau-de-bord"): "authenticated",
@@ -268,6 +270,13 @@ def test_list_search_and_account_routes(web_app: Any, seeded: tuple[str, dict[st
                 got = _sirens(r.json()) if api else _sirens(r.text)
             assert got == listed, (kind, path)
     assert client.get("/api/lists/999/scores").status_code == (401 if kind == "anonymous" else 404)
+    for path, api in (("/api/lists/1/changes", True), ("/listes/1/evolutions", False)):
+        r = client.get(path, follow_redirects=False)
+        if kind == "anonymous":
+            _expect_login(r, api)
+            continue
+        assert r.status_code == (200 if score else 403), (kind, path)
+    assert client.get("/api/lists/999/changes").status_code == (401 if kind == "anonymous" else 404)
     for path, api in (
         ("/api/search?q=SOCIETE", True),
         ("/recherche?q=SOCIETE", False),

@@ -99,6 +99,7 @@ def platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("browser_platform")
     db_path = root / "platform.db"
     SEED.seed_platform(f"sqlite:///{db_path}")
+    SEED.seed_history(f"sqlite:///{db_path}")
     port = _free_port()
     assert not _port_in_use(port), f"port {port} is already in use"
     env = os.environ.copy()

@@ -163,3 +163,30 @@ def test_api_docs_render_from_the_platform(page: Any, shot: Callable[[Any, str],
     assert outside == [] and violations == [], (outside, violations)
     assert not page.sf_errors.scripts, page.sf_errors.scripts
     assert not page.sf_errors.responses, page.sf_errors.responses
+
+
+def test_changes_view_and_score_history_chart(
+    page: Any, login: Callable[..., None], shot: Callable[[Any, str], Path], seed: Any
+) -> None:
+    """Agent A opens the list's « Évolutions » and a company's score-history chart (issue 20)."""
+    login(page, seed.SEED_USERS["agent_a"][0])
+    page.goto("/listes/1")
+    page.get_by_role("link", name="Évolutions depuis la liste précédente").click()
+    page.wait_for_url("**/listes/1/evolutions")
+    table = page.locator("#evolutions")
+    assert "Hausse" in table.inner_text() and "SOCIETE IN_ALERTED" in table.inner_text()
+    assert "Sortie" in table.inner_text() and "risque en baisse" in table.inner_text()
+    assert "OUT_ALERTED" not in table.inner_text()  # outside agent A's territory
+    shot(page, "evolutions")
+    page.get_by_role("link", name="Sorties (1)").click()
+    page.wait_for_url("**changement=sortie*")
+    assert page.locator("#evolutions tbody tr").count() == 1
+    page.goto(f"/entreprises/{seed.SEED_COMPANIES['in_alerted'][0]}")
+    chart = page.locator("#score-history svg[data-chart='historique']")
+    chart.wait_for()
+    assert chart.locator("path[data-series]").count() >= 1
+    assert "Août 2026" in page.get_by_role("table", name="Historique des scores").inner_text()
+    page.locator("#score-history").scroll_into_view_if_needed()
+    shot(page, "historique-score")
+    assert not page.sf_errors.scripts, page.sf_errors.scripts
+    assert not page.sf_errors.responses, page.sf_errors.responses

@@ -81,6 +81,26 @@ def list_scores(
     return json(ctx, data.list_rows(ctx, list_id, page, size))
 
 
+@router.get(
+    "/lists/{list_id}/changes",
+    summary="Changes since the previous list (entries, exits and why, rises, falls), visible to the caller",
+)
+def list_changes(
+    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    list_id: int = Path(..., ge=1, le=2**31 - 1),
+    change: str | None = Query(None, pattern=r"^(entrée|sortie|hausse|baisse)$", description="Kind of change"),
+    departement: list[str] = Query([], max_length=20, description="Départements (codes)"),  # noqa: B008
+    page: int = Query(1, ge=1, le=100_000),
+    size: int = Query(50, ge=1, le=500),
+) -> Any:
+    from .changes import list_changes as changes_of
+    from .listing import ListFilters
+
+    ctx.require_user()
+    filters, _ = ListFilters.parse({"departement": departement})
+    return json(ctx, changes_of(ctx, list_id, filters, change, page, size))
+
+
 @router.get("/companies/{siren}", summary="A company: identity, series, and the confidential blocks allowed")
 def company(ctx: Ctx = Depends(get_ctx), siren: str = SIREN) -> Any:  # noqa: B008
     ctx.require_user()

@@ -148,12 +148,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         """The API documentation (Swagger UI) from the package's own files; started by ``static/api-docs.js``."""
         return HTMLResponse(API_DOCS_PAGE)
 
-    from . import api, auth, dashboard, listing, pages, sso, work
+    from . import api, auth, changes, dashboard, listing, pages, sso, work
 
     app.include_router(auth.router)
     app.include_router(sso.router)
     app.include_router(api.router)
     app.include_router(listing.router)
+    app.include_router(changes.router)
     app.include_router(dashboard.router)
     app.include_router(pages.router)
     app.include_router(work.router)

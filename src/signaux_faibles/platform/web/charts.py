@@ -530,12 +530,13 @@ def as_mapping(value: Any) -> dict[str, Any]:
 
 
 def _points(
-    rows: Any, date_key: str, key: str, label: Callable[[Any], str] = str
+    rows: Any, date_key: str, key: str, label: Callable[[Any], str] = str, pct: bool = False
 ) -> list[tuple[str, float | None]]:
     out = []
     for r in rows or []:
         if isinstance(r, Mapping) and r.get(date_key) is not None:
-            out.append((label(r[date_key]), _finite(r.get(key))))
+            v = _finite(r.get(key))
+            out.append((label(r[date_key]), None if v is None else v * 100 if pct else v))
     return out
 
 
@@ -568,6 +569,20 @@ def chart_specs(view: Mapping[str, Any]) -> dict[str, ChartSpec]:
             out["waterfall"] = ChartSpec(
                 "waterfall", "waterfall", title, base=base, contributions=macro, total=p
             )
+    scores = view.get("scores")
+    if isinstance(scores, list) and scores:
+        history = list(reversed(scores))  # oldest first
+        out["historique"] = ChartSpec(
+            "historique",
+            "line",
+            "Historique du score : probabilité de défaillance à 18 mois et seuils de chaque liste",
+            "%",
+            (
+                ("Probabilité", _points(history, "periode", "probability", pct=True)),
+                ("Seuil risque élevé", _points(history, "periode", "threshold_high", pct=True)),
+                ("Seuil risque modéré", _points(history, "periode", "threshold_moderate", pct=True)),
+            ),
+        )
     if "effectif" in view:
         eff = view.get("effectif") or []
         out["effectif"] = ChartSpec(

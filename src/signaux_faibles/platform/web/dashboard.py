@@ -216,6 +216,9 @@ def dashboard_data(ctx: Ctx) -> dict[str, Any]:
         "total": totals["f1"] + totals["f2"],
         "new": totals["new_f1"] + totals["new_f2"],
     }
+    from .changes import change_counts
+
+    out["changes"] = change_counts(ctx, latest.id)
     out["outcomes"] = outcomes(ctx)
     ctx.audit("list_viewed", list_id=latest.id, detail={"view": "dashboard", "total": out["totals"]["total"]})
     return out

@@ -159,7 +159,16 @@ def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
     shown = []
     if perms["scores"]:
         rows = db.execute(
-            select(List.id, List.label, List.batch, List.algo, List.periode, Score)
+            select(
+                List.id,
+                List.label,
+                List.batch,
+                List.algo,
+                List.periode,
+                List.threshold_high,
+                List.threshold_moderate,
+                Score,
+            )
             .join(Score, Score.list_id == List.id)
             .where(Score.siren == siren)
             .order_by(List.periode.desc(), List.id.desc())
@@ -172,6 +181,8 @@ def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
                     "batch": batch,
                     "algo": algo,
                     "periode": periode.isoformat(),
+                    "threshold_high": t_high,
+                    "threshold_moderate": t_moderate,
                     "probability": s.probability,
                     "alert": s.alert,
                     "alert_pre_adjustment": s.alert_pre_adjustment,
@@ -192,7 +203,7 @@ def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
                 },
                 actor.rights,
             )
-            for lid, label, batch, algo, periode, s in rows
+            for lid, label, batch, algo, periode, t_high, t_moderate, s in rows
         ]
         shown.append("score")
     if perms["urssaf"]:

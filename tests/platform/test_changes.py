@@ -1,0 +1,63 @@
+"""What changed since the previous list (issue 20): the API, the page and the dashboard read the same rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from test_web_matrix import _login
+
+from conftest import SEED_COMPANIES
+from signaux_faibles.platform.models import Company, Establishment, ListChange
+
+S = {kind: siren for kind, (siren, _, _) in SEED_COMPANIES.items()}
+
+
+def _changes(app: Any) -> None:
+    with app.state.sessions() as db:
+        db.add(Company(siren="888888888", raison_sociale="FERMEE", departement="21", region="27",
+                       snapshot_batch="2609", est_actif=False))  # fmt: skip
+        db.flush()
+        db.add(Establishment(siret="88888888800011", siren="888888888", departement="21", region="27",
+                             snapshot_batch="2609"))  # fmt: skip
+        rows = [
+            (S["in_alerted"], None, "Alerte seuil F1", "entrée"),
+            (S["in_quiet"], "Alerte seuil F2", None, "sortie"),  # on the list without an alert: risk fell
+            ("888888888", "Alerte seuil F2", None, "sortie"),  # not on the list, ceased: closed
+            (S["both_alerted"], "Alerte seuil F2", "Alerte seuil F1", "hausse"),
+            (S["out_alerted"], "Alerte seuil F1", "Alerte seuil F2", "baisse"),  # out of agent A's territory
+        ]
+        for siren, before, after, change in rows:
+            db.add(ListChange(list_id=1, siren=siren, alert_previous=before, alert=after, change=change,
+                              previous_batch="2608"))  # fmt: skip
+        db.commit()
+
+
+def test_changes_api_reasons_filters_and_territory(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    _changes(web_app)
+    client, _ = _login(web_app, "agent_a", seeded[1])
+    body = client.get("/api/lists/1/changes").json()
+    got = {i["siren"]: (i["change"], i["exit_reason"]) for i in body["items"]}
+    assert got == {
+        S["in_alerted"]: ("entrée", None),
+        S["in_quiet"]: ("sortie", "risque"),
+        "888888888": ("sortie", "fermee"),
+        S["both_alerted"]: ("hausse", None),
+    }
+    assert body["counts"] == {"entrée": 1, "sortie": 2, "hausse": 1, "baisse": 0} and body["total"] == 4
+    exits = client.get("/api/lists/1/changes", params={"change": "sortie"}).json()
+    assert {i["siren"] for i in exits["items"]} == {S["in_quiet"], "888888888"} and exits["total"] == 2
+    assert client.get("/api/lists/1/changes", params={"change": "autre"}).status_code == 422
+    in_75 = client.get("/api/lists/1/changes", params={"departement": "75"}).json()["items"]
+    assert [i["siren"] for i in in_75] == [S["both_alerted"]]  # its head office is in 75
+    page = client.get("/listes/1/evolutions", params={"changement": "sortie"}).text
+    assert "FERMEE" in page and "entreprise fermée" in page and "risque en baisse" in page
+    assert "SOCIETE IN_ALERTED" not in page
+    dash = client.get("/tableau-de-bord").text
+    assert 'id="evolutions-liste"' in dash and "2 sorties" in dash and "1 entrée" in dash
+    other, _ = _login(web_app, "agent_b", seeded[1])
+    assert {i["siren"] for i in other.get("/api/lists/1/changes").json()["items"]} == {
+        S["out_alerted"], S["both_alerted"]
+    }
+    nobody, _ = _login(web_app, "no_rights", seeded[1])
+    assert nobody.get("/api/lists/1/changes").status_code == 403
+    assert nobody.get("/listes/1/evolutions").status_code == 403
