@@ -189,3 +189,15 @@ def test_one_run_at_a_time(three_batches: tuple[Path, Path, list[str]], tmp_path
     if first.stdout:
         first.stdout.close()
     assert code == 2 and "autre passage mensuel" in out, out
+
+
+def test_example_settings_file_documents_the_monthly_settings() -> None:
+    """``signaux-faibles.example.toml`` is a valid settings file naming every setting of the monthly run."""
+    import tomllib
+
+    path = Path(__file__).resolve().parents[1] / "signaux-faibles.example.toml"
+    values = tomllib.loads(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    Settings(**values)  # type-checked by the settings model
+    for key in ("adjustments", "retrain_months", "quarantine_warning_share", "open_regions", "perimeter_filter"):
+        assert key in text, key

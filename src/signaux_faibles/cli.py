@@ -294,6 +294,38 @@ def publish(
     )  # fmt: skip
 
 
+def _demo_results(settings: Any, first: str, last: str, step: int) -> None:
+    """The demo's last words: the model trained at the first batch, the latest list and its exports."""
+    import json
+
+    import pandas as pd
+
+    from .lists.score import list_dir
+    from .model.train import model_dir
+
+    console.rule(f"{step}. Modèle et liste {last} (model card, list, exports)")
+    metrics = json.loads((model_dir(settings.data_dir, first) / "metrics.json").read_text(encoding="utf-8"))
+    _print_headline(metrics)
+    console.print(f"model card: {model_dir(settings.data_dir, first) / 'report.html'}")
+    folder = list_dir(settings.data_dir, last)
+    scores = pd.read_parquet(folder / "scores.parquet")
+    _print_list(json.loads((folder / "summary.json").read_text(encoding="utf-8")), scores)
+    truth = settings.data_dir / "twin" / "ground_truth.parquet"
+    if truth.is_file():
+        from .model.metrics import list_vs_oracle
+
+        vs = list_vs_oracle(scores, pd.read_parquet(truth))
+        if vs is not None:
+            console.print(
+                f"list vs the twin's oracle ({vs['rows']:,} listed companies with a known outcome, "
+                f"{vs['failures']} fail within 18 months): AUC-PR {vs['auc_pr']:.3f}, oracle {vs['oracle_auc_pr']:.3f}, "
+                f"model/oracle {vs['ratio']:.2f} (goal >= 0.90)",
+                highlight=False, soft_wrap=True,
+            )  # fmt: skip
+    console.print(f"list in {folder}; exports (sf-json, csv, xlsx) in {settings.data_dir / 'exports' / last}; "
+                  f"run logs in {settings.data_dir / 'runs'}", highlight=False, soft_wrap=True)  # fmt: skip
+
+
 class Step(StrEnum):
     ingest = "ingest"
     panel = "panel"
@@ -386,101 +418,29 @@ def demo(
     with _progress() as p:
         task = p.add_task("Jumeau numérique", total=None)
         summary = generate(TwinConfig(out=twin_dir, companies=companies, months=60, seed=seed, defects=0.002,
-                                      monthly_batches=1), progress=lambda d, t: p.update(task, completed=d, total=t))  # fmt: skip
+                                      monthly_batches=2), progress=lambda d, t: p.update(task, completed=d, total=t))  # fmt: skip
     console.print(
         f"{summary.companies:,} companies, {summary.establishments:,} establishments, batches "
         f"{', '.join(summary.batches)} written to {twin_dir}; {summary.defects} defects injected (defects.csv)"
     )
     console.print(markdown(compute(twin_dir)), markup=False, highlight=False, soft_wrap=True)
 
-    from .ingest import run_ingest
+    from .monthly import run_monthly
 
-    for batch in summary.batches:
-        console.rule(f"2. Ingestion du lot {batch} (ingestion)")
-        code = run_ingest(twin_dir / batch, batch, settings, no_filter=False)
-        if code == 1:
-            console.print(
-                "[yellow]files that could not be read are reported above; the rest of the batch is loaded[/yellow]"
-            )
-        elif code:
-            raise typer.Exit(code)
-    console.print(f"staging tables, quarantine and import log under {settings.data_dir} (see docs/data.md)")
-
-    from .panel import run_panel
-
-    last = summary.batches[-1]
-    console.rule(f"3. Panel mensuel entreprises, lot {last} (monthly company panel)")
-    code = run_panel(settings, last, None, None, None, None)
-    if code:
-        raise typer.Exit(code)
-    import pyarrow.dataset as ds
-
-    cm = ds.dataset(settings.data_dir / "panel" / "company_month", format="parquet").to_table(
-        columns=["siren", "in_perimeter", "failure", "signal_fort"]
-    )
-    pdf = cm.to_pandas()
-    perim = pdf[pdf.in_perimeter.fillna(False).astype(bool)]
-    console.print(
-        f"{len(pdf):,} company-months, {pdf.siren.nunique():,} companies; in the perimeter: {len(perim):,} rows, "
-        f"failure within 18 months {perim.failure.mean():.1%} (signaux forts {perim.signal_fort.mean():.1%})"
-    )
-
-    from .model.train import model_dir, run_train
-
-    console.rule(f"4. Modèle de défaillance, lot {last} (failure model)")
-    try:
-        trained = run_train(
-            settings.data_dir, last, log=lambda s: console.print(s, highlight=False, soft_wrap=True)
-        )
-    except ValueError as e:
-        console.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from e
-    _print_headline(trained.metrics)
-    console.print(f"model card: {model_dir(settings.data_dir, last) / 'report.html'}")
-
-    from .lists.export import export_list
-    from .lists.score import score as run_score
-
-    console.rule(f"5. Liste de détection, lot {last} (monthly risk list)")
-    listed = run_score(settings.data_dir, last, log=console.print)
-    _print_list(listed.summary, listed.scores)
-    truth = settings.data_dir / "twin" / "ground_truth.parquet"
-    if truth.is_file():
-        import pandas as pd
-
-        from .model.metrics import list_vs_oracle
-
-        vs = list_vs_oracle(listed.scores, pd.read_parquet(truth))
-        if vs is not None:
-            console.print(
-                f"list vs the twin's oracle ({vs['rows']:,} listed companies with a known outcome, "
-                f"{vs['failures']} fail within 18 months): AUC-PR {vs['auc_pr']:.3f}, oracle {vs['oracle_auc_pr']:.3f}, "
-                f"model/oracle {vs['ratio']:.2f} (goal >= 0.90)",
-                highlight=False, soft_wrap=True,
-            )  # fmt: skip
-    exports = settings.data_dir / "exports"
-    for fmt, name in (
-        ("sf-json", f"liste_{last}.json"),
-        ("csv", f"liste_{last}.csv"),
-        ("xlsx", f"liste_{last}.xlsx"),
-    ):
-        export_list(settings.data_dir, last, fmt, exports / name)  # type: ignore[arg-type]
-    console.print(f"list in {listed.path}; exports (sf-json, csv, xlsx) in {exports}")
-
-    from .platform.publish import publish as run_publish
-
-    console.rule(f"6. Publication sur la plateforme, lot {last} (platform database)")
-    pub = run_publish(settings.data_dir, last, settings.database_url, log=console.print)
-    console.print(
-        f"list {pub.label} published to {pub.database} in {pub.seconds:.1f} s: "
-        + ", ".join(f"{k} {v:,}" for k, v in pub.rows.items()),
-        highlight=False, soft_wrap=True,
-    )  # fmt: skip
-
+    for i, batch in enumerate(summary.batches, start=2):
+        console.rule(f"{i}. Passage mensuel du lot {batch} (monthly run: ingest → panel → model → list → platform)")
+        res = run_monthly(settings, twin_dir / batch, batch, log=lambda s: None)
+        for line in res.summary:
+            console.print(line, highlight=False, soft_wrap=True)
+        if res.exit_code == 2:
+            raise typer.Exit(2)
+    last, first = summary.batches[-1], summary.batches[0]
+    step = len(summary.batches) + 2
+    _demo_results(settings, first, last, step)
     from .platform import db as platform_db
     from .platform.cli import DEMO_PASSWORD, create_demo_accounts
 
-    console.rule("7. Comptes de démonstration (demo accounts)")
+    console.rule(f"{step + 1}. Comptes de démonstration (demo accounts)")
     engine = platform_db.get_engine(platform_db.resolve_url(settings.database_url, settings.data_dir))
     with platform_db.sessions(engine)() as session:
         from sqlalchemy import func, select
