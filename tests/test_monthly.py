@@ -201,3 +201,47 @@ def test_example_settings_file_documents_the_monthly_settings() -> None:
     Settings(**values)  # type-checked by the settings model
     for key in ("adjustments", "retrain_months", "quarantine_warning_share", "open_regions", "perimeter_filter"):
         assert key in text, key
+
+
+def test_operations_page_shows_runs_quarantine_and_models(
+    three_batches: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    """The national admin's page: the runs, the quarantine by source and reason (downloadable), the models."""
+    import csv
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from signaux_faibles.platform import accounts
+    from signaux_faibles.platform.models import User
+    from signaux_faibles.platform.web import create_app
+
+    _, base, batches = three_batches
+    data = tmp_path / "data"
+    shutil.copytree(base, data, symlinks=True)
+    q = data / "quarantine" / "stg_debit"
+    q.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"batch": [batches[2]] * 2, "file": ["sigfaible_debits.csv"] * 2, "source": ["debit"] * 2,
+                             "line": [12, 40], "column": [None, "Mt_PO"], "raw_value": ["=1+1;x", "12a"],
+                             "reason": ["malformed line", "not a number"], "level": ["row", "field"]}),
+                   q / f"{batches[2]}.parquet")  # fmt: skip
+    app = create_app(Settings(data_dir=data, secret_key="test-secret-key"))
+    with app.state.sessions() as db:
+        accounts.add_user(db, "admin@beta.gouv.fr", organisation="Équipe nationale", territory="FR", rights="",
+                          role="admin", password="Correct-Horse-9-Battery")  # fmt: skip
+        token = accounts.issue_token(db, db.scalars(select(User)).one())
+        db.commit()
+    client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    page = client.get("/admin/exploitation")
+    assert page.status_code == 200, page.text
+    for b in batches[:3]:
+        assert f"?lot={b}" in page.text
+    assert "publié" in page.text and "en service" in page.text and "not a number" in page.text
+    rows = list(csv.reader(io.StringIO(client.get(f"/admin/exploitation/quarantaine/{batches[2]}.csv").text.lstrip("\ufeff")),
+                           delimiter=";"))  # fmt: skip
+    assert rows[0][:3] == ["Lot", "Fichier", "Source"] and len(rows) == 3
+    assert "'=1+1;x" in [c for r in rows for c in r]  # a formula stays text
+    app.state.engine.dispose()

@@ -71,6 +71,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/companies/{siren}/follow"): "unfollow",
     ("GET", "/admin/audit"): "admin",
     ("GET", "/admin/statistiques"): "admin",
+    ("GET", "/admin/exploitation"): "admin",
+    ("GET", "/admin/exploitation/quarantaine/{batch}.csv"): "admin",
     ("GET", "/admin/utilisateurs"): "manage",
     ("POST", "/admin/utilisateurs/{user_id}/confirmer"): "manage_user",
     ("POST", "/admin/utilisateurs/{user_id}/desactiver"): "manage_user",
@@ -303,7 +305,8 @@ def test_admin_routes(web_app: Any, seeded: tuple[str, dict[str, int]], kind: st
     ids = seeded[1]
     client, csrf = _login(web_app, kind, ids)
     actor = _actor(kind, ids)
-    for path in ("/admin/audit", "/admin/statistiques", "/admin/utilisateurs"):
+    for path in ("/admin/audit", "/admin/statistiques", "/admin/exploitation",
+                 "/admin/exploitation/quarantaine/2609.csv", "/admin/utilisateurs"):  # fmt: skip
         r = client.get(path, follow_redirects=False)
         if kind == "anonymous":
             _expect_login(r, False)

@@ -88,6 +88,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.secure_cookies = settings.production
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.auto_reload = False  # packaged templates: no stat() of each file at every render
+    from .formats import FILTERS
+
+    app.state.templates.env.filters.update(FILTERS)
     app.state.login_throttle = {}
     from .cache import ViewCache
 
@@ -148,13 +151,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         """The API documentation (Swagger UI) from the package's own files; started by ``static/api-docs.js``."""
         return HTMLResponse(API_DOCS_PAGE)
 
-    from . import api, auth, changes, dashboard, listing, pages, sso, work
+    from . import api, auth, changes, dashboard, listing, operations, pages, sso, work
 
     app.include_router(auth.router)
     app.include_router(sso.router)
     app.include_router(api.router)
     app.include_router(listing.router)
     app.include_router(changes.router)
+    app.include_router(operations.router)
     app.include_router(dashboard.router)
     app.include_router(pages.router)
     app.include_router(work.router)
