@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         leave the platform's current setting (``signaux-faibles regions``) as it is.
     perimeter_filter : bool
         Keep only the perimeter's companies at ingestion (the real system's filter; ``False``: keep every row).
+    stock_shrink_limit : float
+        Ingestion refuses a stock file (SIRENE, effectifs, …: a delivery that replaces the previous one) that holds
+        no record or fewer than the stock in force by more than this share (default 0.2); the stock stays.
     """
 
     model_config = SettingsConfigDict(env_prefix="SF_", extra="ignore")
@@ -86,6 +89,7 @@ class Settings(BaseSettings):
     quarantine_warning_share: float = 0.01
     open_regions: str | None = None
     perimeter_filter: bool = True
+    stock_shrink_limit: float = 0.2
 
     @classmethod
     def settings_customise_sources(

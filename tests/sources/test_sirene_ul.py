@@ -51,7 +51,7 @@ def test_corrupted_fixture(con: duckdb.DuckDBPyConnection, h: Any) -> None:
     rej = h.rejected(result)
     assert sorted(rej) == [4, 5, 7]
     assert rej[4][0].startswith("filtered:") and rej[5] == ["SIREN must be 9 digits"]
-    assert "unbalanced quote" in rej[7][0]
+    assert "stray double quote" in rej[7][0]
     fields = {(r["line"], r["column"]) for r in result.rejections.to_pylist() if r["level"] == "field"}
     assert fields == {(3, "dateCreationUniteLegale"), (6, "activitePrincipaleUniteLegale")}
 

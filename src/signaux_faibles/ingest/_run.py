@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
@@ -38,7 +39,12 @@ from signaux_faibles.sources import _sql
 from signaux_faibles.sources._base import ParseResult, Source
 from signaux_faibles.sources.registry import source_for
 
-__all__ = ["IMPORT_LOG_SCHEMA", "QUARANTINE_SCHEMA", "FileReport", "ingest_batch", "run_ingest"]
+__all__ = ["IMPORT_LOG_SCHEMA", "QUARANTINE_SCHEMA", "FileReport", "check_batch", "ingest_batch", "run_ingest"]
+
+#: Examples of the files a batch folder holds (the error message of an empty or unrecognised folder).
+EXPECTED_FILES = ("sigfaible_cotisdues.csv", "sigfaible_debits.csv", "sigfaible_delais.csv", "sigfaible_pcoll.csv",
+                  "sigfaible_effectif_siren.csv", "consommation_ap.csv", "demande_ap.csv", "sireneUL.csv",
+                  "StockEtablissement_utf8_geo.csv", "bdf*.csv", "Diane*.txt (see docs/data.md)")
 
 BATCH_RE = re.compile(r"^[0-9]{4}(_[0-9]{2})?$")
 
@@ -91,6 +97,7 @@ class FileReport:
     seconds: float = 0.0
     filtered: int = 0
     kept: pa.Table | None = None
+    outside: pa.Table | None = None  # the rows outside the perimeter: kept apart (``filtered/``), never dropped
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -150,26 +157,39 @@ def ingest_batch(
     no_filter: bool = False,
     con: duckdb.DuckDBPyConnection | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    stock_shrink_limit: float = 0.2,
 ) -> list[FileReport]:
     """Ingest one batch folder and publish it atomically; return the per-file reports.
 
-    ``progress(file, done, total)`` is called before each file is parsed and once at the end.
+    ``progress(file, done, total)`` is called before each file is parsed and once at the end. A stock file (a
+    source whose delivery replaces the previous one) with no record, or with fewer records than the stock in
+    force by more than ``stock_shrink_limit``, is refused (status ``error``) and the stock in force stays.
+    Raises ``ValueError`` on a batch code that is not a real month, a missing folder, or a folder without any
+    file of a known source (nothing is published).
     """
-    if not BATCH_RE.match(batch):
-        raise ValueError(f"batch {batch!r}: expected AAMM or AAMM_NN")
+    check_batch(batch)
     if not batch_dir.is_dir():
         raise ValueError(f"{batch_dir}: not a folder")
+    entries = sorted(p for p in batch_dir.iterdir() if not p.name.startswith("."))
+    if not any(p.is_file() and source_for(p.name) is not None for p in entries):
+        what = "is empty" if not entries else "holds no file of a known source"
+        raise ValueError(f"{batch_dir} {what}; expected files such as " + ", ".join(EXPECTED_FILES))
     con = con or duckdb.connect()
     store = Store(data_dir)
     reports: list[FileReport] = []
     started = dt.datetime.now(dt.UTC)
-    paths = sorted(p for p in batch_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    paths = [p for p in entries if p.is_file() or p.is_symlink()]
     for i, path in enumerate(paths):
         if progress:
             progress(path.name, i, len(paths))
         source = source_for(path.name)
-        rep = FileReport(file=path.name, path=path.resolve(), source=source)
+        rep = FileReport(file=path.name, path=path.absolute(), source=source)
         reports.append(rep)
+        if not path.exists():  # a broken symbolic link: an error of the delivery, not a file to skip
+            rep.status = "error"
+            rep.message = f"{path.name}: broken symbolic link (its target {os.readlink(path)!r} does not exist)"
+            continue
+        rep.path = path.resolve()
         if source is None:
             rep.status, rep.message = "ignored", "no source for this file name"
             continue
@@ -189,6 +209,7 @@ def ingest_batch(
             rep.message = f"{rep.quarantined} row(s) quarantined, {rep.field_rejections} value(s) dropped"
 
     with store.locked():
+        _refuse_shrunk_stocks(reports, store, stock_shrink_limit)
         # perimeter
         good = [r for r in reports if r.result is not None and r.status != "error"]
         eff_ent = [r.result.rows for r in good if r.source is not None and r.source.name == "effectif_ent"
@@ -229,6 +250,7 @@ def ingest_batch(
                 kept_lines = set(pc.unique(rows.column("_line")).to_pylist()) if rows.num_rows else set()
                 out_lines = set(pc.unique(out.column("_line")).to_pylist()) if out.num_rows else set()
                 rep.filtered = len(out_lines - kept_lines)
+                rep.outside = out
             rep.kept = _flags(con.cursor(), rows, key)
             if note and key is not None:
                 rep.message = "; ".join(m for m in (rep.message, note) if m)
@@ -247,6 +269,50 @@ def ingest_batch(
     if progress:
         progress("published", len(paths), len(paths))
     return reports
+
+
+def check_batch(batch: str) -> None:
+    """A batch code is ``AAMM`` (or ``AAMM_NN``) with a real month, 01 to 12; raise ``ValueError`` if not."""
+    m = BATCH_RE.match(batch)
+    if not m or not 1 <= int(batch[2:4]) <= 12:
+        raise ValueError(f"batch {batch!r}: expected AAMM (or AAMM_NN) with a real month, e.g. 2609 for September 2026")
+    month = dt.date(2000 + int(batch[:2]), int(batch[2:4]), 1)
+    today = dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+    if month > today.replace(day=1):
+        raise ValueError(f"batch {batch!r}: {month:%Y-%m} is after the current month ({today:%Y-%m})")
+
+
+def _stock_rows(store: Store, table: str) -> int:
+    """Rows of the stock in force for ``table``: staged, and kept apart outside the perimeter."""
+    cur = store.current()
+    if cur is None:
+        return 0
+    n = 0
+    for part in ("staging", "filtered"):
+        for f in (cur / part / table).glob("*.parquet"):
+            n += pq.ParquetFile(f).metadata.num_rows
+    return n
+
+
+def _refuse_shrunk_stocks(reports: list[FileReport], store: Store, limit: float) -> None:
+    """Refuse the stock files of this batch that are empty or shrink by more than ``limit`` (see ingest_batch)."""
+    by_table: dict[str, list[FileReport]] = {}
+    for r in reports:
+        if r.source is not None and r.source.kind == "stock" and r.result is not None and r.status != "error":
+            by_table.setdefault(r.source.table, []).append(r)
+    for table, reps in by_table.items():
+        new = sum(r.result.rows.num_rows for r in reps if r.result is not None)
+        before = _stock_rows(store, table)
+        if new == 0:
+            why = "holds no record (a header alone, or every line quarantined)"
+        elif before and new < before * (1 - limit):
+            why = f"holds {new:,} records against {before:,} in the stock in force (-{1 - new / before:.0%}, limit -{limit:.0%})"
+        else:
+            continue
+        for r in reps:
+            r.status = "error"
+            r.message = (f"{r.file}: stock file refused: it {why}; the stock in force ({before:,} records) stays "
+                         "(to accept a smaller stock, raise stock_shrink_limit)")
 
 
 def _batch_or_published(good: list[FileReport], store: Store, table: str) -> pa.Table | None:
@@ -284,6 +350,7 @@ def _write_batch(new: Path, batch: str, reports: list[FileReport], filter_table:
         staged = pa.concat_tables(parts, promote_options="default")
         staged = staged.rename_columns([("source_line" if c == "_line" else c) for c in staged.column_names])
         _atomic_parquet(staged, sdir / f"{batch}.parquet")
+        _write_outside(new / "filtered" / table, batch, ok, stock=source.kind == "stock")
         qparts = []
         for r in reps:
             if r.result is None or r.result.rejections.num_rows == 0:
@@ -318,6 +385,30 @@ def _write_batch(new: Path, batch: str, reports: list[FileReport], filter_table:
         ft = filter_table.select(["siren"])
         ft = ft.append_column("batch", pa.array([batch] * ft.num_rows, pa.string()))
         _atomic_parquet(ft, fdir / f"{batch}.parquet")
+
+
+def _write_outside(fdir: Path, batch: str, reps: list[FileReport], stock: bool) -> None:
+    """The rows outside the perimeter, kept apart under ``filtered/<table>/<batch>.parquet`` (same columns as the
+    staging table): counted in the import log, never discarded; a stock replaces its earlier batches here too."""
+    fdir.mkdir(parents=True, exist_ok=True)
+    if stock:
+        for old in fdir.glob("*.parquet"):
+            old.unlink()
+    parts = []
+    for r in reps:
+        if r.outside is None or not r.outside.num_rows:
+            continue
+        t = r.outside
+        t = t.append_column("batch", pa.array([batch] * t.num_rows, pa.string()))
+        t = t.append_column("source_file", pa.array([r.file] * t.num_rows, pa.string()))
+        parts.append(t)
+    target = fdir / f"{batch}.parquet"
+    if parts:
+        out = pa.concat_tables(parts, promote_options="default")
+        out = out.rename_columns([("source_line" if c == "_line" else c) for c in out.column_names])
+        _atomic_parquet(out, target)
+    elif target.exists():
+        target.unlink()
 
 
 def _atomic_parquet(table: pa.Table, path: Path) -> None:
@@ -388,13 +479,14 @@ def run_ingest(batch_dir: Path, batch: str, settings: Settings, no_filter: bool)
         with Progress(
             TextColumn("[bold]Ingestion {task.fields[batch]}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True,
-        ) as bar:  # fmt: skip
+        ) as bar:
             task = bar.add_task("", total=None, batch=batch)
 
             def step(name: str, done: int, total: int) -> None:
                 bar.update(task, description=name, completed=done, total=total)
 
-            reports = ingest_batch(Path(batch_dir), batch, Path(settings.data_dir), no_filter=no_filter, progress=step)
+            reports = ingest_batch(Path(batch_dir), batch, Path(settings.data_dir), no_filter=no_filter, progress=step,
+                                   stock_shrink_limit=settings.stock_shrink_limit)
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 2

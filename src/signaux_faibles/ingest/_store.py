@@ -4,6 +4,7 @@ Layout under the data directory::
 
     staging            -> .current/staging            (stable symlinks, created once)
     quarantine         -> .current/quarantine
+    filtered           -> .current/filtered       (rows outside the perimeter, kept apart)
     import_log.parquet -> .current/import_log.parquet
     .current           -> .versions/v-<time>-<id>     (the published version: ONE symlink)
     .versions/         every version; ``tmp-*`` ones are being written
@@ -29,7 +30,7 @@ from pathlib import Path
 __all__ = ["PUBLISHED", "Store"]
 
 #: Entries of a version that are published under the data directory.
-PUBLISHED = ("staging", "quarantine", "import_log.parquet")
+PUBLISHED = ("staging", "quarantine", "filtered", "import_log.parquet")
 
 
 class Store:
@@ -75,6 +76,7 @@ class Store:
                     _link_or_copy(str(src), str(new / name))
         (new / "staging").mkdir(exist_ok=True)
         (new / "quarantine").mkdir(exist_ok=True)
+        (new / "filtered").mkdir(exist_ok=True)
         return new
 
     def commit(self, new: Path) -> Path:

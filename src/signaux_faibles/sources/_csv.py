@@ -201,7 +201,10 @@ def sniff(path: Path, delimiter: str) -> FileInfo:
         raise FatalError(f"{path.name}: empty file (expected a header line and records)")
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise FatalError(f"{path.name}: UTF-16 text, expected UTF-8 '{delimiter}'-separated text")
-    if b"\x00" in head:
+    header_line = head.partition(b"\n")[0]
+    if b"\x00" in header_line or head.count(b"\x00") * 100 > len(head):
+        # NUL bytes in the header, or more than 1 % of the first bytes: not a text file. A stray NUL in a data
+        # line only sends that line to quarantine (the per-line path reads it).
         raise FatalError(f"{path.name}: binary content (NUL bytes), expected UTF-8 '{delimiter}'-separated text")
     bom = head.startswith(b"\xef\xbb\xbf")
     if bom:
@@ -836,6 +839,8 @@ def _duckdb_fast(
     ok = f"c{n - 1} IS NOT NULL AND _x0 IS NULL"
     if pre.quotes:
         ok += f" AND NOT contains(concat({', '.join(raw_cols[:n])}), '\"')"
+    if pre.nul:  # a NUL byte sends its line to the per-line rules, which quarantine it
+        ok += f" AND NOT contains(concat({', '.join(raw_cols[:n])}), chr(0))"
     value_cols = ", ".join(f"{expr} AS {_ident(name)}" for name, expr in proj.exprs.items())
     select = ", ".join(
         f"CAST({proj.final.get(c.name, _ident(c.name))} AS {c.type}) AS {_ident(c.name)}" for c in columns
@@ -1132,23 +1137,25 @@ def _typed_lines(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {parsed_t} AS
         WITH s AS (
-            SELECT _line, line, string_split(line, {d}) AS f, contains(line, '"') AS _q
+            SELECT _line, line, string_split(line, {d}) AS f, contains(line, '"') AS _q,
+                   contains(line, chr(0)) AS _z
             FROM {lines_t} WHERE line IS NOT NULL AND line <> ''
         ), r AS (
-            SELECT _line, f, _q, ({count_ok}) AS _count_ok, ({quote_bad}) AS _quote_bad,
+            SELECT _line, f, _q, _z, ({count_ok}) AS _count_ok, ({quote_bad}) AS _quote_bad,
                    hash({hash_args}) AS _h, {", ".join(raw_select)} FROM s
         ), p AS (
-            SELECT * FROM r WHERE _count_ok AND NOT _quote_bad
+            SELECT * FROM r WHERE _count_ok AND NOT _quote_bad AND NOT _z
         ){pre_text}, c AS (
             SELECT *, {check_cols + "," if check_cols else ""} {value_cols} FROM {pre_last}
         )
-        SELECT _line, _h, false AS _count_bad, false AS _quote_bad_, ({row_bad}) AS _row_bad,
-               ({field_bad}) AS _field_bad, * EXCLUDE (_line, _h, f, _q, _count_ok, _quote_bad)
+        SELECT _line, _h, false AS _count_bad, false AS _quote_bad_, false AS _nul_bad, ({row_bad}) AS _row_bad,
+               ({field_bad}) AS _field_bad, * EXCLUDE (_line, _h, f, _q, _z, _count_ok, _quote_bad)
         FROM c
         UNION ALL BY NAME
-        SELECT _line, _h, NOT _count_ok AS _count_bad, _count_ok AND _quote_bad AS _quote_bad_, true AS _row_bad,
-               false AS _field_bad, array_to_string(f, {d}) AS _rawline
-        FROM r WHERE NOT _count_ok OR _quote_bad
+        SELECT _line, _h, NOT _z AND NOT _count_ok AS _count_bad, NOT _z AND _count_ok AND _quote_bad AS _quote_bad_,
+               _z AS _nul_bad, true AS _row_bad, false AS _field_bad,
+               replace(array_to_string(f, {d}), chr(0), '\\0') AS _rawline
+        FROM r WHERE NOT _count_ok OR _quote_bad OR _z
         """
     )
     return proj
@@ -1157,18 +1164,20 @@ def _typed_lines(
 def _rejections(con: duckdb.DuckDBPyConnection, parsed_t: str, n: int, checks: list[Check]) -> list[Record]:
     """Malformed lines and check failures recorded in ``parsed_t``."""
     rejections: list[Record] = []
-    for line, count_bad, raw in con.execute(
-        f"SELECT _line, _count_bad, _rawline FROM {parsed_t} WHERE _count_bad OR _quote_bad_ ORDER BY _line"
+    for line, count_bad, nul_bad, raw in con.execute(
+        f"SELECT _line, _count_bad, _nul_bad, _rawline FROM {parsed_t} "
+        "WHERE _count_bad OR _quote_bad_ OR _nul_bad ORDER BY _line"
     ).fetchall():
         reason = (
             f"malformed line: wrong number of fields (expected {n})" if count_bad
+            else "binary content: the line holds a NUL byte (shown as \\0), expected text" if nul_bad
             else "malformed line: unbalanced or stray double quote"
         )
         rejections.append((int(line), None, raw, reason, "row"))
     if checks:
         kcols = ", ".join(f"_k{j}" for j in range(len(checks)))
         for rec in con.execute(
-            f"SELECT _line, {kcols} FROM {parsed_t} WHERE NOT _count_bad AND NOT _quote_bad_ "
+            f"SELECT _line, {kcols} FROM {parsed_t} WHERE NOT _count_bad AND NOT _quote_bad_ AND NOT _nul_bad "
             f"AND (_row_bad OR _field_bad) ORDER BY _line"
         ).fetchall():
             for j, c in enumerate(checks):

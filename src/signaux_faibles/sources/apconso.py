@@ -202,7 +202,8 @@ class _Records:
                 if not consumed:
                     return
                 self._pending.extendleft(reversed(consumed[1:]))
-                yield consumed[0][0], consumed[0][0], [], f"malformed CSV record ({e})", consumed[0][1]
+                what = "malformed line: unbalanced or stray double quote" if '"' in consumed[0][1] else "malformed CSV record"
+                yield consumed[0][0], consumed[0][0], [], f"{what} ({e})", consumed[0][1]
                 continue
             consumed = list(self._consumed)
             if not consumed:
@@ -217,16 +218,17 @@ class _Records:
                 self.n_fields = len(fields)
                 yield start, end, fields, None, text
                 continue
-            if len(consumed) > 1 and len(fields) != self.n_fields:
-                # an unbalanced quote swallowed the next lines: reject the first one, read the others again
+            if len(consumed) > 1 and (not self._multiline or len(fields) != self.n_fields):
+                # a quote opened on this line and closed on a later one: where quoted fields may not span lines
+                # (or the field count says so), it is a stray quote that swallowed the next lines, however many
+                # fields the swallowed text happens to split into. Reject this line only and read the others
+                # again: every physical line is a record of its own, accepted or quarantined, none lost.
                 self._pending.extendleft(reversed(consumed[1:]))
                 reader = csv.reader(self._feed(), delimiter=self._delimiter)  # the old feed may have ended
                 yield start, start, fields, (
-                    f"malformed line: unbalanced quote (expected {self.n_fields} fields)"
+                    f"malformed line: unbalanced or stray double quote (a quoted field runs from line {start} "
+                    f"to line {end}; expected {self.n_fields} fields on one line)"
                 ), consumed[0][1]
-                continue
-            if len(consumed) > 1 and not self._multiline:
-                yield start, end, fields, f"quoted field broken across lines {start}-{end}", text
                 continue
             if any(c[2] for c in consumed):
                 yield start, end, fields, "line is not valid UTF-8 (wrong encoding)", text
