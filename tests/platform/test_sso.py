@@ -106,7 +106,7 @@ def keycloak(email: str, roles: list[str], **extra: Any) -> dict[str, Any]:
 
 def proconnect(email: str, **extra: Any) -> dict[str, Any]:
     """ProConnect-style claims: identity only."""
-    return {"email": email, "given_name": "Camille", "usual_name": "Test", **extra}
+    return {"email": email, "email_verified": True, "given_name": "Camille", "usual_name": "Test", **extra}
 
 
 def authorize(client: TestClient, browser: httpx.Client, issuer: str, sub: str, claims: dict[str, Any],
@@ -357,7 +357,8 @@ def test_existing_account_guarded(
     # the provider says another organisation: refused, the account untouched
     r = sso_login(client, browser, provider, sub, keycloak(email, ["FR", "score"], organisation="DGEFP"))
     assert r.status_code == 403 and "sf_session" not in r.cookies
-    assert _events(client, "login_failed")[-1].detail == {"reason": "organisation mismatch", "method": "sso"}
+    reason = _events(client, "login_failed")[-1].detail
+    assert reason is not None and reason["reason"].startswith("organisation mismatch")
     assert _snapshot(client, email) == before
     assert len(_events(client, "login")) == n_login
     assert not [e for e in _events(client, "admin_change") if e.detail and e.detail.get("email") == email]
@@ -424,3 +425,32 @@ def test_invalid_id_token_refused(
             assert user is not None and user.sso_subject is None
     finally:
         app.state.engine.dispose()
+
+
+def test_unexpected_or_malformed_claims(
+    platform: tuple[TestClient, dict[str, int]], browser: httpx.Client, provider: str
+) -> None:
+    """Issue 18, defect 6: unknown roles are ignored and audited; malformed claims give the French error page and
+    an audited ``login_failed``, never a server error."""
+    client, _ = platform
+    email = "camille.roles@urssaf.fr"
+    r = sso_login(client, browser, provider, _sub(), keycloak(email, ["21", "score", "uma_protection", "offline_access"]))
+    user = assert_logged_in(r, client, email)
+    assert user.territory == "21" and user.rights == "score"
+    ignored = [e.detail for e in _events(client, "admin_change") if e.detail and e.detail.get("action") == "unknown SSO roles ignored"]
+    assert ignored == [{"action": "unknown SSO roles ignored", "roles": ["offline_access", "uma_protection"]}]
+    client.cookies.clear()
+    for claims in (
+        {**keycloak(email, []), "resource_access": {CLIENT_ID: {"roles": "score urssaf"}}},
+        {**keycloak(email, []), "resource_access": {CLIENT_ID: ["score", "21"]}},
+        {**keycloak(email, []), "resource_access": [CLIENT_ID]},
+        keycloak(email, ["21", "score"], email_verified=False),
+        {k: v for k, v in keycloak(email, ["21", "score"]).items() if k != "email_verified"},
+    ):
+        n = len(_events(client, "login_failed"))
+        r = sso_login(client, browser, provider, _sub(), claims)
+        assert r.status_code == 403, (claims, r.status_code)
+        assert "text/html" in r.headers["content-type"] and "Connexion impossible" in r.text
+        assert "La connexion par" in r.text and "sf_session" not in r.cookies
+        assert len(_events(client, "login_failed")) == n + 1
+        client.cookies.clear()

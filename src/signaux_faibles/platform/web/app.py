@@ -123,8 +123,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        if request.url.path.startswith("/api/") or request.url.path.startswith("/sso/"):
+        if request.url.path.startswith("/api/"):
             return await http_exception_handler(request, exc)
+        if request.url.path.startswith("/sso/"):  # a refused single sign-on: a French page back to the login
+            return HTMLResponse(
+                app.state.templates.get_template("sso_error.html").render(
+                    request=request, label=settings.oidc_label, detail=exc.detail, status=exc.status_code
+                ),
+                status_code=exc.status_code,
+            )
         messages = {
             401: "Connexion requise.",
             403: "Accès refusé.",

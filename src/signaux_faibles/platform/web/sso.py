@@ -61,7 +61,10 @@ def _client(ctx: Ctx) -> Any:
 def _refuse(
     ctx: Ctx, email: str | None, reason: str, status: int = 403, detail: str | None = None
 ) -> HTTPException:
-    """A refused login: nothing of it is kept (account creation or update) but its ``login_failed`` event."""
+    """A refused login: nothing of it is kept (account creation or update) but its ``login_failed`` event.
+
+    ``reason`` is recorded (English, for the audit trail); ``detail`` is the French reason shown on the login
+    page (``app`` renders the errors of ``/sso/`` as that page)."""
     ctx.db.rollback()
     ctx.audit(
         "login_failed",
@@ -70,6 +73,15 @@ def _refuse(
     )
     ctx.finish()
     return HTTPException(status, detail=detail or reason)
+
+
+#: French reasons of the refusals, shown on the login page.
+FR = {
+    "oidc": "le fournisseur d'identité n'a pas confirmé la connexion (réponse invalide ou expirée) : recommencez.",
+    "unreachable": "le fournisseur d'identité ne répond pas : réessayez dans quelques minutes.",
+    "organisation": "l'organisation de votre identité ne correspond pas à celle de votre compte sur la plateforme.",
+    "subject": "ce compte est rattaché à une autre identité du fournisseur.",
+}
 
 
 @router.get("/connexion")
@@ -99,10 +111,9 @@ async def sso_callback(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
     # OAuthError: state missing or forged, error=… from the provider, code refused; JoseError: invalid ID token
     except (AuthlibBaseError, JoseError) as e:
         error = getattr(e, "error", None) or type(e).__name__
-        raise _refuse(ctx, None, f"OIDC: {error}", 401, f"single sign-on failed: {error}") from None
+        raise _refuse(ctx, None, f"OIDC: {error}", 401, FR["oidc"]) from None
     except httpx.HTTPError:
-        raise _refuse(ctx, None, "OIDC: identity provider unreachable", 502,
-                      "single sign-on failed: the identity provider cannot be reached") from None  # fmt: skip
+        raise _refuse(ctx, None, "OIDC: identity provider unreachable", 502, FR["unreachable"]) from None
     claims = dict(token.get("userinfo") or {})
     if "email" not in claims:  # ProConnect sends the e-mail only from its userinfo endpoint
         # on failure map_claims refuses the login below: no e-mail address
@@ -114,27 +125,26 @@ async def sso_callback(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
     try:
         mapped = map_claims(claims, settings.oidc_client_id or "")
     except ClaimsError as e:
-        raise _refuse(ctx, str(claims.get("email") or ""), str(e)) from None
+        raw = claims.get("email")
+        raise _refuse(ctx, raw if isinstance(raw, str) else "", str(e), detail=e.french) from None
     sub = str(claims.get("sub") or "")
     user = ctx.db.scalar(select(User).where(User.email == mapped.email))
     if user is not None:  # checked before the provider's roles may change the account
         org = ctx.db.get(Organisation, user.organisation_id)
         if org is not None and org.name != mapped.organisation:
-            raise _refuse(ctx, user.email, "organisation mismatch",
-                          detail="the identity provider's organisation does not match the account's")  # fmt: skip
+            raise _refuse(ctx, user.email, "organisation mismatch", detail=FR["organisation"])
         if user.sso_subject and sub and user.sso_subject != sub:
-            raise _refuse(
-                ctx, user.email, "subject mismatch", detail="this account is bound to another identity"
-            )
+            raise _refuse(ctx, user.email, "subject mismatch", detail=FR["subject"])
         blocker = login_blocker(user)
         if blocker is not None:
             raise _refuse(ctx, user.email, blocker)
     try:
         if user is None:
             if mapped.territory is None or mapped.rights is None:
-                raise AccountError(
-                    f"{mapped.email}: no account on the platform; the admin of {mapped.organisation} must create it"
-                )
+                raise _refuse(ctx, mapped.email,
+                              f"{mapped.email}: no account on the platform; the admin of {mapped.organisation} must create it",
+                              detail=f"vous n'avez pas de compte sur la plateforme : l'administrateur de {mapped.organisation} "
+                              "doit le créer.")  # fmt: skip
             user = add_user(
                 ctx.db,
                 mapped.email,
@@ -163,4 +173,7 @@ async def sso_callback(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
     if blocker is not None:
         raise _refuse(ctx, user.email, blocker)
     user.sso_subject = user.sso_subject or sub or None
+    if mapped.ignored_roles:  # roles the platform does not know: ignored, and said in the audit trail
+        ctx.audit("admin_change", email=user.email,
+                  detail={"action": "unknown SSO roles ignored", "roles": list(mapped.ignored_roles)})  # fmt: skip
     return finish_login(ctx, user, "sso", ctx.request.session.pop("next", "/"))
