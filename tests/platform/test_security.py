@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pyotp
+import pytest
 
 from signaux_faibles.platform.security import (
     LockoutPolicy,
@@ -40,7 +41,31 @@ def test_password_rule() -> None:
     assert password_problems(GOOD) == []
     assert "au moins 12 caractères" in password_problems("Ab1!")
     assert password_problems("abcdefghijkl") == ["une lettre majuscule", "un chiffre", "un caractère spécial"]
-    assert "ne pas contenir l'identifiant" in password_problems("Jean.Dupont-2026!", "jean.dupont@urssaf.fr")
+    own = "ne pas contenir votre nom ni votre adresse électronique"
+    assert own in password_problems("Jean.Dupont-2026!", "jean.dupont@urssaf.fr")
+
+
+@pytest.mark.parametrize(
+    "password", ["Password123!", "P@ssw0rd2024!", "Azerty123456!", "Motdepasse123!", "S0leil-2026!", "Marseille13008!"]
+)
+def test_common_passwords_are_refused(password: str) -> None:
+    """Issue 18, defect 11: a common password (zxcvbn's list, a French list) is refused, even dressed up."""
+    assert "ne pas être un mot de passe courant" in password_problems(password, "agent@urssaf.fr")
+
+
+@pytest.mark.parametrize(
+    "password, email, name",
+    [("Dupont-Jean-2026!", "jean.dupont@urssaf.fr", None), ("Camille!Rousseau9", "c.r@dreets.gouv.fr", "Camille Rousseau"),
+     ("jdupont-Bureau-42!", "jdupont@urssaf.fr", None)],
+)  # fmt: skip
+def test_own_name_or_email_is_refused(password: str, email: str, name: str | None) -> None:
+    """Issue 18, defect 11: the account's own name or e-mail, in any order or case."""
+    assert "ne pas contenir votre nom ni votre adresse électronique" in password_problems(password, email, name)
+
+
+def test_strong_passwords_pass() -> None:
+    for p in ("Correct-Horse-9-Battery", "Trombone-Velo-42!", "Zq8-acceptance-Lm4-passphrase", "Demo-Signaux-2026!"):
+        assert password_problems(p, "agent@urssaf.fr", "Jeanne Agent") == [], p
 
 
 def test_totp_accepts_current_code_once() -> None:

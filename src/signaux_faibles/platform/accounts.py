@@ -101,8 +101,8 @@ def _checked_role(role: str) -> str:
     return role
 
 
-def _password_hash(password: str, email: str) -> str:
-    problems = password_problems(password, email)
+def _password_hash(password: str, email: str, name: str | None = None) -> str:
+    problems = password_problems(password, email, name)
     if problems:
         raise AccountError("password too weak: it needs " + ", ".join(problems))
     return hash_password(password)
@@ -137,7 +137,7 @@ def add_user(
     org = _organisation(db, organisation)
     codes = _territory_codes(territory)
     _checked_role(role)
-    hashed = _password_hash(password, email) if password is not None else None
+    hashed = _password_hash(password, email, name) if password is not None else None
     t = now()
     user = User(
         email=email,
@@ -186,7 +186,7 @@ def set_user(
         changes["role"] = (user.role, _checked_role(role))
         user.role = role
     if password is not None:
-        user.password_hash = _password_hash(password, user.email)
+        user.password_hash = _password_hash(password, user.email, user.name)
         changes["password"] = ("***", "***")
     if expires_at is not None:
         changes["expires_at"] = (str(user.expires_at), str(expires_at))

@@ -3,7 +3,9 @@
 Pure functions and small policies, with the clock passed in, so that the web layer and the tests share them.
 
 - Passwords are hashed with argon2id (``argon2-cffi`` defaults); a password has at least 12 characters with a
-  lower-case letter, an upper-case letter, a digit and another character (SFOR's rule), and is not the e-mail.
+  lower-case letter, an upper-case letter, a digit and another character (SFOR's rule), is not a common password
+  (zxcvbn's list and a shipped French one), holds neither the account's e-mail nor its name, and scores at least
+  3 with zxcvbn.
 - TOTP (RFC 6238, ``pyotp``): 30-second steps, one step of clock drift accepted, a code is never accepted twice.
 - Lockout: 5 failures within 15 minutes lock the account for 15 minutes.
 - Sessions: 30 minutes idle, 12 hours absolute.
@@ -16,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -59,8 +63,54 @@ def needs_rehash(hashed: str) -> bool:
     return _HASHER.check_needs_rehash(hashed)
 
 
-def password_problems(password: str, email: str | None = None) -> list[str]:
-    """What the password lacks (in French, shown to the user); empty when it is strong enough."""
+_LEET = str.maketrans({"@": "a", "4": "a", "0": "o", "1": "l", "!": "i", "3": "e", "$": "s", "5": "s", "7": "t",
+                       "+": "t", "8": "b", "9": "g", "€": "e"})  # fmt: skip
+#: zxcvbn accepts a password from this score (0–4: "safely unguessable" is 3).
+MIN_SCORE = 3
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """Common passwords: zxcvbn's 30 000 (maintained), and a shipped list of French ones (letters only)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    french = (Path(__file__).parent / "data" / "mots_de_passe_courants.txt").read_text(encoding="utf-8")
+    words = {w.strip() for w in french.splitlines() if w.strip() and not w.startswith("#")}
+    return frozenset(words | {_core(p) for p in FREQUENCY_LISTS["passwords"]} - {""})
+
+
+def _core(text: str, leet: bool = True) -> str:
+    """The letters of ``text``, lower case, without accents, l33t undone (``P@ssw0rd`` → ``password``)."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text.lower().translate(_LEET) if leet else text.lower())
+    return "".join(c for c in plain if c.isalpha() and c.isascii())
+
+
+def _cores(text: str) -> set[str]:
+    """``text``'s letters with and without l33t undone (``Azerty123!``: ``azerty`` and ``azertyleei``), and with
+    l33t undone in the letters' part only (``P@ssw0rd2024!`` → ``password``)."""
+    stripped = re.sub(r"[^A-Za-zÀ-ÿ@$]+$", "", re.sub(r"^[^A-Za-zÀ-ÿ@$]+", "", text))
+    return {c for c in (_core(text), _core(text, leet=False), _core(stripped)) if c}
+
+
+def _personal_words(email: str | None, name: str | None) -> list[str]:
+    """The words of the account's e-mail (its local part) and name, 3 letters or more."""
+    parts: list[str] = []
+    if email:
+        local = email.lower().partition("@")[0]
+        parts += [*re.split(r"[^a-z0-9]+", local), local]
+    if name:
+        parts += re.split(r"[\s\-'.]+", name)
+    return sorted({_core(p) for p in parts if len(_core(p)) >= 3})
+
+
+def password_problems(password: str, email: str | None = None, name: str | None = None) -> list[str]:
+    """What the password lacks (in French, shown to the user); empty when it is strong enough.
+
+    Besides length and character classes: not a common password (zxcvbn's list and a French one, compared
+    without digits, symbols, case, accents and l33t), not made of the account's e-mail or name, and a zxcvbn
+    score of at least ``MIN_SCORE`` with those as user inputs."""
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append(f"au moins {MIN_LENGTH} caractères")
@@ -72,8 +122,17 @@ def password_problems(password: str, email: str | None = None) -> list[str]:
         problems.append("un chiffre")
     if not re.search(r"[^A-Za-z0-9]", password):
         problems.append("un caractère spécial")
-    if email and email.split("@")[0].lower() in password.lower():
-        problems.append("ne pas contenir l'identifiant")
+    cores = _cores(password)
+    personal = _personal_words(email, name)
+    if any(w in core for w in personal for core in cores):
+        problems.append("ne pas contenir votre nom ni votre adresse électronique")
+    if cores & common_passwords():
+        problems.append("ne pas être un mot de passe courant")
+    if not problems:
+        from zxcvbn import zxcvbn
+
+        if zxcvbn(password[:100], user_inputs=personal)["score"] < MIN_SCORE:
+            problems.append("être moins facile à deviner (évitez les suites, les dates et les mots courants)")
     return problems
 
 
