@@ -392,7 +392,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        proxy_headers=False,  # X-Forwarded-For is read by the platform, from settings.trusted_proxies only
         log_level="info",
     )
 

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         leave the platform's current setting (``signaux-faibles regions``) as it is.
     perimeter_filter : bool
         Keep only the perimeter's companies at ingestion (the real system's filter; ``False``: keep every row).
+    trusted_proxies : list of str
+        Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``) of the reverse proxies in front of the platform: only
+        a request coming from one of them has its ``X-Forwarded-For`` read (the client is the right-most address
+        that is not a trusted proxy). Empty (the default): the header is ignored, the peer's address is the
+        client's.
     stock_shrink_limit : float
         Ingestion refuses a stock file (SIRENE, effectifs, …: a delivery that replaces the previous one) that holds
         no record or fewer than the stock in force by more than this share (default 0.2); the stock stays.
@@ -90,6 +95,7 @@ class Settings(BaseSettings):
     open_regions: str | None = None
     perimeter_filter: bool = True
     stock_shrink_limit: float = 0.2
+    trusted_proxies: list[str] = []
 
     @classmethod
     def settings_customise_sources(

@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
@@ -382,3 +383,23 @@ def company_facts(db: Session, actor: Actor, siren: str) -> CompanyFacts | None:
         followed=is_followed(db, actor.user_id, siren),
         open=bool(counted),
     )
+
+
+def seal_totp_secrets(engine: Any, key: str) -> int:
+    """Seal (``security.seal``) every TOTP secret still stored in clear; return how many were sealed."""
+    from .db import sessions
+    from .models import WebSession
+    from .security import SEALED, seal
+
+    n = 0
+    with sessions(engine)() as db:
+        for user in db.scalars(select(User).where(User.totp_secret.is_not(None), ~User.totp_secret.startswith(SEALED))):
+            user.totp_secret = seal(user.totp_secret or "", key)
+            n += 1
+        for ws in db.scalars(
+            select(WebSession).where(WebSession.pending_totp.is_not(None), ~WebSession.pending_totp.startswith(SEALED))
+        ):
+            ws.pending_totp = seal(ws.pending_totp or "", key)
+            n += 1
+        db.commit()
+    return n

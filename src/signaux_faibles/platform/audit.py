@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from .accounts import now
 from .models import AUDIT_EVENTS, AuditEvent
 
-__all__ = ["AuditFilter", "event", "events", "monthly_stats", "record"]
+__all__ = ["AuditFilter", "count_denied", "event", "events", "failed_logins_from", "monthly_stats", "record"]
 
 #: French labels of the events (admin pages).
 LABELS = {
@@ -71,6 +71,57 @@ def record(db: Session, event_type: str, **kw: Any) -> AuditEvent:
     return row
 
 
+#: Anonymous refusals (a bogus API token) from one address are counted in one row per window.
+COUNT_WINDOW = dt.timedelta(minutes=10)
+
+
+def count_denied(db: Session, ip: str | None, reason: str, path: str | None = None) -> None:
+    """Record an anonymous refusal without one row per request: the address's ``denied`` row of the current
+    window (``COUNT_WINDOW``) for this reason gets ``count`` + 1, else a new row is written (its own transaction)."""
+    from .db import WRITE
+
+    db.rollback()
+    db.connection(execution_options=WRITE)
+    t = now()
+    row = db.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.event == "denied",
+            AuditEvent.user_id.is_(None),
+            AuditEvent.at >= t - COUNT_WINDOW,
+            AuditEvent.ip == ip if ip is not None else AuditEvent.ip.is_(None),
+        )
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    if (
+        row is not None
+        and isinstance(row.detail, dict)
+        and row.detail.get("reason") == reason
+        and "count" in row.detail
+    ):
+        row.detail = {**row.detail, "count": int(row.detail["count"]) + 1, "last": t.isoformat()}
+    else:
+        db.add(
+            event("denied", ip=ip, path=path, detail={"reason": reason, "count": 1, "since": t.isoformat()})
+        )
+    db.commit()
+
+
+def failed_logins_from(db: Session, ip: str | None, window: dt.timedelta) -> int:
+    """Failed login attempts from ``ip`` in the last ``window`` (the audit trail is the shared counter)."""
+    if ip is None:
+        return 0
+    t = now()
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.at >= t - window, AuditEvent.event == "login_failed", AuditEvent.ip == ip)
+        )
+        or 0
+    )
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     user: str | None = None  # e-mail (substring)
@@ -82,7 +133,7 @@ class AuditFilter:
 
 def _where(q: Select[Any], f: AuditFilter) -> Select[Any]:
     if f.user:
-        q = q.where(AuditEvent.email.contains(f.user.strip().lower()))
+        q = q.where(AuditEvent.email.contains(f.user.strip().lower(), autoescape=True))
     if f.siren:
         q = q.where(AuditEvent.siren == f.siren.strip())
     if f.event:
@@ -123,10 +174,12 @@ def monthly_stats(db: Session, months: int = 12) -> list[dict[str, Any]]:
     out = []
     for m in sorted(by, reverse=True)[:months]:
         s = by[m]
-        out.append({
-            "mois": m,
-            "utilisateurs_actifs": len(s["users"]),
-            "entreprises_consultees": len(s["companies"]),
-            **s["counts"],
-        })  # fmt: skip
+        out.append(
+            {
+                "mois": m,
+                "utilisateurs_actifs": len(s["users"]),
+                "entreprises_consultees": len(s["companies"]),
+                **s["counts"],
+            }
+        )
     return out

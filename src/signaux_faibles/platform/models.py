@@ -394,7 +394,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(Text)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(255))  # sealed (security.seal): never in clear
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     sso_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime]
@@ -419,7 +419,7 @@ class WebSession(Base):
     stage: Mapped[str] = mapped_column(String(16))  # "totp" (password checked, code awaited) or "ok"
     method: Mapped[str] = mapped_column(String(16))  # "password" or "sso"
     csrf_token: Mapped[str] = mapped_column(String(64))
-    pending_totp: Mapped[str | None] = mapped_column(String(64))  # secret being enrolled, until confirmed
+    pending_totp: Mapped[str | None] = mapped_column(String(255))  # secret being enrolled, sealed, until confirmed
     next_url: Mapped[str | None] = mapped_column(Text)  # where to go once logged in
     created_at: Mapped[dt.datetime]
     last_seen_at: Mapped[dt.datetime]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,7 +36,9 @@ __all__ = [
     "notice_due",
     "password_problems",
     "review_due",
+    "seal",
     "totp_uri",
+    "unseal",
     "verify_password",
     "verify_totp",
 ]
@@ -134,6 +137,32 @@ def password_problems(password: str, email: str | None = None, name: str | None 
         if zxcvbn(password[:100], user_inputs=personal)["score"] < MIN_SCORE:
             problems.append("être moins facile à deviner (évitez les suites, les dates et les mots courants)")
     return problems
+
+
+#: Prefix of a sealed value (``seal``); a value without it is a secret stored in clear before sealing existed.
+SEALED = "enc1:"
+
+
+def _fernet(key: str) -> Any:
+    import base64
+    import hashlib
+
+    from cryptography.fernet import Fernet
+
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"signaux-faibles/totp\x00" + key.encode()).digest()))
+
+
+def seal(secret: str, key: str) -> str:
+    """``secret`` encrypted and authenticated (Fernet: AES-128-CBC + HMAC-SHA256) with a key derived from the
+    application's secret key; the database holds only this form."""
+    return SEALED + _fernet(key).encrypt(secret.encode()).decode()
+
+
+def unseal(value: str, key: str) -> str:
+    """The secret of a ``seal``-ed value (a value in clear, from before sealing, is returned as it is)."""
+    if not value.startswith(SEALED):
+        return value
+    return str(_fernet(key).decrypt(value[len(SEALED) :].encode()).decode())
 
 
 def new_totp_secret() -> str:

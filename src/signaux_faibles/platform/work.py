@@ -173,11 +173,12 @@ def update_case(
     case.updated_at = now()
 
 
-def add_participant(db: Session, case: Case, email: str) -> User:
-    """Add a colleague (of any partner) to the case by e-mail."""
+def add_participant(db: Session, case: Case, email: str) -> User | None:
+    """Add a colleague (of any partner) to the case by e-mail; ``None`` when no active account has it. The caller
+    answers alike in both cases: whether an address has an account is not told (no account enumeration)."""
     user = db.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))
     if user is None:
-        raise AccountError(f"Aucun compte actif pour {email}.")
+        return None
     if db.get(CaseParticipant, (case.id, user.id)) is None:
         db.add(CaseParticipant(case_id=case.id, user_id=user.id, added_at=now()))
         case.updated_at = now()

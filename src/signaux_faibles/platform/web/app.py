@@ -65,6 +65,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     if migrate:
         platform_db.upgrade(engine)
     key = secret_key(settings)
+    if migrate:
+        from ..accounts import seal_totp_secrets
+
+        seal_totp_secrets(engine, key)  # secrets stored in clear by an earlier version: sealed once
 
     app = FastAPI(
         title="Signaux Faibles",
@@ -91,7 +95,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     from .formats import FILTERS
 
     app.state.templates.env.filters.update(FILTERS)
-    app.state.login_throttle = {}
     from .cache import ViewCache
 
     app.state.view_cache = ViewCache()

@@ -1,8 +1,9 @@
 """Local login (password, then TOTP code), enrolment of the second factor, confidentiality notice, logout.
 
 - ``POST /connexion`` checks the password (argon2), counts failures (5 in 15 minutes lock the account for 15
-  minutes) and throttles by address (20 attempts per 10 minutes); a correct password opens a *partial* session
-  whose only use is the code page.
+  minutes) and throttles by address (20 failed attempts per 10 minutes, counted in the database: shared by every
+  worker, successful logins never count); a wrong password gets the same answer for every kind of account; a
+  correct password opens a *partial* session whose only use is the code page.
 - ``POST /connexion/code`` checks the TOTP code (never the same code twice); at first login the page shows the
   secret to enrol in an authenticator app, and the first valid code confirms it. Success replaces the partial
   session by a new one (new cookie value: the session is renewed at login).
@@ -13,23 +14,27 @@
 from __future__ import annotations
 
 import secrets
-import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from .. import audit as audit_trail
 from ..accounts import aware, login_blocker, now, sha256
 from ..models import User, WebSession
 from ..security import (
+    SEALED,
     LockoutPolicy,
     LoginState,
     hash_password,
     needs_rehash,
     new_totp_secret,
     notice_due,
+    seal,
     totp_uri,
+    unseal,
     verify_password,
     verify_totp,
 )
@@ -40,9 +45,15 @@ __all__ = ["router", "start_session"]
 
 router = APIRouter(include_in_schema=False)
 LOCKOUT = LockoutPolicy()
-IP_WINDOW, IP_MAX = 600.0, 20
+#: Failed attempts from one address (password or code) within the window before it is throttled (429).
+IP_WINDOW, IP_MAX = timedelta(minutes=10), 20
 _DUMMY_HASH = hash_password("not-a-password-of-anyone-1A!")
 GENERIC = "Identifiant ou mot de passe incorrect."
+
+
+def _key(ctx: Ctx) -> str:
+    key: str = ctx.request.app.state.secret_key
+    return key
 
 
 def _safe_next(url: str | None) -> str:
@@ -108,13 +119,9 @@ def _state(user: User) -> LoginState:
 
 
 def _throttled(ctx: Ctx) -> bool:
-    book: dict[str, list[float]] = ctx.request.app.state.login_throttle
-    t = time.monotonic()
-    key = ctx.ip or "?"
-    recent = [x for x in book.get(key, []) if t - x < IP_WINDOW]
-    recent.append(t)
-    book[key] = recent
-    return len(recent) > IP_MAX
+    """Too many *failed* attempts from this address lately (counted in the audit trail, shared by every worker;
+    the address is the client's, ``X-Forwarded-For`` trusted only from ``Settings.trusted_proxies``)."""
+    return audit_trail.failed_logins_from(ctx.db, ctx.ip, IP_WINDOW) >= IP_MAX
 
 
 def _fail(ctx: Ctx, user: User | None, email: str, reason: str) -> None:
@@ -161,18 +168,21 @@ def login(
         return render(ctx, "login.html", status, next=_safe_next(next), sso=sso, email=email,
                       sso_label=ctx.request.app.state.settings.oidc_label, messages=[("error", message)])  # fmt: skip
 
+    # a wrong password gets one answer (message and status) whatever the account: unknown, locked, disabled,
+    # expired; only the holder of the right password learns more (no account enumeration)
     if user is None or user.password_hash is None:
         verify_password(_DUMMY_HASH, password)  # same time whether the account exists or not
         _fail(ctx, None, email, "unknown account or no password")
         return again(GENERIC)
-    if LOCKOUT.locked(_state(user), now()):
+    locked = LOCKOUT.locked(_state(user), now())
+    if not verify_password(user.password_hash, password):
+        _fail(ctx, user, email, "wrong password (account locked)" if locked else "wrong password")
+        return again(GENERIC)
+    if locked:
         _fail(ctx, user, email, "locked")
         return again(
             "Compte temporairement verrouillé après plusieurs échecs : réessayez dans 15 minutes.", 423
         )
-    if not verify_password(user.password_hash, password):
-        _fail(ctx, user, email, "wrong password")
-        return again(GENERIC)
     blocker = login_blocker(user)
     if blocker is not None:
         _fail(ctx, user, email, blocker)
@@ -183,7 +193,7 @@ def login(
     start_session(ctx, response, user, stage="totp", method="password", next_url=next)
     if user.totp_secret is None:
         assert ctx.session is not None
-        ctx.session.pending_totp = new_totp_secret()
+        ctx.session.pending_totp = seal(new_totp_secret(), _key(ctx))
     ctx.finish()
     return response
 
@@ -203,7 +213,7 @@ def code_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
     if ctx.session is None or ctx.session.stage != "totp":
         return RedirectResponse("/connexion", status_code=303)
     s, user = _partial(ctx)
-    enrol = s.pending_totp
+    enrol = unseal(s.pending_totp, _key(ctx)) if s.pending_totp else None
     return render(ctx, "code.html", enrol=enrol, uri=totp_uri(enrol, user.email) if enrol else None)
 
 
@@ -215,16 +225,19 @@ def code(ctx: Ctx = Depends(get_ctx), code: str = Form("")) -> Response:  # noqa
         s.revoked_at = t
         _fail(ctx, user, user.email, "locked")
         return RedirectResponse("/connexion", status_code=303)
-    secret = s.pending_totp or user.totp_secret
-    assert secret is not None
+    sealed = s.pending_totp or user.totp_secret
+    assert sealed is not None
+    secret = unseal(sealed, _key(ctx))
     step = verify_totp(secret, code, t, None if s.pending_totp else user.totp_last_step)
     if step is None:
         _fail(ctx, user, user.email, "wrong TOTP code")
-        enrol = s.pending_totp
+        enrol = secret if s.pending_totp else None
         return render(ctx, "code.html", 400, enrol=enrol, uri=totp_uri(enrol, user.email) if enrol else None,
                       messages=[("error", "Code incorrect ou déjà utilisé.")])  # fmt: skip
     if s.pending_totp:
-        user.totp_secret = s.pending_totp
+        user.totp_secret = s.pending_totp  # sealed
+    elif not sealed.startswith(SEALED):  # a secret stored in clear before sealing: sealed now
+        user.totp_secret = seal(secret, _key(ctx))
     user.totp_last_step = step
     return finish_login(ctx, user, "password", s.next_url)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -66,7 +67,9 @@ class Ctx:
 
     @property
     def ip(self) -> str | None:
-        return self.request.client.host if self.request.client else None
+        """The client's address: the peer's, or behind a trusted proxy the right-most ``X-Forwarded-For`` hop
+        that is not a trusted proxy (``Settings.trusted_proxies``; none by default: the header is ignored)."""
+        return client_address(self.request)
 
     def audit(self, event: str, **kw: Any) -> None:
         """Record an event: in the transaction of a state-changing request, else written by ``finish``."""
@@ -176,6 +179,40 @@ class Ctx:
             raise HTTPException(403, detail="CSRF token missing or invalid: reload the page and try again")
 
 
+def _networks(request: Request) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    app = request.app
+    nets = getattr(app.state, "trusted_networks", None)
+    if nets is None:
+        nets = [ipaddress.ip_network(p.strip(), strict=False) for p in app.state.settings.trusted_proxies if p.strip()]
+        app.state.trusted_networks = nets
+    return list(nets)
+
+
+def _trusted(address: str, nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in nets)
+
+
+def client_address(request: Request) -> str | None:
+    """See ``Ctx.ip``."""
+    peer = request.client.host if request.client else None
+    nets = _networks(request)
+    if peer is None or not nets or not _trusted(peer, nets):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # a malformed chain: the proxy's own address
+        if not _trusted(hop, nets):
+            return hop
+    return peer
+
+
 def _sign(key: str, value: str) -> str:
     return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
@@ -218,8 +255,8 @@ def get_ctx(request: Request) -> Iterator[Ctx]:
             row = token_row(db, auth[7:].strip())
             user = db.get(User, row.user_id) if row is not None else None
             if row is None or user is None:
-                ctx.audit("denied", detail={"reason": "invalid or expired API token"})
-                ctx.finish()
+                # one audit row per address and 10 minutes, counting the attempts (not one row each)
+                audit_trail.count_denied(db, ctx.ip, "invalid or expired API token", path=str(request.url.path))
                 raise HTTPException(
                     401, detail="invalid or expired API token", headers={"WWW-Authenticate": "Bearer"}
                 )
