@@ -161,7 +161,7 @@ def _fuzz(api_schema: Any, test: Callable[[Any], None], max_examples: int = 30) 
     """
     failures, n = [], 0
     operations = [r.ok() for r in api_schema.get_all_operations()]
-    assert len(operations) == 8, [op.label for op in operations]
+    assert len(operations) == 9, [op.label for op in operations]
     for op in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
