@@ -59,12 +59,15 @@ def twin(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes)")] = 0,
     defects: Annotated[float, typer.Option(help="Share of lines carrying a defect")] = 0.0,
     monthly_batches: Annotated[int, typer.Option(help="Monthly deliveries after the initial batch")] = 0,
+    urssaf_format: Annotated[
+        str, typer.Option(help="siret (today's URSSAF files) or account (keyed by account only, before 12/2025)")
+    ] = "siret",
 ) -> None:
     """Write a digital twin: the partners' files of a synthetic region, with known ground truth."""
     from .twin import TwinConfig, generate
 
     cfg = TwinConfig(out=out, companies=companies, months=months, end=end, region=region, seed=seed,
-                     defects=defects, monthly_batches=monthly_batches)  # fmt: skip
+                     defects=defects, monthly_batches=monthly_batches, urssaf_format=urssaf_format)  # fmt: skip
     try:
         with _progress() as p:
             task = p.add_task("Jumeau numérique", total=None)

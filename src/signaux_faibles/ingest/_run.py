@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from rich.table import Table
 
 from signaux_faibles.config import Settings
 from signaux_faibles.ingest._store import Store
+from signaux_faibles.ingest.accounts import explain_unmapped, is_account_only, with_siret
 from signaux_faibles.ingest.perimeter import (
     N_MONTHS,
     PROCESSING_MONTHS,
@@ -178,7 +180,10 @@ def ingest_batch(
     store = Store(data_dir)
     reports: list[FileReport] = []
     started = dt.datetime.now(dt.UTC)
-    paths = [p for p in entries if p.is_file() or p.is_symlink()]
+    # the account map first: account-only URSSAF files of the batch need it (ingest/accounts.py)
+    paths = sorted((p for p in entries if p.is_file() or p.is_symlink()),
+                   key=lambda p: (getattr(source_for(p.name), "table", "") != "stg_compte", p.name))  # fmt: skip
+    scratch = tempfile.TemporaryDirectory(prefix="sf-accounts-")
     for i, path in enumerate(paths):
         if progress:
             progress(path.name, i, len(paths))
@@ -194,8 +199,20 @@ def ingest_batch(
             rep.status, rep.message = "ignored", "no source for this file name"
             continue
         t0 = time.perf_counter()
+        parse_path = path
+        if is_account_only(path, source.name):
+            mapping = _account_map(reports, store)
+            if mapping is None:
+                rep.status = "error"
+                rep.message = (f"{path.name}: no Siret column and no account map (Sigfaible_etablissement_utf8.csv) in "
+                               "this batch or an earlier one: its rows cannot be placed")  # fmt: skip
+                continue
+            parse_path, unmapped = with_siret(path, source.name, mapping, Path(scratch.name))
+            rep.extra["account_only"] = unmapped
         try:
-            rep.result = source.parse(path, con.cursor())  # a cursor each: no parser can block another
+            rep.result = source.parse(parse_path, con.cursor())  # a cursor each: no parser can block another
+            if parse_path is not path and rep.result is not None:
+                rep.result.rejections = explain_unmapped(rep.result.rejections)
         except Exception as exc:  # a bug in one parser must not stop the batch
             rep.result = None
             rep.status = "error"
@@ -208,6 +225,7 @@ def ingest_batch(
             rep.status = "ok"
             rep.message = f"{rep.quarantined} row(s) quarantined, {rep.field_rejections} value(s) dropped"
 
+    scratch.cleanup()
     with store.locked():
         _refuse_shrunk_stocks(reports, store, stock_shrink_limit)
         # perimeter
@@ -269,6 +287,15 @@ def ingest_batch(
     if progress:
         progress("published", len(paths), len(paths))
     return reports
+
+
+def _account_map(reports: list[FileReport], store: Store) -> pa.Table | None:
+    """The account → SIRET map: this batch's (parsed first), else the published ``stg_compte``."""
+    parts = [r.result.rows for r in reports if r.source is not None and r.source.table == "stg_compte"
+             and r.result is not None and r.status != "error" and r.result.rows.num_rows]  # fmt: skip
+    if parts:
+        return pa.concat_tables(parts)
+    return _read_published(store, "stg_compte")
 
 
 def check_batch(batch: str) -> None:

@@ -51,6 +51,7 @@ class TwinConfig:
     chunk_size: int = 2000
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))  # processes; output is the same
     dynamics: Dynamics = field(default_factory=Dynamics)
+    urssaf_format: str = "siret"  # "account": cotisation, débit, délai, CCSF keyed by account only (before 12/2025)
 
 
 @dataclass
@@ -355,4 +356,38 @@ def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None
         wr = csv.writer(fh, lineterminator="\n")
         wr.writerow(["file", "line", "kind"])
         wr.writerows(sorted(defects))
+    if cfg.urssaf_format == "account":
+        for b in batches:
+            _account_format(out / b.name)
+    elif cfg.urssaf_format != "siret":
+        raise ValueError(f"--urssaf-format {cfg.urssaf_format!r}: expected siret or account")
     return TwinSummary(out, [b.name for b in batches], files, len(companies), len(etabs), len(defects), truth_rows)
+
+
+#: The URSSAF files of the account-only format and the columns they did not carry then.
+ACCOUNT_ONLY_DROP = {
+    "sigfaible_cotisdues.csv.gz": ("Siret",),
+    "sigfaible_debits.csv": ("Siret", "Siren"),
+    "sigfaible_delais.csv": ("Siret",),
+    "sigfaible_ccsf.csv": ("Siret",),
+}
+
+
+def _account_format(folder: Path) -> None:
+    """Rewrite a batch's URSSAF files in the format before December 2025: no ``Siret`` (nor the débits' ``Siren``)
+    column, the account number only; the account map ``Sigfaible_etablissement_utf8.csv`` places the rows."""
+    for name, drop in ACCOUNT_ONLY_DROP.items():
+        path = folder / name
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        gz = data[:2] == b"\x1f\x8b"
+        text = (gzip.decompress(data) if gz else data).decode("utf-8", errors="surrogateescape")
+        lines = text.split("\n")
+        header = lines[0].split(";")
+        keep = [i for i, h in enumerate(header) if h not in drop]
+        out = "\n".join(";".join(f[i] for i in keep if i < len(f)) if ln else ln
+                         for ln in lines for f in [ln.split(";")])  # fmt: skip
+        raw = out.encode("utf-8", errors="surrogateescape")
+        path.write_bytes(gzip.compress(raw, mtime=0) if gz else raw)
+
