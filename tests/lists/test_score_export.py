@@ -25,6 +25,7 @@ CONTRACT = {
     "base_probability": "float64", "macro_expl": "object", "micro_expl": "object", "what_if": "object",
     "first_alert": "bool", "first_high_alert": "bool", "hausse_urssaf": "bool", "ap_12m": "bool",
     "etat_proc_collective": "object", "dette_urssaf": "float64", "rank": "int64",
+    "procedure_en_cours": "bool", "etat_procol": "object", "date_procol": "object",
 }  # fmt: skip
 LEVELS = {ALERT_HIGH, ALERT_MODERATE, ALERT_NONE}
 
@@ -42,6 +43,11 @@ def scored(trained: tuple[Path, str, object], tmp_path_factory: pytest.TempPathF
     return work, batch
 
 
+def summary_of(data: Path, batch: str) -> dict[str, object]:
+    out: dict[str, object] = json.loads((data / "lists" / batch / "summary.json").read_text(encoding="utf-8"))
+    return out
+
+
 def _read(data: Path, batch: str) -> pd.DataFrame:
     return pd.read_parquet(data / "lists" / batch / "scores.parquet")
 
@@ -56,7 +62,14 @@ def test_list_follows_the_contract(scored: tuple[Path, str]) -> None:
     assert df.siren.is_unique and df.siren.str.fullmatch(r"\d{9}").all()
     assert set(df.alert) <= LEVELS and set(df.alert_pre_adjustment) <= LEVELS
     assert df.probability.between(0, 1).all()
-    assert (np.diff(df.probability.to_numpy()) <= 0).all() and (df["rank"] == np.arange(1, len(df) + 1)).all()
+    # ranked by probability among the firms not yet judged, the firms in proceedings after them all
+    free, judged = df[~df.procedure_en_cours], df[df.procedure_en_cours]
+    assert (np.diff(free.probability.to_numpy()) <= 0).all() and (np.diff(judged.probability.to_numpy()) <= 0).all()
+    assert (df["rank"] == np.arange(1, len(df) + 1)).all()
+    assert len(judged) and free["rank"].max() < judged["rank"].min()
+    assert (judged.alert == ALERT_NONE).all() and judged.date_procol.notna().all() and judged.etat_procol.notna().all()
+    assert free.date_procol.isna().all() and free.etat_procol.isna().all()
+    assert summary_of(data, batch)["procedures_en_cours"] == len(judged)
     summary = json.loads((data / "lists" / batch / "summary.json").read_text())
     assert (
         summary["periode"] == "2026-08"
@@ -73,7 +86,8 @@ def test_levels_are_the_model_thresholds_without_adjustments(scored: tuple[Path,
     model = FailureModel.load(data / "models" / batch / "model.joblib")
     assert (df.alert == df.alert_pre_adjustment).all()
     assert (df.adjustments == "[]").all()
-    np.testing.assert_array_equal(df.alert.to_numpy(), alert_levels(df.probability, model.thresholds))
+    expected = np.where(df.procedure_en_cours, ALERT_NONE, alert_levels(df.probability, model.thresholds))
+    np.testing.assert_array_equal(df.alert.to_numpy(), expected)
     assert (df.threshold_high == model.thresholds.high).all()
     # explanations (as the real system: for alerted companies): the waterfall adds up to the probability,
     # each theme's micro values add up to the theme
@@ -271,3 +285,33 @@ def test_csv_and_xlsx_neutralise_formula_text(scored: tuple[Path, str], tmp_path
     assert ws is not None
     cells = [c for row in ws.iter_rows(min_row=2) for c in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
+
+
+def test_a_judgment_inside_the_list_month_removes_the_alert(scored: tuple[Path, str], tmp_path: Path) -> None:
+    """Issue 19: a firm whose first judgment falls inside the list month (or later, held by the batch) gets no
+    alert; it carries its proceeding's state and date, and ranks after every firm not yet judged."""
+    data, batch = scored
+    work = tmp_path / "data"
+    for part in ("panel", "clean", "models"):
+        shutil.copytree(data / part, work / part)
+    df = _read(data, batch)
+    target = df[df.alert == ALERT_HIGH].iloc[0].siren  # alerted, not judged
+    month = pd.Period(str(df.periode.iloc[0])[:7], "M")
+    judgment = (month.to_timestamp() + pd.Timedelta(days=14)).date()  # the 15th of the list month
+    panel_dir = work / "panel" / "company_month"
+    for f in panel_dir.glob("*.parquet"):
+        p = pd.read_parquet(f)
+        p.loc[p.siren == target, "date_premier_jugement"] = judgment
+        p.to_parquet(f, index=False)
+    procol = pd.read_parquet(work / "clean" / "clean_procol")
+    extra = pd.DataFrame({"siren": [target], "date_effet": [judgment], "action_procol": ["liquidation"],
+                          "stade_procol": ["ouverture"], "libelle_procol": ["Liquidation judiciaire"]})  # fmt: skip
+    pd.concat([procol, extra.astype(procol.dtypes.to_dict())]).to_parquet(work / "clean" / "clean_procol" / "part-00000.parquet")
+    for f in (work / "clean" / "clean_procol").glob("*.parquet"):
+        if f.name != "part-00000.parquet":
+            f.unlink()
+    score(work, batch, model_path=work / "models" / batch / "model.joblib")
+    row = _read(work, batch).set_index("siren").loc[target]
+    assert row.alert == ALERT_NONE and row.alert_pre_adjustment == ALERT_NONE and bool(row.procedure_en_cours)
+    assert row.etat_procol == "liquidation" and row.date_procol == judgment and not row.first_alert
+    assert row["rank"] > _read(work, batch).query("not procedure_en_cours")["rank"].max()

@@ -61,3 +61,29 @@ def test_changes_api_reasons_filters_and_territory(web_app: Any, seeded: tuple[s
     nobody, _ = _login(web_app, "no_rights", seeded[1])
     assert nobody.get("/api/lists/1/changes").status_code == 403
     assert nobody.get("/listes/1/evolutions").status_code == 403
+
+
+def test_firms_in_proceedings_apart_from_the_alerts(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    """Issue 19: a firm in collective proceedings is never on the alerts; the list shows it under its own filter
+    and badge, the company page says the proceeding is open."""
+    import datetime as dt
+
+    from signaux_faibles.platform.models import ProcolEvent, Score
+
+    siren = S["in_quiet"]
+    with web_app.state.sessions() as db:
+        row = db.get(Score, (1, siren))
+        assert row is not None
+        row.procedure_en_cours, row.etat_procol, row.date_procol = True, "liquidation", dt.date(2026, 9, 15)
+        row.probability = 0.99
+        db.add(ProcolEvent(siren=siren, date_effet=dt.date(2026, 9, 15), action_procol="liquidation",
+                           stade_procol="ouverture", libelle_procol="Liquidation judiciaire"))  # fmt: skip
+        db.commit()
+    client, _ = _login(web_app, "agent_a", seeded[1])
+    alerts = client.get("/listes/1").text
+    assert "SOCIETE IN_QUIET" not in alerts
+    apart = client.get("/listes/1", params={"en_procedure": "1"}).text
+    assert "SOCIETE IN_QUIET" in apart and "En procédure collective" in apart and "SOCIETE IN_ALERTED" not in apart
+    page = client.get(f"/entreprises/{siren}").text
+    assert 'id="procedure-en-cours"' in page and "Liquidation judiciaire" in page and "15/09/2026" in page
+    assert client.get(f"/api/companies/{siren}").json()["procedure"]["action"] == "liquidation judiciaire"

@@ -53,6 +53,9 @@ FRENCH_COLUMNS = {
     "dette_urssaf": "Dette URSSAF (EUR)",
     "ap_12m": "Activité partielle sur 12 mois",
     "etat_proc_collective": "Procédure collective",
+    "procedure_en_cours": "Procédure collective en cours",
+    "etat_procol": "État de la procédure",
+    "date_procol": "Date du premier jugement",
     "facteurs": "Principaux facteurs de risque",
 }
 
@@ -97,8 +100,9 @@ def _french(scores: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
     df["redressements"] = [", ".join(json.loads(a)) for a in df.adjustments]
     df["facteurs"] = [", ".join(k for _, k in _concerning(m, themes)) for m in df.micro_expl]
     df["periode"] = pd.to_datetime(df.periode).dt.strftime("%Y-%m")
-    for c in ("first_alert", "first_high_alert", "hausse_urssaf", "ap_12m"):
-        df[c] = df[c].map({True: "oui", False: "non"})
+    for c in ("first_alert", "first_high_alert", "hausse_urssaf", "ap_12m", "procedure_en_cours"):
+        if c in df:
+            df[c] = df[c].map({True: "oui", False: "non"})
     cols = [c for c in FRENCH_COLUMNS if c in df.columns]
     df = df[cols].rename(columns=FRENCH_COLUMNS)
     for c in df.columns:

@@ -123,6 +123,51 @@ def _flags(panel: pd.DataFrame, period: pd.Period, debt: pd.DataFrame) -> pd.Dat
     return out
 
 
+#: ``clean_procol.action_procol`` → the proceeding's state word of the list (``etat_procol``).
+_ACTION_STATE = {"liquidation": "liquidation", "redressement": "plan_redressement", "sauvegarde": "sauvegarde"}
+
+
+def _procedures(data_dir: Path, rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per scored row, the proceeding's state as of the batch and the date of its first judgment (None when the
+    batch holds no judgment). The date is the panel's ``date_premier_jugement``, computed from every judgment the
+    batch holds (so also one dated after the list month); the state is the panel's at the list month, else the
+    action of the latest judgment in ``clean_procol``."""
+    import pyarrow.dataset as ds
+
+    index = rows.index
+    if "date_premier_jugement" in rows:
+        first = pd.to_datetime(rows["date_premier_jugement"])
+    else:
+        first = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    state = rows["etat_proc_collective"].astype("object") if "etat_proc_collective" in rows else pd.Series(None, index=index)
+    state = state.where(state.notna() & (state != "in_bonis"), None)
+    path = Path(data_dir) / "clean" / "clean_procol"
+    if path.is_dir():
+        procol = ds.dataset(path, format="parquet").to_table(columns=["siren", "date_effet", "action_procol"]).to_pandas()
+        procol = procol[procol.action_procol.isin(list(_ACTION_STATE))]
+        if len(procol):
+            latest = procol.sort_values("date_effet").drop_duplicates("siren", keep="last").set_index("siren")
+            sirens = rows.siren.astype(str)
+            state = state.where(state.notna(), sirens.map(latest.action_procol.map(_ACTION_STATE)))
+            if "date_premier_jugement" not in rows:
+                first = pd.to_datetime(sirens.map(procol.groupby("siren").date_effet.min()))
+    known = first.notna()
+    state = state.where(state.notna(), "procedure_collective").where(known, None)
+    dates = pd.Series([d.date() if isinstance(d, pd.Timestamp) else None for d in first.where(known, None)],
+                      index=index, dtype="object")  # fmt: skip
+    return state, dates
+
+
+def _rank_prevention_first(out: pd.DataFrame) -> pd.DataFrame:
+    """Ranks by probability among the firms not yet judged, then the firms in proceedings after them all: a firm
+    already in collective proceedings is never mixed into the risk ranking."""
+    judged = out.procedure_en_cours.fillna(False).astype(bool) if "procedure_en_cours" in out else False
+    out = out.assign(_j=judged).sort_values(["_j", "probability"], ascending=[True, False], kind="stable")
+    out = out.drop(columns="_j").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1, dtype=np.int64)
+    return out
+
+
 def _identity(data_dir: Path, sirens: pd.Series) -> pd.DataFrame:
     """Head office SIRET, name, département, region, NAF section per SIREN (``clean_sirene_ul``)."""
     import pyarrow.dataset as ds
@@ -281,10 +326,20 @@ def score(
     out["etat_proc_collective"] = (
         rows.etat_proc_collective.astype("object").where(rows.etat_proc_collective.notna(), None).to_numpy()
     )
+    # signaux forts are not alerts: a firm whose first collective-proceedings judgment is known at the batch (dated
+    # up to the end of the list month, or later but held by the batch) is no longer a prevention case
+    state, first_judgment = _procedures(data_dir, rows)
+    judged = first_judgment.notna().to_numpy(dtype=bool)
+    out["procedure_en_cours"] = judged
+    out["date_procol"] = first_judgment.to_numpy()
+    out["etat_procol"] = state.to_numpy()
+    alert_model = np.where(judged, np.asarray(ALERT_NONE, dtype=object), np.asarray(alert_model, dtype=object))
+    out["alert_pre_adjustment"] = alert_model
     # expert adjustments (switchable; traced)
     adjusted, triggered, adj_summary = apply_adjustments(
         out, rows, panel, month, adjustments, debt, explain.dominant
     )
+    adjusted = np.where(judged, np.asarray(ALERT_NONE, dtype=object), np.asarray(adjusted, dtype=object))
     out["alert"] = adjusted
     out["adjustments"] = [json.dumps(t, ensure_ascii=False) for t in triggered]
     # explanations (waterfall macro, micro) and what-if levers for the alerted companies (by the model or after
@@ -312,6 +367,7 @@ def score(
     if lists:
         log(f"merging with {len(lists)} earlier output(s): the fresh list wins per SIREN")
     out = merge_lists([*lists, out])
+    out = _rank_prevention_first(out)
     diff = diff_lists(prev_df, out, prev_batch)
     counts = {lvl: int((out.alert == lvl).sum()) for lvl in (ALERT_HIGH, ALERT_MODERATE, ALERT_NONE)}
     counts_pre = {
@@ -323,6 +379,7 @@ def score(
         "alerts": counts, "alerts_before_adjustments": counts_pre, "adjustments": adj_summary,
         "diff": {c: int((diff.change == c).sum()) for c in ("entrée", "sortie", "hausse", "baisse")},
         "previous_batch": prev_batch, "themes": micro_themes(model),
+        "procedures_en_cours": int(out.procedure_en_cours.fillna(False).astype(bool).sum()),
     }  # fmt: skip
     target = list_dir(data_dir, batch)
     tmp = target.with_name(f".{batch}.tmp")

@@ -43,6 +43,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -352,6 +353,10 @@ class Score(Base):
     ap_12m: Mapped[bool | None]
     etat_proc_collective: Mapped[str | None] = mapped_column(String(32))
     dette_urssaf: Mapped[float | None] = mapped_column(Float)
+    # a first collective-proceedings judgment is known at the batch: never alerted, shown apart (issue 19)
+    procedure_en_cours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    etat_procol: Mapped[str | None] = mapped_column(String(32))
+    date_procol: Mapped[dt.date | None]
 
 
 class ListChange(Base):

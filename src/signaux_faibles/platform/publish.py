@@ -270,6 +270,12 @@ class _Inputs:
             + ", macro_expl, micro_expl, what_if, coalesce(first_alert, false) AS first_alert, "
             "coalesce(first_high_alert, false) AS first_high_alert, hausse_urssaf, ap_12m, etat_proc_collective, "
             + _finite("CAST(dette_urssaf AS DOUBLE)", "dette_urssaf")
+            + (
+                ", coalesce(procedure_en_cours, false) AS procedure_en_cours, etat_procol, "
+                "CAST(date_procol AS DATE) AS date_procol"
+                if "procedure_en_cours" in self.columns("scores")
+                else ""  # a list scored before issue 19: no proceeding flag
+            )
             + " FROM scores ORDER BY siren"
         )
 

@@ -88,6 +88,30 @@ def _series(rows: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
     ]
 
 
+#: French words of a proceeding's action and stage (``procol_events``).
+ACTIONS_FR = {"liquidation": "liquidation judiciaire", "redressement": "redressement judiciaire",
+              "sauvegarde": "procédure de sauvegarde"}  # fmt: skip
+STAGES_FR = {"ouverture": "ouverture", "plan_continuation": "plan de continuation", "fin_procedure": "fin de procédure",
+             "solde_procedure": "clôture", "abandon_procedure": "abandon", "inclusion_autre_procedure": "conversion",
+             "plan_sauvegarde": "plan de sauvegarde", "plan_redressement": "plan de redressement"}  # fmt: skip
+
+
+def procedure_of(procol: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A company's collective proceeding from its judgments (public data): the first judgment and the latest
+    stage, in French; None when it has none. Such a firm is not a prevention case (never alerted)."""
+    events = [e for e in procol if e.get("action_procol") in ACTIONS_FR and e.get("date_effet")]
+    if not events:
+        return None
+    first, last = events[0], events[-1]
+    return {
+        "en_cours": True,
+        "date_premier_jugement": first["date_effet"],
+        "action": ACTIONS_FR[last["action_procol"]],
+        "stade": STAGES_FR.get(last.get("stade_procol") or "", (last.get("stade_procol") or "").replace("_", " ")),
+        "date_dernier_jugement": last["date_effet"],
+    }
+
+
 def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
     """The company page's data for ``ctx.actor`` (raises 404/403 through ``ctx.deny``)."""
     db, actor = ctx.db, ctx.actor
@@ -146,6 +170,7 @@ def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
         ).all(),
         ("date_effet", "action_procol", "stade_procol", "libelle_procol"),
     )
+    out["procedure"] = procedure_of(out["procol"])
     out["diane"] = [
         {
             k: _num(v.isoformat() if isinstance(v, dt.date) else v)
@@ -193,6 +218,9 @@ def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
                     "micro_expl": s.micro_expl,
                     "what_if": s.what_if,
                     "first_alert": s.first_alert,
+                    "procedure_en_cours": bool(s.procedure_en_cours),
+                    "etat_procol": s.etat_procol,
+                    "date_procol": s.date_procol.isoformat() if s.date_procol else None,
                     # the list's flags follow their own data rights
                     **(
                         {"dette_urssaf": _num(s.dette_urssaf), "hausse_urssaf": s.hausse_urssaf}

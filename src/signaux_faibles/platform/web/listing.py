@@ -119,6 +119,7 @@ FILTER_LABELS = {
     "siege_uniquement": "Sièges uniquement",
     "creation_avant": "Entreprises créées avant le",
     "codefi": "Signalées par le CODEFI (dernière liste importée)",
+    "en_procedure": "En procédure collective (à la place des alertes)",
     "q": "Raison sociale ou SIREN",
 }
 
@@ -157,6 +158,7 @@ class ListFilters:
     siege_uniquement: bool = False
     creation_avant: dt.date | None = None
     codefi: bool = False
+    en_procedure: bool = False
     q: str = ""
 
     @classmethod
@@ -219,6 +221,7 @@ class ListFilters:
                 siege_uniquement=one("siege_uniquement").lower() in _TRUE,
                 creation_avant=creation,
                 codefi=one("codefi").lower() in _TRUE,
+                en_procedure=one("en_procedure").lower() in _TRUE,
                 q=q,
                 **nums,
             ),
@@ -354,7 +357,8 @@ def _conditions(
     """The WHERE conditions of the filtered list, and whether they need the list month's ``company_months``."""
     conds: list[ColumnElement[bool]] = [
         Score.list_id == li.id,
-        Score.alert.in_(ALERTS),
+        # the firms in collective proceedings are shown apart, on request, never mixed with the alerts
+        Score.procedure_en_cours.is_(True) if f.en_procedure else Score.alert.in_(ALERTS),
         visible(ctx, Score.siren),
     ]
     month = False
@@ -475,6 +479,9 @@ def filtered_rows(
                 Score.alert,
                 Score.first_alert,
                 Score.etat_proc_collective,
+                Score.procedure_en_cours,
+                Score.etat_procol,
+                Score.date_procol,
                 Score.dette_urssaf,
                 Score.hausse_urssaf,
                 Score.ap_12m,
@@ -512,6 +519,9 @@ def filtered_rows(
             "alert": r.alert,
             "first_alert": r.first_alert,
             "etat_proc_collective": r.etat_proc_collective,
+            "procedure_en_cours": bool(r.procedure_en_cours),
+            "etat_procol": r.etat_procol,
+            "date_procol": r.date_procol.isoformat() if r.date_procol else None,
             "effectif": r.effectif,
             "effectif_ent": r.effectif_ent,
             "ca": data._num(r.ca),
