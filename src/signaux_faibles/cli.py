@@ -306,27 +306,57 @@ def _demo_results(settings: Any, first: str, last: str, step: int) -> None:
     from .lists.score import list_dir
     from .model.train import model_dir
 
-    console.rule(f"{step}. Modèle et liste {last} (model card, list, exports)")
+    console.rule(f"{step}. Détection précoce, liste {last} (early detection, model card, list, exports)")
+    folder = list_dir(settings.data_dir, last)
+    scores = pd.read_parquet(folder / "scores.parquet")
+    truth = settings.data_dir / "twin" / "ground_truth.parquet"
+    if truth.is_file():
+        _print_early_detection(scores, pd.read_parquet(truth))
     metrics = json.loads((model_dir(settings.data_dir, first) / "metrics.json").read_text(encoding="utf-8"))
     _print_headline(metrics)
     console.print(f"model card: {model_dir(settings.data_dir, first) / 'report.html'}")
-    folder = list_dir(settings.data_dir, last)
-    scores = pd.read_parquet(folder / "scores.parquet")
     _print_list(json.loads((folder / "summary.json").read_text(encoding="utf-8")), scores)
-    truth = settings.data_dir / "twin" / "ground_truth.parquet"
-    if truth.is_file():
-        from .model.metrics import list_vs_oracle
-
-        vs = list_vs_oracle(scores, pd.read_parquet(truth))
-        if vs is not None:
-            console.print(
-                f"list vs the twin's oracle ({vs['rows']:,} listed companies with a known outcome, "
-                f"{vs['failures']} fail within 18 months): AUC-PR {vs['auc_pr']:.3f}, oracle {vs['oracle_auc_pr']:.3f}, "
-                f"model/oracle {vs['ratio']:.2f} (goal >= 0.90)",
-                highlight=False, soft_wrap=True,
-            )  # fmt: skip
     console.print(f"list in {folder}; exports (sf-json, csv, xlsx) in {settings.data_dir / 'exports' / last}; "
                   f"run logs in {settings.data_dir / 'runs'}", highlight=False, soft_wrap=True)  # fmt: skip
+
+
+def _print_early_detection(scores: Any, truth: Any) -> None:
+    """The headline: how the published list ranks the firms prevention can still reach (not yet judged at the
+    batch) against the twin's oracle, and what each alert level catches; then the figure with signaux forts."""
+    from .model.metrics import ALERT_HIGH, ALERT_MODERATE, list_vs_oracle
+
+    free = scores[~scores["procedure_en_cours"].fillna(False).astype(bool)] if "procedure_en_cours" in scores else scores
+    vs = list_vs_oracle(free, truth)
+    if vs is None:
+        console.print("early detection: too few failures with a known outcome in this list to measure it")
+        return
+    m = free.assign(periode=free.periode.astype(str).str[:7]).merge(
+        truth.assign(siren=truth.siren.astype(str), periode=truth.periode.astype(str).str[:7])[["siren", "periode", "failure_18m"]],
+        on=["siren", "periode"]).dropna(subset=["failure_18m"])  # fmt: skip
+    y = m.failure_18m.astype(bool)
+    from babel.numbers import format_decimal, format_percent
+
+    def d(x: float, digits: int = 3) -> str:
+        return str(format_decimal(x, format="0." + "0" * digits, locale="fr_FR"))
+
+    def n_(x: int) -> str:
+        return str(format_decimal(x, locale="fr_FR"))
+
+    console.print(
+        f"DÉTECTION PRÉCOCE (entreprises pas encore jugées, {n_(vs['rows'])} avec une issue connue, prévalence "
+        f"{format_percent(vs['failures'] / vs['rows'], '0.0 %', locale='fr_FR')}) : AUC-PR {d(vs['auc_pr'])}, oracle "
+        f"du jumeau {d(vs['oracle_auc_pr'])}, rapport {d(vs['ratio'], 2)} (objectif ≥ 0,90)", highlight=False, soft_wrap=True)  # fmt: skip
+    caught = m.alert == ALERT_HIGH
+    for label, sel in (("risque élevé", caught), ("risque élevé ou modéré", caught | (m.alert == ALERT_MODERATE))):
+        n, tp = int(sel.sum()), int((sel & y).sum())
+        console.print(f"  {label:<22} {n_(n):>6} alertes : précision {d(tp / max(n, 1), 2)}, "
+                      f"rappel {d(tp / max(int(y.sum()), 1), 2)}", highlight=False)  # fmt: skip
+    judged = len(scores) - len(free)
+    with_sf = list_vs_oracle(scores, truth)
+    if with_sf is not None:
+        console.print(f"  (avec les signaux forts : {n_(judged)} entreprises déjà en procédure, hors alertes ; sur toute "
+                      f"la liste AUC-PR {d(with_sf['auc_pr'])}, rapport à l'oracle {d(with_sf['ratio'], 2)})",
+                      highlight=False, soft_wrap=True)  # fmt: skip
 
 
 class Step(StrEnum):
