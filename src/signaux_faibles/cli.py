@@ -339,7 +339,7 @@ def _print_early_detection(scores: Any, truth: Any) -> None:
     def d(x: float, digits: int = 3) -> str:
         return str(format_decimal(x, format="0." + "0" * digits, locale="fr_FR"))
 
-    def n_(x: int) -> str:
+    def n_(x: float) -> str:
         return str(format_decimal(x, locale="fr_FR"))
 
     console.print(
