@@ -111,45 +111,56 @@ def _wait_running(data: Path, batch: str, step: str, proc: subprocess.Popen[str]
     raise AssertionError(f"step {step} never started")
 
 
+def _kill_then_rerun(base: Path, folder: Path, batch: str, work: Path, when: Any, extra: tuple[str, ...]) -> Path:
+    """From a copy of ``base``: the run of ``batch`` killed (at the start of step ``when``, or after ``when``
+    seconds), then run again to the end; returns the data directory."""
+    data = work / f"killed-{str(when).replace('.', '-')}"
+    shutil.copytree(base, data, symlinks=True)
+    if isinstance(when, str):  # paused at the start of the step, then killed
+        proc = _monthly(data, folder, batch, *extra, env={"SF_MONTHLY_TEST_PAUSE": f"{when}:60"})
+        _wait_running(data, batch, when, proc)
+    else:  # somewhere inside a step
+        proc = _monthly(data, folder, batch, *extra)
+        time.sleep(when)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    if proc.stdout:
+        proc.stdout.close()
+    code, out = _run(data, folder, batch, *extra)
+    assert code == 0, (when, out)
+    run = json.loads((data / "runs" / batch / "run.json").read_text(encoding="utf-8"))
+    assert run["status"] == "published" and run["exit_code"] == 0, (when, run)
+    return data
+
+
+def _reference(base: Path, folder: Path, batch: str, work: Path, extra: tuple[str, ...]) -> tuple[Path, dict[str, pd.DataFrame]]:
+    ref = work / f"reference{'-'.join(extra)}"
+    shutil.copytree(base, ref, symlinks=True)
+    code, out = _run(ref, folder, batch, *extra)
+    assert code == 0, out
+    return ref, _snapshot(ref)
+
+
 def test_kill_at_each_step_then_rerun_ends_as_an_uninterrupted_run(
     three_batches: tuple[Path, Path, list[str]], tmp_path: Path
 ) -> None:
     twin, base, batches = three_batches
     batch, folder = batches[3], twin / batches[3]
-    ref_data = tmp_path / "reference"
-    shutil.copytree(base, ref_data, symlinks=True)
-    code, out = _run(ref_data, folder, batch, "--retrain")
-    assert code == 0, out
-    reference = _snapshot(ref_data)
+    ref_data, reference = _reference(base, folder, batch, tmp_path, ())
     assert sorted(reference["lists"].batch) == sorted(batches)  # one list per batch
     assert len(reference["changes"][reference["changes"].list_id == reference["lists"].id.max()]) > 0
+    # killed at the start of each step (training is not due: the model in service scores), and inside a step
     rng = random.Random(4)
-    scenarios: list[tuple[str, Any]] = [(f"at {s}", s) for s in STEPS]
-    scenarios += [(f"after {d:.1f} s", d) for d in (rng.uniform(2, 6), rng.uniform(6, 12))]
-    for label, when in scenarios:
-        data = tmp_path / f"killed-{label.replace(' ', '-')}"
-        shutil.copytree(base, data, symlinks=True)
-        if isinstance(when, str):  # paused at the start of the step, then killed
-            proc = _monthly(data, folder, batch, "--retrain", env={"SF_MONTHLY_TEST_PAUSE": f"{when}:60"})
-            _wait_running(data, batch, when, proc)
-        else:  # somewhere inside a step
-            proc = _monthly(data, folder, batch, "--retrain")
-            time.sleep(when)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        if proc.stdout:
-            proc.stdout.close()
-        code, out = _run(data, folder, batch, "--retrain")
-        assert code == 0, (label, out)
-        run = json.loads((data / "runs" / batch / "run.json").read_text(encoding="utf-8"))
-        assert run["status"] == "published" and run["exit_code"] == 0, (label, run)
-        _same(reference, _snapshot(data), label)
-        pd.testing.assert_frame_equal(
-            pd.read_parquet(ref_data / "lists" / batch / "scores.parquet"),
-            pd.read_parquet(data / "lists" / batch / "scores.parquet"),
-            obj=label,
-        )
+    for when in (*(s for s in STEPS if s != "train"), round(rng.uniform(3, 9), 1)):
+        data = _kill_then_rerun(base, folder, batch, tmp_path, when, ())
+        _same(reference, _snapshot(data), str(when))
+        pd.testing.assert_frame_equal(pd.read_parquet(ref_data / "lists" / batch / "scores.parquet"),
+                                      pd.read_parquet(data / "lists" / batch / "scores.parquet"), obj=str(when))  # fmt: skip
         shutil.rmtree(data)
+    # the training step, killed while it runs (--retrain makes it due)
+    _, retrained = _reference(base, folder, batch, tmp_path, ("--retrain",))
+    data = _kill_then_rerun(base, folder, batch, tmp_path, "train", ("--retrain",))
+    _same(retrained, _snapshot(data), "train")
 
 
 def test_rerun_skips_what_is_done_and_from_forces(three_batches: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
