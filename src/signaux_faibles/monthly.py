@@ -401,9 +401,10 @@ class Monthly:
         except (ValueError, FileNotFoundError) as e:
             raise Refused(f"l'entraînement a échoué : {e}") from e
         step.counts = {"model": str(Path("models") / self.batch)}
-        thresholds = out.metrics.get("thresholds_fallback") if isinstance(out.metrics, dict) else None
-        if thresholds:
-            step.warnings.append(f"seuils dégénérés, règle de repli appliquée : {thresholds}")
+        for kind, m in (out.metrics or {}).items():
+            fallback = m.get("thresholds", {}).get("fallback") if isinstance(m, dict) else None
+            if fallback:
+                step.warnings.append(f"seuils dégénérés ({kind}), règle de repli appliquée : {fallback}")
 
     def score(self, step: Step) -> None:
         from .lists.score import score as run_score
@@ -422,8 +423,9 @@ class Monthly:
             "previous_batch": s.get("previous_batch"),
             "id_liste": s["id_liste"],
         }
-        if s.get("thresholds_fallback"):
-            step.warnings.append(f"seuils dégénérés, règle de repli appliquée : {s['thresholds_fallback']}")
+        fallback = (s.get("thresholds") or {}).get("fallback")
+        if fallback:
+            step.warnings.append(f"seuils dégénérés, règle de repli appliquée : {fallback}")
 
     def exports(self, step: Step) -> None:
         from .lists.export import export_list

@@ -76,6 +76,12 @@ def test_thresholds_are_the_f_best_on_validation(
     y = panel.failure.to_numpy()[valid]
     p = model.predict_proba(panel.loc[valid])
     assert model.thresholds == Thresholds.fit(y, p)
+    if model.thresholds.fallback is not None:  # degenerate F-best thresholds: the documented volume rule
+        from signaux_faibles.model.metrics import FALLBACK_HIGH_SHARE, FALLBACK_MODERATE_SHARE
+
+        assert model.thresholds.high == pytest.approx(float(np.quantile(p, 1 - FALLBACK_HIGH_SHARE)))
+        assert model.thresholds.moderate == pytest.approx(float(np.quantile(p, 1 - FALLBACK_MODERATE_SHARE)))
+        return
     for beta, chosen in ((0.5, model.thresholds.high), (2.0, model.thresholds.moderate)):
         curve = fbeta_curve(y, p, beta)
         best = curve.fbeta.max()

@@ -26,6 +26,7 @@ __all__ = [
     "alert_levels",
     "best_threshold",
     "classification_at",
+    "degenerate",
     "fbeta_curve",
     "list_vs_oracle",
     "monthly_auc_pr",
@@ -77,20 +78,59 @@ def best_threshold(
     return float(curve.threshold.iloc[int(np.argmax(curve.fbeta.to_numpy()))])
 
 
+#: The documented fallback when the F-best thresholds are degenerate: the real system's volumes, about 2 % of
+#: the firms in "risque élevé" and 4 % more in "risque modéré" (quantiles of the validation probabilities).
+FALLBACK_HIGH_SHARE, FALLBACK_MODERATE_SHARE = 0.02, 0.06
+#: Over this share of firms alerted, the thresholds are degenerate.
+MAX_ALERTED_SHARE = 1 / 3
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """The two alert thresholds on the displayed (calibrated) probability."""
+    """The two alert thresholds on the displayed (calibrated) probability; ``fallback`` says why the documented
+    volume rule replaced the F-best ones (None: the F-best thresholds hold)."""
 
     high: float  # F0.5-best: "risque élevé" / "Alerte seuil F1"
     moderate: float  # F2-best: "risque modéré" / "Alerte seuil F2"
+    fallback: str | None = None
 
     @classmethod
     def fit(cls, y: ArrayLike, p: ArrayLike) -> Thresholds:
-        high, moderate = best_threshold(y, p, 0.5), best_threshold(y, p, 2.0)
-        return cls(high=high, moderate=min(moderate, high))
+        """F0.5- and F2-best thresholds; when they are degenerate (equal, a level empty, or over a third of the
+        firms alerted), the volume rule instead (``FALLBACK_*_SHARE``), with the reason in ``fallback``."""
+        p_a = _arr(p)
+        high, moderate = best_threshold(y, p_a, 0.5), best_threshold(y, p_a, 2.0)
+        moderate = min(moderate, high)
+        reason = degenerate(p_a, high, moderate)
+        if reason is None:
+            return cls(high=high, moderate=moderate)
+        q_high = float(np.quantile(p_a, 1 - FALLBACK_HIGH_SHARE)) if len(p_a) else 1.0
+        q_mod = float(np.quantile(p_a, 1 - FALLBACK_MODERATE_SHARE)) if len(p_a) else 1.0
+        return cls(high=q_high, moderate=min(q_mod, q_high),
+                   fallback=f"{reason}: F0.5 {high:.3f}, F2 {moderate:.3f}; volume rule "
+                   f"({FALLBACK_HIGH_SHARE:.0%} risque élevé, {FALLBACK_MODERATE_SHARE - FALLBACK_HIGH_SHARE:.0%} risque modéré)")  # fmt: skip
 
-    def to_dict(self) -> dict[str, float]:
-        return {"high": self.high, "moderate": self.moderate}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"high": self.high, "moderate": self.moderate}
+        if getattr(self, "fallback", None):
+            out["fallback"] = self.fallback
+        return out
+
+
+def degenerate(p: NDArray[np.float64], high: float, moderate: float) -> str | None:
+    """Why two thresholds cannot serve as alert levels on probabilities ``p``, or None."""
+    if len(p) == 0:
+        return "no validation row"
+    if high == moderate:
+        return "F0.5 and F2 give the same threshold (no risque modéré)"
+    if high <= 0.0 or moderate <= 0.0:
+        return "a threshold at 0 (every firm alerted)"
+    n_high, n_any = int((p >= high).sum()), int((p >= moderate).sum())
+    if n_high == 0 or n_any == n_high:
+        return "a level would be empty"
+    if n_any > MAX_ALERTED_SHARE * len(p):
+        return f"{n_any / len(p):.0%} of the firms alerted (over a third)"
+    return None
 
 
 def alert_levels(p: ArrayLike, thresholds: Thresholds) -> NDArray[np.object_]:

@@ -203,6 +203,7 @@ def _refit(
         f"{evaluated.kind}: list model refitted on {desc['fit']['from']} → {desc['fit']['to']} "
         f"({int(fit.sum()):,} rows), calibration {calibrator.method}, thresholds F0.5 {thresholds.high:.2f}, "
         f"F2 {thresholds.moderate:.2f} (calibrated and thresholded on other companies of the same months)"
+        + (f" — DEGENERATE, fallback applied: {thresholds.fallback}" if thresholds.fallback else "")
     )
     model = FailureModel(
         kind=evaluated.kind, encoder=evaluated.encoder, estimator=est, calibrator=calibrator, thresholds=thresholds,
@@ -371,6 +372,7 @@ def train(
         calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, calib, valid)
         log(
             f"{kind}: calibration {calibrator.method} (validation Brier {cal_scores}); thresholds F0.5 {thresholds.high:.2f}, F2 {thresholds.moderate:.2f}"
+            + (f" — DEGENERATE, fallback applied: {thresholds.fallback}" if thresholds.fallback else "")
         )
         model = FailureModel(
             kind=kind, encoder=encoder, estimator=est, calibrator=calibrator, thresholds=thresholds,
