@@ -77,7 +77,7 @@ def three_batches(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     data = root / "data"
     for b in batches[:3]:
         code, out = _run(data, twin / b, b)
-        assert code == 0, out
+        assert code in (0, 1), out  # published (1: with warnings, e.g. the small twin's degenerate thresholds)
     return twin, data, batches
 
 
@@ -127,9 +127,9 @@ def _kill_then_rerun(base: Path, folder: Path, batch: str, work: Path, when: Any
     if proc.stdout:
         proc.stdout.close()
     code, out = _run(data, folder, batch, *extra)
-    assert code == 0, (when, out)
+    assert code in (0, 1), (when, out)
     run = json.loads((data / "runs" / batch / "run.json").read_text(encoding="utf-8"))
-    assert run["status"] == "published" and run["exit_code"] == 0, (when, run)
+    assert run["status"].startswith("published") and run["exit_code"] == code, (when, run)
     return data
 
 
@@ -137,7 +137,7 @@ def _reference(base: Path, folder: Path, batch: str, work: Path, extra: tuple[st
     ref = work / f"reference{'-'.join(extra)}"
     shutil.copytree(base, ref, symlinks=True)
     code, out = _run(ref, folder, batch, *extra)
-    assert code == 0, out
+    assert code in (0, 1), out
     return ref, _snapshot(ref)
 
 
@@ -170,7 +170,7 @@ def test_rerun_skips_what_is_done_and_from_forces(three_batches: tuple[Path, Pat
     b = batches[2]
     before = _snapshot(data)
     code, out = _run(data, twin / b, b)
-    assert code == 0, out
+    assert code in (0, 1), out
     run = json.loads((data / "runs" / b / "run.json").read_text(encoding="utf-8"))
     assert {s["name"]: s["status"] for s in run["steps"]} == {
         "ingest": "skipped", "panel": "skipped", "train": "skipped", "score": "skipped", "exports": "skipped",
@@ -179,7 +179,7 @@ def test_rerun_skips_what_is_done_and_from_forces(three_batches: tuple[Path, Pat
     assert run["code_version"] and run["started"] and run["ended"]
     _same(before, _snapshot(data), "re-run")
     code, out = _run(data, twin / b, b, "--from", "score")
-    assert code == 0, out
+    assert code in (0, 1), out
     run = json.loads((data / "runs" / b / "run.json").read_text(encoding="utf-8"))
     status = {s["name"]: s["status"] for s in run["steps"]}
     assert [status[s] for s in STEPS] == ["skipped", "skipped", "skipped", "done", "done", "done"]

@@ -401,10 +401,12 @@ class Monthly:
         except (ValueError, FileNotFoundError) as e:
             raise Refused(f"l'entraînement a échoué : {e}") from e
         step.counts = {"model": str(Path("models") / self.batch)}
-        for kind, m in (out.metrics or {}).items():
-            fallback = m.get("thresholds", {}).get("fallback") if isinstance(m, dict) else None
-            if fallback:
-                step.warnings.append(f"seuils dégénérés ({kind}), règle de repli appliquée : {fallback}")
+        selected = (out.metrics.get("selection") or {}).get("selected", out.model.kind)
+        published = out.metrics.get(selected, {})
+        fallback = (published.get("list_model", {}).get("thresholds") or published.get("thresholds") or {}).get("fallback")
+        step.counts["selected"] = selected
+        if fallback:
+            step.warnings.append(f"seuils dégénérés ({selected}), règle de repli appliquée : {fallback}")
 
     def score(self, step: Step) -> None:
         from .lists.score import score as run_score

@@ -179,7 +179,9 @@ def test_artefact_holds_everything_and_reloads(
     model = FailureModel.load(path)
     rows = panel.head(50)
     np.testing.assert_allclose(model.predict_proba(rows), out.model.predict_proba(rows))  # type: ignore[attr-defined]
-    assert model.kind == "lightgbm" and model.features and "siren" not in model.features
+    assert model.kind == out.metrics["selection"]["selected"] and model.features and "siren" not in model.features  # type: ignore[attr-defined]
+    scores = out.metrics["selection"]["scores"]  # type: ignore[attr-defined]
+    assert scores[model.kind] == max(scores.values())  # never a model beaten by the other on the validation
     assert "failure" not in model.features and "signal_fort" not in model.features
     assert model.training["evaluation"]["test"]["from"] and model.training["fit"]["to"]
     # the list model is fitted after the evaluation's months; the evaluation's figures stay in the metrics

@@ -63,7 +63,7 @@ seuils. Ses performances attendues sont celles du test ci-dessous (même configu
 {% for kind in kinds %}{% set k = m[kind] %}
 <h3>{{ {"lightgbm": "LightGBM (modèle de production)", "logistic": "Régression logistique (modèle interprétable)"}[kind] }}</h3>
 <p>Hyper-paramètres choisis sur la validation : <code>{{ k.params }}</code>; calibration {{ k.calibration.method }};
-seuils : risque élevé (F0,5) {{ "%.2f"|format(k.thresholds.high) }}, risque modéré (F2) {{ "%.2f"|format(k.thresholds.moderate) }}.{% if k.thresholds.fallback %} <strong>Seuils F-optimaux dégénérés, règle de repli appliquée : {{ k.thresholds.fallback }}.</strong>{% endif %}</p>
+seuils : risque élevé (F0,5) {{ "%.2f"|format(k.thresholds.high) }}, risque modéré (F2) {{ "%.2f"|format(k.thresholds.moderate) }}.{% if k.thresholds.get("fallback") %} <strong>Seuils F-optimaux dégénérés, règle de repli appliquée : {{ k.thresholds.get("fallback") }}.</strong>{% endif %}</p>
 <table><tr><th>échantillon</th><th>lignes</th><th>prévalence</th><th>AUC-ROC</th><th>AUC-PR</th><th>Brier</th>
 <th>précision / rappel risque élevé</th><th>précision / rappel risque modéré</th>{% if twin %}<th>AUC-PR oracle</th><th>ratio modèle / oracle</th><th>AUC-PR oracle sans futur</th><th>ratio modèle / oracle sans futur</th><th>ratio mois par mois</th>{% endif %}</tr>
 {% for name in ["with_signaux_forts", "without_signaux_forts"] %}{% set t = k.test[name] %}

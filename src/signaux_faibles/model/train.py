@@ -410,7 +410,24 @@ def train(
     metrics["fingerprint"] = fp
     for m in models.values():
         m.metrics = {**m.metrics, "backtest": metrics["backtest"]}
-    return TrainOutput(models["lightgbm"], models["logistic"], metrics, curves, evaluated)
+    metrics["selection"] = _selection(metrics, log)
+    return TrainOutput(models[metrics["selection"]["selected"]], models["logistic"], metrics, curves, evaluated)
+
+
+def _selection(metrics: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
+    """The list model's kind: the best early-detection AUC-PR on the list models' validation (the latest labelled
+    months, firms not yet in proceedings); LightGBM is never published when the logistic baseline beats it."""
+    scores = {
+        kind: m.get("list_model", {}).get("valid_auc_pr", m.get("validation", {}).get("auc_pr"))
+        for kind, m in metrics.items()
+        if kind in ("lightgbm", "logistic") and isinstance(m, dict)
+    }
+    known = {k: v for k, v in scores.items() if v is not None}
+    selected = max(known, key=lambda k: (known[k], k == "lightgbm")) if known else "lightgbm"
+    log("selection of the list model (early-detection AUC-PR on the latest labelled validation months): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in known.items()) + f" → {selected}")  # fmt: skip
+    return {"by": "early-detection AUC-PR on the list models' validation (latest labelled months, firms not yet "
+                  "in proceedings)", "scores": known, "selected": selected}  # fmt: skip
 
 
 def _json_default(o: Any) -> Any:

@@ -113,14 +113,16 @@ def model_rows(data_dir: Path) -> list[dict[str, Any]]:
             m = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        kind = next((k for k in ("lightgbm", "hazard", "logistic") if isinstance(m.get(k), dict)), None)
+        kind = (m.get("selection") or {}).get("selected") or next(
+            (k for k in ("lightgbm", "hazard", "logistic") if isinstance(m.get(k), dict)), None
+        )
         test = (m.get(kind) or {}).get("test", {}) if kind else {}
         early = test.get("without_signaux_forts", {})
         window = (m.get(kind) or {}).get("list_model", {}) if kind else {}
         out.append({
             "batch": path.parent.name,
             "trained": dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC),
-            "kind": m.get("selected", kind),
+            "kind": kind,
             "window": window.get("window") or window.get("months") if isinstance(window, dict) else None,
             "auc_pr": early.get("auc_pr"),
             "prevalence": early.get("prevalence"),
