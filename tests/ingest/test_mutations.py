@@ -15,6 +15,7 @@ from signaux_faibles.sources.urssaf import DEBIT
 
 VALID = (Path(__file__).resolve().parents[1] / "sources" / "data" / "debit" / "sigfaible_debits.csv").read_bytes()
 LINES = VALID.split(b"\n")
+DELAIS = (Path(__file__).resolve().parents[1] / "sources" / "data" / "delai" / "sigfaible_delais.csv").read_bytes()
 BASE = b"\n".join([LINES[0]] + [LINES[1].replace(b";1;1;", f";{i};1;".encode()) for i in range(12)]) + b"\n"
 
 
@@ -78,6 +79,8 @@ def test_ingest_log_always_adds_up(content: bytes, gz: bool) -> None:
         folder.mkdir()
         name = "sigfaible_debits.csv" + (".gz" if gz else "")
         (folder / name).write_bytes(gzip.compress(content) if gz else content)
+        # a readable file beside it: a batch where no file can be read is refused whole (issue 18, defect 12)
+        (folder / "sigfaible_delais.csv").write_bytes(DELAIS)
         ingest_batch(folder, "1901", Path(d) / "data", no_filter=True)
         for r in pq.read_table(Path(d) / "data" / "import_log.parquet").to_pylist():
             assert r["read"] == r["accepted"] + r["quarantined"] + r["filtered"]

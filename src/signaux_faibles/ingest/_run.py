@@ -41,7 +41,9 @@ from signaux_faibles.sources import _sql
 from signaux_faibles.sources._base import ParseResult, Source
 from signaux_faibles.sources.registry import source_for
 
-__all__ = ["IMPORT_LOG_SCHEMA", "QUARANTINE_SCHEMA", "FileReport", "check_batch", "ingest_batch", "run_ingest"]
+__all__ = [
+    "IMPORT_LOG_SCHEMA", "QUARANTINE_SCHEMA", "BatchRefused", "FileReport", "check_batch", "ingest_batch", "run_ingest",
+]
 
 #: Examples of the files a batch folder holds (the error message of an empty or unrecognised folder).
 EXPECTED_FILES = ("sigfaible_cotisdues.csv", "sigfaible_debits.csv", "sigfaible_delais.csv", "sigfaible_pcoll.csv",
@@ -166,16 +168,21 @@ def ingest_batch(
     ``progress(file, done, total)`` is called before each file is parsed and once at the end. A stock file (a
     source whose delivery replaces the previous one) with no record, or with fewer records than the stock in
     force by more than ``stock_shrink_limit``, is refused (status ``error``) and the stock in force stays.
-    Raises ``ValueError`` on a batch code that is not a real month, a missing folder, or a folder without any
-    file of a known source (nothing is published).
+    Raises ``ValueError`` on a batch code that is not a real month or a missing folder, and
+    :class:`BatchRefused` (a ``ValueError``) on a folder without any file of a known source or where no file
+    could be read: nothing is published.
     """
     check_batch(batch)
+    if not 0 <= stock_shrink_limit <= 1:
+        raise ValueError(f"stock_shrink_limit {stock_shrink_limit}: expected a share between 0 and 1 (0.2 for 20 %)")
     if not batch_dir.is_dir():
         raise ValueError(f"{batch_dir}: not a folder")
     entries = sorted(p for p in batch_dir.iterdir() if not p.name.startswith("."))
     if not any(p.is_file() and source_for(p.name) is not None for p in entries):
-        what = "is empty" if not entries else "holds no file of a known source"
-        raise ValueError(f"{batch_dir} {what}; expected files such as " + ", ".join(EXPECTED_FILES))
+        broken = [p for p in entries if p.is_symlink() and not p.exists()]
+        what = ("is empty" if not entries else "holds no file of a known source" + "".join(
+            f"; {_broken_link(p)}" for p in broken[:5]))  # fmt: skip
+        raise BatchRefused(f"{batch_dir} {what}; nothing published. Expected files such as " + ", ".join(EXPECTED_FILES))
     con = con or duckdb.connect()
     store = Store(data_dir)
     reports: list[FileReport] = []
@@ -191,8 +198,7 @@ def ingest_batch(
         rep = FileReport(file=path.name, path=path.absolute(), source=source)
         reports.append(rep)
         if not path.exists():  # a broken symbolic link: an error of the delivery, not a file to skip
-            rep.status = "error"
-            rep.message = f"{path.name}: broken symbolic link (its target {os.readlink(path)!r} does not exist)"
+            rep.status, rep.message = "error", _broken_link(path)
             continue
         rep.path = path.resolve()
         if source is None:
@@ -226,6 +232,11 @@ def ingest_batch(
             rep.message = f"{rep.quarantined} row(s) quarantined, {rep.field_rejections} value(s) dropped"
 
     scratch.cleanup()
+    if not any(r.result is not None and r.result.fatal is None for r in reports):
+        errors = [r.message for r in reports if r.status == "error"]
+        raise BatchRefused(
+            f"{batch_dir}: no file of the batch could be read ({len(errors)} in error: " + "; ".join(errors[:5])
+            + ("; …" if len(errors) > 5 else "") + "); nothing published", reports)  # fmt: skip
     with store.locked():
         _refuse_shrunk_stocks(reports, store, stock_shrink_limit)
         # perimeter
@@ -242,6 +253,11 @@ def ingest_batch(
             # rows are kept for every company that was in the perimeter at some month of the processing window
             # (5 years), not only at the batch date: no survivor bias in the history the model learns from
             row_filter = filter_from_effectif_ent(con.cursor(), all_eff, n_months=N_MONTHS + PROCESSING_MONTHS)
+        elif (stock := _read_stock(store, "stg_effectif_ent", ["siren", "periode", "effectif_ent"])) is not None:
+            # no effectif_ent file in this batch, or it was refused: the perimeter of the stock in force, over
+            # the processing window as above (stg_filter_import stays as published)
+            filter_table = filter_from_effectif_ent(con.cursor(), stock)
+            row_filter = filter_from_effectif_ent(con.cursor(), stock, n_months=N_MONTHS + PROCESSING_MONTHS)
         else:
             filter_table = _read_published(store, FILTER_TABLE)
             if filter_table is not None:
@@ -289,6 +305,31 @@ def ingest_batch(
     return reports
 
 
+class BatchRefused(ValueError):
+    """The batch is refused whole; nothing is published. ``reports`` holds the per-file reports when the files
+    were read (every one in error), for the summary table."""
+
+    def __init__(self, message: str, reports: list[FileReport] | None = None) -> None:
+        super().__init__(message)
+        self.reports = reports or []
+
+
+def _broken_link(path: Path) -> str:
+    return f"{path.name}: broken symbolic link (its target {os.readlink(path)!r} does not exist)"
+
+
+def _read_stock(store: Store, table: str, columns: list[str]) -> pa.Table | None:
+    """These columns of the stock in force for ``table``: its staged rows and those kept apart (``filtered/``)."""
+    cur = store.current()
+    if cur is None:
+        return None
+    files = [str(f) for part in ("staging", "filtered") for f in sorted((cur / part / table).glob("*.parquet"))]
+    if not files:
+        return None
+    parts = [pq.read_table(f, columns=columns) for f in files]
+    return pa.concat_tables(parts, promote_options="default")
+
+
 def _account_map(reports: list[FileReport], store: Store) -> pa.Table | None:
     """The account → SIRET map: this batch's (parsed first), else the published ``stg_compte``."""
     parts = [r.result.rows for r in reports if r.source is not None and r.source.table == "stg_compte"
@@ -322,24 +363,30 @@ def _stock_rows(store: Store, table: str) -> int:
 
 
 def _refuse_shrunk_stocks(reports: list[FileReport], store: Store, limit: float) -> None:
-    """Refuse the stock files of this batch that are empty or shrink by more than ``limit`` (see ingest_batch)."""
+    """Refuse the stock files of this batch that are empty or shrink by more than ``limit`` (see ingest_batch).
+
+    Counts are staging rows (a wide source's long rows), before the perimeter: the stock in force counts its
+    staged rows and those kept apart outside the perimeter."""
     by_table: dict[str, list[FileReport]] = {}
     for r in reports:
         if r.source is not None and r.source.kind == "stock" and r.result is not None and r.status != "error":
             by_table.setdefault(r.source.table, []).append(r)
     for table, reps in by_table.items():
         new = sum(r.result.rows.num_rows for r in reps if r.result is not None)
+        read = sum(r.read for r in reps)
         before = _stock_rows(store, table)
         if new == 0:
-            why = "holds no record (a header alone, or every line quarantined)"
+            why = (f"holds no record ({read:,} read, {sum(r.quarantined for r in reps):,} quarantined: a header "
+                   "alone, or every line quarantined)")  # fmt: skip
         elif before and new < before * (1 - limit):
-            why = f"holds {new:,} records against {before:,} in the stock in force (-{1 - new / before:.0%}, limit -{limit:.0%})"
+            why = (f"gives {new:,} rows ({read:,} records read) against {before:,} in the stock in force of {table} "
+                   f"(-{1 - new / before:.0%}, more than the limit of -{limit:.0%})")  # fmt: skip
         else:
             continue
         for r in reps:
             r.status = "error"
-            r.message = (f"{r.file}: stock file refused: it {why}; the stock in force ({before:,} records) stays "
-                         "(to accept a smaller stock, raise stock_shrink_limit)")
+            r.message = (f"{r.file}: stock file refused: it {why}; the stock in force ({before:,} rows) stays "
+                         "(to accept a smaller stock, raise stock_shrink_limit / SF_STOCK_SHRINK_LIMIT)")
 
 
 def _batch_or_published(good: list[FileReport], store: Store, table: str) -> pa.Table | None:
@@ -359,25 +406,26 @@ def _write_batch(new: Path, batch: str, reports: list[FileReport], filter_table:
         source = reps[0].source
         assert source is not None
         ok = [r for r in reps if r.kept is not None]
-        if not ok:
+        if not ok and not any(r.result is not None and r.result.rejections.num_rows for r in reps):
             continue  # every file of this table failed: keep what was published
         sdir, qdir = new / "staging" / table, new / "quarantine" / table
-        sdir.mkdir(parents=True, exist_ok=True)
         qdir.mkdir(parents=True, exist_ok=True)
-        if source.kind == "stock":  # a stock replaces every earlier batch
-            for old in sdir.glob("*.parquet"):
-                old.unlink()
-        parts = []
-        for r in ok:
-            assert r.kept is not None
-            t = r.kept
-            t = t.append_column("batch", pa.array([batch] * t.num_rows, pa.string()))
-            t = t.append_column("source_file", pa.array([r.file] * t.num_rows, pa.string()))
-            parts.append(t)
-        staged = pa.concat_tables(parts, promote_options="default")
-        staged = staged.rename_columns([("source_line" if c == "_line" else c) for c in staged.column_names])
-        _atomic_parquet(staged, sdir / f"{batch}.parquet")
-        _write_outside(new / "filtered" / table, batch, ok, stock=source.kind == "stock")
+        if ok:  # else (every file refused or unreadable) the table stays as published; its quarantine is written
+            sdir.mkdir(parents=True, exist_ok=True)
+            if source.kind == "stock":  # a stock replaces every earlier batch
+                for old in sdir.glob("*.parquet"):
+                    old.unlink()
+            parts = []
+            for r in ok:
+                assert r.kept is not None
+                t = r.kept
+                t = t.append_column("batch", pa.array([batch] * t.num_rows, pa.string()))
+                t = t.append_column("source_file", pa.array([r.file] * t.num_rows, pa.string()))
+                parts.append(t)
+            staged = pa.concat_tables(parts, promote_options="default")
+            staged = staged.rename_columns([("source_line" if c == "_line" else c) for c in staged.column_names])
+            _atomic_parquet(staged, sdir / f"{batch}.parquet")
+            _write_outside(new / "filtered" / table, batch, ok, stock=source.kind == "stock")
         qparts = []
         for r in reps:
             if r.result is None or r.result.rejections.num_rows == 0:
@@ -498,8 +546,9 @@ def _summary(reports: list[FileReport], batch: str, console: Console) -> None:
 def run_ingest(batch_dir: Path, batch: str, settings: Settings, no_filter: bool) -> int:
     """CLI entry point: ingest ``batch_dir`` as ``batch`` under ``settings.data_dir``; print a summary table.
 
-    Returns the exit code: 0 when every file was read, 1 when a file could not be read at all (the other files
-    are still loaded), 2 on a usage error.
+    Returns the exit code: 0 when every file was read, 1 when a file could not be read at all or was refused (the
+    other files are still loaded), 2 when the batch is refused whole (a batch code that is not a real month, a
+    folder with no file of a known source, or no file that could be read): nothing is published.
     """
     console = Console() if Console().is_terminal else Console(width=200)
     try:
@@ -514,7 +563,9 @@ def run_ingest(batch_dir: Path, batch: str, settings: Settings, no_filter: bool)
 
             reports = ingest_batch(Path(batch_dir), batch, Path(settings.data_dir), no_filter=no_filter, progress=step,
                                    stock_shrink_limit=settings.stock_shrink_limit)
-    except ValueError as exc:
+    except ValueError as exc:  # BatchRefused, or a batch code that is not a real month: nothing published
+        if isinstance(exc, BatchRefused) and exc.reports:
+            _summary(exc.reports, batch, console)
         console.print(f"[red]error:[/red] {exc}")
         return 2
     _summary(reports, batch, console)

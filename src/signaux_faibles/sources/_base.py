@@ -35,7 +35,11 @@ __all__ = [
     "empty_rejections",
     "empty_rows",
     "fatal_result",
+    "nul_reason",
+    "open_quote_field",
     "rows_schema",
+    "stray_quote_field",
+    "stray_quote_reason",
 ]
 
 #: DuckDB logical type name → Arrow type, for the types a staging column may have.
@@ -138,6 +142,95 @@ def empty_rows(columns: tuple[Column, ...]) -> pa.Table:
 def fatal_result(columns: tuple[Column, ...], message: str) -> ParseResult:
     """A ``ParseResult`` for a file that cannot be read at all."""
     return ParseResult(rows=empty_rows(columns), rejections=empty_rejections(), read=0, fatal=message)
+
+
+#: What a quoted field must look like, said in the quarantine reasons.
+QUOTE_RULE = 'a double quote only around a whole field ("...", a quote inside written "")'
+_QUOTED_FIELD = re.compile(r'"(?:[^"]|"")*"')
+
+
+def open_quote_field(line: str, delimiter: str) -> int | None:
+    """Index (0-based) of the field where a quoted field opens and is still open at the end of ``line``.
+
+    Follows the rules of Python's lenient CSV reader: a quote opens a quoted field only at the start of a field
+    (elsewhere it is a literal character), ``""`` inside a quoted field is a quote, and the field ends at the
+    next lone quote. ``None`` when every quoted field of the line is closed on the line.
+    """
+    text = line.rstrip("\r\n")
+    field_no, i, n = 0, 0, len(text)
+    at_start, opened = True, -1
+    while i < n:
+        if opened >= 0:  # inside a quoted field
+            j = text.find('"', i)
+            if j < 0:
+                return opened
+            if text.startswith('""', j):
+                i = j + 2
+                continue
+            opened, i = -1, j + 1  # closed; what follows up to the delimiter is kept as is
+            continue
+        if text.startswith(delimiter, i):
+            field_no, at_start, i = field_no + 1, True, i + len(delimiter)
+            continue
+        if at_start and text[i] == '"':
+            opened = field_no
+        at_start, i = False, i + 1
+    return opened if opened >= 0 else None
+
+
+def stray_quote_field(line: str, delimiter: str) -> int | None:
+    """Index (0-based) of the first field of ``line`` (split on ``delimiter``) that holds a double quote without
+    being a whole quoted field (``"..."``, inner quotes doubled); ``None`` if there is none."""
+    for k, value in enumerate(line.rstrip("\r\n").split(delimiter)):
+        if '"' in value and not _QUOTED_FIELD.fullmatch(value):
+            return k
+    return None
+
+
+def _field_name(k: int | None, header: tuple[str, ...] | list[str]) -> str | None:
+    return header[k].strip().strip('"') if k is not None and 0 <= k < len(header) else None
+
+
+def _where(k: int | None, name: str | None) -> str:
+    if k is None:
+        return ""
+    return f" in field {k + 1} ({name})" if name is not None else f" in field {k + 1}"
+
+
+def stray_quote_reason(
+    k: int | None,
+    header: tuple[str, ...] | list[str],
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    closed: bool = True,
+) -> tuple[str | None, str]:
+    """(column, reason) of a line rejected for a stray double quote in its field ``k`` (0-based).
+
+    ``start``/``end``: the physical lines a reader's quoted field ran over (the lines after ``start`` are read
+    again, one record each); ``end`` is ``None`` when it ran to the end of the file; ``closed`` is false when the
+    reader gave up on line ``end`` with the field still open (the field size limit).
+    """
+    name = _field_name(k, header)
+    where = _where(k, name)
+    if start is None:
+        span = ""
+    elif end is None:
+        span = f"; the quoted field opened on line {start} is not closed before the end of the file"
+    elif not closed:
+        span = f"; the quoted field opened on line {start} is still open on line {end}"
+    else:
+        span = f"; a quoted field runs from line {start} to line {end}"
+    return name, (f"malformed line: unbalanced or stray double quote{where}{span}; expected {len(header)} fields "
+                  f"on one line, {QUOTE_RULE}")  # fmt: skip
+
+
+def nul_reason(line: str, delimiter: str, header: tuple[str, ...] | list[str]) -> tuple[str | None, str]:
+    """(column, reason) of a line rejected for a NUL byte (the first field holding one)."""
+    k = next((i for i, v in enumerate(line.split(delimiter)) if "\x00" in v), None)
+    name = _field_name(k, header)
+    where = _where(k, name)
+    return name, f"binary content: the line holds a NUL byte{where} (shown as \\0), expected text"
 
 
 @runtime_checkable

@@ -76,7 +76,10 @@ from signaux_faibles.sources._base import (
     ParseResult,
     empty_rejections,
     fatal_result,
+    nul_reason,
     rows_schema,
+    stray_quote_field,
+    stray_quote_reason,
 )
 from signaux_faibles.sources._vec import VectorResult
 
@@ -1023,7 +1026,7 @@ def _slow_subset(
     )
     try:
         proj = _typed_lines(con, lines_t, parsed_t, header, project, delimiter, True, hashed)
-        rejections = _rejections(con, parsed_t, len(header), proj.checks)
+        rejections = _rejections(con, parsed_t, header, delimiter, proj.checks)
         keys = [(int(a), int(b)) for a, b in con.execute(
             f"SELECT _line, _h FROM {parsed_t} WHERE NOT _row_bad ORDER BY _line").fetchall()]
         select = ", ".join(
@@ -1161,19 +1164,24 @@ def _typed_lines(
     return proj
 
 
-def _rejections(con: duckdb.DuckDBPyConnection, parsed_t: str, n: int, checks: list[Check]) -> list[Record]:
-    """Malformed lines and check failures recorded in ``parsed_t``."""
+def _rejections(
+    con: duckdb.DuckDBPyConnection, parsed_t: str, header: tuple[str, ...], delimiter: str, checks: list[Check]
+) -> list[Record]:
+    """Malformed lines and check failures recorded in ``parsed_t`` (a malformed line's reason names its field)."""
+    n = len(header)
     rejections: list[Record] = []
     for line, count_bad, nul_bad, raw in con.execute(
         f"SELECT _line, _count_bad, _nul_bad, _rawline FROM {parsed_t} "
         "WHERE _count_bad OR _quote_bad_ OR _nul_bad ORDER BY _line"
     ).fetchall():
-        reason = (
-            f"malformed line: wrong number of fields (expected {n})" if count_bad
-            else "binary content: the line holds a NUL byte (shown as \\0), expected text" if nul_bad
-            else "malformed line: unbalanced or stray double quote"
-        )
-        rejections.append((int(line), None, raw, reason, "row"))
+        column: str | None = None
+        if count_bad:
+            reason = f"malformed line: wrong number of fields (expected {n})"
+        elif nul_bad:
+            column, reason = nul_reason(raw.replace("\\0", "\x00"), delimiter, header)
+        else:
+            column, reason = stray_quote_reason(stray_quote_field(raw, delimiter), header)
+        rejections.append((int(line), column, raw, reason, "row"))
     if checks:
         kcols = ", ".join(f"_k{j}" for j in range(len(checks)))
         for rec in con.execute(
@@ -1202,7 +1210,7 @@ def _parse_lines(
     counted = next(iter(con.execute(f"SELECT count(*) FROM {parsed_t}").fetchall()), None)
     read = (int(counted[0]) if counted else 0) + len(enc_rejections)
     rejections: list[Record] = list(enc_rejections)
-    rejections.extend(_rejections(con, parsed_t, len(info.header), proj.checks))
+    rejections.extend(_rejections(con, parsed_t, info.header, delimiter, proj.checks))
     # exact duplicates among accepted records: same raw line → later occurrences rejected
     dups = con.execute(
         f"""WITH ok AS (SELECT _line, _h FROM {parsed_t} WHERE NOT _row_bad),

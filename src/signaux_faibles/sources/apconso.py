@@ -33,7 +33,10 @@ from signaux_faibles.sources._base import (
     Column,
     ParseResult,
     fatal_result,
+    nul_reason,
+    open_quote_field,
     rows_schema,
+    stray_quote_reason,
 )
 
 __all__ = [
@@ -149,10 +152,7 @@ def _decoded_lines(
                 raise FileError(f"{path.name}: binary content (NUL bytes), expected a {encoding.upper()} CSV file")
             if raw.startswith(codecs.BOM_UTF8):
                 raw = raw[3:]
-        elif b"\x00" in raw:
-            yield i, raw.decode("latin-1"), True
-            continue
-        if encoding == "utf-8":
+        if encoding == "utf-8":  # a NUL byte is valid UTF-8: the record reader rejects its line (binary content)
             try:
                 yield i, raw.decode("utf-8"), False
             except UnicodeDecodeError:
@@ -164,8 +164,10 @@ def _decoded_lines(
 class _Records:
     """Split decoded lines into CSV records, resynchronising after a broken quote.
 
-    Yields ``(start, end, fields, problem)``; ``problem`` is ``None`` for a well-formed record, else the reason of a
-    row-level rejection of the record starting at ``start``.
+    Yields ``(start, end, fields, problem, text)``; ``problem`` is ``None`` for a well-formed record, else
+    ``(column, reason)`` of a row-level rejection of the record starting at ``start`` (``column`` is the raw header
+    of the field concerned, or ``None``). Every physical line is one record, accepted or rejected: a quote opened
+    on a line and closed on a later one rejects that line only, and the lines it swallowed are read again.
     """
 
     def __init__(self, lines: Iterator[tuple[int, str, bool]], delimiter: str, *, multiline: bool) -> None:
@@ -174,6 +176,8 @@ class _Records:
         self._multiline = multiline
         self._pending: deque[tuple[int, str, bool]] = deque()
         self._consumed: list[tuple[int, str, bool]] = []
+        self._eof = False  # the source is exhausted (only pending lines are left)
+        self.header: list[str] = []
         self.n_fields: int | None = None
 
     def _feed(self) -> Iterator[str]:
@@ -183,12 +187,17 @@ class _Records:
             else:
                 nxt = next(self._src, None)
                 if nxt is None:
+                    self._eof = True
                     return
                 item = nxt
             self._consumed.append(item)
             yield item[1]
 
-    def __iter__(self) -> Iterator[tuple[int, int, list[str], str | None, str]]:
+    def _stray(self, text: str, start: int, end: int | None, closed: bool = True) -> tuple[str | None, str]:
+        k = open_quote_field(text, self._delimiter)
+        return stray_quote_reason(k, self.header, start=start, end=end, closed=closed)
+
+    def __iter__(self) -> Iterator[tuple[int, int, list[str], tuple[str | None, str] | None, str]]:
         reader = csv.reader(self._feed(), delimiter=self._delimiter)
         while True:
             self._consumed.clear()
@@ -202,8 +211,14 @@ class _Records:
                 if not consumed:
                     return
                 self._pending.extendleft(reversed(consumed[1:]))
-                what = "malformed line: unbalanced or stray double quote" if '"' in consumed[0][1] else "malformed CSV record"
-                yield consumed[0][0], consumed[0][0], [], f"{what} ({e})", consumed[0][1]
+                first = consumed[0]
+                if "\x00" in first[1]:
+                    problem = nul_reason(first[1], self._delimiter, self.header)
+                elif open_quote_field(first[1], self._delimiter) is not None:  # e.g. it swallowed > 128 KiB
+                    problem = self._stray(first[1], first[0], consumed[-1][0], closed=False)
+                else:
+                    problem = (None, f"malformed CSV record ({e})")
+                yield first[0], first[0], [], problem, first[1]
                 continue
             consumed = list(self._consumed)
             if not consumed:
@@ -216,6 +231,7 @@ class _Records:
                 if any(c[2] for c in consumed):
                     raise FileError("header line is not valid text in the expected encoding")
                 self.n_fields = len(fields)
+                self.header = list(fields)
                 yield start, end, fields, None, text
                 continue
             if len(consumed) > 1 and (not self._multiline or len(fields) != self.n_fields):
@@ -223,19 +239,27 @@ class _Records:
                 # (or the field count says so), it is a stray quote that swallowed the next lines, however many
                 # fields the swallowed text happens to split into. Reject this line only and read the others
                 # again: every physical line is a record of its own, accepted or quarantined, none lost.
+                to_eof = self._eof and not self._pending and open_quote_field(text, self._delimiter) is not None
                 self._pending.extendleft(reversed(consumed[1:]))
                 reader = csv.reader(self._feed(), delimiter=self._delimiter)  # the old feed may have ended
-                yield start, start, fields, (
-                    f"malformed line: unbalanced or stray double quote (a quoted field runs from line {start} "
-                    f"to line {end}; expected {self.n_fields} fields on one line)"
-                ), consumed[0][1]
+                line = consumed[0][1]
+                problem = (nul_reason(line, self._delimiter, self.header) if "\x00" in line
+                           else self._stray(line, start, None if to_eof else end))  # fmt: skip
+                yield start, start, fields, problem, line
+                continue
+            if "\x00" in text:
+                yield start, end, fields, nul_reason(text, self._delimiter, self.header), text
                 continue
             if any(c[2] for c in consumed):
-                yield start, end, fields, "line is not valid UTF-8 (wrong encoding)", text
+                yield start, end, fields, (None, "line is not valid UTF-8 (wrong encoding)"), text
+                continue
+            if self._eof and '"' in text and open_quote_field(text, self._delimiter) is not None:
+                # the last record: a quote opened on it is still open at the end of the file
+                yield start, end, fields, self._stray(text, start, None), text
                 continue
             if len(fields) != self.n_fields:
                 yield start, end, fields, (
-                    f"wrong number of fields: {len(fields)}, expected {self.n_fields}"
+                    None, f"wrong number of fields: {len(fields)}, expected {self.n_fields}"
                 ), text
                 continue
             yield start, end, fields, None, text
@@ -360,9 +384,10 @@ def read_text(
                 continue
             read += 1
             if problem is not None:
-                if "UTF-8" in problem:
+                column, reason = problem
+                if "UTF-8" in reason:
                     bad_encoding += 1
-                rejections.append((start, None, _cut(text), problem, "row"))
+                rejections.append((start, column, _cut(text.replace("\x00", "\\0")), reason, "row"))
                 continue
             collector.add([fields[index[c]] if c in index else None for c in wanted], start, tuple(fields))
     except FileError as e:

@@ -189,7 +189,7 @@ class DianeSource:
                     years = sorted({y for per_year in yearly.values() for y in per_year})
                     continue
                 if problem is not None:
-                    early.append((start, None, _cut(text), problem, "row"))
+                    early.append((start, problem[0], _cut(text.replace("\x00", "\\0")), problem[1], "row"))
                     continue
                 for year in years:
                     values: list[str | None] = [fields[fixed["siren"]], str(year)]
