@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from .models import ApiToken, Establishment, Follow, OpenRegion, Organisation, Score, User
+from .models import ApiToken, Establishment, Follow, LoginAttempt, OpenRegion, Organisation, Score, User
 from .policy import DATA_RIGHTS, ROLES, Actor, CompanyFacts, Territory, open_establishments
-from .security import account_expired, hash_password, password_problems, review_due
+from .security import ThrottlePolicy, account_expired, hash_password, password_problems, review_due
 
 __all__ = [
     "ALERTS",
@@ -35,9 +35,11 @@ __all__ = [
     "is_followed",
     "issue_token",
     "login_blocker",
+    "login_throttled",
     "now",
     "open_regions",
     "parse_rights",
+    "record_failed_login",
     "revoke_tokens",
     "set_user",
     "sha256",
@@ -219,6 +221,46 @@ def login_blocker(user: User, at: datetime | None = None) -> str | None:
             "l'administrateur de votre organisation doit la confirmer."
         )
     return None
+
+
+#: The login throttle (``security.ThrottlePolicy``): failed attempts per address and per account.
+THROTTLE = ThrottlePolicy()
+
+
+def _account_key(email: str) -> str:
+    return sha256("login:" + email.strip().lower())
+
+
+def record_failed_login(
+    db: Session, email: str | None, ip: str | None, *, at: datetime | None = None, policy: ThrottlePolicy = THROTTLE
+) -> None:
+    """Count a failed login attempt (password, code or SSO) on ``email`` (None: no identity known) from ``ip``; the
+    attempts older than the policy's longest window are purged (the table stays bounded)."""
+    t = at or now()
+    db.execute(delete(LoginAttempt).where(LoginAttempt.at < t - policy.keep))
+    db.add(LoginAttempt(at=t, ip=ip, account=_account_key(email) if email is not None else None))
+
+
+def login_throttled(
+    db: Session, email: str | None, ip: str | None, *, at: datetime | None = None, policy: ThrottlePolicy = THROTTLE
+) -> str | None:
+    """``"address"`` or ``"account"`` when too many attempts failed lately from ``ip`` or on ``email`` (whether an
+    account has that address or not; None: the address only), else None. Counted in the database: shared by every
+    worker."""
+    t = at or now()
+
+    def failures(*where: ColumnElement[bool]) -> int:
+        return int(db.scalar(select(func.count()).select_from(LoginAttempt).where(*where)) or 0)
+
+    by_address = (
+        failures(LoginAttempt.ip == ip, LoginAttempt.at >= t - policy.address_window) if ip is not None else 0
+    )
+    by_account = (
+        failures(LoginAttempt.account == _account_key(email), LoginAttempt.at >= t - policy.account_window)
+        if email is not None
+        else 0
+    )
+    return policy.exceeded(by_address, by_account)
 
 
 def actor_of(db: Session, user: User) -> Actor:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from .accounts import now
 from .models import AUDIT_EVENTS, AuditEvent
 
-__all__ = ["AuditFilter", "count_denied", "event", "events", "failed_logins_from", "monthly_stats", "record"]
+__all__ = ["AuditFilter", "count_anonymous", "count_denied", "event", "events", "monthly_stats", "record"]
 
 #: French labels of the events (admin pages).
 LABELS = {
@@ -71,55 +71,50 @@ def record(db: Session, event_type: str, **kw: Any) -> AuditEvent:
     return row
 
 
-#: Anonymous refusals (a bogus API token) from one address are counted in one row per window.
+#: Anonymous refusals (a bogus API token or CSRF token, a throttled login) from one address are counted in one row
+#: per window.
 COUNT_WINDOW = dt.timedelta(minutes=10)
 
 
-def count_denied(db: Session, ip: str | None, reason: str, path: str | None = None) -> None:
-    """Record an anonymous refusal without one row per request: the address's ``denied`` row of the current
-    window (``COUNT_WINDOW``) for this reason gets ``count`` + 1, else a new row is written (its own transaction)."""
+def count_anonymous(
+    db: Session, event_type: str, ip: str | None, reason: str, path: str | None = None
+) -> None:
+    """Record an anonymous refusal without one row per request: the address's row of ``event_type`` for this
+    ``reason`` in the current window (``COUNT_WINDOW``) gets ``count`` + 1, else a new row is written. Its own
+    transaction: whatever the request did before is rolled back."""
     from .db import WRITE
 
     db.rollback()
     db.connection(execution_options=WRITE)
     t = now()
-    row = db.scalars(
+    recent = db.scalars(
         select(AuditEvent)
         .where(
-            AuditEvent.event == "denied",
+            AuditEvent.event == event_type,
             AuditEvent.user_id.is_(None),
             AuditEvent.at >= t - COUNT_WINDOW,
             AuditEvent.ip == ip if ip is not None else AuditEvent.ip.is_(None),
         )
         .order_by(AuditEvent.id.desc())
-    ).first()
-    if (
-        row is not None
-        and isinstance(row.detail, dict)
-        and row.detail.get("reason") == reason
-        and "count" in row.detail
-    ):
+        .limit(50)  # the address's other rows of the window (single failed logins) come first at most 50 times
+    )
+    row = next(
+        (r for r in recent if isinstance(r.detail, dict) and r.detail.get("reason") == reason and "count" in r.detail),
+        None,
+    )
+    if row is not None:
+        assert row.detail is not None
         row.detail = {**row.detail, "count": int(row.detail["count"]) + 1, "last": t.isoformat()}
     else:
         db.add(
-            event("denied", ip=ip, path=path, detail={"reason": reason, "count": 1, "since": t.isoformat()})
+            event(event_type, ip=ip, path=path, detail={"reason": reason, "count": 1, "since": t.isoformat()})
         )
     db.commit()
 
 
-def failed_logins_from(db: Session, ip: str | None, window: dt.timedelta) -> int:
-    """Failed login attempts from ``ip`` in the last ``window`` (the audit trail is the shared counter)."""
-    if ip is None:
-        return 0
-    t = now()
-    return int(
-        db.scalar(
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(AuditEvent.at >= t - window, AuditEvent.event == "login_failed", AuditEvent.ip == ip)
-        )
-        or 0
-    )
+def count_denied(db: Session, ip: str | None, reason: str, path: str | None = None) -> None:
+    """``count_anonymous`` of a ``denied`` event."""
+    count_anonymous(db, "denied", ip, reason, path)
 
 
 @dataclass(frozen=True)

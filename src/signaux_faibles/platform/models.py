@@ -73,6 +73,7 @@ __all__ = [
     "Follow",
     "List",
     "ListChange",
+    "LoginAttempt",
     "OpenRegion",
     "Organisation",
     "ProcolEvent",
@@ -475,6 +476,27 @@ class OpenRegion(Base):
     code: Mapped[str] = mapped_column(String(3), primary_key=True)
     opened_at: Mapped[dt.datetime]
     opened_by: Mapped[str | None]
+
+
+class LoginAttempt(Base):
+    """A failed login attempt (password, code, refused SSO callback), counted per address and per account to throttle
+    guessing (``accounts.login_throttled``); successful logins are never recorded, and rows older than the longest
+    window are purged at each new failure."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+        Index("ix_login_attempts_account_at", "account", "at"),
+        Index("ix_login_attempts_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[dt.datetime]
+    ip: Mapped[str | None] = mapped_column(String(64))  # the client's address (``web.context.client_address``)
+    # SHA-256 of the e-mail typed, lower case (never the text); None: no e-mail (an SSO refusal before any identity)
+    account: Mapped[str | None] = mapped_column(String(64))
 
 
 # ------------------------------------------------------------------------------------------------------- work

@@ -4,10 +4,12 @@ Pure functions and small policies, with the clock passed in, so that the web lay
 
 - Passwords are hashed with argon2id (``argon2-cffi`` defaults); a password has at least 12 characters with a
   lower-case letter, an upper-case letter, a digit and another character (SFOR's rule), is not a common password
-  (zxcvbn's list and a shipped French one), holds neither the account's e-mail nor its name, and scores at least
-  3 with zxcvbn.
+  (zxcvbn's list and a shipped French one), holds neither the account's e-mail nor its name (nor their reverse),
+  and scores at least 3 with zxcvbn.
 - TOTP (RFC 6238, ``pyotp``): 30-second steps, one step of clock drift accepted, a code is never accepted twice.
 - Lockout: 5 failures within 15 minutes lock the account for 15 minutes.
+- Throttle: 20 failed attempts from one address within 10 minutes, or 10 on one e-mail address (an account or
+  not) within 15 minutes, and further attempts are refused unchecked (counted in the database).
 - Sessions: 30 minutes idle, 12 hours absolute.
 - The confidentiality notice is accepted at first login and again every 3 months (91 days); habilitations are
   reviewed every 6 months (183 days) by the organisation admin; an account past its expiry date cannot log in.
@@ -29,6 +31,7 @@ __all__ = [
     "LockoutPolicy",
     "LoginState",
     "SessionPolicy",
+    "ThrottlePolicy",
     "account_expired",
     "hash_password",
     "needs_rehash",
@@ -112,8 +115,8 @@ def password_problems(password: str, email: str | None = None, name: str | None 
     """What the password lacks (in French, shown to the user); empty when it is strong enough.
 
     Besides length and character classes: not a common password (zxcvbn's list and a French one, compared
-    without digits, symbols, case, accents and l33t), not made of the account's e-mail or name, and a zxcvbn
-    score of at least ``MIN_SCORE`` with those as user inputs."""
+    without digits, symbols, case, accents and l33t), not made of the account's e-mail or name (even reversed),
+    and a zxcvbn score of at least ``MIN_SCORE`` with those as user inputs."""
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append(f"au moins {MIN_LENGTH} caractères")
@@ -127,7 +130,7 @@ def password_problems(password: str, email: str | None = None, name: str | None 
         problems.append("un caractère spécial")
     cores = _cores(password)
     personal = _personal_words(email, name)
-    if any(w in core for w in personal for core in cores):
+    if any(w in c for w in personal for core in cores for c in (core, core[::-1])):  # reversed too
         problems.append("ne pas contenir votre nom ni votre adresse électronique")
     if cores & common_passwords():
         problems.append("ne pas être un mot de passe courant")
@@ -225,6 +228,31 @@ class LockoutPolicy:
     @staticmethod
     def success() -> LoginState:
         return LoginState()
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """Failed login attempts (password or code) allowed within a window, per client address and per account (the
+    e-mail typed, whether an account has it or not, so that the answer tells nothing about accounts); beyond
+    either limit, further attempts are refused before any check. Successful logins never count."""
+
+    per_address: int = 20
+    address_window: timedelta = timedelta(minutes=10)
+    per_account: int = 10
+    account_window: timedelta = timedelta(minutes=15)
+
+    @property
+    def keep(self) -> timedelta:
+        """How long a failed attempt matters (older ones are purged)."""
+        return max(self.address_window, self.account_window)
+
+    def exceeded(self, address_failures: int, account_failures: int) -> str | None:
+        """``"address"`` or ``"account"`` when that limit is reached, else None."""
+        if address_failures >= self.per_address:
+            return "address"
+        if account_failures >= self.per_account:
+            return "account"
+        return None
 
 
 @dataclass(frozen=True)

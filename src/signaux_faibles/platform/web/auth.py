@@ -1,9 +1,11 @@
 """Local login (password, then TOTP code), enrolment of the second factor, confidentiality notice, logout.
 
 - ``POST /connexion`` checks the password (argon2), counts failures (5 in 15 minutes lock the account for 15
-  minutes) and throttles by address (20 failed attempts per 10 minutes, counted in the database: shared by every
-  worker, successful logins never count); a wrong password gets the same answer for every kind of account; a
-  correct password opens a *partial* session whose only use is the code page.
+  minutes) and throttles (20 failed attempts per address within 10 minutes, 10 per e-mail address typed within 15
+  minutes: ``security.ThrottlePolicy``, counted in the table ``login_attempts``, shared by every worker; successful
+  logins never count; the address is the client's, ``X-Forwarded-For`` read only from ``Settings.trusted_proxies``;
+  the throttled attempts are audited in one row per address and window); a wrong password gets the same answer for
+  every kind of account; a correct password opens a *partial* session whose only use is the code page.
 - ``POST /connexion/code`` checks the TOTP code (never the same code twice); at first login the page shows the
   secret to enrol in an authenticator app, and the first valid code confirms it. Success replaces the partial
   session by a new one (new cookie value: the session is renewed at login).
@@ -14,7 +16,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException
@@ -22,7 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from .. import audit as audit_trail
-from ..accounts import aware, login_blocker, now, sha256
+from ..accounts import aware, login_blocker, login_throttled, now, record_failed_login, sha256
 from ..models import User, WebSession
 from ..security import (
     SEALED,
@@ -45,8 +46,11 @@ __all__ = ["router", "start_session"]
 
 router = APIRouter(include_in_schema=False)
 LOCKOUT = LockoutPolicy()
-#: Failed attempts from one address (password or code) within the window before it is throttled (429).
-IP_WINDOW, IP_MAX = timedelta(minutes=10), 20
+#: The answers of a throttled attempt (429), by the limit reached.
+THROTTLED = {
+    "address": "Trop de tentatives depuis cette adresse : réessayez dans quelques minutes.",
+    "account": "Trop de tentatives pour cet identifiant : réessayez dans quelques minutes.",
+}
 _DUMMY_HASH = hash_password("not-a-password-of-anyone-1A!")
 GENERIC = "Identifiant ou mot de passe incorrect."
 
@@ -118,13 +122,8 @@ def _state(user: User) -> LoginState:
     return LoginState(user.failed_logins, aware(user.first_failure_at), aware(user.locked_until))
 
 
-def _throttled(ctx: Ctx) -> bool:
-    """Too many *failed* attempts from this address lately (counted in the audit trail, shared by every worker;
-    the address is the client's, ``X-Forwarded-For`` trusted only from ``Settings.trusted_proxies``)."""
-    return audit_trail.failed_logins_from(ctx.db, ctx.ip, IP_WINDOW) >= IP_MAX
-
-
 def _fail(ctx: Ctx, user: User | None, email: str, reason: str) -> None:
+    record_failed_login(ctx.db, email, ctx.ip)
     if user is not None:
         state = LOCKOUT.failure(_state(user), now())
         user.failed_logins, user.first_failure_at, user.locked_until = (
@@ -155,12 +154,10 @@ def login(
     ctx.user = (
         None  # events are about the account being logged into, not a session this browser may still hold
     )
-    if _throttled(ctx):
-        ctx.audit("login_failed", email=email[:254], detail={"reason": "throttled"})
-        ctx.finish()
-        raise HTTPException(
-            429, detail="Trop de tentatives depuis cette adresse : réessayez dans quelques minutes."
-        )
+    limit = login_throttled(ctx.db, email, ctx.ip)
+    if limit is not None:  # refused unchecked; one audit row per address and window, not one each
+        audit_trail.count_anonymous(ctx.db, "login_failed", ctx.ip, f"throttled ({limit})", str(ctx.request.url.path))
+        raise HTTPException(429, detail=THROTTLED[limit])
     user = ctx.db.scalar(select(User).where(User.email == email))
     sso = ctx.request.app.state.settings.oidc_issuer is not None
 

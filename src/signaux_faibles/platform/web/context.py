@@ -174,8 +174,12 @@ class Ctx:
         elif cookie := self.request.cookies.get(CSRF_COOKIE):
             expected = _sign(self.request.app.state.secret_key, cookie)
         if not sent or not expected or not hmac.compare_digest(sent, expected):
-            self.audit("denied", detail={"reason": "CSRF token missing or invalid"})
-            self.finish()
+            reason = "CSRF token missing or invalid"
+            if self.user is None:  # anonymous: one audit row per address and window, counting the attempts
+                audit_trail.count_denied(self.db, self.ip, reason, path=str(self.request.url.path))
+            else:
+                self.audit("denied", detail={"reason": reason})
+                self.finish()
             raise HTTPException(403, detail="CSRF token missing or invalid: reload the page and try again")
 
 

@@ -10,7 +10,9 @@ short-lived ``sf_oidc`` cookie); ``GET /sso/retour`` exchanges the code, validat
   organisation admin) and keeps its territory and rights; otherwise the login is refused.
 
 The identity provider performs the strong authentication: no TOTP code is asked after SSO. The confidentiality
-notice, the account's expiry and its habilitation review apply as for a local login.
+notice, the account's expiry and its habilitation review apply as for a local login. A refused callback is a
+failed login attempt of the address (``accounts.record_failed_login``): beyond the address's limit, callbacks are
+refused unchecked (429) and audited in one row per address and window.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from ...config import Settings
-from ..accounts import AccountError, add_user, login_blocker, set_user
+from .. import audit as audit_trail
+from ..accounts import AccountError, add_user, login_blocker, login_throttled, record_failed_login, set_user
 from ..claims import ClaimsError, map_claims
+from ..db import WRITE
 from ..models import Organisation, User
 from .context import Ctx, get_ctx
 
@@ -64,8 +68,11 @@ def _refuse(
     """A refused login: nothing of it is kept (account creation or update) but its ``login_failed`` event.
 
     ``reason`` is recorded (English, for the audit trail); ``detail`` is the French reason shown on the login
-    page (``app`` renders the errors of ``/sso/`` as that page)."""
+    page (``app`` renders the errors of ``/sso/`` as that page). The refusal counts as a failed attempt of the
+    address (and of the account, when the provider named one)."""
     ctx.db.rollback()
+    ctx.db.connection(execution_options=WRITE)
+    record_failed_login(ctx.db, email or None, ctx.ip)
     ctx.audit(
         "login_failed",
         email=email[:254] if email is not None else None,
@@ -81,6 +88,7 @@ FR = {
     "unreachable": "le fournisseur d'identité ne répond pas : réessayez dans quelques minutes.",
     "organisation": "l'organisation de votre identité ne correspond pas à celle de votre compte sur la plateforme.",
     "subject": "ce compte est rattaché à une autre identité du fournisseur.",
+    "throttled": "trop de tentatives depuis cette adresse : réessayez dans quelques minutes.",
 }
 
 
@@ -106,6 +114,9 @@ async def sso_callback(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
     client = _client(ctx)
     # the events of this login are about the identity the provider asserts, not a session this browser still holds
     ctx.user = None
+    if login_throttled(ctx.db, None, ctx.ip) is not None:  # refused unchecked; one audit row per address and window
+        audit_trail.count_anonymous(ctx.db, "login_failed", ctx.ip, "throttled (address)", str(ctx.request.url.path))
+        raise HTTPException(429, detail=FR["throttled"])
     try:
         token = await client.authorize_access_token(ctx.request)
     # OAuthError: state missing or forged, error=… from the provider, code refused; JoseError: invalid ID token
