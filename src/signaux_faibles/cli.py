@@ -146,13 +146,41 @@ def train(
 
 
 def _print_headline(metrics: dict[str, Any]) -> None:
-    """The test metrics of both models, with and without the signaux forts, and the oracle ratio on the twin."""
-    console.print("Test (companies and months never seen in training):")
-    for kind in ("lightgbm", "logistic"):
-        for name, label in (
-            ("with_signaux_forts", "with signaux forts"),
-            ("without_signaux_forts", "without signaux forts"),
-        ):
+    """Early detection first: on the twin, each list model at the list month against the oracle (firms not yet
+    judged), the selection of the list model, then the test without the signaux forts; the figures with the
+    signaux forts come second."""
+    lm, sel = metrics.get("list_month"), metrics.get("selection")
+    if lm:
+        console.print(
+            f"Early detection at the list month {lm['periode']} (twin): {lm['rows']:,} firms not yet judged, "
+            f"{lm['failures']} judged within 18 months (prevalence {lm['prevalence']:.3f}); oracle AUC-PR "
+            f"{lm.get('oracle_auc_pr', float('nan')):.3f}; {lm['judged']:,} firms already in proceedings left out",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        for kind, k in lm["kinds"].items():
+            hi, mo = k["risque_eleve"], k["risque_modere"]
+            mark = " ← list model" if sel and sel.get("selected") == kind else ""
+            console.print(
+                f"  {kind:8} AUC-PR {k['auc_pr']:.3f}, model/oracle {k['ratio']:.2f}; risque élevé P {hi['precision']:.2f} "
+                f"R {hi['recall']:.2f} ({hi['alerts']:,} alerts), risque modéré P {mo['precision']:.2f} "
+                f"R {mo['recall']:.2f} ({mo['alerts']:,} alerts){mark}",
+                highlight=False, soft_wrap=True,
+            )  # fmt: skip
+    if sel:
+        scores = ", ".join(f"{k} {v:.3f}" for k, v in sel["scores"].items())
+        console.print(f"List model: {sel['selected']} (validation AUC-PR, firms not yet judged: {scores})",
+                      highlight=False, soft_wrap=True)  # fmt: skip
+    themes = metrics.get("themes")
+    if themes and themes.get("themes"):
+        console.print(f"List models' themes: {', '.join(themes['themes'])}", highlight=False, soft_wrap=True)
+    for name, title in (
+        ("without_signaux_forts", "Test, early detection (firms not yet judged; companies and months never seen in training):"),
+        ("with_signaux_forts", "Test with the signaux forts (firms already judged included, probability 1):"),
+    ):
+        console.print(title)
+        for kind in ("lightgbm", "logistic"):
+            if kind not in metrics or "test" not in metrics[kind]:
+                continue
             t = metrics[kind]["test"][name]
             hi, mo = t["risque_eleve"], t["risque_modere"]
             ratio = t.get("oracle_ratio_auc_pr")
@@ -164,9 +192,10 @@ def _print_headline(metrics: dict[str, Any]) -> None:
             if "oracle_monthly_ratio_auc_pr" in t:
                 oracle += f"; within each month {t['oracle_monthly_ratio_auc_pr']:.2f}"
             console.print(
-                f"  {kind:8} {label:22} {t['rows']:>8,} rows, prevalence {t['prevalence']:.3f}: AUC-ROC "
-                f"{t['auc_roc']:.3f}, AUC-PR {t['auc_pr']:.3f}, Brier {t['brier']:.4f}; risque élevé P {hi['precision']:.2f} "
-                f"R {hi['recall']:.2f}, risque modéré P {mo['precision']:.2f} R {mo['recall']:.2f}{oracle}",
+                f"  {kind:8} {t['rows']:>8,} rows, prevalence {t['prevalence']:.3f}: AUC-PR {t['auc_pr']:.3f}, "
+                f"AUC-ROC {t['auc_roc']:.3f}, Brier {t['brier']:.4f}; risque élevé P {hi['precision']:.2f} "
+                f"R {hi['recall']:.2f} ({hi['alerts']:,} alerts), risque modéré P {mo['precision']:.2f} R {mo['recall']:.2f} "
+                f"({mo['alerts']:,} alerts){oracle}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -209,21 +238,33 @@ def _print_list(summary: dict[str, Any], scores: Any, top: int = 10) -> None:
     from .model.metrics import ALERT_LABELS
 
     a, pre = summary["alerts"], summary["alerts_before_adjustments"]
+    judged = summary.get("procedures_en_cours")
     console.print(
-        f"Liste {summary['id_liste']} (lot {summary['batch']}): {summary['companies']:,} entreprises; "
-        + ", ".join(f"{ALERT_LABELS[k]} {v:,} (avant redressements {pre[k]:,})" for k, v in a.items()),
+        f"Liste {summary['id_liste']} (lot {summary['batch']}, modèle {summary.get('model', '?')}): "
+        f"{summary['companies']:,} entreprises; "
+        + ", ".join(f"{ALERT_LABELS[k]} {v:,} (avant redressements {pre[k]:,})" for k, v in a.items())
+        + (f"; {judged:,} en procédure collective, hors alertes" if judged is not None else ""),
         highlight=False, soft_wrap=True,
     )  # fmt: skip
+    fallback = (summary.get("thresholds") or {}).get("fallback")
+    if fallback:
+        console.print(f"seuils dégénérés, règle de repli appliquée : {fallback}", highlight=False, soft_wrap=True)
     if summary["adjustments"]:
         console.print(f"redressements: {summary['adjustments']}", highlight=False)
     if summary["previous_batch"]:
         console.print(f"par rapport au lot {summary['previous_batch']}: {summary['diff']}", highlight=False)
     table = Table(title=f"Tête de liste ({top})")
-    for col in ("rang", "siren", "raison sociale", "dépt", "probabilité", "niveau", "première alerte"):
+    for col in ("rang", "siren", "raison sociale", "dépt", "probabilité à 3 / 12 / 18 mois", "niveau", "1re alerte"):
         table.add_column(col)
+
+    def pct(x: Any) -> str:
+        return "–" if x is None or x != x else f"{100 * x:.0f}"
+
     for r in scores.head(top).itertuples(index=False):
-        table.add_row(str(r.rank), r.siren, str(r.raison_sociale or "")[:30], str(r.departement or ""),
-                      f"{r.probability:.1%}", ALERT_LABELS[r.alert], "oui" if r.first_alert else "non")  # fmt: skip
+        terms = (f"{pct(getattr(r, 'probability_3m', None))} / {pct(getattr(r, 'probability_12m', None))} / "
+                 f"{pct(r.probability)} %")  # fmt: skip
+        table.add_row(str(r.rank), r.siren, str(r.raison_sociale or "")[:24], str(r.departement or ""), terms,
+                      ALERT_LABELS[r.alert], "oui" if r.first_alert else "non")  # fmt: skip
     console.print(table)
 
 
@@ -313,6 +354,7 @@ def _demo_results(settings: Any, first: str, last: str, step: int) -> None:
     if truth.is_file():
         _print_early_detection(scores, pd.read_parquet(truth))
     metrics = json.loads((model_dir(settings.data_dir, first) / "metrics.json").read_text(encoding="utf-8"))
+    console.print(f"The model trained on batch {first} (the lists since use it):", highlight=False)
     _print_headline(metrics)
     console.print(f"model card: {model_dir(settings.data_dir, first) / 'report.html'}")
     _print_list(json.loads((folder / "summary.json").read_text(encoding="utf-8")), scores)

@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .metrics import ALERT_LABELS
+
 if TYPE_CHECKING:
     from .train import TrainOutput
 
 __all__ = ["PLOTS", "write_report"]
 
 PLOTS = (
+    "term_structure",
     "roc",
     "pr",
     "calibration",
@@ -37,6 +40,55 @@ h2{border-bottom:2px solid #000091;padding-bottom:.2em}.note{color:#555}
 <p>Cible : entrée en procédure collective (premier jugement) dans les 18 mois. Version du code {{ m.code_version }},
 empreinte des données d'apprentissage <code>{{ m.fingerprint }}</code>, {{ m.feature_count }} variables,
 entraînement en {{ m.seconds }} s.</p>
+
+<h2>Détection précoce : les entreprises pas encore jugées</h2>
+<p class="note">Une entreprise déjà en procédure collective (premier jugement connu) n'est plus un cas de prévention : elle
+n'est jamais alertée et ne compte dans aucun des chiffres de cette partie. Les chiffres avec les « signaux forts » viennent
+ensuite.</p>
+{% set lm = m.get("list_month") %}{% set sel = m.get("selection") %}{% if lm %}
+<h3>Au mois de la liste ({{ lm.periode }}, jumeau numérique)</h3>
+<p>{{ "{:,}".format(lm.rows) }} entreprises pas encore jugées avec une issue connue, dont {{ lm.failures }} jugées dans les
+18 mois (prévalence {{ "%.3f"|format(lm.prevalence) }}) ; AUC-PR de l'oracle {{ "%.3f"|format(lm.get("oracle_auc_pr", nan)) }} ;
+{{ "{:,}".format(lm.judged) }} entreprises déjà jugées mises à part.</p>
+<table id="early-detection"><tr><th>modèle des listes</th><th>AUC-PR</th><th>prévalence</th><th>ratio à l'oracle</th>
+<th>précision / rappel risque élevé</th><th>alertes risque élevé</th><th>précision / rappel risque modéré (et élevé)</th><th>alertes</th></tr>
+{% for kind, k in lm.kinds.items() %}<tr><td>{{ kind }}{% if sel and sel.selected == kind %} (publié){% endif %}</td><td>{{ "%.3f"|format(k.auc_pr) }}</td>
+<td>{{ "%.3f"|format(lm.prevalence) }}</td><td>{{ "%.2f"|format(k.ratio) }}</td>
+<td>{{ "%.2f"|format(k.risque_eleve.precision) }} / {{ "%.2f"|format(k.risque_eleve.recall) }}</td><td>{{ k.risque_eleve.alerts }}</td>
+<td>{{ "%.2f"|format(k.risque_modere.precision) }} / {{ "%.2f"|format(k.risque_modere.recall) }}</td><td>{{ k.risque_modere.alerts }}</td></tr>
+{% endfor %}</table>{% endif %}
+{% if sel %}<h3>Choix du modèle des listes</h3>
+<p class="note">Chaque candidat est ajusté comme il le serait pour la liste ; celui qui classe le mieux les entreprises pas
+encore jugées de la validation (les derniers mois dont l'issue à 18 mois est connue, des entreprises qu'aucun modèle n'a
+vues) est publié. La régression logistique est la référence : un modèle qu'elle bat n'est jamais publié.</p>
+<table id="selection"><tr><th>modèle</th><th>AUC-PR de validation</th><th>calibration</th><th>seuils F0,5 / F2</th><th></th></tr>
+{% for kind, v in sel.scores.items() %}{% set l = m[kind].list_model %}<tr><td>{{ kind }}</td><td>{{ "%.3f"|format(v) }}</td>
+<td>{{ l.calibration.method }}</td><td>{{ "%.3f"|format(l.thresholds.high) }} / {{ "%.3f"|format(l.thresholds.moderate) }}{% if l.thresholds.get("fallback") %} <strong>(repli : {{ l.thresholds.fallback }})</strong>{% endif %}</td>
+<td>{% if sel.selected == kind %}<strong>publié</strong>{% elif kind == "logistic" %}référence{% endif %}</td></tr>
+{% endfor %}</table>{% endif %}
+{% set th = m.get("themes") %}{% if th and th.get("steps") %}<p>Thèmes retenus pour les modèles des listes (sélection pas à pas,
+AUC-PR sur les entreprises de validation et de calibration) : <strong>{{ th.themes|join(", ") }}</strong> ({{ th.columns }} variables sur {{ th.all_columns }} ;
+AUC-PR {{ "%.3f"|format(th.auc_pr) }}, tous les thèmes {{ "%.3f"|format(th.all_themes_auc_pr) }}).</p>{% endif %}
+{% set ts = m.get("term_structure") %}{% if ts %}<h3>Structure par terme ({{ ts.periode }})</h3>
+<p class="note">Probabilité moyenne d'un premier jugement dans les 3, 6, 12 et 18 mois, par niveau d'alerte du modèle publié,
+entreprises pas encore jugées. La forme vient du modèle à risques instantanés (les risques de chaque intervalle composés :
+1 − ∏(1 − h)), son point à 18 mois est la probabilité affichée.</p>
+<table id="term-structure"><tr><th>niveau</th><th>entreprises</th><th>3 mois</th><th>6 mois</th><th>12 mois</th><th>18 mois</th></tr>
+{% for level, r in ts.levels.items() %}<tr><td>{{ labels.get(level, level) }}</td><td>{{ "{:,}".format(r.firms) }}</td>
+<td>{{ "%.3f"|format(r.probability_3m) }}</td><td>{{ "%.3f"|format(r.probability_6m) }}</td><td>{{ "%.3f"|format(r.probability_12m) }}</td><td>{{ "%.3f"|format(r.probability_18m) }}</td></tr>
+{% endfor %}</table>
+<img alt="structure par terme" id="plot-term_structure" src="data:image/png;base64,{{ plots.term_structure }}">{% endif %}
+{% set hz = m.get("hazard") %}{% if hz %}<p>Modèle à risques instantanés : {% for i in hz.list_model.intervals %}mois {{ i.months }} :
+{{ "{:,}".format(i.rows) }} lignes à risque, {{ i.events }} jugements{% if not loop.last %} ; {% endif %}{% endfor %}
+(lignes censurées comprises : les mois récents n'apprennent que les intervalles courts).</p>{% endif %}
+<h3>Test sans signaux forts (modèle évalué, entraîné 18 mois avant le test)</h3>
+<table id="test-early"><tr><th>modèle</th><th>lignes</th><th>prévalence</th><th>AUC-PR</th>{% if twin %}<th>ratio à l'oracle</th>{% endif %}
+<th>précision / rappel risque élevé</th><th>alertes</th><th>précision / rappel risque modéré</th><th>alertes</th></tr>
+{% for kind in kinds %}{% set t = m[kind].test.without_signaux_forts %}<tr><td>{{ kind }}</td><td>{{ "{:,}".format(t.rows) }}</td>
+<td>{{ "%.3f"|format(t.prevalence) }}</td><td>{{ "%.3f"|format(t.auc_pr) }}</td>{% if twin %}<td>{{ "%.2f"|format(t.oracle_ratio_auc_pr) }}</td>{% endif %}
+<td>{{ "%.2f"|format(t.risque_eleve.precision) }} / {{ "%.2f"|format(t.risque_eleve.recall) }}</td><td>{{ t.risque_eleve.alerts }}</td>
+<td>{{ "%.2f"|format(t.risque_modere.precision) }} / {{ "%.2f"|format(t.risque_modere.recall) }}</td><td>{{ t.risque_modere.alerts }}</td></tr>
+{% endfor %}</table>
 
 <h2>Données et échantillons</h2>
 <p class="note">Entreprises du périmètre, une ligne par (SIREN, mois). Les entreprises du test n'apparaissent dans aucune
@@ -66,7 +118,7 @@ seuils. Ses performances attendues sont celles du test ci-dessous (même configu
 seuils : risque élevé (F0,5) {{ "%.2f"|format(k.thresholds.high) }}, risque modéré (F2) {{ "%.2f"|format(k.thresholds.moderate) }}.{% if k.thresholds.get("fallback") %} <strong>Seuils F-optimaux dégénérés, règle de repli appliquée : {{ k.thresholds.get("fallback") }}.</strong>{% endif %}</p>
 <table><tr><th>échantillon</th><th>lignes</th><th>prévalence</th><th>AUC-ROC</th><th>AUC-PR</th><th>Brier</th>
 <th>précision / rappel risque élevé</th><th>précision / rappel risque modéré</th>{% if twin %}<th>AUC-PR oracle</th><th>ratio modèle / oracle</th><th>AUC-PR oracle sans futur</th><th>ratio modèle / oracle sans futur</th><th>ratio mois par mois</th>{% endif %}</tr>
-{% for name in ["with_signaux_forts", "without_signaux_forts"] %}{% set t = k.test[name] %}
+{% for name in ["without_signaux_forts", "with_signaux_forts"] %}{% set t = k.test[name] %}
 <tr><td>{{ {"with_signaux_forts": "avec signaux forts", "without_signaux_forts": "sans signaux forts"}[name] }}</td>
 <td>{{ "{:,}".format(t.rows) }}</td><td>{{ "%.3f"|format(t.prevalence) }}</td><td>{{ "%.3f"|format(t.auc_roc) }}</td><td>{{ "%.3f"|format(t.auc_pr) }}</td><td>{{ "%.4f"|format(t.brier) }}</td>
 <td>{{ "%.2f"|format(t.risque_eleve.precision) }} / {{ "%.2f"|format(t.risque_eleve.recall) }} ({{ t.risque_eleve.alerts }} alertes)</td>
@@ -212,6 +264,16 @@ def _plots(out: TrainOutput) -> dict[str, str]:
     ax.set(title="Backtest")
     ax.legend()
     plots["backtest"] = _png(fig)
+
+    ts = m.get("term_structure")
+    fig, ax = plt.subplots(figsize=(5, 3))
+    if ts:
+        for level, r in ts["levels"].items():
+            ax.plot([3, 6, 12, 18], [r["probability_3m"], r["probability_6m"], r["probability_12m"],
+                                     r["probability_18m"]], marker="o", label=ALERT_LABELS.get(level, level))  # fmt: skip
+        ax.legend()
+    ax.set(xlabel="mois", ylabel="probabilité moyenne", title="Structure par terme (pas encore jugées)")
+    plots["term_structure"] = _png(fig)
     return plots
 
 
@@ -224,6 +286,7 @@ def write_report(out: TrainOutput, path: Path, *, batch: str, ground_truth: bool
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     html = env.from_string(_TEMPLATE).render(
         batch=batch, m=out.metrics, kinds=["lightgbm", "logistic"], plots=_plots(out), twin=ground_truth,
+        labels=ALERT_LABELS,
         segment_labels=SEGMENTS,
         nan=float("nan"),
     )  # fmt: skip

@@ -28,18 +28,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .artefact import Calibrator, FailureModel, PanelLogistic, code_version, sigmoid
+from .artefact import (
+    Calibrator,
+    ColumnSubset,
+    FailureModel,
+    MarginAverage,
+    PanelLogistic,
+    code_version,
+    sigmoid,
+)
 from .dataset import (
     HORIZON,
     PanelEncoder,
     SplitConfig,
     Splits,
     feature_groups,
+    hazard_rows,
+    hazard_targets,
     load_panel,
     make_splits,
     refit_splits,
 )
 from .estimators import FailureClassifier
+from .hazard import HazardClassifier
 from .metrics import (
     ALERT_HIGH,
     ALERT_MODERATE,
@@ -78,6 +89,10 @@ LIGHTGBM_GRID: tuple[dict[str, Any], ...] = (
     },
 )
 LOGISTIC_GRID: tuple[dict[str, Any], ...] = ({"C": 0.01}, {"C": 0.1}, {"C": 1.0})
+#: The hazard model's interval models (stumps: additive log-odds, the form that held across the crisis).
+HAZARD_PARAMS: dict[str, Any] = {"n_estimators": 600, "num_leaves": 2, "min_child_samples": 200, "learning_rate": 0.03}
+#: The list models' kinds, in the order of the selection table ("average": the mean log-odds of the others).
+LIST_KINDS = ("lightgbm", "logistic", "hazard", "average")
 SEGMENTS = {"region": "région", "naf_section": "secteur (section NAF)", "taille": "taille"}
 BACKTEST_OFFSETS = (12, 6, 0)  # months before the last labelled month
 
@@ -92,6 +107,13 @@ class TrainConfig:
     #: Refit the chosen configuration on the latest labelled months for the lists (``refit_splits``); False: the
     #: evaluated model itself is saved.
     refit: bool = True
+    #: Fit the hazard list model (``hazard.HazardClassifier``) and the average of the list models, candidates of
+    #: the selection (only with ``refit``).
+    hazard: bool = True
+    hazard_params: dict[str, Any] = field(default_factory=lambda: dict(HAZARD_PARAMS))
+    hazard_seeds: int = 1
+    #: Choose the list models' input themes by forward selection (``_select_themes``); False: every feature.
+    select_themes: bool = True
 
 
 @dataclass
@@ -103,6 +125,8 @@ class TrainOutput:
     #: The evaluated models (fitted before the test, the ones the test metrics describe), by kind; the saved
     #: models are the list models refitted from them (the same objects when ``TrainConfig.refit`` is False).
     evaluated: dict[str, FailureModel] = field(default_factory=dict)
+    #: Every list model by kind (``LIST_KINDS``); ``model`` is the selected one.
+    list_models: dict[str, FailureModel] = field(default_factory=dict)
 
 
 def batch_month(batch: str) -> pd.Period:
@@ -366,6 +390,7 @@ def train(
         "logistic": (lambda p: _logistic(p, cat_idx), cfg.logistic_grid),
     }
     refit = refit_splits(df, cfg.splits, last_month) if cfg.refit else None
+    chosen: dict[str, dict[str, Any]] = {}
     for kind, (make, grid) in kinds.items():
         est, params, tried = _select(make, grid, X, y, fit, valid)
         log(f"{kind}: chose {params} (validation AUC-PR {max(t['valid_auc_pr'] for t in tried):.3f})")
@@ -396,14 +421,51 @@ def train(
             "test": test_metrics,
             "importance": _importance(model, df.loc[splits.test]),
         }
-        evaluated[kind] = model
-        if refit is not None:  # the list model: same configuration, latest labelled months
-            model, model_metrics["list_model"] = _refit(make, params, model, df, X, y, refit, early, log)
         model.metrics = model_metrics
+        evaluated[kind] = models[kind] = model
         metrics[kind] = model_metrics
         curves[kind] = test_curves
-        models[kind] = model
-    lgb_params = models["lightgbm"].params
+        chosen[kind] = params
+    if refit is not None:  # the list models: the chosen configurations on the latest months, selected themes
+        n_feat = X.shape[1]
+        columns, metrics["themes"] = (
+            _select_themes(X, y, refit, early, encoder, groups, cat_idx, log)
+            if cfg.select_themes
+            else (list(range(n_feat)), None)
+        )
+        sub_cat = tuple(j for j, i in enumerate(columns) if i in cat_idx)
+
+        def wrap(est: Any) -> Any:
+            return est if len(columns) == n_feat else ColumnSubset(est, columns, n_feat)
+
+        list_makers: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "lightgbm": lambda p: wrap(_lightgbm(p, cfg.n_seeds)),
+            "logistic": lambda p: wrap(_logistic(p, sub_cat)),
+        }
+        for kind, make in list_makers.items():
+            models[kind], metrics[kind]["list_model"] = _refit(make, chosen[kind], evaluated[kind], df, X, y, refit,
+                                                               early, log)  # fmt: skip
+            models[kind].metrics = metrics[kind]
+        if cfg.hazard:
+            base = models["lightgbm"]
+            hz = wrap(HazardClassifier(**cfg.hazard_params, n_seeds=cfg.hazard_seeds, categorical=sub_cat))
+            models["hazard"], hz_info = _fit_hazard(df, X, y, cfg, last_month, refit, early, base, hz, log)
+            metrics["hazard"] = {"params": models["hazard"].params, "list_model": hz_info,
+                                 "thresholds": hz_info["thresholds"], "calibration": hz_info["calibration"]}  # fmt: skip
+            members = ["lightgbm", "logistic", "hazard"]
+            avg = MarginAverage([models[k].estimator for k in members], members)
+            spans = [models[k].training["fit"] for k in members]
+            fitted = {"from": min(str(f["from"]) for f in spans), "to": max(str(f["to"]) for f in spans),
+                      "rows": sum(int(f["rows"]) for f in spans), "members": members}  # fmt: skip
+            models["average"], avg_info = _list_candidate("average", avg, {"members": members}, base, df, X, y,
+                                                          refit, early, fitted, log)  # fmt: skip
+            metrics["average"] = {"params": {"members": members}, "list_model": avg_info,
+                                  "thresholds": avg_info["thresholds"], "calibration": avg_info["calibration"]}  # fmt: skip
+            for m in models.values():
+                m.term_model = models["hazard"].estimator
+            for kind in ("hazard", "average"):
+                models[kind].metrics = metrics[kind]
+    lgb_params = evaluated["lightgbm"].params
     metrics["backtest"] = _backtest(df, X, y, lgb_params, cfg, splits.last_labelled, log)
     metrics["seconds"] = round(time.perf_counter() - t0, 1)
     metrics["code_version"] = code_version()
@@ -411,23 +473,219 @@ def train(
     for m in models.values():
         m.metrics = {**m.metrics, "backtest": metrics["backtest"]}
     metrics["selection"] = _selection(metrics, log)
-    return TrainOutput(models[metrics["selection"]["selected"]], models["logistic"], metrics, curves, evaluated)
+    detection = _list_month_detection(models, df, ground_truth, last_month)
+    if detection is not None:
+        metrics["list_month"] = detection
+    terms = _term_structure(models[metrics["selection"]["selected"]], df, last_month)
+    if terms is not None:
+        metrics["term_structure"] = terms
+    for m in models.values():
+        m.metrics = {**m.metrics, "selection": metrics["selection"], **({"list_month": detection} if detection else {})}
+    return TrainOutput(models[metrics["selection"]["selected"]], models["logistic"], metrics, curves, evaluated,
+                       list_models=models)  # fmt: skip
+
+
+def _select_themes(
+    X: pd.DataFrame, y: np.ndarray, rs: Splits, early: np.ndarray, encoder: PanelEncoder, groups: dict[str, str],
+    cat_idx: tuple[int, ...], log: Callable[[str], None], min_gain: float = 0.02,
+) -> tuple[list[int], dict[str, Any]]:  # fmt: skip
+    """The list models' input themes, by forward selection: a logistic regression (C 0.01, fast) fitted on the
+    list models' fitting rows scores each candidate set by AUC-PR on the companies held out from them (the
+    validation and calibration groups, same latest labelled months, firms not yet judged). Themes are added, best
+    first, while one improves the AUC-PR by more than ``min_gain`` (relative); every theme together is a
+    candidate too. Many weak columns cost the 18-month models more than they bring when the failures to learn
+    from are few (docs/model.md). The kinds are then compared on the same themes, so this choice favours none."""
+    from sklearn.metrics import average_precision_score
+
+    from .explain import THEMES
+
+    fit, judge = rs.fit & early, (rs.valid | rs.calib) & early
+    names = [str(c) for c in encoder.feature_names_in_]
+    present = [t for t in THEMES if any(groups.get(c, "autres") == t for c in names)]
+
+    def cols_of(themes: list[str]) -> list[int]:
+        return [i for i, c in enumerate(names) if groups.get(c, "autres") in themes]
+
+    def score(themes: list[str]) -> float:
+        cols = cols_of(themes)
+        cat = tuple(j for j, i in enumerate(cols) if i in cat_idx)
+        est = PanelLogistic(categorical=cat, C=0.01).fit(X.loc[fit].iloc[:, cols], y[fit])
+        return float(average_precision_score(y[judge], est.margin(X.loc[judge].iloc[:, cols])))
+
+    if len(np.unique(y[fit])) < 2 or len(np.unique(y[judge])) < 2:
+        return list(range(len(names))), {"themes": present, "steps": [], "reason": "too few failures to choose"}
+    chosen: list[str] = []
+    best = -np.inf
+    steps = []
+    while len(chosen) < len(present):
+        trial = {t: score([*chosen, t]) for t in present if t not in chosen}
+        theme, ap = max(trial.items(), key=lambda kv: kv[1])
+        steps.append({"added": theme, "auc_pr": ap, "others": {k: v for k, v in trial.items() if k != theme}})
+        if ap <= best * (1 + min_gain):
+            break
+        chosen.append(theme)
+        best = ap
+    every = score(present) if len(chosen) < len(present) else best
+    if every >= best:
+        chosen, best = list(present), every
+    info = {"by": "forward selection, logistic C 0.01, AUC-PR on the validation and calibration groups", "themes": chosen,
+            "auc_pr": best, "all_themes_auc_pr": every, "steps": steps,
+            "columns": len(cols_of(chosen)), "all_columns": len(names)}  # fmt: skip
+    log(f"list models' themes: {', '.join(chosen)} ({info['columns']} of {len(names)} columns; held-out AUC-PR "
+        f"{best:.3f}, every theme {every:.3f})")  # fmt: skip
+    return cols_of(chosen), info
+
+
+def _list_candidate(
+    kind: str, est: Any, params: dict[str, Any], base: FailureModel, df: pd.DataFrame, X: pd.DataFrame,
+    y: np.ndarray, rs: Splits, early: np.ndarray, fitted: dict[str, Any], log: Callable[[str], None],
+) -> tuple[FailureModel, dict[str, Any]]:  # fmt: skip
+    """A list model other than the refitted ones (hazard, average): calibrated on ``rs.calib`` and thresholded on
+    ``rs.valid`` (early-detection rows, 18-month labels), as the refitted list models are."""
+    valid, calib = rs.valid & early, rs.calib & early
+    calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, calib, valid)
+    from sklearn.metrics import average_precision_score
+
+    desc = rs.describe(df)
+    info = {
+        "parts": {"fit": fitted, "valid": desc["valid"], "calib": desc["calib"]},
+        "valid_auc_pr": float(average_precision_score(y[valid], p_valid)),
+        "calibration": {"method": calibrator.method, "validation_brier": cal_scores},
+        "thresholds": thresholds.to_dict(),
+    }
+    members = f" (average of {', '.join(fitted['members'])})" if fitted.get("members") else ""
+    log(
+        f"{kind}: list model fitted on {fitted.get('from')} → {fitted.get('to')} ({fitted.get('rows', 0):,} rows){members}, "
+        f"calibration {calibrator.method}, thresholds F0.5 {thresholds.high:.2f}, F2 {thresholds.moderate:.2f}"
+        + (f" — DEGENERATE, fallback applied: {thresholds.fallback}" if thresholds.fallback else "")
+    )
+    model = FailureModel(
+        kind=kind, encoder=base.encoder, estimator=est, calibrator=calibrator, thresholds=thresholds,
+        groups=base.groups, fingerprint=base.fingerprint, code_version=base.code_version, params=params,
+        training={**{k: v for k, v in base.training.items() if k in ("last_month", "split_config", "evaluation")},
+                  "fit": fitted, "valid": desc["valid"], "calib": desc["calib"]},
+    )  # fmt: skip
+    return model, info
+
+
+def _fit_hazard(
+    df: pd.DataFrame, X: pd.DataFrame, y: np.ndarray, cfg: TrainConfig, last_month: pd.Period, rs: Splits,
+    early: np.ndarray, base: FailureModel, est: Any, log: Callable[[str], None],
+) -> tuple[FailureModel, dict[str, Any]]:  # fmt: skip
+    """The hazard list model (:class:`~.hazard.HazardClassifier`) on the latest ``hazard_months`` months of the
+    fitting groups, censored rows included; calibrated and thresholded like the other list models."""
+    rows = hazard_rows(df, cfg.splits, last_month)
+    event, duration = hazard_targets(df, last_month)
+    rows &= duration > 0
+    if event[rows].sum() == 0:
+        raise ValueError("the hazard model's rows have no judgment: the panel is too small")
+    params = {**cfg.hazard_params, "n_seeds": cfg.hazard_seeds}
+    est.fit(X[rows], event[rows], duration=duration[rows])
+    inner = getattr(est, "estimator", est)
+    part = df.loc[rows]
+    intervals = [{"months": f"{a}-{b}", "rows": r, "events": e} for a, b, r, e in zip(
+        [0, *inner.intervals[:-1]], inner.intervals, inner.interval_rows_, inner.interval_events_, strict=True)]  # fmt: skip
+    fitted: dict[str, Any] = {
+        "from": str(part.periode.min()), "to": str(part.periode.max()), "rows": int(rows.sum()),
+        "companies": int(part.siren.nunique()), "positives": int(event[rows].sum()),
+        "prevalence": float(event[rows].mean()), "intervals": intervals,
+    }  # fmt: skip
+    log("hazard: " + ", ".join(f"months {i['months']}: {i['rows']:,} rows at risk, {i['events']} judgments"
+                               for i in intervals))  # fmt: skip
+    model, info = _list_candidate("hazard", est, params, base, df, X, y, rs, early, fitted, log)
+    model.training["fitted_rows"] = int(rows.sum())
+    info["intervals"] = intervals
+    return model, info
+
+
+def _list_month_detection(
+    models: dict[str, FailureModel], df: pd.DataFrame, ground_truth: pd.DataFrame | None, last_month: pd.Period,
+) -> dict[str, Any] | None:  # fmt: skip
+    """On the twin, the headline: at the list month (the month ``score`` lists), the firms not yet judged (no
+    first judgment dated up to the end of the month), each list model's AUC-PR beside the prevalence and the
+    oracle's, their ratio, precision and recall of each alert level and the alert volumes."""
+    if ground_truth is None or not models:
+        return None
+    from signaux_faibles.lists.score import complete_month
+
+    from .metrics import list_vs_oracle
+
+    try:
+        month = complete_month(df, last_month)
+    except ValueError:
+        return None
+    rows = df[df.periode == month].drop_duplicates("siren")
+    first = pd.to_datetime(rows["date_premier_jugement"]) if "date_premier_jugement" in rows else None
+    judged = first.le(month.to_timestamp(how="end")).fillna(False).to_numpy(dtype=bool) if first is not None else np.zeros(len(rows), bool)
+    free = rows[~judged]
+    truth = ground_truth[["siren", "periode", "failure_18m", "p_failure_18m"]].copy()
+    truth["siren"] = truth["siren"].astype(str)
+    truth["periode"] = pd.to_datetime(truth["periode"].astype(str)).dt.to_period("M")
+    known = free[["siren", "periode"]].reset_index().merge(truth, on=["siren", "periode"], how="inner")
+    known = known.dropna(subset=["failure_18m"])
+    if known.failure_18m.sum() < 10:
+        return None
+    part = free.loc[known["index"].to_numpy()]
+    yk = known.failure_18m.to_numpy().astype(int)
+    out: dict[str, Any] = {"periode": str(month), "judged": int(judged.sum()), "rows": len(part), "failures": int(yk.sum()),
+                           "prevalence": float(yk.mean()), "kinds": {}}  # fmt: skip
+    for kind, model in models.items():
+        p = model.predict_proba(part)
+        vs = list_vs_oracle(part[["siren", "periode"]].assign(probability=p), ground_truth)
+        if vs is None:
+            continue
+        out["oracle_auc_pr"] = vs["oracle_auc_pr"]
+        out["kinds"][kind] = {
+            "auc_pr": vs["auc_pr"], "ratio": vs["ratio"],
+            "risque_eleve": classification_at(yk, p, model.thresholds.high, 0.5),
+            "risque_modere": classification_at(yk, p, model.thresholds.moderate, 2.0),
+        }  # fmt: skip
+    return out
+
+
+def _term_structure(model: FailureModel, df: pd.DataFrame, last_month: pd.Period) -> dict[str, Any] | None:
+    """The list model's term structure at the list month: mean probability of a first judgment within 3, 6, 12
+    and 18 months per alert level, over the firms not yet judged (the model card's table)."""
+    from signaux_faibles.lists.score import complete_month
+
+    from .artefact import TERM_COLUMNS
+
+    if model.term_model is None:
+        return None
+    try:
+        month = complete_month(df, last_month)
+    except ValueError:
+        return None
+    rows = df[(df.periode == month) & ~df.signal_fort.fillna(False).to_numpy(dtype=bool)].drop_duplicates("siren")
+    if rows.empty:
+        return None
+    p = model.predict_proba(rows)
+    ts = model.term_structure(rows, p).assign(level=alert_levels(p, model.thresholds))
+    table = ts.groupby("level")[list(TERM_COLUMNS)].mean()
+    counts = ts.groupby("level").size().to_dict()
+    return {"periode": str(month), "levels": {str(k): {"firms": int(counts[k]), **{str(c): float(v) for c, v in row.items()}}
+                                              for k, row in table.iterrows()}}  # fmt: skip
 
 
 def _selection(metrics: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
     """The list model's kind: the best early-detection AUC-PR on the list models' validation (the latest labelled
-    months, firms not yet in proceedings); LightGBM is never published when the logistic baseline beats it."""
+    months, companies none of them was fitted on, firms not yet in proceedings). The logistic baseline is one of
+    the candidates, so a model it beats there is never published."""
     scores = {
         kind: m.get("list_model", {}).get("valid_auc_pr", m.get("validation", {}).get("auc_pr"))
         for kind, m in metrics.items()
-        if kind in ("lightgbm", "logistic") and isinstance(m, dict)
+        if kind in LIST_KINDS and isinstance(m, dict)
     }
     known = {k: v for k, v in scores.items() if v is not None}
-    selected = max(known, key=lambda k: (known[k], k == "lightgbm")) if known else "lightgbm"
+    order = {k: i for i, k in enumerate(LIST_KINDS)}
+    selected = max(known, key=lambda k: (known[k], -order[k])) if known else "lightgbm"
+    baseline = known.get("logistic")
     log("selection of the list model (early-detection AUC-PR on the latest labelled validation months): "
-        + ", ".join(f"{k} {v:.3f}" for k, v in known.items()) + f" → {selected}")  # fmt: skip
+        + ", ".join(f"{k} {v:.3f}" for k, v in known.items()) + f" → {selected}"
+        + (f" (logistic baseline {baseline:.3f})" if baseline is not None else ""))  # fmt: skip
     return {"by": "early-detection AUC-PR on the list models' validation (latest labelled months, firms not yet "
-                  "in proceedings)", "scores": known, "selected": selected}  # fmt: skip
+                  "in proceedings)", "scores": known, "selected": selected,
+            "baseline": "logistic", "beats_baseline": baseline is None or known[selected] >= baseline}  # fmt: skip
 
 
 def _json_default(o: Any) -> Any:
