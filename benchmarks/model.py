@@ -2,9 +2,12 @@
 
     uv run python benchmarks/model.py [--companies 20000] [--months 60] [--work /tmp/sf-bench-model]
 
-Builds (once, cached in ``--work``) a twin of ``--companies`` companies, ingests its last batch and builds the
-panel, then runs ``signaux-faibles train``'s protocol (``run_train``) and prints, for LightGBM and the logistic
-model, with and without the "signaux forts": AUC-ROC, AUC-PR, the oracle's AUC-PR on the same test rows (the
+Builds (once, cached in ``--work``) a twin of ``--companies`` companies (``--end``: its last month, to put the list
+month in a crisis or its aftermath), ingests its last batch and builds the panel, then runs ``signaux-faibles
+train``'s protocol (``run_train``) and prints **early detection first**: at the list month, the firms not yet
+judged, each list model (LightGBM, logistic, hazard, average) against the oracle, precision and recall of each alert
+level, volumes, and the selection of the published one. Then the evaluation's test rows, for LightGBM and the
+logistic model, without and with the "signaux forts": AUC-ROC, AUC-PR, the oracle's AUC-PR on the same test rows (the
 twin's exact probability ``p_failure_18m``; 1 for companies already in proceedings) and the ratio model / oracle
 (goal ≥ 0.90), then the same ratio within each test month (the mean of the months' AUC-PR: how each monthly list
 is ranked, without the calendar effect pooling adds). The logistic model is the baseline measured in the same run.
@@ -25,17 +28,18 @@ import time
 from pathlib import Path
 
 
-def build(work: Path, companies: int, months: int, seed: int) -> tuple[Path, str]:
+def build(work: Path, companies: int, months: int, seed: int, end: str | None = None) -> tuple[Path, str]:
+    """A twin (``end``: its last delivered month, default the twin's), its last batch ingested, its panel."""
     from signaux_faibles.config import Settings
     from signaux_faibles.ingest import ingest_batch
     from signaux_faibles.panel import run_panel
-    from signaux_faibles.twin.generate import TwinConfig, generate
+    from signaux_faibles.twin.generate import DEFAULT_END, TwinConfig, generate
 
-    data = work / f"twin_{companies}_{months}_{seed}"
+    data = work / (f"twin_{companies}_{months}_{seed}" + (f"_{end}" if end and end != DEFAULT_END else ""))
     done = data / "panel_done"
     if done.is_file():
         return data, done.read_text().strip()
-    summary = generate(TwinConfig(data / "twin", companies=companies, months=months, seed=seed))
+    summary = generate(TwinConfig(data / "twin", companies=companies, months=months, seed=seed, end=end or DEFAULT_END))
     batch = summary.batches[-1]
     ingest_batch(data / "twin" / batch, batch, data)
     if run_panel(Settings(data_dir=data), batch, None, None, "duckdb", None):
@@ -49,13 +53,14 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=20_000)
     parser.add_argument("--months", type=int, default=60)
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--end", default=None, help="last delivered month of the twin, YYYY-MM (default 2026-09)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/sf-bench-model"))
     args = parser.parse_args()
 
     from signaux_faibles.model.train import run_train
 
     t0 = time.perf_counter()
-    data, batch = build(args.work, args.companies, args.months, args.seed)
+    data, batch = build(args.work, args.companies, args.months, args.seed, args.end)
     t1 = time.perf_counter()
     out = run_train(data, batch, log=lambda s: print("  " + s))
     t2 = time.perf_counter()
@@ -65,16 +70,15 @@ def main() -> None:
     print(
         f"twin + ingest + panel {t1 - t0:.1f} s (cached when 0); train {t2 - t1:.1f} s; peak memory {peak:,.0f} MB"
     )
+    early_detection(m)
+    print("\nTest rows of the evaluation (models fitted 18 months before the test), early detection first:")
     print(
         "| model | test rows | sample | prevalence | AUC-ROC | AUC-PR | oracle AUC-PR | model / oracle "
         "| oracle without the future | model / it | Brier |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for kind in ("lightgbm", "logistic"):
-        for name, label in (
-            ("with_signaux_forts", "with signaux forts"),
-            ("without_signaux_forts", "without"),
-        ):
+    for name, label in (("without_signaux_forts", "without signaux forts"), ("with_signaux_forts", "with")):
+        for kind in ("lightgbm", "logistic"):
             t = m[kind]["test"][name]
             print(
                 f"| {kind} | {t['rows']:,} | {label} | {t['prevalence']:.3f} | {t['auc_roc']:.3f} | {t['auc_pr']:.3f} "
@@ -88,14 +92,6 @@ def main() -> None:
         print(
             f"backtest {r['as_of']}: AUC-ROC {r['auc_roc']:.3f}, AUC-PR {r['auc_pr']:.3f} (prevalence {r['prevalence']:.3f})"
         )
-    goal = lgb["with_signaux_forts"]["oracle_ratio_auc_pr"]
-    goal_nsf = lgb["without_signaux_forts"]["oracle_ratio_auc_pr"]
-    now = lgb["with_signaux_forts"]["oracle_now_ratio_auc_pr"]
-    now_nsf = lgb["without_signaux_forts"]["oracle_now_ratio_auc_pr"]
-    print(
-        f"model / oracle (goal >= 0.90): with signaux forts {goal:.2f}, without {goal_nsf:.2f}; "
-        f"model / oracle without the future: with signaux forts {now:.2f}, without {now_nsf:.2f}"
-    )
     mon = lgb["without_signaux_forts"]["oracle_monthly_ratio_auc_pr"]
     mon_log = log["without_signaux_forts"]["oracle_monthly_ratio_auc_pr"]
     print(
@@ -104,6 +100,29 @@ def main() -> None:
         f"{lgb['without_signaux_forts']['oracle_monthly_auc_pr']:.3f} = {mon:.2f}; logistic {mon_log:.2f}"
     )
     list_month(data, batch, out)
+
+
+def early_detection(m: dict[str, object]) -> None:
+    """The headline: at the list month, the firms not yet judged, each list model against the oracle, with the
+    precision and recall of each alert level and the volumes; the selection of the published one."""
+    lm, sel = m.get("list_month"), m.get("selection")
+    if isinstance(lm, dict):
+        print(f"\nEarly detection at the list month {lm['periode']}: {lm['rows']:,} firms not yet judged, "
+              f"{lm['failures']} judged within 18 months (prevalence {lm['prevalence']:.3f}), oracle AUC-PR "
+              f"{lm['oracle_auc_pr']:.3f}; {lm['judged']:,} firms already in proceedings left out")  # fmt: skip
+        print("| list model | AUC-PR | model / oracle | risque élevé P / R (alerts) | risque modéré P / R (alerts) |")
+        print("|---|---|---|---|---|")
+        for kind, k in lm["kinds"].items():
+            hi, mo = k["risque_eleve"], k["risque_modere"]
+            mark = " (published)" if isinstance(sel, dict) and sel.get("selected") == kind else ""
+            print(f"| {kind}{mark} | {k['auc_pr']:.3f} | {k['ratio']:.2f} | {hi['precision']:.2f} / {hi['recall']:.2f} "
+                  f"({hi['alerts']:,}) | {mo['precision']:.2f} / {mo['recall']:.2f} ({mo['alerts']:,}) |")  # fmt: skip
+    if isinstance(sel, dict):
+        print("selection (validation AUC-PR, firms not yet judged): "
+              + ", ".join(f"{k} {v:.3f}" for k, v in sel["scores"].items()) + f" → {sel['selected']}")  # fmt: skip
+    themes = m.get("themes")
+    if isinstance(themes, dict) and themes.get("themes"):
+        print(f"themes of the list models: {', '.join(themes['themes'])}")
 
 
 def list_month(data: Path, batch: str, out: object) -> None:

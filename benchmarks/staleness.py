@@ -1,7 +1,20 @@
-"""How the model / oracle ratio on the test rows without signaux forts depends on how fresh the fitting months are.
+"""Staleness: the list models at the list month across regimes, and how freshness moves the test rows' ranking.
 
+    uv run python benchmarks/staleness.py --regimes 21:2026-09,22:2026-09,21:2021-02,21:2022-09
+        [--companies 20000] [--months 72] [--work /tmp/sf-bench-model]
     uv run python benchmarks/staleness.py [--companies 20000] [--months 60] [--seed 2] [--work /tmp/sf-bench-model]
         [--params '{"n_estimators": 300, "num_leaves": 15, "min_child_samples": 50, "learning_rate": 0.03}']
+
+**``--regimes``** (issue 19): for each twin ``seed:end`` (its last delivered month; the twin's crisis is the
+calendar's, 2020-03 → 2021-07, when the window holds it, else a third of the way through), ``run_train`` on the
+panel of its last batch, then at the list month (the month ``score`` lists), on the firms not yet judged (no first
+judgment dated up to the end of the month): AUC-PR / the oracle's of the former list model (the LightGBM
+configuration chosen on the evaluation, every feature, refitted on the 12 latest labelled months) and of each new
+list model (LightGBM, logistic, hazard, average, on the selected themes), which one the validation published, and
+the regime of the list month (normal, crisis, aftermath: the 21 months after the crisis, phase-out of the State
+support and catch-up of failures).
+
+Without ``--regimes``: the test rows' table below.
 
 Same twin, panel and test rows as ``benchmarks/model.py`` (built once and cached in ``--work``; the model
 benchmark's training run is reused for the chosen LightGBM configuration, or run here when missing; ``--params``
@@ -35,7 +48,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/sf-bench-model"))
     parser.add_argument("--params", type=json.loads, default=None,
                         help="LightGBM configuration as JSON (default: the one the training run chose)")  # fmt: skip
+    parser.add_argument("--regimes", default=None, help="twins seed:end,seed:end,… (list-month comparison)")
     args = parser.parse_args()
+    if args.regimes:
+        regimes(args.regimes, args.companies, args.months if args.months != 60 else 72, args.work)
+        return
 
     import pandas as pd
     from sklearn.metrics import average_precision_score
@@ -97,6 +114,80 @@ def main() -> None:
         known = "yes" if hi <= start - HORIZON else "**no**"
         print(f"| {label} | {max(lo, p.min())} → {hi} | {int(mask.sum()):,} | {known} | {ap:.3f} | "
               f"{ap / oracle_ap:.2f} | {mon / oracle_monthly:.2f} | {time.perf_counter() - t0:.0f} |", flush=True)  # fmt: skip
+
+
+def _regime(end: str, months: int, month: object) -> str:
+    import pandas as pd
+
+    from signaux_faibles.twin.world import Calendar
+
+    last = pd.Period(end, "M")
+    cal = Calendar(start=last - (months - 1), end=last)
+    i = cal.index(month)  # type: ignore[arg-type]
+    if cal.crisis_start <= i < cal.crisis_end:
+        return f"crisis (month {i - cal.crisis_start + 1} of {cal.crisis_end - cal.crisis_start})"
+    if cal.crisis_end <= i < cal.crisis_end + 21:
+        return f"aftermath ({i - cal.crisis_end + 1} months after the crisis)"
+    return "normal"
+
+
+def regimes(spec: str, companies: int, months: int, work: Path) -> None:
+    """The list-month table of the module docstring, one row per twin."""
+    import numpy as np
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from model import build  # benchmarks/model.py
+    from signaux_faibles.model.dataset import refit_splits
+    from signaux_faibles.model.metrics import list_vs_oracle
+    from signaux_faibles.model.train import TrainConfig, _lightgbm, batch_month, run_train
+
+    rows = []
+    for item in spec.split(","):
+        seed, end = item.split(":")
+        data, batch = build(work, companies, months, int(seed), end)
+        t0 = time.perf_counter()
+        out = run_train(data, batch, log=lambda s: None)
+        seconds = time.perf_counter() - t0
+        lm = out.metrics.get("list_month")
+        if lm is None:
+            print(f"{item}: no list-month figure (too few known failures)")
+            continue
+        # the former list model: the evaluated LightGBM configuration, every feature, the 12 latest labelled months
+        from signaux_faibles.model.dataset import load_panel
+
+        last = batch_month(batch)
+        df = load_panel(data)
+        df = df[df.periode <= last].reset_index(drop=True)
+        cfg = TrainConfig()
+        rs = refit_splits(df, cfg.splits, last)
+        early = ~df.signal_fort.to_numpy().astype(bool)
+        enc = out.evaluated["lightgbm"].encoder
+        X = enc.transform(df)
+        y = df.failure.to_numpy().astype(int)
+        former = _lightgbm(out.evaluated["lightgbm"].params, cfg.n_seeds).fit(X[rs.fit & early], y[rs.fit & early])
+        month = pd.Period(lm["periode"], "M")
+        at = df[df.periode == month].drop_duplicates("siren")
+        judged = pd.to_datetime(at.date_premier_jugement).le(month.to_timestamp(how="end")).fillna(False).to_numpy()
+        free = at[~judged]
+        gt = pd.read_parquet(data / "twin" / "ground_truth.parquet")
+        vs = list_vs_oracle(free[["siren", "periode"]].assign(probability=former.margin(enc.transform(free))), gt)
+        assert vs is not None
+        k = lm["kinds"]
+        rows.append((item, _regime(end, months, month), lm, vs["ratio"], k, out.metrics["selection"]["selected"],
+                     out.metrics.get("themes", {}).get("themes"), seconds))  # fmt: skip
+        print(f"{item}: done in {seconds:.0f} s", flush=True)
+    print("\n| twin (seed:end) | list month | regime | firms not yet judged | failures | oracle AUC-PR | former list "
+          "model | lightgbm | logistic | hazard | average | published | themes |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for item, regime, lm, former_ratio, k, selected, themes, _s in rows:
+        print(f"| {item} | {lm['periode']} | {regime} | {lm['rows']:,} | {lm['failures']} | {lm['oracle_auc_pr']:.3f} "
+              f"| {former_ratio:.2f} | " + " | ".join(f"{k[c]['ratio']:.2f}" if c in k else "–"
+                                                   for c in ("lightgbm", "logistic", "hazard", "average"))
+              + f" | {selected} ({k[selected]['ratio']:.2f}) | {', '.join(themes or [])} |")  # fmt: skip
+    if rows:
+        pub = np.array([r[4][r[5]]["ratio"] for r in rows])
+        print(f"published list model / oracle: mean {pub.mean():.3f}, sd {pub.std(ddof=1) if len(pub) > 1 else 0:.3f}")
 
 
 if __name__ == "__main__":

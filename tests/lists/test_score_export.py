@@ -16,7 +16,7 @@ from signaux_faibles.lists.export import FRENCH_COLUMNS, export_list
 from signaux_faibles.lists.score import diff_lists, merge_lists, score
 from signaux_faibles.model.artefact import FailureModel
 from signaux_faibles.model.dataset import load_panel
-from signaux_faibles.model.metrics import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE, alert_levels
+from signaux_faibles.model.metrics import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE, Thresholds, alert_levels
 
 CONTRACT = {
     "siren": "object", "siret": "object", "periode": "object", "batch": "object", "algo": "object",
@@ -26,6 +26,8 @@ CONTRACT = {
     "first_alert": "bool", "first_high_alert": "bool", "hausse_urssaf": "bool", "ap_12m": "bool",
     "etat_proc_collective": "object", "dette_urssaf": "float64", "rank": "int64",
     "procedure_en_cours": "bool", "etat_procol": "object", "date_procol": "object",
+    "probability_3m": "float64", "probability_6m": "float64", "probability_12m": "float64",
+    "probability_18m": "float64", "explication_procedure": "object",
 }  # fmt: skip
 LEVELS = {ALERT_HIGH, ALERT_MODERATE, ALERT_NONE}
 
@@ -70,6 +72,14 @@ def test_list_follows_the_contract(scored: tuple[Path, str]) -> None:
     assert (judged.alert == ALERT_NONE).all() and judged.date_procol.notna().all() and judged.etat_procol.notna().all()
     assert free.date_procol.isna().all() and free.etat_procol.isna().all()
     assert summary_of(data, batch)["procedures_en_cours"] == len(judged)
+    # a firm in proceedings is explained by its proceeding, in French, not by a probability and themes
+    assert judged.explication_procedure.str.startswith("Procédure collective en cours").all()
+    assert judged.macro_expl.isna().all() and free.explication_procedure.isna().all()
+    # the term structure: 3 ≤ 6 ≤ 12 ≤ 18 months, the 18-month point is the probability
+    terms = df[["probability_3m", "probability_6m", "probability_12m", "probability_18m"]].to_numpy()
+    assert (np.diff(terms, axis=1) >= -1e-12).all() and (terms >= 0).all()
+    np.testing.assert_allclose(df.probability_18m, df.probability)
+    assert summary_of(data, batch)["term_structure"] is True
     summary = json.loads((data / "lists" / batch / "summary.json").read_text())
     assert (
         summary["periode"] == "2026-08"
@@ -86,9 +96,13 @@ def test_levels_are_the_model_thresholds_without_adjustments(scored: tuple[Path,
     model = FailureModel.load(data / "models" / batch / "model.joblib")
     assert (df.alert == df.alert_pre_adjustment).all()
     assert (df.adjustments == "[]").all()
-    expected = np.where(df.procedure_en_cours, ALERT_NONE, alert_levels(df.probability, model.thresholds))
+    summary = summary_of(data, batch)
+    thresholds = model.thresholds
+    if (summary["thresholds"] or {}).get("fallback") and not model.thresholds.fallback:  # type: ignore[union-attr]
+        thresholds = Thresholds(summary["thresholds"]["high"], summary["thresholds"]["moderate"])  # type: ignore[index]
+    expected = np.where(df.procedure_en_cours, ALERT_NONE, alert_levels(df.probability, thresholds))
     np.testing.assert_array_equal(df.alert.to_numpy(), expected)
-    assert (df.threshold_high == model.thresholds.high).all()
+    assert (df.threshold_high == thresholds.high).all()
     # explanations (as the real system: for alerted companies): the waterfall adds up to the probability,
     # each theme's micro values add up to the theme
     alerted = df.alert_pre_adjustment != ALERT_NONE
@@ -315,3 +329,62 @@ def test_a_judgment_inside_the_list_month_removes_the_alert(scored: tuple[Path, 
     assert row.alert == ALERT_NONE and row.alert_pre_adjustment == ALERT_NONE and bool(row.procedure_en_cours)
     assert row.etat_procol == "liquidation" and row.date_procol == judgment and not row.first_alert
     assert row["rank"] > _read(work, batch).query("not procedure_en_cours")["rank"].max()
+    assert row.explication_procedure.startswith("Procédure collective en cours (liquidation judiciaire, premier "
+                                                f"jugement le {judgment:%d/%m/%Y})")  # fmt: skip
+    assert pd.isna(row.macro_expl) and pd.isna(row.micro_expl)
+
+
+def test_a_judgment_after_the_list_month_held_by_the_batch_removes_the_alert(
+    scored: tuple[Path, str], tmp_path: Path
+) -> None:
+    """A judgment dated after the list month but held by the batch's procol (clean_procol), and not yet in the
+    panel (built earlier), removes the alert too."""
+    data, batch = scored
+    work = tmp_path / "data"
+    for part in ("panel", "clean", "models"):
+        shutil.copytree(data / part, work / part)
+    df = _read(data, batch)
+    target = df[(df.alert != ALERT_NONE) & ~df.procedure_en_cours].iloc[0].siren
+    month = pd.Period(str(df.periode.iloc[0])[:7], "M")
+    judgment = ((month + 1).to_timestamp() + pd.Timedelta(days=4)).date()  # the 5th of the month after the list's
+    procol = pd.read_parquet(work / "clean" / "clean_procol")
+    extra = pd.DataFrame({"siren": [target], "date_effet": [judgment], "action_procol": ["redressement"],
+                          "stade_procol": ["ouverture"], "libelle_procol": ["Redressement judiciaire"]})  # fmt: skip
+    for f in (work / "clean" / "clean_procol").glob("*.parquet"):
+        f.unlink()
+    pd.concat([procol, extra.astype(procol.dtypes.to_dict())]).to_parquet(work / "clean" / "clean_procol" / "part-00000.parquet")
+    res = score(work, batch, model_path=work / "models" / batch / "model.joblib")
+    row = res.scores.set_index("siren").loc[target]
+    assert row.alert == ALERT_NONE and bool(row.procedure_en_cours) and row.date_procol == judgment
+    assert row.etat_procol == "plan_redressement" and "redressement judiciaire" in row.explication_procedure
+    assert res.summary["alerts"][ALERT_HIGH] + res.summary["alerts"][ALERT_MODERATE] == int(
+        (res.scores.alert != ALERT_NONE).sum()
+    )
+    assert not (res.scores.procedure_en_cours & (res.scores.alert != ALERT_NONE)).any()
+
+
+def test_degenerate_thresholds_on_the_list_fall_back_to_the_volume_rule(
+    scored: tuple[Path, str], tmp_path: Path
+) -> None:
+    """Thresholds that would alert over a third of the firms not yet judged are refused on the list: the volume
+    rule (2 % risque élevé, 4 % risque modéré) replaces them, and summary.json says why."""
+    import dataclasses
+
+    from signaux_faibles.model.metrics import FALLBACK_HIGH_SHARE, FALLBACK_MODERATE_SHARE
+
+    data, batch = scored
+    work = tmp_path / "data"
+    for part in ("panel", "clean", "models"):
+        shutil.copytree(data / part, work / part)
+    path = work / "models" / batch / "model.joblib"
+    model = FailureModel.load(path)
+    listed = _read(data, batch)
+    high = float(np.quantile(listed.probability[~listed.procedure_en_cours], 0.97))
+    model.thresholds = dataclasses.replace(model.thresholds, high=high, moderate=0.0, fallback=None)
+    model.save(path)
+    res = score(work, batch, model_path=path)
+    assert "over a third" in res.summary["thresholds"]["fallback"]
+    free = res.scores[~res.scores.procedure_en_cours]
+    assert abs((free.alert == ALERT_HIGH).mean() - FALLBACK_HIGH_SHARE) < 0.01
+    assert abs((free.alert != ALERT_NONE).mean() - FALLBACK_MODERATE_SHARE) < 0.015
+    assert set(res.scores.alert) <= LEVELS

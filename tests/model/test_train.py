@@ -16,7 +16,15 @@ import pytest
 from typer.testing import CliRunner
 
 from signaux_faibles.model.artefact import FailureModel
-from signaux_faibles.model.dataset import HORIZON, base_feature, load_panel, make_splits, refit_splits
+from signaux_faibles.model.dataset import (
+    HORIZON,
+    base_feature,
+    hazard_rows,
+    hazard_targets,
+    load_panel,
+    make_splits,
+    refit_splits,
+)
 from signaux_faibles.model.explain import LEVERS, THEMES, macro, micro, micro_themes, waterfall, what_if
 from signaux_faibles.model.metrics import THRESHOLD_GRID, Thresholds, fbeta_curve
 from signaux_faibles.model.report import PLOTS
@@ -138,10 +146,19 @@ def test_signaux_forts_have_probability_one_and_are_explained_by_the_proceedings
     np.testing.assert_allclose(mic["etat_proc_collective"], 1.0 - mac["base"])
     assert (mic.drop(columns="etat_proc_collective") == 0).all().all()
     # the models learn early detection: no signal fort among the rows they were fitted on
+    logistic = FailureModel.load(data / "models" / batch / "model_logistic.joblib")
     s = refit_splits(panel)
     early = s.fit & ~panel.signal_fort.to_numpy()
-    assert model.training["fitted_rows"] == int(early.sum()) < int(s.fit.sum())
-    assert model.training["signaux_forts_excluded_from_fit"] == int((s.fit & ~early).sum()) > 0
+    refitted = [m for m in (model, logistic) if m.kind != "hazard"]
+    assert refitted
+    for m in refitted:
+        assert m.training["fitted_rows"] == int(early.sum()) < int(s.fit.sum())
+        assert m.training["signaux_forts_excluded_from_fit"] == int((s.fit & ~early).sum()) > 0
+    if model.kind == "hazard":  # person-months of firms not yet judged, with at least one month observed after
+        last = pd.Period(f"20{batch[:2]}-{batch[2:]}", "M")  # the batch month
+        rows = hazard_rows(panel, None, last) & (hazard_targets(panel, last)[1] > 0)
+        assert not panel.signal_fort.to_numpy()[rows].any()
+        assert model.training["fitted_rows"] == int(rows.sum()) > 0
 
 
 def test_base_feature_strips_lags_and_windows() -> None:
@@ -154,8 +171,9 @@ def test_base_feature_strips_lags_and_windows() -> None:
 def test_what_if_on_a_company_without_debt_changes_nothing(
     trained: tuple[Path, str, object], panel: pd.DataFrame
 ) -> None:
-    data, batch, _ = trained
-    model = FailureModel.load(data / "models" / batch / "model.joblib")
+    _, _, out = trained
+    # the evaluated LightGBM reads every theme (the list models may leave the debt out: their levers then read 0)
+    model = out.evaluated["lightgbm"]  # type: ignore[attr-defined]
     debt = panel.montant_part_ouvriere.fillna(0) + panel.montant_part_patronale.fillna(0)
     no_debt = panel[(debt == 0) & (panel.ratio_dette.fillna(0) == 0)].head(200)
     with_debt = panel[debt > 0].head(200)
@@ -189,7 +207,9 @@ def test_artefact_holds_everything_and_reloads(
     assert model.metrics["list_model"]["thresholds"] == model.thresholds.to_dict()
     assert re.fullmatch(r"[0-9a-f]{16}", model.fingerprint)
     assert model.code_version.startswith("0.")
-    assert {"test", "thresholds", "calibration", "importance", "backtest"} <= set(model.metrics)
+    assert {"thresholds", "calibration", "backtest", "list_model", "selection"} <= set(model.metrics)
+    if model.kind in ("lightgbm", "logistic"):
+        assert {"test", "importance"} <= set(model.metrics)
     assert model.calibrator.method in ("isotonic", "platt")
     levels = set(model.alerts(panel))
     assert levels <= {"Alerte seuil F1", "Alerte seuil F2", "Pas d'alerte"}
@@ -215,6 +235,41 @@ def test_metrics_with_and_without_signaux_forts_and_oracle(trained: tuple[Path, 
     assert len(out.metrics["backtest"]) == 3  # type: ignore[attr-defined]
 
 
+def test_list_models_are_selected_on_early_detection(trained: tuple[Path, str, object]) -> None:
+    """Four list models (LightGBM, logistic, hazard, their average) are candidates; the published one has the best
+    early-detection AUC-PR on the validation, so it is never beaten by the logistic baseline there."""
+    _, _, out = trained
+    sel = out.metrics["selection"]  # type: ignore[attr-defined]
+    assert set(sel["scores"]) == {"lightgbm", "logistic", "hazard", "average"}
+    assert sel["scores"][sel["selected"]] == max(sel["scores"].values()) >= sel["scores"]["logistic"]
+    assert sel["beats_baseline"] and out.model.kind == sel["selected"]  # type: ignore[attr-defined]
+    assert set(out.list_models) == set(sel["scores"])  # type: ignore[attr-defined]
+    for model in out.list_models.values():  # type: ignore[attr-defined]
+        assert model.term_model is out.list_models["hazard"].estimator  # type: ignore[attr-defined]
+    themes = out.metrics["themes"]  # type: ignore[attr-defined]
+    assert themes["themes"] and themes["steps"] and 0 < themes["columns"] <= themes["all_columns"]
+
+
+def test_censored_rows_enter_the_hazard_fit_but_no_label_dependent_metric(
+    trained: tuple[Path, str, object], panel: pd.DataFrame
+) -> None:
+    """The hazard list model learns from months whose 18-month outcome is not known yet (censored rows), up to the
+    month before the batch's last month; every figure that reads a label (validation, calibration, thresholds,
+    test, selection) is computed on months whose outcome is known."""
+    _, _, out = trained
+    last_labelled = panel.periode.max() - HORIZON
+    hazard = out.list_models["hazard"]  # type: ignore[attr-defined]
+    assert pd.Period(hazard.training["fit"]["to"], "M") == panel.periode.max() - 2 > last_labelled
+    for part in ("valid", "calib"):
+        for model in out.list_models.values():  # type: ignore[attr-defined]
+            assert pd.Period(model.training[part]["to"], "M") <= last_labelled
+    assert pd.Period(out.metrics["splits"]["test"]["to"], "M") <= last_labelled  # type: ignore[attr-defined]
+    intervals = out.metrics["hazard"]["list_model"]["intervals"]  # type: ignore[attr-defined]
+    assert [i["months"] for i in intervals] == ["0-3", "3-6", "6-12", "12-18"]
+    rows = [i["rows"] for i in intervals]
+    assert rows == sorted(rows, reverse=True)  # the recent rows reach the short intervals only
+
+
 def test_report_renders_with_its_plots(trained: tuple[Path, str, object]) -> None:
     data, batch, _ = trained
     html = (data / "models" / batch / "report.html").read_text(encoding="utf-8")
@@ -222,8 +277,13 @@ def test_report_renders_with_its_plots(trained: tuple[Path, str, object]) -> Non
         m = re.search(rf'id="plot-{name}" src="data:image/png;base64,([^"]+)"', html)
         assert m, f"plot {name} missing"
         assert base64.b64decode(m.group(1)).startswith(b"\x89PNG")
-    for words in ("Fiche modèle", "Modèle des listes", "sans signaux forts", "Backtest", "oracle", "risque élevé"):
+    for words in ("Fiche modèle", "Modèle des listes", "sans signaux forts", "Backtest", "oracle", "risque élevé",
+                  "Structure par terme", "Choix du modèle des listes", 'id="selection"', 'id="term-structure"'):
         assert words in html
+    # early detection first: before the samples, the test tables and the figures with the signaux forts
+    first = html.index("Détection précoce")
+    assert first < html.index("Données et échantillons") < html.index("avec signaux forts")
+    assert html.index('id="early-detection"') < html.index('id="selection"') < html.index('id="test-early"')
 
 
 def test_train_command(twin_panel: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,6 +44,9 @@ FRENCH_COLUMNS = {
     "naf_section": "Section NAF",
     "periode": "Période",
     "probability": "Probabilité de défaillance à 18 mois",
+    "probability_3m": "Probabilité à 3 mois",
+    "probability_6m": "Probabilité à 6 mois",
+    "probability_12m": "Probabilité à 12 mois",
     "niveau": "Niveau d'alerte",
     "niveau_avant": "Niveau avant redressements",
     "redressements": "Redressements",
@@ -99,6 +102,8 @@ def _french(scores: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
     df["niveau_avant"] = df.alert_pre_adjustment.map(ALERT_LABELS)
     df["redressements"] = [", ".join(json.loads(a)) for a in df.adjustments]
     df["facteurs"] = [", ".join(k for _, k in _concerning(m, themes)) for m in df.micro_expl]
+    if "explication_procedure" in df:  # a firm in proceedings: the proceeding, not risk factors
+        df["facteurs"] = df.explication_procedure.where(df.explication_procedure.notna(), df.facteurs)
     df["periode"] = pd.to_datetime(df.periode).dt.strftime("%Y-%m")
     for c in ("first_alert", "first_high_alert", "hausse_urssaf", "ap_12m", "procedure_en_cours"):
         if c in df:

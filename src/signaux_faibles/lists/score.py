@@ -23,10 +23,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from signaux_faibles.model.artefact import FailureModel
+from signaux_faibles.model.artefact import TERM_COLUMNS, FailureModel
 from signaux_faibles.model.dataset import load_panel
 from signaux_faibles.model.explain import THEMES, micro_themes, waterfall, what_if
-from signaux_faibles.model.metrics import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE, alert_levels
+from signaux_faibles.model.metrics import (
+    ALERT_HIGH,
+    ALERT_MODERATE,
+    ALERT_NONE,
+    FALLBACK_HIGH_SHARE,
+    FALLBACK_MODERATE_SHARE,
+    MAX_ALERTED_SHARE,
+    Thresholds,
+    alert_levels,
+    volume_thresholds,
+)
 from signaux_faibles.model.train import batch_month, model_dir
 
 from .adjustments import ADJUSTMENTS, apply_adjustments, debt_by_month
@@ -36,6 +46,7 @@ __all__ = [
     "ScoreResult",
     "complete_month",
     "diff_lists",
+    "explain_procedure",
     "list_dir",
     "list_label",
     "merge_lists",
@@ -125,14 +136,25 @@ def _flags(panel: pd.DataFrame, period: pd.Period, debt: pd.DataFrame) -> pd.Dat
 
 #: ``clean_procol.action_procol`` → the proceeding's state word of the list (``etat_procol``).
 _ACTION_STATE = {"liquidation": "liquidation", "redressement": "plan_redressement", "sauvegarde": "sauvegarde"}
+#: ``etat_procol`` → French, for the explanation of a firm in proceedings.
+STATE_FR = {
+    "liquidation": "liquidation judiciaire", "plan_redressement": "redressement judiciaire",
+    "redressement": "redressement judiciaire", "sauvegarde": "sauvegarde", "plan_sauvegarde": "plan de sauvegarde",
+    "continuation": "plan de continuation", "procedure_collective": "procédure collective",
+}  # fmt: skip
 
 
 def _procedures(data_dir: Path, rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Per scored row, the proceeding's state as of the batch and the date of its first judgment (None when the
-    batch holds no judgment). The date is the panel's ``date_premier_jugement``, computed from every judgment the
-    batch holds (so also one dated after the list month); the state is the panel's at the list month, else the
-    action of the latest judgment in ``clean_procol``."""
+    batch holds no judgment).
+
+    The date is the earliest of the panel's ``date_premier_jugement`` and of the batch's ``clean_procol`` (every
+    judgment the batch holds, dated up to the end of the list month or later, since 2014 as the target); a row
+    whose proceeding is open at the month (``etat_proc_collective`` other than ``in_bonis``) is judged too. The
+    state is the panel's at the list month, else the action of the latest judgment in ``clean_procol``."""
     import pyarrow.dataset as ds
+
+    from signaux_faibles.panel.company_month import FIRST_JUDGMENT_SINCE
 
     index = rows.index
     if "date_premier_jugement" in rows:
@@ -144,18 +166,51 @@ def _procedures(data_dir: Path, rows: pd.DataFrame) -> tuple[pd.Series, pd.Serie
     path = Path(data_dir) / "clean" / "clean_procol"
     if path.is_dir():
         procol = ds.dataset(path, format="parquet").to_table(columns=["siren", "date_effet", "action_procol"]).to_pandas()
-        procol = procol[procol.action_procol.isin(list(_ACTION_STATE))]
+        procol = procol[pd.to_datetime(procol.date_effet) >= pd.Timestamp(FIRST_JUDGMENT_SINCE)]
         if len(procol):
-            latest = procol.sort_values("date_effet").drop_duplicates("siren", keep="last").set_index("siren")
             sirens = rows.siren.astype(str)
+            batch_first = pd.to_datetime(sirens.map(procol.groupby("siren").date_effet.min()))
+            first = pd.concat([first, batch_first], axis=1).min(axis=1)
+            acted = procol[procol.action_procol.isin(list(_ACTION_STATE))]
+            latest = acted.sort_values("date_effet").drop_duplicates("siren", keep="last").set_index("siren")
             state = state.where(state.notna(), sirens.map(latest.action_procol.map(_ACTION_STATE)))
-            if "date_premier_jugement" not in rows:
-                first = pd.to_datetime(sirens.map(procol.groupby("siren").date_effet.min()))
-    known = first.notna()
+    known = first.notna() | state.notna()
     state = state.where(state.notna(), "procedure_collective").where(known, None)
-    dates = pd.Series([d.date() if isinstance(d, pd.Timestamp) else None for d in first.where(known, None)],
+    dates = pd.Series([d.date() if isinstance(d, pd.Timestamp) and not pd.isna(d) else None for d in first],
                       index=index, dtype="object")  # fmt: skip
     return state, dates
+
+
+def explain_procedure(state: object, first: object) -> str | None:
+    """The explanation of a firm in collective proceedings, in French: the proceeding instead of a probability."""
+    if state is None or (isinstance(state, float) and np.isnan(state)):
+        return None
+    words = STATE_FR.get(str(state), str(state).replace("_", " "))
+    when = pd.to_datetime(str(first), errors="coerce") if first is not None else pd.NaT
+    date = f", premier jugement le {when:%d/%m/%Y}" if isinstance(when, pd.Timestamp) else ""
+    return (f"Procédure collective en cours ({words}{date}) : l'entreprise n'est plus dans le champ de la détection "
+            "précoce, elle n'est pas alertée.")  # fmt: skip
+
+
+def _list_thresholds(p: np.ndarray, free: np.ndarray, thresholds: Thresholds) -> tuple[Thresholds, str | None]:
+    """The model's thresholds, unless on this list (the firms not yet judged) they leave a level empty or alert
+    over a third of the firms: then the documented volume rule on the list itself (``metrics.volume_thresholds``),
+    with the reason."""
+    pf = p[free]
+    if not len(pf):
+        return thresholds, None
+    n_high, n_any = int((pf >= thresholds.high).sum()), int((pf >= thresholds.moderate).sum())
+    if n_high == 0 or n_any == n_high:
+        reason = "a level would be empty on this list"
+    elif n_any > MAX_ALERTED_SHARE * len(pf):
+        reason = f"{n_any / len(pf):.0%} of the firms not yet judged would be alerted (over a third)"
+    else:
+        return thresholds, None
+    high, moderate = volume_thresholds(pf)
+    text = (f"{reason} with the model's thresholds (F0.5 {thresholds.high:.3f}, F2 {thresholds.moderate:.3f}); "
+            f"volume rule on the list ({FALLBACK_HIGH_SHARE:.0%} risque élevé, "
+            f"{FALLBACK_MODERATE_SHARE - FALLBACK_HIGH_SHARE:.0%} risque modéré)")  # fmt: skip
+    return Thresholds(high=high, moderate=moderate, fallback=text), text
 
 
 def _rank_prevention_first(out: pd.DataFrame) -> pd.DataFrame:
@@ -307,7 +362,14 @@ def score(
         raise ValueError(f"no perimeter company in the panel at {month}")
     log(f"scoring {len(rows):,} companies at {month} with {model.kind} ({model.code_version})")
     p = model.predict_proba(rows)
-    alert_model = alert_levels(p, model.thresholds)
+    # signaux forts are not alerts: a firm whose first collective-proceedings judgment is known at the batch (dated
+    # up to the end of the list month, or later but held by the batch) is no longer a prevention case
+    state, first_judgment = _procedures(data_dir, rows)
+    judged = first_judgment.notna().to_numpy(dtype=bool) | state.notna().to_numpy(dtype=bool)
+    thresholds, list_fallback = _list_thresholds(p, ~judged, model.thresholds)
+    if list_fallback:
+        log(f"degenerate thresholds on this list, fallback applied: {list_fallback}")
+    alert_model = alert_levels(p, thresholds)
     explain = _Explainer(model, rows)
     out = pd.DataFrame({
         "siren": rows.siren.astype(str).to_numpy(),
@@ -317,19 +379,18 @@ def score(
         "id_liste": list_label(month),
         "probability": p,
         "alert_pre_adjustment": alert_model,
-        "threshold_high": model.thresholds.high,
-        "threshold_moderate": model.thresholds.moderate,
+        "threshold_high": thresholds.high,
+        "threshold_moderate": thresholds.moderate,
         "base_probability": explain.base,
     })  # fmt: skip
+    terms = model.term_structure(rows, p)
+    for col in TERM_COLUMNS:
+        out[col] = terms[col].to_numpy(dtype=float)
     debt = debt_by_month(panel, out.siren, month, 24 if adjustments else 3)
     out = out.merge(_flags(panel, month, debt), on="siren", how="left")
     out["etat_proc_collective"] = (
         rows.etat_proc_collective.astype("object").where(rows.etat_proc_collective.notna(), None).to_numpy()
     )
-    # signaux forts are not alerts: a firm whose first collective-proceedings judgment is known at the batch (dated
-    # up to the end of the list month, or later but held by the batch) is no longer a prevention case
-    state, first_judgment = _procedures(data_dir, rows)
-    judged = first_judgment.notna().to_numpy(dtype=bool)
     out["procedure_en_cours"] = judged
     out["date_procol"] = first_judgment.to_numpy()
     out["etat_procol"] = state.to_numpy()
@@ -359,6 +420,11 @@ def score(
     out["macro_expl"] = macro_col
     out["micro_expl"] = micro_col
     out["what_if"] = whatif_col
+    # a firm in proceedings is explained by its proceeding, not by a probability and its themes
+    out["explication_procedure"] = [
+        explain_procedure(s_, d_) if j else None
+        for s_, d_, j in zip(out.etat_procol, out.date_procol, judged, strict=True)
+    ]
     ever, ever_high, prev_df, prev_batch = _previous_alerts(data_dir, batch)
     out["first_alert"] = (out.alert != ALERT_NONE) & ~out.siren.isin(ever)
     out["first_high_alert"] = (out.alert == ALERT_HIGH) & ~out.siren.isin(ever_high)
@@ -375,11 +441,13 @@ def score(
     }
     summary = {
         "batch": batch, "periode": str(month), "id_liste": list_label(month), "model": model.kind,
-        "code_version": model.code_version, "thresholds": model.thresholds.to_dict(), "companies": len(out),
+        "code_version": model.code_version, "thresholds": thresholds.to_dict(), "companies": len(out),
         "alerts": counts, "alerts_before_adjustments": counts_pre, "adjustments": adj_summary,
         "diff": {c: int((diff.change == c).sum()) for c in ("entrée", "sortie", "hausse", "baisse")},
         "previous_batch": prev_batch, "themes": micro_themes(model),
         "procedures_en_cours": int(out.procedure_en_cours.fillna(False).astype(bool).sum()),
+        "entreprises_detection_precoce": int((~out.procedure_en_cours.fillna(False).astype(bool)).sum()),
+        "term_structure": model.term_model is not None, "selection": model.metrics.get("selection"),
     }  # fmt: skip
     target = list_dir(data_dir, batch)
     tmp = target.with_name(f".{batch}.tmp")

@@ -30,7 +30,19 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from .dataset import PanelEncoder
 from .metrics import Thresholds, alert_levels
 
-__all__ = ["Calibrator", "FailureModel", "PanelLogistic", "code_version", "sigmoid"]
+__all__ = [
+    "TERM_COLUMNS",
+    "Calibrator",
+    "ColumnSubset",
+    "FailureModel",
+    "MarginAverage",
+    "PanelLogistic",
+    "code_version",
+    "sigmoid",
+]
+
+#: The list's term-structure columns: probability of a first judgment within 3, 6, 12 and 18 months.
+TERM_COLUMNS = ("probability_3m", "probability_6m", "probability_12m", "probability_18m")
 
 
 def sigmoid(x: ArrayLike) -> NDArray[np.float64]:
@@ -59,7 +71,7 @@ class PanelLogistic(ClassifierMixin, BaseEstimator):
         arr = np.asarray(X, dtype=float)
         return pd.DataFrame(arr, columns=[f"c{i}" for i in range(arr.shape[1])])
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> PanelLogistic:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> PanelLogistic:
         df = self._frame(X)
         cats = [f"c{i}" for i in self.categorical]
         nums = [c for c in df.columns if c not in cats]
@@ -71,7 +83,9 @@ class PanelLogistic(ClassifierMixin, BaseEstimator):
                               ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))]), cats),
         ])  # fmt: skip
         Z = self.transform_.fit_transform(df)
-        self.logreg_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(Z, np.asarray(y))
+        self.logreg_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(
+            Z, np.asarray(y), sample_weight=None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        )
         self.classes_ = self.logreg_.classes_
         self.z_mean_ = Z.mean(axis=0)
         # transformed column → input column index
@@ -97,6 +111,67 @@ class PanelLogistic(ClassifierMixin, BaseEstimator):
         np.add.at(out.T, self.owner_, per_col.T)
         out[:, -1] = self.logreg_.intercept_[0] + float(self.z_mean_ @ coef)
         return out
+
+
+def _take(X: Any, columns: list[int]) -> Any:
+    return X.iloc[:, columns] if isinstance(X, pd.DataFrame) else np.asarray(X)[:, columns]
+
+
+class ColumnSubset:
+    """An estimator fitted on some of the input columns (the list model's selected themes), seen from all of
+    them: ``margin``, ``predict_cumulative`` and ``predict_proba`` read the subset, ``contributions`` are put back
+    in the full width (0 for the columns left out; the bias stays last)."""
+
+    def __init__(self, estimator: Any, columns: list[int], n_features: int) -> None:
+        self.estimator, self.columns, self.n_features = estimator, list(columns), int(n_features)
+
+    @property
+    def intervals(self) -> Any:
+        return getattr(self.estimator, "intervals", None)
+
+    def fit(self, X: Any, y: ArrayLike, **kwargs: Any) -> ColumnSubset:
+        self.estimator.fit(_take(X, self.columns), y, **kwargs)
+        return self
+
+    def margin(self, X: Any) -> NDArray[np.float64]:
+        return np.asarray(self.estimator.margin(_take(X, self.columns)), dtype=float)
+
+    def predict_proba(self, X: Any) -> NDArray[np.float64]:
+        return np.asarray(self.estimator.predict_proba(_take(X, self.columns)), dtype=float)
+
+    def predict_cumulative(self, X: Any) -> NDArray[np.float64]:
+        return np.asarray(self.estimator.predict_cumulative(_take(X, self.columns)), dtype=float)
+
+    def contributions(self, X: Any) -> NDArray[np.float64]:
+        inner = np.asarray(self.estimator.contributions(_take(X, self.columns)), dtype=float)
+        out = np.zeros((inner.shape[0], self.n_features + 1))
+        out[:, self.columns] = inner[:, :-1]
+        out[:, -1] = inner[:, -1]
+        return out
+
+
+class MarginAverage:
+    """The "average" list model: the weighted mean of fitted models' log-odds (``margin``), and of their
+    contributions (each member's rows sum to its margin, so the average's rows sum to the average margin).
+
+    ``members`` are fitted estimators exposing ``margin`` and ``contributions`` on the same input columns;
+    ``names`` label them (the model card's selection table).
+    """
+
+    def __init__(self, members: list[Any], names: list[str], weights: list[float] | None = None) -> None:
+        self.members, self.names = list(members), list(names)
+        w = np.ones(len(self.members)) if weights is None else np.asarray(weights, dtype=float)
+        self.weights = w / w.sum()
+
+    def margin(self, X: ArrayLike) -> NDArray[np.float64]:
+        return np.asarray(sum(w * np.asarray(m.margin(X), dtype=float) for w, m in zip(self.weights, self.members, strict=True)))
+
+    def contributions(self, X: ArrayLike) -> NDArray[np.float64]:
+        return np.asarray(sum(w * np.asarray(m.contributions(X), dtype=float) for w, m in zip(self.weights, self.members, strict=True)))
+
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
+        p = sigmoid(self.margin(X))
+        return np.column_stack([1 - p, p])
 
 
 @dataclass
@@ -156,6 +231,9 @@ class FailureModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     code_version: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    #: The hazard model whose composed hazards give the term structure's shape (``term_structure``); None: only
+    #: the 18-month point is known.
+    term_model: Any = None
 
     @property
     def features(self) -> list[str]:
@@ -177,6 +255,29 @@ class FailureModel:
         if "signal_fort" in df.columns:
             p = np.where(df["signal_fort"].fillna(False).to_numpy(dtype=bool), 1.0, p)
         return np.asarray(p, dtype=float)
+
+    def term_structure(self, df: pd.DataFrame, p: NDArray[np.float64] | None = None) -> pd.DataFrame:
+        """Probability of a first judgment within 3, 6, 12 and 18 months (``TERM_COLUMNS``).
+
+        The shape is the hazard model's (``term_model``: its hazards composed, :mod:`.hazard`), rescaled so that
+        the 18-month point is the displayed probability ``p`` (default :meth:`predict_proba`): ``p × P_h / P_18``.
+        A signal fort (already judged) is 1 at every horizon. Without a hazard model only the 18-month point is
+        known (the others are missing).
+        """
+        shown = self.predict_proba(df) if p is None else np.asarray(p, dtype=float)
+        out = pd.DataFrame(index=df.index, columns=list(TERM_COLUMNS), dtype=float)
+        out[TERM_COLUMNS[-1]] = shown
+        if self.term_model is not None and len(df):
+            cum = np.asarray(self.term_model.predict_cumulative(self.matrix(df)), dtype=float)
+            ends = list(getattr(self.term_model, "intervals", (3, 6, 12, 18)))
+            last = np.clip(cum[:, -1], 1e-12, None)
+            for col, h in zip(TERM_COLUMNS[:-1], (3, 6, 12), strict=True):
+                if h in ends:
+                    out[col] = np.minimum(shown * cum[:, ends.index(h)] / last, shown)
+            if "signal_fort" in df.columns:
+                sf = df["signal_fort"].fillna(False).to_numpy(dtype=bool)
+                out.loc[sf, list(TERM_COLUMNS)] = 1.0
+        return out
 
     def alerts(self, df: pd.DataFrame) -> NDArray[np.object_]:
         return alert_levels(self.predict_proba(df), self.thresholds)

@@ -38,6 +38,8 @@ __all__ = [
     "base_feature",
     "feature_columns",
     "feature_groups",
+    "hazard_rows",
+    "hazard_targets",
     "load_panel",
     "make_splits",
     "refit_splits",
@@ -181,6 +183,8 @@ class SplitConfig:
     seed: int = 0
     #: Months the list model is refitted on (the latest ones whose outcome is known, before its held-out months).
     refit_months: int = 12
+    #: Months of rows the hazard model learns from (the latest ones, whatever part of their outcome is known).
+    hazard_months: int = 36
 
 
 @dataclass
@@ -298,3 +302,33 @@ def refit_splits(
         dev_end=last_labelled,
         valid_start=start,
     )
+
+
+def hazard_targets(df: pd.DataFrame, last_month: pd.Period) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Per row, what the batch knows of its first judgment: ``(event, duration)`` for :class:`~.hazard.HazardClassifier`.
+
+    ``event`` is 1 when the first judgment is known (``time_til_failure`` ≥ 1: the months from the row's month to
+    the judgment's), and ``duration`` is then those months; otherwise the row is observed without a judgment for
+    ``duration = last_month − 1 − month`` months: the batch of month ``last_month`` delivers the judgments up to
+    the month before it (the procol file covers the previous month), so the row of ``last_month − 1`` has no
+    month observed yet. Rows already judged (``time_til_failure`` ≤ 0, the signaux forts) get ``duration`` 0.
+    """
+    ttf = pd.to_numeric(df["time_til_failure"], errors="coerce").to_numpy(dtype=float)
+    month = (df["periode"].dt.year * 12 + df["periode"].dt.month).to_numpy()
+    observed = (last_month.year * 12 + last_month.month - 1) - month
+    event = ~np.isnan(ttf) & (ttf >= 1)
+    duration = np.where(event, ttf, np.maximum(observed, 0)).astype(float)
+    duration[~np.isnan(ttf) & (ttf <= 0)] = 0.0
+    return event.astype(np.int64), duration
+
+
+def hazard_rows(df: pd.DataFrame, cfg: SplitConfig | None = None, last_month: pd.Period | None = None) -> NDArray[np.bool_]:
+    """The rows the hazard list model learns from: the companies of the list model's fitting groups (those of
+    :func:`refit_splits`: neither the validation nor the calibration group), the ``hazard_months`` latest months
+    with at least one month observed after them, firms not yet judged at the month."""
+    cfg = cfg or SplitConfig()
+    last = last_month if last_month is not None else df.periode.max()
+    _test_g, valid_g, calib_g = _groups(df, cfg)
+    months = ((df.periode >= last - cfg.hazard_months) & (df.periode <= last - 2)).to_numpy()
+    early = ~df["signal_fort"].fillna(False).to_numpy(dtype=bool)
+    return np.asarray(~(valid_g | calib_g) & months & early)

@@ -34,6 +34,7 @@ __all__ = [
     "reliability_curve",
     "segment_metrics",
     "top_k_metrics",
+    "volume_thresholds",
 ]
 
 ALERT_HIGH = "Alerte seuil F1"
@@ -104,9 +105,8 @@ class Thresholds:
         reason = degenerate(p_a, high, moderate)
         if reason is None:
             return cls(high=high, moderate=moderate)
-        q_high = float(np.quantile(p_a, 1 - FALLBACK_HIGH_SHARE)) if len(p_a) else 1.0
-        q_mod = float(np.quantile(p_a, 1 - FALLBACK_MODERATE_SHARE)) if len(p_a) else 1.0
-        return cls(high=q_high, moderate=min(q_mod, q_high),
+        q_high, q_mod = volume_thresholds(p_a)
+        return cls(high=q_high, moderate=q_mod,
                    fallback=f"{reason}: F0.5 {high:.3f}, F2 {moderate:.3f}; volume rule "
                    f"({FALLBACK_HIGH_SHARE:.0%} risque élevé, {FALLBACK_MODERATE_SHARE - FALLBACK_HIGH_SHARE:.0%} risque modéré)")  # fmt: skip
 
@@ -115,6 +115,21 @@ class Thresholds:
         if getattr(self, "fallback", None):
             out["fallback"] = self.fallback
         return out
+
+
+def volume_thresholds(p: ArrayLike) -> tuple[float, float]:
+    """The volume rule: the ``1 − FALLBACK_HIGH_SHARE`` and ``1 − FALLBACK_MODERATE_SHARE`` quantiles of ``p``.
+    When ties merge them (the steps of an isotonic calibration), "risque modéré" starts at the next lower value,
+    so that neither level is empty while ``p`` has two distinct values."""
+    p_a = _arr(p)
+    if len(p_a) == 0:
+        return 1.0, 1.0
+    high = float(np.quantile(p_a, 1 - FALLBACK_HIGH_SHARE))
+    moderate = min(float(np.quantile(p_a, 1 - FALLBACK_MODERATE_SHARE)), high)
+    if moderate >= high:
+        lower = p_a[p_a < high]
+        moderate = float(lower.max()) if len(lower) else high
+    return high, moderate
 
 
 def degenerate(p: NDArray[np.float64], high: float, moderate: float) -> str | None:
