@@ -45,6 +45,9 @@ def _write_list(data_dir: Path, batch: str, seed: int = 0, previous: str | None 
         "algo": "lightgbm-test",
         "id_liste": f"Liste {batch}",
         "probability": p,
+        "probability_3m": p * 0.2,  # the term structure (issue 19)
+        "probability_6m": p * 0.4,
+        "probability_12m": p * 0.7,
         "alert": alert,
         "alert_pre_adjustment": alert,
         "adjustments": ["[]" if i % 7 else json.dumps(["urssaf_2021"]) for i in range(len(sirens))],

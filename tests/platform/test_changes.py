@@ -87,3 +87,38 @@ def test_firms_in_proceedings_apart_from_the_alerts(web_app: Any, seeded: tuple[
     page = client.get(f"/entreprises/{siren}").text
     assert 'id="procedure-en-cours"' in page and "Liquidation judiciaire" in page and "15/09/2026" in page
     assert client.get(f"/api/companies/{siren}").json()["procedure"]["action"] == "liquidation judiciaire"
+
+
+def test_term_structure_on_the_company_page_and_the_api(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    """Issue 19, part 5: the probability at 3, 6, 12 and 18 months, on the page and in the API, with the score
+    right only; none for a firm in proceedings."""
+    from signaux_faibles.platform.models import Score
+    from signaux_faibles.platform.web.formats import fr_percent
+
+    siren = S["in_alerted"]
+    with web_app.state.sessions() as db:
+        row = db.get(Score, (1, siren))
+        assert row is not None
+        row.probability, row.probability_3m, row.probability_6m, row.probability_12m = 0.42, 0.05, 0.125, 0.3
+        db.commit()
+    client, _ = _login(web_app, "agent_a", seeded[1])
+    latest = client.get(f"/api/companies/{siren}").json()["scores"][0]
+    assert latest["term_structure"] == [
+        {"months": 3, "probability": 0.05}, {"months": 6, "probability": 0.125},
+        {"months": 12, "probability": 0.3}, {"months": 18, "probability": 0.42},
+    ]  # fmt: skip
+    page = client.get(f"/entreprises/{siren}").text
+    assert 'id="term-structure"' in page
+    table = page.split('id="term-structure"')[1].split("</table>")[0]
+    for shown in (0.05, 0.125, 0.3, 0.42):
+        assert f"<td>{fr_percent(shown)}</td>" in table
+    nobody, _ = _login(web_app, "no_rights", seeded[1])
+    body = nobody.get(f"/api/companies/{siren}")
+    assert body.status_code != 200 or "term_structure" not in body.text
+    with web_app.state.sessions() as db:
+        row = db.get(Score, (1, siren))
+        assert row is not None
+        row.procedure_en_cours = True
+        db.commit()
+    assert client.get(f"/api/companies/{siren}").json()["scores"][0]["term_structure"] is None
+    assert 'id="term-structure"' not in client.get(f"/entreprises/{siren}").text

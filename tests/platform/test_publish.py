@@ -87,6 +87,9 @@ def test_publish_contents(db_url: str, twin_data: tuple[Path, str]) -> None:
             row = scores.iloc[0]
             assert (top.siren, top.rank, top.alert) == (row.siren, 1, row.alert)
             assert top.probability == pytest.approx(row.probability)
+            assert (top.probability_3m, top.probability_6m, top.probability_12m) == pytest.approx(
+                (row.probability_3m, row.probability_6m, row.probability_12m)
+            )
             assert top.macro_expl == json.loads(row.macro_expl)
             assert top.micro_expl == json.loads(row.micro_expl)
             assert isinstance(top.adjustments, list)

@@ -358,6 +358,10 @@ class Score(Base):
     procedure_en_cours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     etat_procol: Mapped[str | None] = mapped_column(String(32))
     date_procol: Mapped[dt.date | None]
+    # the term structure: probability of a first judgment within 3, 6 and 12 months (18 months: ``probability``)
+    probability_3m: Mapped[float | None] = mapped_column(Float)
+    probability_6m: Mapped[float | None] = mapped_column(Float)
+    probability_12m: Mapped[float | None] = mapped_column(Float)
 
 
 class ListChange(Base):

@@ -276,6 +276,11 @@ class _Inputs:
                 if "procedure_en_cours" in self.columns("scores")
                 else ""  # a list scored before issue 19: no proceeding flag
             )
+            + "".join(
+                ", " + _finite(f"CAST({c} AS DOUBLE)", c)
+                for c in ("probability_3m", "probability_6m", "probability_12m")
+                if c in self.columns("scores")  # a list scored without the hazard model: no term structure
+            )
             + " FROM scores ORDER BY siren"
         )
 

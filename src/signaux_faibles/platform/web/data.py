@@ -81,6 +81,18 @@ def _num(v: Any) -> Any:
     return None if isinstance(v, float) and v != v else v  # NaN -> None (JSON)
 
 
+def _term_structure(s: Any) -> list[dict[str, Any]] | None:
+    """The score's term structure: probability of a first judgment within 3, 6, 12 and 18 months (the 18-month
+    point is the list's probability); None for a list scored without it or a firm already in proceedings."""
+    shorter = (s.probability_3m, s.probability_6m, s.probability_12m)
+    if s.procedure_en_cours or any(v is None or v != v for v in shorter):
+        return None
+    return [
+        {"months": m, "probability": float(v)}
+        for m, v in zip((3, 6, 12, 18), (*shorter, s.probability), strict=True)
+    ]
+
+
 def _series(rows: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
     return [
         {f: _num(v.isoformat() if isinstance(v, dt.date) else v) for f, v in zip(fields, r, strict=True)}
@@ -221,6 +233,7 @@ def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
                     "procedure_en_cours": bool(s.procedure_en_cours),
                     "etat_procol": s.etat_procol,
                     "date_procol": s.date_procol.isoformat() if s.date_procol else None,
+                    "term_structure": _term_structure(s),
                     # the list's flags follow their own data rights
                     **(
                         {"dette_urssaf": _num(s.dette_urssaf), "hausse_urssaf": s.hausse_urssaf}
