@@ -201,7 +201,8 @@ def seed_platform(url: str) -> dict[str, int]:
                          alert=alert, alert_pre_adjustment=alert, adjustments=[], first_alert=alert != "Pas d'alerte",
                          first_high_alert=alert == "Alerte seuil F1", base_probability=0.01,
                          macro_expl={"dette URSSAF": p - 0.01}, what_if={"dette URSSAF": p / 2},
-                         dette_urssaf=1234.0, hausse_urssaf=True, ap_12m=False))  # fmt: skip
+                         dette_urssaf=1234.0, hausse_urssaf=True, ap_12m=False,
+                         probability_3m=p * 0.15, probability_6m=p * 0.35, probability_12m=p * 0.7))  # fmt: skip
         ids = {}
         for kind, (email, org, territory, rights, role) in SEED_USERS.items():
             u = accounts.add_user(db, email, organisation=org, territory=territory, rights=rights, role=role,

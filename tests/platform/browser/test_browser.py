@@ -75,6 +75,11 @@ def test_agent_journey(
     assert page.get_by_text(f"SIREN {siren}").is_visible()
     page.wait_for_load_state("load")
     assert _check_charts(page) >= len(EXPECTED_CHARTS)
+    # the term structure (issue 19): 3, 6, 12 and 18 months, the last one the list's probability
+    term = page.locator("#term-structure")
+    assert term.is_visible()
+    assert [c.strip() for c in term.locator("td").all_inner_texts()][-1] == "50,0 %"
+    assert term.bounding_box()["x"] + term.bounding_box()["width"] <= 1280
     shot(page, "entreprise")
 
     # comment (htmx: the thread is replaced in place)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 
-__all__ = ["FILTERS", "PARIS", "fr_date", "fr_datetime", "fr_decimal", "fr_int", "fr_percent"]
+__all__ = ["FILTERS", "PARIS", "fr_date", "fr_datetime", "fr_decimal", "fr_int", "fr_percent", "fr_points"]
 
 LOCALE = "fr_FR"
 PARIS = ZoneInfo("Europe/Paris")
@@ -80,8 +80,21 @@ def fr_date(v: Any) -> str:
     return str(format_date(m, "dd/MM/yyyy", locale=LOCALE))
 
 
+def fr_points(v: Any, digits: int = 1) -> str:
+    """A change of probability (0.049) as signed French percentage points (``+4,9 pts``)."""
+    if v is None or v == "":
+        return ""
+    try:
+        x = float(v) * 100
+    except (TypeError, ValueError):
+        return ""
+    pattern = "#,##0." + "0" * digits
+    return str(format_decimal(x, format=f"+{pattern};-{pattern}", locale=LOCALE)) + " pts"
+
+
 FILTERS = {
     "fr_int": fr_int,
+    "fr_points": fr_points,
     "fr_decimal": fr_decimal,
     "fr_percent": fr_percent,
     "fr_date": fr_date,
