@@ -250,6 +250,25 @@ def test_list_models_are_selected_on_early_detection(trained: tuple[Path, str, o
     assert themes["themes"] and themes["steps"] and 0 < themes["columns"] <= themes["all_columns"]
 
 
+def test_without_judgment_in_its_months_the_hazard_model_is_skipped(panel: pd.DataFrame) -> None:
+    """A small panel whose latest months hold no first judgment still trains: LightGBM and logistic are the
+    candidates, the log says why, and the term structure has its 18-month point only."""
+    from signaux_faibles.model.train import TrainConfig, train
+
+    df = panel.copy()
+    last = df.periode.max()
+    df.loc[df.periode >= last - 40, "time_til_failure"] = np.nan  # no judgment known after these months
+    cfg = TrainConfig(lightgbm_grid=({"n_estimators": 100, "num_leaves": 7, "min_child_samples": 50},),
+                      logistic_grid=({"C": 0.01},), n_seeds=1)  # fmt: skip
+    logs: list[str] = []
+    out = train(df, last, cfg, None, logs.append)
+    assert out.metrics["hazard_skipped"]
+    assert set(out.metrics["selection"]["scores"]) == {"lightgbm", "logistic"}
+    assert out.model.term_model is None and any("average list models skipped" in s for s in logs)
+    ts = out.model.term_structure(df.tail(5))
+    assert ts["probability_3m"].isna().all() and ts["probability_18m"].notna().all()
+
+
 def test_censored_rows_enter_the_hazard_fit_but_no_label_dependent_metric(
     trained: tuple[Path, str, object], panel: pd.DataFrame
 ) -> None:

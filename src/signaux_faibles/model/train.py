@@ -446,7 +446,14 @@ def train(
             models[kind], metrics[kind]["list_model"] = _refit(make, chosen[kind], evaluated[kind], df, X, y, refit,
                                                                early, log)  # fmt: skip
             models[kind].metrics = metrics[kind]
-        if cfg.hazard:
+        hazard_ok = cfg.hazard
+        if cfg.hazard and _hazard_events(df, cfg, last_month) == 0:
+            # too few judgments in the latest months (a small panel): the list models stay LightGBM and logistic
+            log("hazard: no first judgment among its rows (latest months of the fitting groups): hazard and "
+                "average list models skipped, no term structure")  # fmt: skip
+            metrics["hazard_skipped"] = "no first judgment among the hazard model's rows"
+            hazard_ok = False
+        if hazard_ok:
             base = models["lightgbm"]
             hz = wrap(HazardClassifier(**cfg.hazard_params, n_seeds=cfg.hazard_seeds, categorical=sub_cat))
             models["hazard"], hz_info = _fit_hazard(df, X, y, cfg, last_month, refit, early, base, hz, log)
@@ -566,6 +573,13 @@ def _list_candidate(
                   "fit": fitted, "valid": desc["valid"], "calib": desc["calib"]},
     )  # fmt: skip
     return model, info
+
+
+def _hazard_events(df: pd.DataFrame, cfg: TrainConfig, last_month: pd.Period) -> int:
+    """First judgments among the rows :func:`_fit_hazard` would learn from (0: it cannot be fitted)."""
+    rows = hazard_rows(df, cfg.splits, last_month)
+    event, duration = hazard_targets(df, last_month)
+    return int(event[rows & (duration > 0)].sum())
 
 
 def _fit_hazard(
