@@ -446,17 +446,18 @@ def train(
             models[kind], metrics[kind]["list_model"] = _refit(make, chosen[kind], evaluated[kind], df, X, y, refit,
                                                                early, log)  # fmt: skip
             models[kind].metrics = metrics[kind]
-        hazard_ok = cfg.hazard
-        if cfg.hazard and _hazard_events(df, cfg, last_month) == 0:
-            # too few judgments in the latest months (a small panel): the list models stay LightGBM and logistic
-            log("hazard: no first judgment among its rows (latest months of the fitting groups): hazard and "
-                "average list models skipped, no term structure")  # fmt: skip
-            metrics["hazard_skipped"] = "no first judgment among the hazard model's rows"
-            hazard_ok = False
-        if hazard_ok:
-            base = models["lightgbm"]
+        hazard_fit = None
+        if cfg.hazard:
             hz = wrap(HazardClassifier(**cfg.hazard_params, n_seeds=cfg.hazard_seeds, categorical=sub_cat))
-            models["hazard"], hz_info = _fit_hazard(df, X, y, cfg, last_month, refit, early, base, hz, log)
+            hazard_fit = _fit_hazard(df, X, y, cfg, last_month, refit, early, models["lightgbm"], hz, log)
+            if hazard_fit is None:
+                # too few judgments in the latest months (a small panel): the list models stay LightGBM and logistic
+                log("hazard: no first judgment among its rows (latest months of the fitting groups): hazard and "
+                    "average list models skipped, no term structure")  # fmt: skip
+                metrics["hazard_skipped"] = "no first judgment among the hazard model's rows"
+        if hazard_fit is not None:
+            base = models["lightgbm"]
+            models["hazard"], hz_info = hazard_fit
             metrics["hazard"] = {"params": models["hazard"].params, "list_model": hz_info,
                                  "thresholds": hz_info["thresholds"], "calibration": hz_info["calibration"]}  # fmt: skip
             members = ["lightgbm", "logistic", "hazard"]
@@ -575,24 +576,18 @@ def _list_candidate(
     return model, info
 
 
-def _hazard_events(df: pd.DataFrame, cfg: TrainConfig, last_month: pd.Period) -> int:
-    """First judgments among the rows :func:`_fit_hazard` would learn from (0: it cannot be fitted)."""
-    rows = hazard_rows(df, cfg.splits, last_month)
-    event, duration = hazard_targets(df, last_month)
-    return int(event[rows & (duration > 0)].sum())
-
-
 def _fit_hazard(
     df: pd.DataFrame, X: pd.DataFrame, y: np.ndarray, cfg: TrainConfig, last_month: pd.Period, rs: Splits,
     early: np.ndarray, base: FailureModel, est: Any, log: Callable[[str], None],
-) -> tuple[FailureModel, dict[str, Any]]:  # fmt: skip
+) -> tuple[FailureModel, dict[str, Any]] | None:  # fmt: skip
     """The hazard list model (:class:`~.hazard.HazardClassifier`) on the latest ``hazard_months`` months of the
-    fitting groups, censored rows included; calibrated and thresholded like the other list models."""
+    fitting groups, censored rows included; calibrated and thresholded like the other list models. None when
+    those rows hold no first judgment (nothing to learn)."""
     rows = hazard_rows(df, cfg.splits, last_month)
     event, duration = hazard_targets(df, last_month)
     rows &= duration > 0
     if event[rows].sum() == 0:
-        raise ValueError("the hazard model's rows have no judgment: the panel is too small")
+        return None
     params = {**cfg.hazard_params, "n_seeds": cfg.hazard_seeds}
     est.fit(X[rows], event[rows], duration=duration[rows])
     inner = getattr(est, "estimator", est)
