@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from signaux_faibles.panel.features.registry import GROUPS
+from signaux_faibles.contract import THEMES
 
 from .artefact import FailureModel, sigmoid
 from .dataset import base_feature
@@ -38,8 +38,6 @@ __all__ = [
     "what_if",
 ]
 
-#: The feature registry's themes, without the target and key columns.
-THEMES = tuple(g for g in GROUPS if g not in ("cible", "clé"))
 
 
 def micro(model: FailureModel, contrib: pd.DataFrame) -> pd.DataFrame:

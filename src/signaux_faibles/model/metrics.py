@@ -16,6 +16,9 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
+from ..contract import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE
+from ..contract import ALERT_WORDS as ALERT_LABELS
+
 __all__ = [
     "ALERT_HIGH",
     "ALERT_LABELS",
@@ -37,11 +40,6 @@ __all__ = [
     "volume_thresholds",
 ]
 
-ALERT_HIGH = "Alerte seuil F1"
-ALERT_MODERATE = "Alerte seuil F2"
-ALERT_NONE = "Pas d'alerte"
-#: Real-system wording → the platform's words.
-ALERT_LABELS = {ALERT_HIGH: "risque élevé", ALERT_MODERATE: "risque modéré", ALERT_NONE: "pas d'alerte"}
 THRESHOLD_GRID = np.linspace(0.0, 1.0, 1001)
 
 

@@ -6,19 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...contract import THEMES
+
 __all__ = ["GROUPS", "Feature", "data_dictionary_markdown", "registry", "write_data_dictionary"]
 
 #: Themes of the features (the explanations group contributions by them); "cible" and "clé" are not features.
-GROUPS = (
-    "santé financière",
-    "dette URSSAF",
-    "activité partielle",
-    "retards de paiement",
-    "emploi",
-    "autres",
-    "cible",
-    "clé",
-)
+GROUPS = (*THEMES, "cible", "clé")
 
 
 @dataclass(frozen=True)
