@@ -6,7 +6,6 @@ import csv
 import gzip
 import io
 import math
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from needs import unavailable
 from signaux_faibles.sources._base import REJECTION_SCHEMA, ParseResult, Source, rows_schema
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -26,9 +26,7 @@ def reference() -> Path:
     """``../shared/reference`` (read in place, never copied); fail in CI when missing, else skip."""
     path = (PROJECT / ".." / "shared" / "reference").resolve()
     if not path.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"reference folder {path} is missing")
-        pytest.skip(f"reference folder {path} is missing")
+        unavailable(str(path), "the reference folder")
     return path
 
 

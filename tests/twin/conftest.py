@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from needs import unavailable
 from signaux_faibles.twin import TwinConfig, TwinSummary, generate
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
@@ -15,9 +15,7 @@ def reference_dir() -> Path:
     """``../shared/reference``: missing is an error in CI (CI=true), a skip elsewhere."""
     ref = SHARED.resolve() / "reference"
     if not ref.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{ref} is missing: CI must run the reference tests")
-        pytest.skip(f"{ref} not available")
+        unavailable(str(ref), "the reference tests")
     return ref
 
 

@@ -34,6 +34,8 @@ from typing import Any
 
 import pytest
 
+from needs import unavailable
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -67,9 +69,7 @@ def require_chromium() -> Path:
     """Debian's chromium, or fail (CI) / skip (elsewhere) when it is missing."""
     if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests must run in CI (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium; set CI=true to make this a failure)")
+    unavailable(str(CHROMIUM), "apt-get install chromium")
 
 
 def _free_port() -> int:
