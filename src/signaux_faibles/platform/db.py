@@ -26,6 +26,7 @@ __all__ = [
     "default_url",
     "get_engine",
     "head_revision",
+    "no_jit",
     "sessions",
     "upgrade",
 ]
@@ -85,6 +86,13 @@ def get_engine(url: str, **kwargs: Any) -> Engine:
 def sessions(engine: Engine) -> sessionmaker[Session]:
     """The session factory of the platform (``expire_on_commit=False``)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def no_jit(session: Session) -> None:
+    """PostgreSQL's JIT compiles the list and dashboard queries for longer than they run (their estimated cost is
+    high): off for the session's current transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def lock(conn: Connection) -> None:

@@ -6,16 +6,16 @@ browser session (then state-changing calls need the ``X-CSRF-Token`` header).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..accounts import company_facts, follow, unfollow
 from ..policy import Action, allowed
 from . import data
-from .app import json
-from .context import Ctx, get_ctx
+from .deps import CtxDep
+from .rendering import json
 
 __all__ = ["router"]
 
@@ -33,6 +33,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 #: Free text must not carry NUL characters: PostgreSQL text (and JSONB, the audit trail) cannot store them.
 NO_NUL = r"^[^\x00]*$"
 SIREN = Path(..., pattern=r"^\d{9}$", description="SIREN (9 digits)")
+#: No code given (an immutable default for a list parameter).
+NO_CODES: list[str] = []
 SIRET = Path(..., pattern=r"^\d{14}$", description="SIRET (14 digits)")
 
 router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
@@ -55,7 +57,7 @@ class FollowIn(BaseModel):
 
 
 @router.get("/me", response_model=Me, summary="The caller's account")
-def me(ctx: Ctx = Depends(get_ctx)) -> Any:  # noqa: B008
+def me(ctx: CtxDep) -> Any:
     user = ctx.require_user()
     a = ctx.actor
     return json(ctx, {"email": user.email, "organisation": a.organisation, "territory": a.territory.codes(),
@@ -65,14 +67,14 @@ def me(ctx: Ctx = Depends(get_ctx)) -> Any:  # noqa: B008
 @router.get(
     "/lists", summary="Published lists (alert counts within the caller's territory, with the score right)"
 )
-def lists(ctx: Ctx = Depends(get_ctx)) -> Any:  # noqa: B008
+def lists(ctx: CtxDep) -> Any:
     ctx.require_user()
     return json(ctx, data.lists_overview(ctx))
 
 
 @router.get("/lists/{list_id}/scores", summary="Alerted companies of a list visible to the caller")
 def list_scores(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     list_id: int = Path(..., ge=1, le=2**31 - 1),
     page: int = Query(1, ge=1, le=100_000),
     size: int = Query(50, ge=1, le=500),
@@ -86,10 +88,10 @@ def list_scores(
     summary="Changes since the previous list (entries, exits and why, rises, falls), visible to the caller",
 )
 def list_changes(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     list_id: int = Path(..., ge=1, le=2**31 - 1),
     change: str | None = Query(None, pattern=r"^(entrée|sortie|hausse|baisse)$", description="Kind of change"),
-    departement: list[str] = Query([], max_length=20, description="Départements (codes)"),  # noqa: B008
+    departement: Annotated[list[str], Query(max_length=20, description="Départements (codes)")] = NO_CODES,
     page: int = Query(1, ge=1, le=100_000),
     size: int = Query(50, ge=1, le=500),
 ) -> Any:
@@ -102,20 +104,20 @@ def list_changes(
 
 
 @router.get("/companies/{siren}", summary="A company: identity, series, and the confidential blocks allowed")
-def company(ctx: Ctx = Depends(get_ctx), siren: str = SIREN) -> Any:  # noqa: B008
+def company(ctx: CtxDep, siren: str = SIREN) -> Any:
     ctx.require_user()
     return json(ctx, data.company_view(ctx, siren))
 
 
 @router.get("/establishments/{siret}", summary="An establishment and its company's identity")
-def establishment(ctx: Ctx = Depends(get_ctx), siret: str = SIRET) -> Any:  # noqa: B008
+def establishment(ctx: CtxDep, siret: str = SIRET) -> Any:
     ctx.require_user()
     return json(ctx, data.establishment_view(ctx, siret))
 
 
 @router.get("/search", summary="Companies visible to the caller by name, SIREN or SIRET")
 def search(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     q: str = Query(..., min_length=2, max_length=100, pattern=NO_NUL),
 ) -> Any:
     ctx.require_user()
@@ -128,9 +130,9 @@ def search(
     responses={400: {"model": Error, "description": "Malformed request body (not JSON)"}},
 )
 def follow_company(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
+    body: Annotated[FollowIn, Body()],
     siren: str = SIREN,
-    body: FollowIn = Body(...),  # noqa: B008
 ) -> Any:
     user = ctx.require_user()
     facts = company_facts(ctx.db, ctx.actor, siren)
@@ -144,7 +146,7 @@ def follow_company(
 
 
 @router.delete("/companies/{siren}/follow", summary="Stop following a company")
-def unfollow_company(ctx: Ctx = Depends(get_ctx), siren: str = SIREN) -> Any:  # noqa: B008
+def unfollow_company(ctx: CtxDep, siren: str = SIREN) -> Any:
     user = ctx.require_user()
     done = unfollow(ctx.db, user, siren)
     return json(ctx, {"siren": siren, "followed": False, "changed": done})

@@ -14,7 +14,7 @@ from typing import Any
 import swagger_ui_bundle
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
@@ -22,7 +22,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from ...config import Settings, get_settings
 from .. import db as platform_db
 from ..security import SessionPolicy
-from .context import CSRF_COOKIE, Ctx, LoginRequired, get_ctx
+from .context import LoginRequired
+from .deps import check_request
 
 __all__ = ["create_app", "secret_key"]
 
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         docs_url=None,  # served below from the packaged Swagger UI, under the platform's CSP
         swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
-        dependencies=[Depends(_csrf)],
+        dependencies=[Depends(check_request)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -197,38 +198,6 @@ def _methods_of(app: FastAPI, request: Request) -> list[str]:
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
-
-
-async def _csrf(ctx: Ctx = Depends(get_ctx)) -> None:  # noqa: B008
-    """Every route: no NUL characters in the input, and the CSRF token on state-changing requests."""
-    await ctx.check_input()
-    await ctx.check_csrf()
-
-
-def render(ctx: Ctx, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A page: the template with the user, the CSRF token and the request; sets the pre-login CSRF cookie."""
-    templates: Jinja2Templates = ctx.request.app.state.templates
-    ctx.finish()  # the audit events of what the page shows, before it leaves
-    token = ctx.csrf_token()
-    html = templates.get_template(template).render(
-        request=ctx.request, user=ctx.user if ctx.via == "session" else None, csrf_token=token, **context
-    )
-    response = HTMLResponse(html, status_code=status)
-    if ctx.new_csrf_cookie:
-        response.set_cookie(
-            CSRF_COOKIE,
-            ctx.new_csrf_cookie,
-            httponly=True,
-            samesite="strict",
-            secure=ctx.request.app.state.secure_cookies,
-        )
-    return response
-
-
-def json(ctx: Ctx, payload: Any, status: int = 200) -> JSONResponse:
-    """An API answer, committed with its audit events before it leaves."""
-    ctx.finish()
-    return JSONResponse(payload, status_code=status)
 
 
 API_DOCS_PAGE = """<!doctype html>

@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, HTTPException
+from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -39,8 +39,9 @@ from ..security import (
     verify_password,
     verify_totp,
 )
-from .app import render
-from .context import SESSION_COOKIE, Ctx, get_ctx
+from .context import SESSION_COOKIE, Ctx
+from .deps import CtxDep
+from .rendering import render
 
 __all__ = ["router", "start_session"]
 
@@ -136,7 +137,7 @@ def _fail(ctx: Ctx, user: User | None, email: str, reason: str) -> None:
 
 
 @router.get("/connexion")
-def login_page(ctx: Ctx = Depends(get_ctx), next: str | None = None) -> Response:  # noqa: B008
+def login_page(ctx: CtxDep, next: str | None = None) -> Response:
     sso = ctx.request.app.state.settings.oidc_issuer is not None
     return render(
         ctx, "login.html", next=_safe_next(next), sso=sso, sso_label=ctx.request.app.state.settings.oidc_label
@@ -145,7 +146,7 @@ def login_page(ctx: Ctx = Depends(get_ctx), next: str | None = None) -> Response
 
 @router.post("/connexion")
 def login(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     email: str = Form(""),
     password: str = Form(""),
     next: str = Form("/"),
@@ -206,7 +207,7 @@ def _partial(ctx: Ctx) -> tuple[WebSession, User]:
 
 
 @router.get("/connexion/code")
-def code_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def code_page(ctx: CtxDep) -> Response:
     if ctx.session is None or ctx.session.stage != "totp":
         return RedirectResponse("/connexion", status_code=303)
     s, user = _partial(ctx)
@@ -215,7 +216,7 @@ def code_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
 
 
 @router.post("/connexion/code")
-def code(ctx: Ctx = Depends(get_ctx), code: str = Form("")) -> Response:  # noqa: B008
+def code(ctx: CtxDep, code: str = Form("")) -> Response:
     s, user = _partial(ctx)
     t = now()
     if LOCKOUT.locked(_state(user), t):
@@ -240,14 +241,14 @@ def code(ctx: Ctx = Depends(get_ctx), code: str = Form("")) -> Response:  # noqa
 
 
 @router.get("/avis")
-def notice_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def notice_page(ctx: CtxDep) -> Response:
     if ctx.user is None or ctx.via != "session":
         return RedirectResponse("/connexion", status_code=303)
     return render(ctx, "notice.html", due=notice_due(aware(ctx.user.notice_accepted_at), now()))
 
 
 @router.post("/avis")
-def accept_notice(ctx: Ctx = Depends(get_ctx), accept: str = Form("")) -> Response:  # noqa: B008
+def accept_notice(ctx: CtxDep, accept: str = Form("")) -> Response:
     if ctx.user is None or ctx.via != "session":
         return RedirectResponse("/connexion", status_code=303)
     if accept != "oui":
@@ -259,7 +260,7 @@ def accept_notice(ctx: Ctx = Depends(get_ctx), accept: str = Form("")) -> Respon
 
 
 @router.post("/deconnexion")
-def logout(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def logout(ctx: CtxDep) -> Response:
     response = RedirectResponse("/connexion", status_code=303)
     if ctx.session is not None:
         ctx.session.revoked_at = now()
@@ -271,7 +272,7 @@ def logout(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
 
 
 @router.post("/deconnexion-partout")
-def logout_everywhere(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def logout_everywhere(ctx: CtxDep) -> Response:
     user = ctx.require_user()
     t = now()
     n = 0

@@ -19,16 +19,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
 from ..accounts import ALERTS
 from ..models import Company, Follow, List, ListChange, Score
-from .app import render
-from .context import Ctx, get_ctx
-from .listing import ALERT_LABELS, NAF_SECTIONS, ListFilters, _list_or_deny, visible
+from ..policy import visible_companies
+from .context import Ctx
+from .deps import CtxDep
+from .listing import ALERT_LABELS, NAF_SECTIONS, ListFilters, _list_or_deny
+from .rendering import render
 
 __all__ = ["CHANGES", "EXIT_REASONS", "change_counts", "list_changes", "router"]
 
@@ -51,7 +53,7 @@ _NOW = aliased(Score, name="now")
 
 
 def _conditions(ctx: Ctx, li: List, f: ListFilters, change: str | None) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [ListChange.list_id == li.id, visible(ctx, ListChange.siren)]
+    conds: list[ColumnElement[bool]] = [ListChange.list_id == li.id, visible_companies(ctx.actor, ListChange.siren)]
     if change in CHANGES:
         conds.append(ListChange.change == change)
     if f.departement:
@@ -160,7 +162,7 @@ def change_counts(ctx: Ctx, list_id: int) -> dict[str, int]:
     """The counts of each kind of change of a list, visible to the actor (the dashboard's figures)."""
     rows = ctx.db.execute(
         select(ListChange.change, func.count())
-        .where(ListChange.list_id == list_id, visible(ctx, ListChange.siren))
+        .where(ListChange.list_id == list_id, visible_companies(ctx.actor, ListChange.siren))
         .group_by(ListChange.change)
     ).all()
     got = dict(rows)
@@ -169,7 +171,7 @@ def change_counts(ctx: Ctx, list_id: int) -> dict[str, int]:
 
 @router.get("/listes/{list_id}/evolutions")
 def changes_page(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     list_id: int = Path(..., ge=1, le=2**31 - 1),
     changement: str | None = Query(None, max_length=16),
     page: int = Query(1, ge=1, le=100_000),
@@ -184,7 +186,7 @@ def changes_page(
         {
             d
             for (d,) in ctx.db.execute(
-                select(Company.departement).where(visible(ctx, Company.siren)).distinct()
+                select(Company.departement).where(visible_companies(ctx.actor, Company.siren)).distinct()
             )
             if d
         }

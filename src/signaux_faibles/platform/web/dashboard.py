@@ -18,16 +18,17 @@ import datetime as dt
 import math
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import case, exists, func, or_, select
 
 from ..accounts import ALERTS, now
+from ..db import no_jit
 from ..models import CASE_STATES, Case, Company, Follow, List, ProcolEvent, Score
-from ..policy import Action, allowed
-from .app import render
-from .context import Ctx, get_ctx
-from .listing import no_jit, visible
+from ..policy import Action, allowed, visible_companies
+from .context import Ctx
+from .deps import CtxDep
+from .rendering import render
 
 __all__ = ["MIN_GROUP", "OUTCOME_MONTHS", "dashboard_data", "outcomes", "router"]
 
@@ -100,7 +101,7 @@ def outcomes(ctx: Ctx, today: dt.date | None = None) -> dict[str, Any]:
     first = (
         select(Score.siren.label("siren"), func.min(List.periode).label("p"))
         .join(List, List.id == Score.list_id)
-        .where(Score.alert.in_(ALERTS), visible(ctx, Score.siren))
+        .where(Score.alert.in_(ALERTS), visible_companies(ctx.actor, Score.siren))
         .group_by(Score.siren)
         .subquery()
     )
@@ -146,7 +147,7 @@ def dashboard_data(ctx: Ctx) -> dict[str, Any]:
     """The dashboard's counts for ``ctx.actor`` (score-derived ones only with the score right)."""
     db, actor = ctx.db, ctx.actor
     score = bool(allowed(actor, Action.EXPORT_LIST))
-    no_jit(ctx)
+    no_jit(ctx.db)
     latest = db.scalars(select(List).order_by(List.periode.desc(), List.id.desc()).limit(1)).first()
     out: dict[str, Any] = {"score": score, "list": None}
     # follows: mine, and everybody's, on the companies I may see
@@ -157,7 +158,7 @@ def dashboard_data(ctx: Ctx) -> dict[str, Any]:
             .where(
                 Follow.user_id == actor.user_id,
                 Follow.active.is_(True),
-                visible(ctx, Follow.siren),
+                visible_companies(ctx.actor, Follow.siren),
             )
         )
         or 0
@@ -165,14 +166,14 @@ def dashboard_data(ctx: Ctx) -> dict[str, Any]:
     out["all_follows"] = (
         db.scalar(
             select(func.count(func.distinct(Follow.siren))).where(
-                Follow.active.is_(True), visible(ctx, Follow.siren)
+                Follow.active.is_(True), visible_companies(ctx.actor, Follow.siren)
             )
         )
         or 0
     )
     by_state = dict(
         db.execute(
-            select(Case.state, func.count()).where(visible(ctx, Case.siren)).group_by(Case.state)
+            select(Case.state, func.count()).where(visible_companies(ctx.actor, Case.siren)).group_by(Case.state)
         ).all()
     )
     out["cases"] = [(state, label, by_state.get(state, 0)) for state, label in CASE_STATES.items()]
@@ -193,7 +194,7 @@ def dashboard_data(ctx: Ctx) -> dict[str, Any]:
         )
         .select_from(Score)
         .outerjoin(Company, Company.siren == Score.siren)
-        .where(Score.list_id == latest.id, Score.alert.in_(ALERTS), visible(ctx, Score.siren))
+        .where(Score.list_id == latest.id, Score.alert.in_(ALERTS), visible_companies(ctx.actor, Score.siren))
         .group_by(Company.departement, Score.alert)
     ).all()
     depts: dict[str, dict[str, Any]] = {}
@@ -225,6 +226,6 @@ def dashboard_data(ctx: Ctx) -> dict[str, Any]:
 
 
 @router.get("/tableau-de-bord")
-def dashboard_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def dashboard_page(ctx: CtxDep) -> Response:
     ctx.require_user()
     return render(ctx, "dashboard.html", d=dashboard_data(ctx), case_states=CASE_STATES)

@@ -25,19 +25,21 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, select, text
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, select
 from sqlalchemy.orm import aliased
 
 from ...cells import neutralise
 from ..accounts import ALERTS
+from ..db import no_jit
 from ..models import CodefiAlert, CodefiImport, Company, CompanyMonth, DianeStatement, Follow, List, Score
 from ..policy import Action, allowed, visible_companies
 from . import data
-from .app import render
 from .cache import data_version
-from .context import Ctx, get_ctx
+from .context import Ctx
+from .deps import CtxDep
+from .rendering import render
 
 __all__ = [
     "ALERT_CODES",
@@ -48,9 +50,7 @@ __all__ = [
     "ListFilters",
     "ListSort",
     "filtered_rows",
-    "no_jit",
     "router",
-    "visible",
 ]
 
 router = APIRouter(include_in_schema=False)
@@ -338,19 +338,6 @@ def _codefi(import_id: int | None) -> ColumnElement[bool]:
     return exists().where(CodefiAlert.import_id == import_id, CodefiAlert.siren == Score.siren)
 
 
-def visible(ctx: Ctx, siren: Any) -> ColumnElement[bool]:
-    """``policy.visible_companies`` on a SIREN column of a large table (scores, follows, cases)."""
-    condition: ColumnElement[bool] = visible_companies(ctx.actor, siren)
-    return condition
-
-
-def no_jit(ctx: Ctx) -> None:
-    """PostgreSQL's JIT compiles these short queries for longer than they run (their estimated cost is high):
-    off for this request's transaction."""
-    if ctx.db.get_bind().dialect.name == "postgresql":
-        ctx.db.execute(text("SET LOCAL jit = off"))
-
-
 def _conditions(
     ctx: Ctx, li: List, f: ListFilters, codefi_import: int | None
 ) -> tuple[list[ColumnElement[bool]], bool]:
@@ -359,7 +346,7 @@ def _conditions(
         Score.list_id == li.id,
         # the firms in collective proceedings are shown apart, on request, never mixed with the alerts
         Score.procedure_en_cours.is_(True) if f.en_procedure else Score.alert.in_(ALERTS),
-        visible(ctx, Score.siren),
+        visible_companies(ctx.actor, Score.siren),
     ]
     month = False
     if f.alerte:
@@ -429,7 +416,7 @@ def filtered_rows(
     li = _list_or_deny(ctx, list_id)
     f = filters or ListFilters()
     s = sort or ListSort()
-    no_jit(ctx)
+    no_jit(ctx.db)
     codefi_import = ctx.db.scalar(select(func.max(CodefiImport.id)))
     conds, month = _conditions(ctx, li, f, codefi_import)
     key: Any = {
@@ -571,7 +558,7 @@ def _departements(ctx: Ctx, shown: list[dict[str, Any]]) -> list[tuple[str, str]
 
 
 @router.get("/listes")
-def lists_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def lists_page(ctx: CtxDep) -> Response:
     ctx.require_user()
     return render(
         ctx,
@@ -590,7 +577,7 @@ def _query(*parts: list[tuple[str, str]]) -> str:
 
 @router.get("/listes/{list_id}")
 def list_page(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     list_id: int = Path(..., ge=1, le=2**31 - 1),
     page: int = Query(1, ge=1, le=100_000),
     tri: str | None = Query(None, max_length=32),
@@ -655,7 +642,7 @@ CSV_FIELDS = ["rank", "siren", "siret", "raison_sociale", "departement", "activi
 
 @router.get("/listes/{list_id}/export.csv")
 def list_export(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     list_id: int = Path(..., ge=1, le=2**31 - 1),
     tri: str | None = Query(None, max_length=32),
     ordre: str | None = Query(None, max_length=32),
@@ -714,7 +701,7 @@ XLSX_DGEFP = [("Activité partielle (12 mois)", lambda r: _yes(r["ap_12m"]), Non
 
 @router.get("/listes/{list_id}/export.xlsx")
 def list_export_xlsx(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     list_id: int = Path(..., ge=1, le=2**31 - 1),
     tri: str | None = Query(None, max_length=32),
     ordre: str | None = Query(None, max_length=32),

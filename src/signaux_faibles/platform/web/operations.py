@@ -15,14 +15,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 
 from ...cells import neutralise
 from ..policy import Action, allowed
-from .app import render
-from .context import Ctx, get_ctx
+from .context import Ctx
+from .deps import CtxDep
+from .rendering import render
 
 __all__ = ["model_rows", "quarantine_summary", "router", "run_rows"]
 
@@ -133,7 +134,7 @@ def model_rows(data_dir: Path) -> list[dict[str, Any]]:
 
 
 @router.get("/admin/exploitation")
-def operations_page(ctx: Ctx = Depends(get_ctx), lot: str | None = Query(None, pattern=BATCH)) -> Response:  # noqa: B008
+def operations_page(ctx: CtxDep, lot: str | None = Query(None, pattern=BATCH)) -> Response:
     _require_admin(ctx)
     data_dir = _data_dir(ctx)
     runs = run_rows(data_dir)
@@ -154,7 +155,7 @@ QUARANTINE_COLUMNS = (("batch", "Lot"), ("file", "Fichier"), ("source", "Source"
 
 @router.get("/admin/exploitation/quarantaine/{batch}.csv")
 def quarantine_download(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     batch: str = PathParam(..., pattern=BATCH),
     source: str | None = Query(None, max_length=32, pattern=r"^[a-z_]+$"),
 ) -> Response:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query
+from fastapi import APIRouter, Form, HTTPException, Path, Query
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -18,8 +18,9 @@ from ..models import AUDIT_EVENTS, Company, Follow, Organisation, User, WebSessi
 from ..policy import Action, CompanyFacts, allowed, visible_companies
 from ..security import review_due
 from . import data
-from .app import render
-from .context import Ctx, get_ctx
+from .context import Ctx
+from .deps import CtxDep
+from .rendering import render
 
 __all__ = ["FOLLOW_CATEGORIES", "router"]
 
@@ -28,19 +29,19 @@ FOLLOW_CATEGORIES = ("Veille", "Accompagnement en cours", "Signalement d'un part
 
 
 @router.get("/")
-def home(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def home(ctx: CtxDep) -> Response:
     ctx.require_user()
     return RedirectResponse("/listes", status_code=303)
 
 
 @router.get("/sante")
-def health(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def health(ctx: CtxDep) -> Response:
     """Liveness for operators and load balancers: no data, no authentication."""
     return Response("ok", media_type="text/plain")
 
 
 @router.get("/entreprises/{siren}")
-def company_page(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:  # noqa: B008
+def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:
     from ..models import CASE_STATES, MEASURE_STATUSES, MEASURES
     from ..support import suggest
     from ..work import codefi_flag, comments_of, followers_of, work_summary
@@ -88,7 +89,7 @@ def company_page(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^
 
 
 @router.get("/etablissements/{siret}")
-def establishment_page(ctx: Ctx = Depends(get_ctx), siret: str = Path(..., pattern=r"^\d{14}$")) -> Response:  # noqa: B008
+def establishment_page(ctx: CtxDep, siret: str = Path(..., pattern=r"^\d{14}$")) -> Response:
     ctx.require_user()
     view = data.establishment_view(ctx, siret)
     return render(ctx, "establishment.html", e=view)
@@ -103,7 +104,7 @@ def _follow_facts(ctx: Ctx, siren: str) -> CompanyFacts:
 
 @router.post("/entreprises/{siren}/suivre")
 def follow_page(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     siren: str = Path(..., pattern=r"^\d{9}$"),
     category: str = Form(...),
     comment: str = Form(""),
@@ -120,7 +121,7 @@ def follow_page(
 
 
 @router.post("/entreprises/{siren}/ne-plus-suivre")
-def unfollow_page(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:  # noqa: B008
+def unfollow_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:
     user = ctx.require_user()
     unfollow(ctx.db, user, siren)
     ctx.finish()
@@ -128,14 +129,14 @@ def unfollow_page(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"
 
 
 @router.get("/recherche")
-def search_page(ctx: Ctx = Depends(get_ctx), q: str = Query("", max_length=100)) -> Response:  # noqa: B008
+def search_page(ctx: CtxDep, q: str = Query("", max_length=100)) -> Response:
     ctx.require_user()
     results = data.search(ctx, q) if q.strip() else []
     return render(ctx, "search.html", q=q, results=results)
 
 
 @router.get("/mes-entreprises")
-def my_companies(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def my_companies(ctx: CtxDep) -> Response:
     user = ctx.require_user()
     rows = ctx.db.execute(
         select(Follow, Company.raison_sociale, Company.departement)
@@ -147,7 +148,7 @@ def my_companies(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
 
 
 @router.get("/compte")
-def account_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def account_page(ctx: CtxDep) -> Response:
     user = ctx.require_user()
     sessions = ctx.db.scalars(
         select(WebSession).where(
@@ -170,7 +171,7 @@ def _require(ctx: Ctx, action: Action, facts: CompanyFacts | None = None) -> Use
 
 @router.get("/admin/audit")
 def audit_page(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     user: str = Query("", max_length=254),
     siren: str = Query("", max_length=9),
     event: str = Query("", max_length=32),
@@ -188,7 +189,7 @@ def audit_page(
 
 
 @router.get("/admin/statistiques")
-def stats_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def stats_page(ctx: CtxDep) -> Response:
     _require(ctx, Action.ADMIN)
     return render(ctx, "admin_stats.html", stats=audit_trail.monthly_stats(ctx.db), labels=audit_trail.LABELS)
 
@@ -205,7 +206,7 @@ def _managed(ctx: Ctx) -> list[tuple[User, str]]:
 
 
 @router.get("/admin/utilisateurs")
-def users_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def users_page(ctx: CtxDep) -> Response:
     _require(ctx, Action.MANAGE_USERS, CompanyFacts("", organisation=ctx.actor.organisation))
     t = now()
     from ..accounts import aware
@@ -224,7 +225,7 @@ def _managed_user(ctx: Ctx, user_id: int) -> User:
 
 
 @router.post("/admin/utilisateurs/{user_id}/confirmer")
-def confirm_user(ctx: Ctx = Depends(get_ctx), user_id: int = Path(..., ge=1, le=2**31 - 1)) -> Response:  # noqa: B008
+def confirm_user(ctx: CtxDep, user_id: int = Path(..., ge=1, le=2**31 - 1)) -> Response:
     target = _managed_user(ctx, user_id)
     assert ctx.user is not None
     if target.id == ctx.user.id:  # a review is another person's word: nobody confirms their own habilitation
@@ -236,7 +237,7 @@ def confirm_user(ctx: Ctx = Depends(get_ctx), user_id: int = Path(..., ge=1, le=
 
 
 @router.post("/admin/utilisateurs/{user_id}/desactiver")
-def disable_user(ctx: Ctx = Depends(get_ctx), user_id: int = Path(..., ge=1, le=2**31 - 1)) -> Response:  # noqa: B008
+def disable_user(ctx: CtxDep, user_id: int = Path(..., ge=1, le=2**31 - 1)) -> Response:
     target = _managed_user(ctx, user_id)
     try:
         set_user(ctx.db, target, active=False)

@@ -21,7 +21,7 @@ import contextlib
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -31,7 +31,8 @@ from ..accounts import AccountError, add_user, login_blocker, login_throttled, r
 from ..claims import ClaimsError, map_claims
 from ..db import WRITE
 from ..models import Organisation, User
-from .context import Ctx, get_ctx
+from .context import Ctx
+from .deps import CtxDep
 
 __all__ = ["configure", "router"]
 
@@ -93,7 +94,7 @@ FR = {
 
 
 @router.get("/connexion")
-async def sso_login(ctx: Ctx = Depends(get_ctx), next: str = "/") -> Response:  # noqa: B008
+async def sso_login(ctx: CtxDep, next: str = "/") -> Response:
     client = _client(ctx)
     ctx.request.session["next"] = next
     redirect_uri = str(ctx.request.url_for("sso_callback"))
@@ -105,7 +106,7 @@ async def sso_login(ctx: Ctx = Depends(get_ctx), next: str = "/") -> Response:  
 
 
 @router.get("/retour", name="sso_callback")
-async def sso_callback(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+async def sso_callback(ctx: CtxDep) -> Response:
     from authlib.common.errors import AuthlibBaseError
     from joserfc.errors import JoseError
 

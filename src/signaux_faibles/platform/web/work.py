@@ -7,9 +7,9 @@ the company page.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -30,8 +30,9 @@ from ..work import (
     update_measure,
 )
 from . import data
-from .app import render
-from .context import Ctx, get_ctx
+from .context import Ctx
+from .deps import CtxDep
+from .rendering import render
 
 __all__ = ["router"]
 
@@ -75,14 +76,14 @@ def _comments_fragment(ctx: Ctx, siren: str, status: int = 200, error: str | Non
 
 
 @router.get("/entreprises/{siren}/commentaires")
-def comments(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:  # noqa: B008
+def comments(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:
     _facts(ctx, siren, Action.VIEW_COMPANY)
     return _comments_fragment(ctx, siren)
 
 
 @router.post("/entreprises/{siren}/commentaires")
 def post_comment(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     siren: str = Path(..., pattern=r"^\d{9}$"),
     body: str = Form(""),
     parent_id: int | None = Form(None),
@@ -101,7 +102,7 @@ def post_comment(
 
 
 @router.post("/commentaires/{comment_id}")
-def post_edit_comment(ctx: Ctx = Depends(get_ctx), comment_id: int = _id(), body: str = Form("")) -> Response:  # noqa: B008
+def post_edit_comment(ctx: CtxDep, comment_id: int = _id(), body: str = Form("")) -> Response:
     ctx.require_user()
     comment = ctx.db.get(Comment, comment_id)
     if comment is None:
@@ -124,7 +125,7 @@ def _difficulties(text: str) -> list[str]:
 
 @router.post("/entreprises/{siren}/accompagnement")
 def post_open_case(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     siren: str = Path(..., pattern=r"^\d{9}$"),
     difficulties: str = Form(""),
     summary: str = Form(""),
@@ -149,7 +150,7 @@ def _case(ctx: Ctx, case_id: int) -> Case:
 
 @router.post("/accompagnements/{case_id}")
 def post_update_case(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     case_id: int = _id(),
     state: str = Form(""),
     summary: str | None = Form(None),
@@ -169,7 +170,7 @@ def post_update_case(
 
 @router.post("/accompagnements/{case_id}/mesures")
 def post_measure(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     case_id: int = _id(),
     measure: str = Form(...),
     status: str = Form("proposed"),
@@ -186,7 +187,7 @@ def post_measure(
 
 @router.post("/mesures/{measure_id}")
 def post_update_measure(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     measure_id: int = _id(),
     status: str = Form(...),
     outcome: str = Form(""),
@@ -204,7 +205,7 @@ def post_update_measure(
 
 
 @router.post("/accompagnements/{case_id}/codefi")
-def post_refer_codefi(ctx: Ctx = Depends(get_ctx), case_id: int = _id()) -> Response:  # noqa: B008
+def post_refer_codefi(ctx: CtxDep, case_id: int = _id()) -> Response:
     case = _case(ctx, case_id)
     assert ctx.user is not None
     refer_to_codefi(ctx.db, ctx.user, case)
@@ -213,7 +214,7 @@ def post_refer_codefi(ctx: Ctx = Depends(get_ctx), case_id: int = _id()) -> Resp
 
 @router.post("/entreprises/{siren}/suggestions")
 def post_suggestion(
-    ctx: Ctx = Depends(get_ctx),  # noqa: B008
+    ctx: CtxDep,
     siren: str = Path(..., pattern=r"^\d{9}$"),
     measure: str = Form(...),
     decision: str = Form(...),
@@ -234,7 +235,7 @@ def post_suggestion(
 
 
 @router.get("/entreprises/{siren}/dossier.docx")
-def dossier(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:  # noqa: B008
+def dossier(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:
     from ..work import work_summary
     from .dossier import company_dossier_docx
 
@@ -263,7 +264,7 @@ def dossier(ctx: Ctx = Depends(get_ctx), siren: str = Path(..., pattern=r"^\d{9}
 
 
 @router.get("/admin/codefi")
-def codefi_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
+def codefi_page(ctx: CtxDep) -> Response:
     ctx.require_user()
     d = allowed(ctx.actor, Action.IMPORT_CODEFI)
     if not d:
@@ -273,7 +274,7 @@ def codefi_page(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008
 
 
 @router.post("/admin/codefi")
-async def codefi_import(ctx: Ctx = Depends(get_ctx), file: UploadFile = File(...)) -> Response:  # noqa: B008
+async def codefi_import(ctx: CtxDep, file: Annotated[UploadFile, File()]) -> Response:
     ctx.require_user()
     d = allowed(ctx.actor, Action.IMPORT_CODEFI)
     if not d:
