@@ -11,7 +11,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from signaux_faibles.sources import _csv
+from signaux_faibles.sources._read import arrow, duplicates
+from signaux_faibles.sources._read import fast as fast_path
 from signaux_faibles.sources.urssaf import DEBIT
 
 HEADER = ("Urssaf_gestion;Dep;num_cpte;Siren;Siret;Dt_immat;Etat_cpte;Cd_pro_col;Periode;Num_Ecn;"
@@ -51,13 +52,13 @@ def _plain(rows: pa.Table) -> list[dict[str, object]]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_arrow_path_equals_duckdb_path(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = _csv._arrow_fast
+    real = fast_path.arrow_fast
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_csv, "_arrow_fast", spy)
+    monkeypatch.setattr(fast_path, "arrow_fast", spy)
     rng = random.Random(seed)
     lines = [HEADER]
     for i in range(3000):
@@ -124,17 +125,17 @@ def _same(path: Path) -> tuple[Any, Any]:
 @pytest.mark.parametrize("seed", [4, 5])
 def test_arrow_path_by_parts(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file read by several parts in parallel, several batches each, gives what the DuckDB path gives."""
-    monkeypatch.setattr(_csv, "_ARROW_PART", 16 << 10)
-    monkeypatch.setattr(_csv, "_ARROW_BLOCK", 8 << 10)
+    monkeypatch.setattr(arrow, "_ARROW_PART", 16 << 10)
+    monkeypatch.setattr(arrow, "_ARROW_BLOCK", 8 << 10)
     calls: list[Any] = []
-    real = _csv._arrow_read
+    real = arrow._arrow_read
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         got = real(*args, **kwargs)
         calls.append(got)
         return got
 
-    monkeypatch.setattr(_csv, "_arrow_read", spy)
+    monkeypatch.setattr(arrow, "_arrow_read", spy)
     path, _ = _file(tmp_path, seed)
     fast, _ = _same(path)
     assert len(calls) == 1 and isinstance(calls[0], tuple) and len(calls[0][0]) > 1  # several parts
@@ -144,7 +145,7 @@ def test_arrow_path_by_parts(tmp_path: Path, seed: int, monkeypatch: pytest.Monk
 @pytest.mark.parametrize("odd", ['"', "\r", "\x00", "é", "\xff"])
 def test_arrow_path_odd_byte_in_a_later_part(tmp_path: Path, odd: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A double quote, a carriage return, a NUL byte, non-ASCII or invalid UTF-8 far in the file."""
-    monkeypatch.setattr(_csv, "_ARROW_PART", 16 << 10)
+    monkeypatch.setattr(arrow, "_ARROW_PART", 16 << 10)
     path, lines = _file(tmp_path, 6, rows=1500)
     at = len(lines) * 3 // 4
     lines[at] = lines[at].replace(";", ";x" + odd, 1)
@@ -169,11 +170,11 @@ def test_duplicates_upper_bits_collide() -> None:
         asked.append(want)
         return {ln: raw[ln] for ln in want}
 
-    assert _csv._duplicates(lines, hashes, raw_of) == {5: "c"}
+    assert duplicates.find_duplicates(lines, hashes, raw_of) == {5: "c"}
     assert asked == [{2, 4, 5, 7}]
     # a superset of the hashes (flagged records too) only adds look-ups
-    among = np.sort(_csv._top(np.concatenate([hashes, np.array([9 << 32 | 8], dtype=np.uint64)])))
-    assert _csv._duplicates(lines, hashes, raw_of, among) == {5: "c"}
+    among = np.sort(duplicates.top_bits(np.concatenate([hashes, np.array([9 << 32 | 8], dtype=np.uint64)])))
+    assert duplicates.find_duplicates(lines, hashes, raw_of, among) == {5: "c"}
 
 
 @pytest.mark.parametrize("odd", [b"\xc3\xa9", b"\xff"])

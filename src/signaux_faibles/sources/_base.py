@@ -19,6 +19,7 @@ Conventions
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -31,12 +32,14 @@ __all__ = [
     "REJECTION_SCHEMA",
     "Column",
     "ParseResult",
+    "Record",
     "Source",
     "empty_rejections",
     "empty_rows",
     "fatal_result",
     "nul_reason",
     "open_quote_field",
+    "rejections_table",
     "rows_schema",
     "stray_quote_field",
     "stray_quote_reason",
@@ -137,6 +140,19 @@ def empty_rejections() -> pa.Table:
 def empty_rows(columns: tuple[Column, ...]) -> pa.Table:
     """An empty rows table for these columns."""
     return pa.Table.from_batches([], schema=rows_schema(columns))
+
+
+#: One rejection as a tuple: (line, column, raw_value, reason, level).
+Record = tuple[int, str | None, str | None, str, str]
+
+
+def rejections_table(records: Sequence[Record]) -> pa.Table:
+    """A rejections table (:data:`REJECTION_SCHEMA`) from (line, column, raw_value, reason, level) tuples."""
+    if not records:
+        return empty_rejections()
+    cols = list(zip(*records, strict=True))
+    return pa.table([pa.array(c, type=f.type) for c, f in zip(cols, REJECTION_SCHEMA, strict=True)],
+                    schema=REJECTION_SCHEMA)
 
 
 def fatal_result(columns: tuple[Column, ...], message: str) -> ParseResult:

@@ -1,6 +1,7 @@
-"""SQL snippets for the real system's field rules (URSSAF dates and periods, decimal commas, identifiers).
+"""SQL snippets, the one module of them: identifiers and literals, and the real system's field rules (URSSAF dates
+and periods, decimal commas, identifiers, French and ISO dates).
 
-Each function takes the SQL expression of a raw VARCHAR field and returns a SQL expression. They mirror
+Each rule takes the SQL expression of a raw VARCHAR field and returns a SQL expression. They mirror
 opensignauxfaibles ``lib/parsing/urssaf/utils.go`` and ``lib/parsing/fields.go``:
 
 - ``(A)AAMMJJ`` date: the integer value + 19000000 read as ``YYYYMMDD`` (``1160318`` → 2016-03-18,
@@ -15,6 +16,12 @@ from __future__ import annotations
 
 __all__ = [
     "comma_float",
+    "date_fmt",
+    "digits",
+    "fr_date",
+    "go_bool",
+    "ident",
+    "integer",
     "is_comma_float",
     "is_float",
     "is_int",
@@ -22,11 +29,17 @@ __all__ = [
     "is_siret",
     "is_urssaf_date",
     "is_urssaf_period",
+    "iso_date",
+    "lit",
+    "luhn",
     "luhn_ok",
     "month_date",
     "month_yyyymmdd",
+    "num",
     "parse_bool",
     "period_months",
+    "q",
+    "txt",
     "urssaf_date",
     "urssaf_date_int",
     "urssaf_period_end",
@@ -36,6 +49,8 @@ __all__ = [
     "urssaf_period_start",
     "ymd_date",
 ]
+
+import re
 
 _TRUE = "('1','t','T','TRUE','true','True')"
 _FALSE = "('0','f','F','FALSE','false','False')"
@@ -172,3 +187,77 @@ def luhn_ok(x: str, width: int) -> str:
     return (
         f"CASE WHEN regexp_full_match({x}, '[0-9]{{{width}}}') THEN ({' + '.join(terms)}) % 10 = 0 END"
     )
+
+
+# --- identifiers, literals, and the text reader's typed values (a trimmed raw value, NULL when empty) ----------
+
+def q(name: str) -> str:
+    """Quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    """SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def txt(col: str) -> str:
+    """Trimmed raw value, NULL when empty."""
+    return f"nullif(trim({q(col)}), '')"
+
+
+_NUM_RE = r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][+-]?[0-9]+)?"
+
+
+def num(expr: str) -> str:
+    """DOUBLE from a text expression (decimal point or comma); NULL when not a plain number."""
+    return f"(CASE WHEN regexp_full_match({expr}, {lit(_NUM_RE)}) THEN TRY_CAST(replace({expr}, ',', '.') AS DOUBLE) END)"
+
+
+def integer(expr: str, sql_type: str = "INTEGER") -> str:
+    """Whole number from a text expression (``559.0`` accepted); NULL when not a whole number."""
+    d = num(expr)
+    return f"(CASE WHEN {d} = floor({d}) THEN TRY_CAST({d} AS {sql_type}) END)"
+
+
+def date_fmt(expr: str, fmt: str, pattern: str) -> str:
+    """DATE from a text expression in ``fmt`` (strptime), which must fully match the regex ``pattern``."""
+    return f"(CASE WHEN regexp_full_match({expr}, {lit(pattern)}) THEN CAST(try_strptime({expr}, {lit(fmt)}) AS DATE) END)"
+
+
+def iso_date(expr: str) -> str:
+    """DATE from ``YYYY-MM-DD`` (impossible dates such as 2019-02-30 give NULL)."""
+    return date_fmt(expr, "%Y-%m-%d", r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def fr_date(expr: str) -> str:
+    """DATE from ``dd/mm/yyyy``."""
+    return date_fmt(expr, "%d/%m/%Y", r"[0-9]{2}/[0-9]{2}/[0-9]{4}")
+
+
+def go_bool(expr: str) -> str:
+    """BOOLEAN as Go's ``strconv.ParseBool`` reads it; NULL otherwise."""
+    return f"({parse_bool(expr)})"
+
+
+def digits(expr: str, n: int) -> str:
+    """True when ``expr`` is exactly ``n`` digits."""
+    return f"coalesce(regexp_full_match({expr}, '[0-9]{{{n}}}'), false)"
+
+
+def luhn(expr: str) -> str:
+    """True when ``expr`` is all digits with a valid Luhn key (SIREN, SIRET)."""
+    d = f"CAST(substr({expr}, length({expr}) - r, 1) AS INTEGER)"
+    term = f"(CASE WHEN r % 2 = 1 THEN (CASE WHEN 2 * {d} > 9 THEN 2 * {d} - 9 ELSE 2 * {d} END) ELSE {d} END)"
+    return (
+        f"(CASE WHEN coalesce(regexp_full_match({expr}, '[0-9]+'), false) "
+        f"THEN list_sum([{term} FOR r IN range(length({expr}))]) % 10 = 0 ELSE false END)"
+    )
+
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def ident(name: str) -> str:
+    """SQL identifier, quoted only when it has to be."""
+    return name if _IDENT.match(name) else q(name)

@@ -23,19 +23,15 @@ from typing import Literal
 import duckdb
 
 from signaux_faibles.sources._base import Column, ParseResult
-from signaux_faibles.sources.apconso import (
+from signaux_faibles.sources._read import (
     Check,
     finish,
-    integer,
-    iso_date,
-    luhn,
-    num,
     optional_value,
     read_text,
     required_value,
     siret_checks,
-    txt,
 )
+from signaux_faibles.sources._sql import integer, iso_date, luhn, num, txt
 
 __all__ = ["APDEMANDE", "ApdemandeSource"]
 

@@ -19,19 +19,8 @@ from typing import Literal
 import duckdb
 
 from signaux_faibles.sources._base import Column, ParseResult
-from signaux_faibles.sources.apconso import (
-    finish,
-    integer,
-    lit,
-    luhn,
-    num,
-    optional_value,
-    q,
-    read_text,
-    required_value,
-    siren_checks,
-    txt,
-)
+from signaux_faibles.sources._read import finish, optional_value, read_text, required_value, siren_checks
+from signaux_faibles.sources._sql import integer, lit, luhn, num, q, txt
 
 __all__ = ["BDF", "BdfSource", "arrete_bilan_sql"]
 

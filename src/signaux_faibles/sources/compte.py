@@ -22,15 +22,8 @@ import duckdb
 import pyarrow as pa
 
 from signaux_faibles.sources._base import Column, ParseResult
-from signaux_faibles.sources.apconso import (
-    Check,
-    finish,
-    integer,
-    luhn,
-    read_text,
-    siret_checks,
-    txt,
-)
+from signaux_faibles.sources._read import Check, finish, read_text, siret_checks
+from signaux_faibles.sources._sql import integer, luhn, txt
 
 __all__ = ["COMPTE", "NEVER_CLOSED", "CompteSource", "comptes_at", "siret_for", "urssaf_date_sql"]
 

@@ -19,26 +19,18 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
-import pyarrow as pa
 
-from signaux_faibles.sources._base import REJECTION_SCHEMA, Column, ParseResult, fatal_result
-from signaux_faibles.sources.apconso import (
-    _REJECTION_ORDER,
+from signaux_faibles.sources._base import Column, ParseResult, Record, fatal_result, rejections_table
+from signaux_faibles.sources._read import (
     Check,
     FileError,
-    _cut,
-    _decoded_lines,
-    _Records,
-    fr_date,
-    integer,
-    luhn,
-    num,
-    q,
     raw_from_rows,
     siren_checks,
-    txt,
     typed_stage,
+    with_early,
 )
+from signaux_faibles.sources._read.lines import Records, cut, decoded_lines
+from signaux_faibles.sources._sql import fr_date, integer, luhn, num, q, txt
 
 __all__ = ["DIANE", "DIANE_FIELDS", "DianeSource"]
 
@@ -159,15 +151,15 @@ class DianeSource:
     def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
         """Parse one Diane export (UTF-16 with BOM, plain or gzip)."""
         raw_cols = ["siren", "annee", *(n for n, _, _ in DIANE_FIELDS)]
-        early: list[tuple[int, str | None, str | None, str, str]] = []
+        early: list[Record] = []
         records: list[tuple[int, list[str | None], object]] = []
         try:
             fixed: dict[str, int] = {}
             yearly: dict[str, dict[int, int]] = {}
             years: list[int] = []
             header_seen = False
-            for start, _end, fields, problem, text in _Records(
-                _decoded_lines(path, "utf-16"), ";", multiline=False
+            for start, _end, fields, problem, text in Records(
+                decoded_lines(path, "utf-16"), ";", multiline=False
             ):
                 if not header_seen:
                     header_seen = True
@@ -189,7 +181,7 @@ class DianeSource:
                     years = sorted({y for per_year in yearly.values() for y in per_year})
                     continue
                 if problem is not None:
-                    early.append((start, problem[0], _cut(text.replace("\x00", "\\0")), problem[1], "row"))
+                    early.append((start, problem[0], cut(text.replace("\x00", "\\0")), problem[1], "row"))
                     continue
                 for year in years:
                     values: list[str | None] = [fields[fixed["siren"]], str(year)]
@@ -226,16 +218,9 @@ class DianeSource:
         values_sql["siren_luhn_ok"] = luhn(siren)
         rows, rejections = typed_stage(con, raw, self.columns, values_sql, checks)
         rows = rows.sort_by([("_line", "ascending"), ("exercice_diane", "ascending")])
-        if early:
-            head = pa.Table.from_pylist(
-                [dict(zip(REJECTION_SCHEMA.names, r, strict=True)) for r in early], schema=REJECTION_SCHEMA
-            )
-            rejections = pa.concat_tables([head, rejections]).sort_by(_REJECTION_ORDER)
+        rejections = with_early(rejections, early)
         # a rejected company line is reported once, not once per year
-        unique = list(dict.fromkeys(tuple(r.values()) for r in rejections.to_pylist()))
-        rejections = pa.Table.from_pylist(
-            [dict(zip(REJECTION_SCHEMA.names, r, strict=True)) for r in unique], schema=REJECTION_SCHEMA
-        )
+        rejections = rejections_table(list(dict.fromkeys(tuple(r.values()) for r in rejections.to_pylist())))
         result = ParseResult(rows=rows, rejections=rejections, read=0)
         result.read = rows.num_rows + result.rejected_rows
         return result

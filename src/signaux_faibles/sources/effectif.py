@@ -15,7 +15,7 @@ import re
 
 from signaux_faibles.sources import _sql as q
 from signaux_faibles.sources._base import Column
-from signaux_faibles.sources._csv import Check, DelimitedSource, Projection
+from signaux_faibles.sources._read import Check, DelimitedSource, Projection
 
 __all__ = ["EFFECTIF", "EFFECTIF_ENT", "effectif_columns", "urssaf_period"]
 
@@ -66,8 +66,7 @@ def _cells(f: dict[str, str], header: tuple[str, ...], value: str) -> tuple[str,
             f"CASE WHEN {ok} THEN {{'periode': DATE '{start.isoformat()}', '{value}': {num}}} END"
         )
         checks.append(
-            Check(value, raw, f"{raw} <> '' AND ({num} IS NULL OR {negative})",
-                  f"{name}: not a head count (value dropped, row kept)", level="field")
+            Check(value, f"{raw} <> '' AND ({num} IS NULL OR {negative})", f"{name}: not a head count (value dropped, row kept)", raw=raw, level="field")
         )
     return "[" + ", ".join(items) + "]" if items else "[]", checks
 
@@ -76,7 +75,7 @@ def _effectif(f: dict[str, str], header: tuple[str, ...]) -> Projection:
     cells, checks = _cells(f, header, "effectif")
     return Projection(
         exprs={"siret": f["siret"], "numero_compte": f.get("compte", "NULL"), "_cells": cells},
-        checks=[Check("siret", f["siret"], f"NOT {q.is_siret(f['siret'])}", "siret: expected 14 digits"), *checks],
+        checks=[Check("siret", f"NOT {q.is_siret(f['siret'])}", "siret: expected 14 digits", raw=f["siret"]), *checks],
         unnest="_cells",
         final={"periode": "_u.periode", "effectif": "_u.effectif"},
     )
@@ -86,7 +85,7 @@ def _effectif_ent(f: dict[str, str], header: tuple[str, ...]) -> Projection:
     cells, checks = _cells(f, header, "effectif_ent")
     return Projection(
         exprs={"siren": f["siren"], "_cells": cells},
-        checks=[Check("siren", f["siren"], f"NOT {q.is_siren(f['siren'])}", "siren: expected 9 digits"), *checks],
+        checks=[Check("siren", f"NOT {q.is_siren(f['siren'])}", "siren: expected 9 digits", raw=f["siren"]), *checks],
         unnest="_cells",
         final={"periode": "_u.periode", "effectif_ent": "_u.effectif_ent"},
     )

@@ -21,21 +21,17 @@ from typing import Literal
 import duckdb
 
 from signaux_faibles.sources._base import Column, ParseResult, fatal_result
-from signaux_faibles.sources.apconso import (
+from signaux_faibles.sources._read import (
     Check,
     FileError,
     RawRead,
-    digits,
     finish,
-    integer,
-    luhn,
-    num,
     optional_value,
     raw_from_rows,
     read_all_bytes,
     siren_checks,
-    txt,
 )
+from signaux_faibles.sources._sql import digits, integer, luhn, num, txt
 
 __all__ = ["ELLISPHERE", "POSITIONS", "EllisphereSource"]
 

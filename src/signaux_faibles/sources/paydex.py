@@ -16,16 +16,8 @@ from typing import Literal
 import duckdb
 
 from signaux_faibles.sources._base import Column, ParseResult
-from signaux_faibles.sources.apconso import (
-    finish,
-    fr_date,
-    integer,
-    luhn,
-    read_text,
-    required_value,
-    siren_checks,
-    txt,
-)
+from signaux_faibles.sources._read import finish, read_text, required_value, siren_checks
+from signaux_faibles.sources._sql import fr_date, integer, luhn, txt
 
 __all__ = ["PAYDEX", "PaydexSource"]
 

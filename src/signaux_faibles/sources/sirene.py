@@ -30,18 +30,8 @@ from typing import Literal
 import duckdb
 
 from signaux_faibles.sources._base import Column, ParseResult
-from signaux_faibles.sources.apconso import (
-    Check,
-    digits,
-    finish,
-    go_bool,
-    iso_date,
-    lit,
-    luhn,
-    num,
-    read_text,
-    txt,
-)
+from signaux_faibles.sources._read import Check, finish, read_text
+from signaux_faibles.sources._sql import digits, go_bool, iso_date, lit, luhn, num, txt
 
 __all__ = ["APE_PATTERN", "INDICE_REPETITION", "SIRENE", "TYPE_VOIE", "SireneSource", "departement_sql"]
 

@@ -24,16 +24,8 @@ from typing import Literal
 import duckdb
 
 from signaux_faibles.sources._base import Column, ParseResult
-from signaux_faibles.sources.apconso import (
-    Check,
-    finish,
-    go_bool,
-    iso_date,
-    luhn,
-    read_text,
-    siret_checks,
-    txt,
-)
+from signaux_faibles.sources._read import Check, finish, read_text, siret_checks
+from signaux_faibles.sources._sql import go_bool, iso_date, luhn, txt
 
 __all__ = ["SIRENE_HISTO", "SireneHistoSource"]
 

@@ -26,7 +26,8 @@ from typing import Literal
 import duckdb
 
 from signaux_faibles.sources._base import Column, ParseResult
-from signaux_faibles.sources.apconso import Check, digits, finish, iso_date, lit, luhn, read_text, txt
+from signaux_faibles.sources._read import Check, finish, read_text
+from signaux_faibles.sources._sql import digits, iso_date, lit, luhn, txt
 from signaux_faibles.sources.sirene import APE_PATTERN, nomenclature_filter
 
 __all__ = ["SIRENE_UL", "SireneULSource"]

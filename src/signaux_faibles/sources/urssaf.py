@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from signaux_faibles.sources import _sql as q
-from signaux_faibles.sources import _vec as vec
 from signaux_faibles.sources._base import Column
-from signaux_faibles.sources._csv import Check, DelimitedSource, Projection
+from signaux_faibles.sources._read import Check, DelimitedSource, Projection
+from signaux_faibles.sources._read import vector as vec
 
 __all__ = ["CCSF", "COTISATION", "DEBIT", "DELAI", "PROCOL"]
 
@@ -35,7 +35,7 @@ def _gz(pattern: str) -> re.Pattern[str]:
 
 
 def _siret_check(f: dict[str, str], raw: str = "siret") -> Check:
-    return Check("siret", f[raw], f"NOT {q.is_siret(f[raw])}", "siret: expected 14 digits")
+    return Check("siret", f"NOT {q.is_siret(f[raw])}", "siret: expected 14 digits", raw=f[raw])
 
 
 # --- cotisations -------------------------------------------------------------------------------------------
@@ -62,13 +62,9 @@ def _cotisation(f: dict[str, str], header: tuple[str, ...]) -> Projection:
         },
         checks=[
             _siret_check(f),
-            Check("periode_debut", f["periode"], f"NOT {q.is_urssaf_period(f['periode'])}",
-                  "periode: expected YYQM or YYYYQM"),
-            Check("encaisse", f["enc_direct"],
-                  f"{f['enc_direct']} <> '' AND NOT {q.is_comma_float(f['enc_direct'])}",
-                  "enc_direct: not a number"),
-            Check("du", f["cotis_due"], f"{f['cotis_due']} <> '' AND NOT {q.is_comma_float(f['cotis_due'])}",
-                  "cotis_due: not a number"),
+            Check("periode_debut", f"NOT {q.is_urssaf_period(f['periode'])}", "periode: expected YYQM or YYYYQM", raw=f["periode"]),
+            Check("encaisse", f"{f['enc_direct']} <> '' AND NOT {q.is_comma_float(f['enc_direct'])}", "enc_direct: not a number", raw=f["enc_direct"]),
+            Check("du", f"{f['cotis_due']} <> '' AND NOT {q.is_comma_float(f['cotis_due'])}", "cotis_due: not a number", raw=f["cotis_due"]),
         ],
     )
 
@@ -133,9 +129,8 @@ def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
     amounts = []
     for raw, col, v in (("mt_po", "part_ouvriere", "_po"), ("mt_pp", "part_patronale", "_pp")):
         # DuckDB's cast also takes spaces, '_', inf/nan, hex: only strings made of [0-9.eE+-] pass the cheap test
-        amounts.append(Check(col, f[raw], f"{v} IS NULL OR (CASE WHEN {f[raw]} GLOB '*[!0-9]*' "
-                             f"THEN NOT regexp_full_match({f[raw]}, {_FLOAT_RE}) ELSE false END)",
-                             f"{raw}: expected an amount in centimes"))
+        amounts.append(Check(col, f"{v} IS NULL OR (CASE WHEN {f[raw]} GLOB '*[!0-9]*' "
+                             f"THEN NOT regexp_full_match({f[raw]}, {_FLOAT_RE}) ELSE false END)", f"{raw}: expected an amount in centimes", raw=f[raw]))
     # debit_id: both YYYYMMDD in one integer → one cast, one concat (years 1000–9999; else the plain form;
     # a NULL period rejects the record, so concat's NULL-as-'' never reaches a kept row)
     ymd = "((_pm) // 12 * 10000 + (_pm) % 12 * 100 + 101)"
@@ -168,16 +163,12 @@ def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
         },
         checks=[
             _siret_check(f),
-            Check("periode_debut", f["periode"], "_pm IS NULL", "Periode: expected YYQM or YYYYQM"),
-            Check("date_traitement", f["dt_trt_ecn"], "_d IS NULL",
-                  "Dt_trt_ecn: impossible date, expected (A)AAMMJJ"),
+            Check("periode_debut", "_pm IS NULL", "Periode: expected YYQM or YYYYQM", raw=f["periode"]),
+            Check("date_traitement", "_d IS NULL", "Dt_trt_ecn: impossible date, expected (A)AAMMJJ", raw=f["dt_trt_ecn"]),
             *amounts,
-            Check("numero_historique_ecart_negatif", f["num_hist_ecn"],
-                  f"{f['num_hist_ecn']} <> '' AND NOT {q.is_int(f['num_hist_ecn'])}", "Num_Hist_Ecn: not an integer"),
-            Check("etat_compte", f["etat_cpte"], f"{f['etat_cpte']} <> '' AND NOT {q.is_int(f['etat_cpte'])}",
-                  "Etat_cpte: not an integer"),
-            Check("recours_en_cours", f["recours_en_cours"], "_b IS NULL",
-                  "Recours_en_cours: expected 0/1/true/false"),
+            Check("numero_historique_ecart_negatif", f"{f['num_hist_ecn']} <> '' AND NOT {q.is_int(f['num_hist_ecn'])}", "Num_Hist_Ecn: not an integer", raw=f["num_hist_ecn"]),
+            Check("etat_compte", f"{f['etat_cpte']} <> '' AND NOT {q.is_int(f['etat_cpte'])}", "Etat_cpte: not an integer", raw=f["etat_cpte"]),
+            Check("recours_en_cours", "_b IS NULL", "Recours_en_cours: expected 0/1/true/false", raw=f["recours_en_cours"]),
         ],
     )
 
@@ -323,18 +314,11 @@ def _delai(f: dict[str, str], header: tuple[str, ...]) -> Projection:
         },
         checks=[
             _siret_check(f),
-            Check("date_creation", f["date_creation"], f"{_fr_date(f['date_creation'])} IS NULL",
-                  "Date_creation: impossible date, expected dd/mm/yyyy"),
-            Check("date_echeance", f["date_echeance"], f"{_fr_date(f['date_echeance'])} IS NULL",
-                  "Date_echeance: impossible date, expected dd/mm/yyyy"),
-            Check("annee_creation", f["annee_creation"],
-                  f"{f['annee_creation']} <> '' AND NOT {q.is_int(f['annee_creation'])}",
-                  "Annee_creation: not an integer"),
-            Check("montant_echeancier", f["montant_global_echeancier"],
-                  f"{f['montant_global_echeancier']} <> '' AND NOT {q.is_comma_float(f['montant_global_echeancier'])}",
-                  "Montant_global_echeancier: not a number"),
-            Check("duree_delai", duree, f"{duree} <> '' AND NOT {q.is_int(duree)}",
-                  "Duree_delai: not an integer (value dropped, row kept)", level="field"),
+            Check("date_creation", f"{_fr_date(f['date_creation'])} IS NULL", "Date_creation: impossible date, expected dd/mm/yyyy", raw=f["date_creation"]),
+            Check("date_echeance", f"{_fr_date(f['date_echeance'])} IS NULL", "Date_echeance: impossible date, expected dd/mm/yyyy", raw=f["date_echeance"]),
+            Check("annee_creation", f"{f['annee_creation']} <> '' AND NOT {q.is_int(f['annee_creation'])}", "Annee_creation: not an integer", raw=f["annee_creation"]),
+            Check("montant_echeancier", f"{f['montant_global_echeancier']} <> '' AND NOT {q.is_comma_float(f['montant_global_echeancier'])}", "Montant_global_echeancier: not a number", raw=f["montant_global_echeancier"]),
+            Check("duree_delai", f"{duree} <> '' AND NOT {q.is_int(duree)}", "Duree_delai: not an integer (value dropped, row kept)", raw=duree, level="field"),
         ],
     )
 
@@ -377,10 +361,8 @@ def _ccsf(f: dict[str, str], header: tuple[str, ...]) -> Projection:
         },
         checks=[
             _siret_check(f),
-            Check("date_traitement", f["date_de_traitement"], f"NOT {q.is_urssaf_date(f['date_de_traitement'])}",
-                  "Date_de_traitement: impossible date, expected (A)AAMMJJ"),
-            Check("stade", f["code_externe_stade"], f"{f['code_externe_stade']} NOT IN ({stades})",
-                  f"Code_externe_stade: unknown code, expected one of {'/'.join(CCSF_STADES)}"),
+            Check("date_traitement", f"NOT {q.is_urssaf_date(f['date_de_traitement'])}", "Date_de_traitement: impossible date, expected (A)AAMMJJ", raw=f["date_de_traitement"]),
+            Check("stade", f"{f['code_externe_stade']} NOT IN ({stades})", f"Code_externe_stade: unknown code, expected one of {'/'.join(CCSF_STADES)}", raw=f["code_externe_stade"]),
         ],
     )
 
@@ -423,9 +405,8 @@ def _procol(f: dict[str, str], header: tuple[str, ...]) -> Projection:
         },
         checks=[
             _siret_check(f),
-            Check("date_effet", f["dt_effet"], f"{date} IS NULL", "Dt_effet: impossible date, expected like 26MAY2014"),
-            Check("action_procol", f["lib_actx_stdx"], f"{pos} IS NULL",
-                  "Lib_actx_stdx: unknown label, no action among liquidation/redressement/sauvegarde"),
+            Check("date_effet", f"{date} IS NULL", "Dt_effet: impossible date, expected like 26MAY2014", raw=f["dt_effet"]),
+            Check("action_procol", f"{pos} IS NULL", "Lib_actx_stdx: unknown label, no action among liquidation/redressement/sauvegarde", raw=f["lib_actx_stdx"]),
         ],
     )
 

@@ -1,0 +1,120 @@
+"""Delimited sources read in DuckDB (URSSAF, effectif): :func:`parse_delimited` and :class:`DelimitedSource`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pyarrow as pa
+
+from signaux_faibles.sources._base import Column, ParseResult, fatal_result
+from signaux_faibles.sources._read.fast import parse_fast
+from signaux_faibles.sources._read.prescan import Fallback
+from signaux_faibles.sources._read.rules import Projection
+from signaux_faibles.sources._read.slow import parse_slow
+from signaux_faibles.sources._read.sniff import FatalError, field_names, sniff
+from signaux_faibles.sources._read.vector import VectorResult
+
+
+def parse_delimited(
+    path: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    columns: tuple[Column, ...],
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
+    required: Sequence[str],
+    delimiter: str = ";",
+    exact_field_count: bool = True,
+    dedup: Sequence[str] = (),
+    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None,
+    categorical: Sequence[str] = (),
+) -> ParseResult:
+    """Parse a delimited file into typed rows and rejections (see the module docstring).
+
+    Parameters
+    ----------
+    columns
+        The source's staging columns (the output has these, in order, plus ``_line``).
+    project
+        Called with (raw header lower-cased → SQL expression of that field, header) and returns the
+        :class:`Projection`. Field expressions are VARCHAR, never NULL for a record with the right field count.
+    required
+        Raw headers that must be present (case-insensitive); a missing one is a whole-file error.
+    exact_field_count
+        When true a record must have exactly as many fields as the header.
+    dedup
+        Raw headers whose hash picks the candidate duplicates (default: every field); candidates are then
+        compared on their whole raw line, so this only trades speed, never exactness.
+    vector
+        Optional typing of the raw fields with numpy (:mod:`._vec`), used with Arrow's CSV reader when the file
+        has no double quote and no NUL byte; records it is not sure of take the per-line rules.
+    categorical
+        Raw headers with few distinct values that the Arrow reader gives ``vector`` dictionary-encoded (it should
+        read them with :func:`.vec.by_value`).
+    """
+    try:
+        info = sniff(path, delimiter)
+    except FatalError as exc:
+        return fatal_result(columns, str(exc))
+    lower = [h.lower() for h in info.header]
+    missing = [r for r in required if r.lower() not in lower]
+    if missing:
+        return fatal_result(
+            columns,
+            f"{path.name}: missing column(s) {', '.join(missing)}; expected a header with "
+            f"{delimiter.join(required)} (found {delimiter.join(info.header)[:300]})",
+        )
+    names = field_names(info.header)
+    hashed = tuple(i for i in range(len(info.header)) if i in {names[h.lower()] for h in dedup if h.lower() in names}) \
+        or tuple(range(len(info.header)))
+    if exact_field_count:
+        try:
+            return parse_fast(con, info, columns, project, delimiter, hashed, vector, required, categorical)
+        except Fallback:
+            pass
+    return parse_slow(con, info, columns, project, delimiter, exact_field_count, hashed)
+
+
+@dataclass(frozen=True)
+class DelimitedSource:
+    """A :class:`~signaux_faibles.sources._base.Source` read by :func:`parse_delimited`.
+
+    ``project`` receives (raw header lower-cased → SQL field expression, header) and returns a
+    :class:`Projection`; ``required`` lists the raw headers that must be present.
+    """
+
+    name: str
+    table: str
+    kind: Literal["stock", "flux"]
+    key: Literal["siret", "siren"] | None
+    patterns: tuple[re.Pattern[str], ...]
+    columns: tuple[Column, ...]
+    required: tuple[str, ...]
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection]
+    delimiter: str = ";"
+    exact_field_count: bool = True
+    #: raw headers hashed to find candidate duplicates (default: all); see :func:`parse_delimited`
+    dedup: tuple[str, ...] = ()
+    #: optional vectorised typing for the Arrow reader; see :func:`parse_delimited`
+    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None
+    #: raw headers with few distinct values, dictionary-encoded by the Arrow reader; see :func:`parse_delimited`
+    categorical: tuple[str, ...] = ()
+
+    def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
+        """Parse one file (never raises on bad data)."""
+        return parse_delimited(
+            path,
+            con,
+            columns=self.columns,
+            project=self.project,
+            required=self.required,
+            delimiter=self.delimiter,
+            exact_field_count=self.exact_field_count,
+            dedup=self.dedup,
+            vector=self.vector,
+            categorical=self.categorical,
+        )
