@@ -327,10 +327,11 @@ def _score_source(work: Path) -> tuple[Path, str]:
     """A 10 000-company twin, ingested, its panel built and a model trained (cached in ``work``)."""
     sys.path.insert(0, str(Path(__file__).parent))
     from model import build  # benchmarks/model.py
-    from signaux_faibles.model.train import model_dir, run_train
+    from signaux_faibles.layout import DataDir
+    from signaux_faibles.model.train import run_train
 
     data, batch = build(work, 10_000, 60, 2)
-    if not (model_dir(data, batch) / "model.joblib").is_file():
+    if not (DataDir(data).model(batch) / "model.joblib").is_file():
         run_train(data, batch, log=lambda s: None)
     return data, batch
 
@@ -342,10 +343,10 @@ def bench_score(companies: int, work: Path) -> dict[str, Any]:
 
     import pandas as pd
 
+    from signaux_faibles.layout import DataDir, batch_month
     from signaux_faibles.lists.score import complete_month, score
     from signaux_faibles.model.artefact import FailureModel
     from signaux_faibles.model.dataset import load_panel
-    from signaux_faibles.model.train import batch_month, model_dir
 
     source, batch = _score_source(work)
     panel = load_panel(source)
@@ -365,7 +366,7 @@ def bench_score(companies: int, work: Path) -> dict[str, Any]:
     data = work / "score_bench"
     shutil.rmtree(data, ignore_errors=True)
     (data / "models" / batch).mkdir(parents=True)
-    shutil.copy(model_dir(source, batch) / "model.joblib", data / "models" / batch / "model.joblib")
+    shutil.copy(DataDir(source).model(batch) / "model.joblib", data / "models" / batch / "model.joblib")
     model = FailureModel.load(data / "models" / batch / "model.joblib")
     rows = big[big.periode == month]
     t0 = time.perf_counter()

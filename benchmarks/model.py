@@ -131,10 +131,10 @@ def list_month(data: Path, batch: str, out: object) -> None:
     with probability 1 in the list)."""
     import pandas as pd
 
+    from signaux_faibles.layout import batch_month
     from signaux_faibles.lists.score import complete_month
     from signaux_faibles.model.dataset import load_panel
     from signaux_faibles.model.metrics import list_vs_oracle
-    from signaux_faibles.model.train import batch_month
 
     panel = load_panel(data)
     month = complete_month(panel, batch_month(batch))

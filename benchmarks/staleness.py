@@ -59,12 +59,13 @@ def main() -> None:
 
     sys.path.insert(0, str(Path(__file__).parent))
     from model import build  # benchmarks/model.py
+    from signaux_faibles.layout import DataDir, batch_month
     from signaux_faibles.model.dataset import HORIZON, PanelEncoder, _groups, load_panel, make_splits
     from signaux_faibles.model.metrics import monthly_auc_pr
-    from signaux_faibles.model.train import TrainConfig, _lightgbm, _oracle, batch_month, model_dir, run_train
+    from signaux_faibles.model.train import TrainConfig, _lightgbm, _oracle, run_train
 
     data, batch = build(args.work, args.companies, args.months, args.seed)
-    metrics_path = model_dir(data, batch) / "metrics.json"
+    metrics_path = DataDir(data).model(batch) / "metrics.json"
     if not metrics_path.is_file():
         run_train(data, batch, log=lambda s: None)
     chosen = json.loads(metrics_path.read_text(encoding="utf-8"))["lightgbm"]["params"]
@@ -138,9 +139,10 @@ def regimes(spec: str, companies: int, months: int, work: Path) -> None:
 
     sys.path.insert(0, str(Path(__file__).parent))
     from model import build  # benchmarks/model.py
+    from signaux_faibles.layout import batch_month
     from signaux_faibles.model.dataset import refit_splits
     from signaux_faibles.model.metrics import list_vs_oracle
-    from signaux_faibles.model.train import TrainConfig, _lightgbm, batch_month, run_train
+    from signaux_faibles.model.train import TrainConfig, _lightgbm, run_train
 
     rows = []
     for item in spec.split(","):

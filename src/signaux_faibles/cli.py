@@ -133,7 +133,8 @@ def train(
 ) -> None:
     """Train, calibrate, threshold and evaluate the failure model; save it and its model card (report.html)."""
     from .config import get_settings
-    from .model.train import model_dir, run_train
+    from .layout import DataDir
+    from .model.train import run_train
 
     settings = get_settings()
     try:
@@ -142,7 +143,7 @@ def train(
         console.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from e
     _print_headline(out.metrics)
-    console.print(f"model, metrics and report in {model_dir(settings.data_dir, batch)}")
+    console.print(f"model, metrics and report in {DataDir(settings.data_dir).model(batch)}")
 
 
 def _print_headline(metrics: dict[str, Any]) -> None:
@@ -344,22 +345,22 @@ def _demo_results(settings: Any, first: str, last: str, step: int) -> None:
 
     import pandas as pd
 
-    from .lists.score import list_dir
-    from .model.train import model_dir
+    from .layout import DataDir
 
     console.rule(f"{step}. Détection précoce, liste {last} (early detection, model card, list, exports)")
-    folder = list_dir(settings.data_dir, last)
+    data = DataDir(settings.data_dir)
+    folder = data.list(last)
     scores = pd.read_parquet(folder / "scores.parquet")
-    truth = settings.data_dir / "twin" / "ground_truth.parquet"
+    truth = data.ground_truth
     if truth.is_file():
         _print_early_detection(scores, pd.read_parquet(truth))
-    metrics = json.loads((model_dir(settings.data_dir, first) / "metrics.json").read_text(encoding="utf-8"))
+    metrics = json.loads((data.model(first) / "metrics.json").read_text(encoding="utf-8"))
     console.print(f"The model trained on batch {first} (the lists since use it):", highlight=False)
     _print_headline(metrics)
-    console.print(f"model card: {model_dir(settings.data_dir, first) / 'report.html'}")
+    console.print(f"model card: {data.model(first) / 'report.html'}")
     _print_list(json.loads((folder / "summary.json").read_text(encoding="utf-8")), scores)
-    console.print(f"list in {folder}; exports (sf-json, csv, xlsx) in {settings.data_dir / 'exports' / last}; "
-                  f"run logs in {settings.data_dir / 'runs'}", highlight=False, soft_wrap=True)  # fmt: skip
+    console.print(f"list in {folder}; exports (sf-json, csv, xlsx) in {data.exports(last)}; "
+                  f"run logs in {data.runs}", highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def _print_early_detection(scores: Any, truth: Any) -> None:
@@ -483,12 +484,13 @@ def demo(
 ) -> None:
     """Run the whole chain on a small digital twin and print what each stage did."""
     from .config import get_settings
+    from .layout import DataDir
     from .twin import TwinConfig, generate
     from .twin.calibration import markdown
     from .twin.calibration import twin_stats as compute
 
     settings = get_settings()
-    twin_dir = settings.data_dir / "twin"
+    twin_dir = DataDir(settings.data_dir).twin
     console.rule("1. Jumeau numérique (digital twin)")
     with _progress() as p:
         task = p.add_task("Jumeau numérique", total=None)

@@ -30,6 +30,7 @@ import ibis
 import pyarrow.parquet as pq
 
 from signaux_faibles.config import Settings
+from signaux_faibles.layout import DataDir
 
 __all__ = ["ENGINES", "connect", "read_table", "stop", "write_table"]
 
@@ -103,7 +104,7 @@ def stop(con: ibis.BaseBackend) -> None:
 
 def table_path(data_dir: Path, layer: str, name: str) -> Path:
     """Folder of a table: ``data_dir/layer/name`` (symbolic links resolved, for Spark)."""
-    return (Path(data_dir) / layer / name).resolve()
+    return DataDir(data_dir).table(layer, name).resolve()
 
 
 def read_table(con: ibis.BaseBackend, data_dir: Path, layer: str, name: str) -> ibis.Table:

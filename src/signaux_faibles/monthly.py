@@ -39,6 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .config import Settings
+from .layout import DataDir, batch_month
 
 __all__ = ["STEPS", "MonthlyResult", "RunLog", "check_batch_code", "run_monthly"]
 
@@ -98,7 +99,7 @@ class RunLog:
 
     @classmethod
     def start(cls, data_dir: Path, batch: str, directory: Path) -> RunLog:
-        path = Path(data_dir) / "runs" / batch / "run.json"
+        path = DataDir(data_dir).run_journal(batch)
         previous: dict[str, Step] = {}
         if path.is_file():
             with contextlib.suppress(ValueError, KeyError, TypeError):
@@ -180,7 +181,7 @@ def _files_digest(paths: list[Path]) -> str:
 
 @contextlib.contextmanager
 def _lock(data_dir: Path) -> Iterator[None]:
-    path = Path(data_dir) / "runs" / ".lock"
+    path = DataDir(data_dir).run_lock
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as fh:
         try:
@@ -219,6 +220,7 @@ class Monthly:
     ) -> None:
         self.settings = settings
         self.data_dir = Path(settings.data_dir)
+        self.paths = DataDir(self.data_dir)
         self.directory = Path(directory)
         self.batch = batch
         self.retrain = retrain
@@ -243,13 +245,12 @@ class Monthly:
 
     def outputs_exist(self, step: str) -> bool:
         """The step's outputs are there, for this batch (a later batch's panel is not this one's)."""
-        d = self.data_dir
-        exports = [d / "exports" / self.batch / n.format(batch=self.batch) for _, n in EXPORTS]
+        exports = [self.paths.exports(self.batch) / n.format(batch=self.batch) for _, n in EXPORTS]
         checks: dict[str, Callable[[], bool]] = {
             "ingest": lambda: bool(self._import_log()),
             "panel": self._panel_is_this_batch,
             "train": lambda: self._model_path() is not None,
-            "score": lambda: (d / "lists" / self.batch / "scores.parquet").is_file(),
+            "score": lambda: (self.paths.list(self.batch) / "scores.parquet").is_file(),
             "exports": lambda: all(p.is_file() for p in exports),
             "publish": self._published,
         }
@@ -258,14 +259,12 @@ class Monthly:
     def _panel_is_this_batch(self) -> bool:
         import duckdb
 
-        from .panel.build import batch_month
-
-        folder = self.data_dir / "panel" / "company_month"
+        folder = self.paths.panel
         if not folder.is_dir():
             return False
         with duckdb.connect() as con:
             last = con.execute(f"SELECT max(periode) FROM read_parquet('{folder}/*.parquet')").fetchone()
-        return last is not None and last[0] == batch_month(self.batch)
+        return last is not None and last[0] == batch_month(self.batch).to_timestamp().date()
 
     def _published(self) -> bool:
         from sqlalchemy import select
@@ -284,10 +283,8 @@ class Monthly:
             engine.dispose()
 
     def _model_path(self) -> Path | None:
-        from .lists.score import _find_model
-
         try:
-            return Path(_find_model(self.data_dir, self.batch))
+            return self.paths.model_for(self.batch)
         except FileNotFoundError:
             return None
 
@@ -336,7 +333,7 @@ class Monthly:
         """The sources of the latest earlier batch in the import log (what the partners usually deliver)."""
         import pyarrow.parquet as pq
 
-        path = self.data_dir / "import_log.parquet"
+        path = self.paths.import_log
         if not path.exists():
             return set()
         rows = pq.read_table(path, columns=["batch", "source", "status"]).to_pylist()
@@ -351,7 +348,7 @@ class Monthly:
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        path = self.data_dir / "import_log.parquet"
+        path = self.paths.import_log
         if not path.exists():
             return []
         t = pq.read_table(path)
@@ -366,12 +363,10 @@ class Monthly:
         import pyarrow.dataset as ds
 
         step.counts = {
-            "rows": ds.dataset(self.data_dir / "panel" / "company_month", format="parquet").count_rows()
+            "rows": ds.dataset(self.paths.panel, format="parquet").count_rows()
         }
 
     def train_due(self) -> tuple[bool, str]:
-        from .model.train import batch_month
-
         path = self._model_path()
         if self.retrain:
             return True, "réentraînement demandé (--retrain)"
@@ -432,7 +427,7 @@ class Monthly:
     def exports(self, step: Step) -> None:
         from .lists.export import export_list
 
-        out = self.data_dir / "exports" / self.batch
+        out = self.paths.exports(self.batch)
         for fmt, name in EXPORTS:
             export_list(self.data_dir, self.batch, fmt, out / name.format(batch=self.batch))  # type: ignore[arg-type]
         step.counts = {"folder": str(out)}
@@ -519,7 +514,7 @@ def run_monthly(
             )
     except Refused as e:
         dummy = RunLog(
-            data_dir / "runs" / batch / "run.json",
+            DataDir(data_dir).run_journal(batch),
             batch,
             str(directory),
             code_version(),

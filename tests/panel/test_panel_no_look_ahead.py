@@ -10,7 +10,8 @@ import ibis
 import pyarrow as pa
 
 from signaux_faibles.engine import read_table
-from signaux_faibles.panel.build import STAGING_TABLES, batch_month, relations, window
+from signaux_faibles.layout import batch_month
+from signaux_faibles.panel.build import STAGING_TABLES, relations, window
 from signaux_faibles.panel.clean import month_calendar
 from signaux_faibles.panel.clean._common import add_months
 from signaux_faibles.panel.company_month import company_month
@@ -64,7 +65,7 @@ def test_no_feature_looks_ahead(twin_data: tuple[Path, str]) -> None:
         except FileNotFoundError:
             stg[name] = None
     first, last = window(batch, None, None)
-    m = add_months(ibis.literal(batch_month(batch)), -9)
+    m = add_months(ibis.literal(batch_month(batch).to_timestamp().date()), -9)
     cut = con.to_pyarrow(m.name("m").as_table()).column("m")[0].as_py()
     end_of_m = add_months(ibis.literal(cut), 1)
     cut_stg = dict(stg)

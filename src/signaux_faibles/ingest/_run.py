@@ -37,6 +37,7 @@ from signaux_faibles.ingest.perimeter import (
     apply_exclusions,
     filter_from_effectif_ent,
 )
+from signaux_faibles.layout import DataDir
 from signaux_faibles.sources import _sql
 from signaux_faibles.sources._base import ParseResult, Source
 from signaux_faibles.sources.registry import source_for
@@ -408,7 +409,7 @@ def _write_batch(new: Path, batch: str, reports: list[FileReport], filter_table:
         ok = [r for r in reps if r.kept is not None]
         if not ok and not any(r.result is not None and r.result.rejections.num_rows for r in reps):
             continue  # every file of this table failed: keep what was published
-        sdir, qdir = new / "staging" / table, new / "quarantine" / table
+        sdir, qdir = DataDir(new).staging(table), DataDir(new).quarantine(table)
         qdir.mkdir(parents=True, exist_ok=True)
         if ok:  # else (every file refused or unreadable) the table stays as published; its quarantine is written
             sdir.mkdir(parents=True, exist_ok=True)
@@ -425,7 +426,7 @@ def _write_batch(new: Path, batch: str, reports: list[FileReport], filter_table:
             staged = pa.concat_tables(parts, promote_options="default")
             staged = staged.rename_columns([("source_line" if c == "_line" else c) for c in staged.column_names])
             _atomic_parquet(staged, sdir / f"{batch}.parquet")
-            _write_outside(new / "filtered" / table, batch, ok, stock=source.kind == "stock")
+            _write_outside(DataDir(new).filtered(table), batch, ok, stock=source.kind == "stock")
         qparts = []
         for r in reps:
             if r.result is None or r.result.rejections.num_rows == 0:
@@ -453,7 +454,7 @@ def _write_batch(new: Path, batch: str, reports: list[FileReport], filter_table:
         elif qfile.exists():
             qfile.unlink()
     if filter_table is not None:
-        fdir = new / "staging" / FILTER_TABLE
+        fdir = DataDir(new).staging(FILTER_TABLE)
         fdir.mkdir(parents=True, exist_ok=True)
         for old in fdir.glob("*.parquet"):
             old.unlink()  # stock
@@ -515,7 +516,7 @@ def _write_log(new: Path, batch: str, reports: list[FileReport], started: dt.dat
             }
         )
     log = pa.Table.from_pylist(rows, schema=IMPORT_LOG_SCHEMA)
-    path = new / "import_log.parquet"
+    path = DataDir(new).import_log
     if path.exists():
         old = pq.read_table(path).cast(IMPORT_LOG_SCHEMA)
         old = old.filter(pc.not_equal(old.column("batch"), batch))

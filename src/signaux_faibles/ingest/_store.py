@@ -27,6 +27,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from signaux_faibles.layout import DataDir
+
 __all__ = ["PUBLISHED", "Store"]
 
 #: Entries of a version that are published under the data directory.
@@ -38,14 +40,14 @@ class Store:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.versions = data_dir / ".versions"
-        self.current_link = data_dir / ".current"
+        self.versions = DataDir(data_dir).versions
+        self.current_link = DataDir(data_dir).current
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the ingest lock (one ingest at a time per data directory)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with (self.data_dir / ".ingest.lock").open("a+") as fh:
+        with DataDir(self.data_dir).ingest_lock.open("a+") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
                 yield

@@ -17,9 +17,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from signaux_faibles.cells import neutralise
+from signaux_faibles.layout import DataDir
 from signaux_faibles.model.metrics import ALERT_LABELS, ALERT_NONE
-
-from .score import list_dir
 
 __all__ = ["FORMATS", "FRENCH_COLUMNS", "THEME_KEYS", "export_list", "to_sf_json"]
 
@@ -118,7 +117,7 @@ def _french(scores: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
 
 def export_list(data_dir: Path, batch: str, fmt: Literal["sf-json", "csv", "xlsx"], out: Path) -> int:
     """Write the list of ``batch`` to ``out`` in ``fmt``; return the number of companies written."""
-    folder = list_dir(data_dir, batch)
+    folder = DataDir(data_dir).list(batch)
     path = folder / "scores.parquet"
     if not path.is_file():
         raise FileNotFoundError(

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from signaux_faibles.layout import DataDir, batch_month
 from signaux_faibles.model.artefact import TERM_COLUMNS, FailureModel
 from signaux_faibles.model.dataset import load_panel
 from signaux_faibles.model.explain import THEMES, micro_themes, waterfall, what_if
@@ -37,7 +38,6 @@ from signaux_faibles.model.metrics import (
     alert_levels,
     volume_thresholds,
 )
-from signaux_faibles.model.train import batch_month, model_dir
 
 from .adjustments import ADJUSTMENTS, apply_adjustments, debt_by_month
 
@@ -47,10 +47,8 @@ __all__ = [
     "complete_month",
     "diff_lists",
     "explain_procedure",
-    "list_dir",
     "list_label",
     "merge_lists",
-    "previous_batches",
     "score",
 ]
 
@@ -61,21 +59,9 @@ MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "
 HISTORY_MONTHS = 30
 
 
-def list_dir(data_dir: Path, batch: str) -> Path:
-    return Path(data_dir) / "lists" / batch
-
-
 def list_label(period: pd.Period) -> str:
     """``2026-03`` → ``"Mars 2026"`` (the real system's ``idListe``)."""
     return f"{MONTHS_FR[period.month - 1].capitalize()} {period.year}"
-
-
-def previous_batches(data_dir: Path, batch: str) -> list[str]:
-    """Batches with a published list before ``batch``, oldest first."""
-    root = Path(data_dir) / "lists"
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if p.name < batch and (p / "scores.parquet").is_file())
 
 
 def complete_month(panel: pd.DataFrame, last: pd.Period, min_share: float = 0.8) -> pd.Period:
@@ -89,24 +75,6 @@ def complete_month(panel: pd.DataFrame, last: pd.Period, min_share: float = 0.8)
         raise ValueError(f"the panel has no month up to {last}")
     ok = cover[cover >= min_share * cover.max()]
     return ok.index.max()
-
-
-def _find_model(data_dir: Path, batch: str) -> Path:
-    """The model trained on this batch, else the latest trained on an earlier one."""
-    own = model_dir(data_dir, batch) / "model.joblib"
-    if own.is_file():
-        return own
-    root = Path(data_dir) / "models"
-    earlier = (
-        sorted(p.name for p in root.iterdir() if p.name <= batch and (p / "model.joblib").is_file())
-        if root.is_dir()
-        else []
-    )
-    if not earlier:
-        raise FileNotFoundError(
-            f"no model for batch {batch} under {root}: run `signaux-faibles train --batch {batch}` first"
-        )
-    return root / earlier[-1] / "model.joblib"
 
 
 def _json_map(values: pd.DataFrame, digits: int = 6) -> list[str]:
@@ -163,7 +131,7 @@ def _procedures(data_dir: Path, rows: pd.DataFrame) -> tuple[pd.Series, pd.Serie
         first = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
     state = rows["etat_proc_collective"].astype("object") if "etat_proc_collective" in rows else pd.Series(None, index=index)
     state = state.where(state.notna() & (state != "in_bonis"), None)
-    path = Path(data_dir) / "clean" / "clean_procol"
+    path = DataDir(data_dir).clean("clean_procol")
     if path.is_dir():
         procol = ds.dataset(path, format="parquet").to_table(columns=["siren", "date_effet", "action_procol"]).to_pandas()
         procol = procol[pd.to_datetime(procol.date_effet) >= pd.Timestamp(FIRST_JUDGMENT_SINCE)]
@@ -227,7 +195,7 @@ def _identity(data_dir: Path, sirens: pd.Series) -> pd.DataFrame:
     """Head office SIRET, name, département, region, NAF section per SIREN (``clean_sirene_ul``)."""
     import pyarrow.dataset as ds
 
-    path = Path(data_dir) / "clean" / "clean_sirene_ul"
+    path = DataDir(data_dir).clean("clean_sirene_ul")
     cols = ["siren", "siret_siege", "raison_sociale", "departement", "region", "naf_section"]
     base = pd.DataFrame({"siren": sirens.to_numpy()})
     if not path.is_dir():
@@ -278,9 +246,9 @@ def _previous_alerts(
     """SIRENs ever alerted / ever "risque élevé" in earlier lists, and the latest earlier list."""
     ever, ever_high = set(), set()
     last: pd.DataFrame | None = None
-    prev = previous_batches(data_dir, batch)
+    prev = DataDir(data_dir).list_batches(before=batch)
     for b in prev:
-        df = pd.read_parquet(list_dir(data_dir, b) / "scores.parquet", columns=["siren", "alert"])
+        df = pd.read_parquet(DataDir(data_dir).list(b) / "scores.parquet", columns=["siren", "alert"])
         ever |= set(df.siren[df.alert != ALERT_NONE])
         ever_high |= set(df.siren[df.alert == ALERT_HIGH])
         last = df
@@ -348,7 +316,7 @@ def score(
     if unknown:
         raise ValueError(f"unknown adjustment(s) {unknown}: known {sorted(ADJUSTMENTS)}")
     last = batch_month(batch)
-    model = FailureModel.load(model_path or _find_model(data_dir, batch))
+    model = FailureModel.load(model_path or DataDir(data_dir).model_for(batch))
     if panel is None:  # the scored month, the flags' 12 months and the adjustments' 24 before it
         panel = load_panel(data_dir, since=(pd.Period(period, "M") if period else last) - HISTORY_MONTHS)
     if period is not None:
@@ -449,7 +417,7 @@ def score(
         "entreprises_detection_precoce": int((~out.procedure_en_cours.fillna(False).astype(bool)).sum()),
         "term_structure": model.term_model is not None, "selection": model.metrics.get("selection"),
     }  # fmt: skip
-    target = list_dir(data_dir, batch)
+    target = DataDir(data_dir).list(batch)
     tmp = target.with_name(f".{batch}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -30,6 +30,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from signaux_faibles.layout import DataDir
+
 __all__ = [
     "HORIZON",
     "PanelEncoder",
@@ -107,7 +109,7 @@ def load_panel(
     period."""
     import pyarrow.dataset as ds
 
-    path = Path(data_dir) / "panel" / "company_month"
+    path = DataDir(data_dir).panel
     if not path.is_dir():
         raise FileNotFoundError(f"no panel at {path}: run `signaux-faibles panel --batch AAMM` first")
     dataset = ds.dataset(path, format="parquet")

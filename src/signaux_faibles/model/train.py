@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from signaux_faibles.layout import DataDir, batch_month
+
 from .artefact import (
     Calibrator,
     ColumnSubset,
@@ -70,7 +72,6 @@ __all__ = [
     "LOGISTIC_GRID",
     "TrainConfig",
     "TrainOutput",
-    "batch_month",
     "run_train",
     "train",
 ]
@@ -127,13 +128,6 @@ class TrainOutput:
     evaluated: dict[str, FailureModel] = field(default_factory=dict)
     #: Every list model by kind (``LIST_KINDS``); ``model`` is the selected one.
     list_models: dict[str, FailureModel] = field(default_factory=dict)
-
-
-def batch_month(batch: str) -> pd.Period:
-    """``AAMM`` → the batch's month (the last month of data it delivers)."""
-    if len(batch) != 4 or not batch.isdigit():
-        raise ValueError(f"batch {batch!r}: expected AAMM (e.g. 2609)")
-    return pd.Period(f"20{batch[:2]}-{batch[2:]}", "M")
 
 
 def fingerprint(df: pd.DataFrame, columns: list[str]) -> str:
@@ -705,10 +699,6 @@ def _json_default(o: Any) -> Any:
     raise TypeError(type(o))
 
 
-def model_dir(data_dir: Path, batch: str) -> Path:
-    return Path(data_dir) / "models" / batch
-
-
 def run_train(
     data_dir: Path, batch: str, *, ground_truth: Path | None = None, cfg: TrainConfig | None = None,
     log: Callable[[str], None] = print,
@@ -727,10 +717,10 @@ def run_train(
             f"the panel ends at {df.periode.max()}, before batch {batch}: rebuild it with `signaux-faibles panel --batch {batch}`"
         )
     df = df[df.periode <= last].reset_index(drop=True)
-    gt_path = ground_truth if ground_truth is not None else Path(data_dir) / "twin" / "ground_truth.parquet"
+    gt_path = ground_truth if ground_truth is not None else DataDir(data_dir).ground_truth
     gt = pd.read_parquet(gt_path) if gt_path.is_file() else None
     out = train(df, last, cfg, gt, log)
-    target = model_dir(data_dir, batch)
+    target = DataDir(data_dir).model(batch)
     target.mkdir(parents=True, exist_ok=True)
     out.model.save(target / "model.joblib")
     out.logistic.save(target / "model_logistic.joblib")

@@ -21,6 +21,7 @@ from pathlib import Path
 import ibis
 
 from signaux_faibles.config import Settings
+from signaux_faibles.layout import DataDir
 
 __all__ = ["WORK_LAYER", "build_company_month", "run_panel"]
 
@@ -38,7 +39,7 @@ def build_company_month(
 
     data_dir = Path(data_dir)
     first, last = window(batch, start, end)
-    root = data_dir / "clean"
+    root = DataDir(data_dir).clean_root
     clean = (
         {
             p.name: read_table(con, data_dir, "clean", p.name)
@@ -48,7 +49,7 @@ def build_company_month(
         if root.is_dir()
         else {}
     )
-    work = data_dir / WORK_LAYER
+    work = DataDir(data_dir).root / WORK_LAYER
 
     def cache(name: str, t: ibis.Table) -> ibis.Table:
         write_table(con, t, work / name)
@@ -56,7 +57,7 @@ def build_company_month(
 
     try:
         return write_table(
-            con, company_month(clean, first, last, cache), data_dir / "panel" / "company_month"
+            con, company_month(clean, first, last, cache), DataDir(data_dir).panel
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -93,7 +94,7 @@ def run_panel(
     finally:
         stop(con)
     print(
-        f"panel {batch} ({first:%Y-%m} → {last:%Y-%m}, engine {con.name}): clean relations in {data_dir / 'clean'}"
+        f"panel {batch} ({first:%Y-%m} → {last:%Y-%m}, engine {con.name}): clean relations in {DataDir(data_dir).clean_root}"
     )
     for name, n in sorted(counts.items()):
         print(f"  {name:<24} {n:>10} rows")

@@ -21,7 +21,6 @@ through :mod:`signaux_faibles.engine` (the only module that knows the engine).
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,7 @@ import ibis
 import pyarrow as pa
 
 from signaux_faibles.engine import read_table, write_table
+from signaux_faibles.layout import DataDir, batch_month
 from signaux_faibles.panel.clean import (
     clean_ap,
     clean_bdf,
@@ -52,7 +52,7 @@ from signaux_faibles.panel.clean import (
 )
 from signaux_faibles.panel.clean._common import parse_month
 
-__all__ = ["STAGING_TABLES", "batch_month", "build_clean", "window"]
+__all__ = ["STAGING_TABLES", "build_clean", "window"]
 
 STAGING_TABLES = (
     "stg_apconso",
@@ -84,21 +84,10 @@ _EMPTY: dict[str, dict[str, pa.DataType]] = {
     },
 }
 
-_BATCH_RE = re.compile(r"^(\d{2})(\d{2})(?:_\d+)?$")
-
-
-def batch_month(batch: str) -> dt.date:
-    """``AAMM`` (or ``AAMM_NN``) → the first day of that month (``1910`` → 2019-10-01)."""
-    m = _BATCH_RE.match(batch)
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"batch {batch!r}: expected AAMM or AAMM_NN")
-    return dt.date(2000 + int(m.group(1)), int(m.group(2)), 1)
-
-
 def window(batch: str, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
     """The processing window: ``end`` defaults to the batch's month, ``start`` to ``end`` − 5 years (as the real
     system's admin object since 2026)."""
-    last = parse_month(end) if end else batch_month(batch)
+    last = parse_month(end) if end else batch_month(batch).to_timestamp().date()
     first = parse_month(start) if start else dt.date(last.year - 5, last.month, 1)
     if first > last:
         raise ValueError(f"window {first:%Y-%m} → {last:%Y-%m}: the start is after the end")
@@ -172,13 +161,13 @@ def build_clean(
             f"{data_dir / 'staging'}: no staging table (run `signaux-faibles ingest` first)"
         )
     exprs = relations(stg, month_calendar(first, last))
-    tmp = data_dir / ".clean.tmp"
+    tmp = DataDir(data_dir).clean_tmp
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     counts: dict[str, int] = {}
     for name, expr in exprs.items():
         counts[name] = write_table(con, expr, tmp / name)
-    final, old = data_dir / "clean", data_dir / ".clean.old"
+    final, old = DataDir(data_dir).clean_root, DataDir(data_dir).clean_old
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
