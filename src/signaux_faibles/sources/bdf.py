@@ -12,23 +12,12 @@ A line whose year, closing date or a ratio cannot be read is rejected, as in the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
-import duckdb
+from signaux_faibles.sources._read.spec import NUMBER, WHOLE, Field, Parser, TextSource, luhn_of
+from signaux_faibles.sources._sql import lit, q
 
-from signaux_faibles.sources._base import Column, ParseResult
-from signaux_faibles.sources._read import finish, optional_value, read_text, required_value, siren_checks
-from signaux_faibles.sources._sql import integer, lit, luhn, num, q, txt
+__all__ = ["BDF", "arrete_bilan_sql"]
 
-__all__ = ["BDF", "BdfSource", "arrete_bilan_sql"]
-
-_REQUIRED = (
-    "D1", "ANNEE", "ARRETE_BILAN", "DENOM", "SECTEUR", "POIDS_FRNG", "TX_MARGE", "DELAI_FRS", "POIDS_DFISC_SOC",
-    "POIDS_FIN_CT", "POIDS_FRAIS_FIN",
-)
-_OPTIONAL = ("CP", "REGION")
 _RATIOS = (
     ("poids_frng", "POIDS_FRNG", "Net working capital over turnover, %"),
     ("taux_marge", "TX_MARGE", "Margin rate: 100 × EBE / value added, %"),
@@ -67,50 +56,27 @@ def arrete_bilan_sql(expr: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class BdfSource:
-    """Banque de France: yearly financial ratios per company."""
+_SIREN = Field("siren", "D1", description="SIREN (9 digits, spaces removed)", identifier="siren",
+               sql=f"nullif(replace(replace({q('D1')}, ' ', ''), chr(160), ''), '')")
 
-    name: str = "bdf"
-    table: str = "stg_bdf"
-    kind: Literal["stock", "flux"] = "stock"
-    key: Literal["siret", "siren"] | None = "siren"
-    patterns: tuple[re.Pattern[str], ...] = (re.compile(r"^(bdf|BDF|ratios_bdf).*\.csv(\.gz)?$"),)
-    columns: tuple[Column, ...] = (
-        Column("siren", "VARCHAR", "D1", "SIREN (9 digits, spaces removed)"),
-        Column("annee_bdf", "INTEGER", "ANNEE", "Year of the financial statement"),
-        Column("arrete_bilan_bdf", "DATE", "ARRETE_BILAN", "Closing date of the financial year"),
-        Column("raison_sociale", "VARCHAR", "DENOM", "Company name"),
-        Column("code_postal", "VARCHAR", "CP", "Postal code"),
-        Column("region", "VARCHAR", "REGION", "Region name"),
-        Column("secteur", "VARCHAR", "SECTEUR", "Sector"),
-        *(Column(n, "DOUBLE", r, d) for n, r, d in _RATIOS),
-        Column("siren_luhn_ok", "BOOLEAN", None, "The SIREN passes the Luhn check (false: flagged, not rejected)"),
-    )
-
-    def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
-        """Parse one Banque de France ratios file (plain or gzip)."""
-        raw = read_text(path, delimiter=";", required=_REQUIRED, optional=_OPTIONAL, expected="Banque de France CSV")
-        siren = f"nullif(replace(replace({q('D1')}, ' ', ''), chr(160), ''), '')"
-        arrete = arrete_bilan_sql(txt("ARRETE_BILAN"))
-        values = {
-            "siren": siren,
-            "annee_bdf": integer(txt("ANNEE")),
-            "arrete_bilan_bdf": arrete,
-            "raison_sociale": txt("DENOM"),
-            "code_postal": txt("CP"),
-            "region": txt("REGION"),
-            "secteur": txt("SECTEUR"),
-            **{n: num(txt(r)) for n, r, _ in _RATIOS},
-            "siren_luhn_ok": luhn(siren),
-        }
-        checks = [
-            *siren_checks("D1", siren),
-            *required_value("ANNEE", integer(txt("ANNEE")), "ANNEE (year)"),
-            *required_value("ARRETE_BILAN", arrete, "ARRETE_BILAN (closing date such as 31DEC2012)"),
-            *(optional_value(r, num(txt(r)), f"{r} (number)") for _, r, _ in _RATIOS),
-        ]
-        return finish(con, self.columns, raw, values, checks)
-
-
-BDF = BdfSource()
+BDF = TextSource(
+    name="bdf",
+    table="stg_bdf",
+    kind="stock",
+    key="siren",
+    patterns=(re.compile(r"^(bdf|BDF|ratios_bdf).*\.csv(\.gz)?$"),),
+    delimiter=";",
+    expected="Banque de France CSV",
+    fields=(
+        _SIREN,
+        Field("annee_bdf", "ANNEE", "INTEGER", "Year of the financial statement", WHOLE, required=True, label="year"),
+        Field("arrete_bilan_bdf", "ARRETE_BILAN", "DATE", "Closing date of the financial year",
+              Parser(arrete_bilan_sql, "closing date such as 31DEC2012"), required=True),
+        Field("raison_sociale", "DENOM", description="Company name"),
+        Field("code_postal", "CP", description="Postal code", optional=True),
+        Field("region", "REGION", description="Region name", optional=True),
+        Field("secteur", "SECTEUR", description="Sector"),
+        *(Field(n, r, "DOUBLE", d, NUMBER) for n, r, d in _RATIOS),
+        luhn_of(_SIREN),
+    ),
+)

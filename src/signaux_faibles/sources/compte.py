@@ -14,24 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
-import duckdb
 import pyarrow as pa
 
-from signaux_faibles.sources._base import Column, ParseResult
-from signaux_faibles.sources._read import Check, finish, read_text, siret_checks
-from signaux_faibles.sources._sql import integer, luhn, txt
+from signaux_faibles.sources._read.spec import WHOLE, Field, Parser, TextSource, luhn_of
+from signaux_faibles.sources._sql import txt
 
-__all__ = ["COMPTE", "NEVER_CLOSED", "CompteSource", "comptes_at", "siret_for", "urssaf_date_sql"]
+__all__ = ["COMPTE", "NEVER_CLOSED", "comptes_at", "siret_for", "urssaf_date_sql"]
 
 #: Closure date of a SIRET that was never closed (URSSAF ``9990101``).
 NEVER_CLOSED = dt.date(2899, 1, 1)
-
-_REQUIRED = ("Urssaf_gestion", "Dep", "Compte", "Etat_compte", "Siren", "Siret", "Date_crea_siret",
-             "Date_disp_siret")
 
 
 def urssaf_date_sql(expr: str) -> str:
@@ -43,58 +35,35 @@ def urssaf_date_sql(expr: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class CompteSource:
-    """URSSAF: which SIRET an URSSAF account number belonged to, and when."""
+_URSSAF_DATE = Parser(urssaf_date_sql, "(A)AAMMJJ date")
+_SIRET = Field("siret", "Siret", description="SIRET attached to the account (14 digits)", identifier="siret")
 
-    name: str = "admin_urssaf"
-    table: str = "stg_compte"
-    kind: Literal["stock", "flux"] = "stock"
-    key: Literal["siret", "siren"] | None = "siret"
-    patterns: tuple[re.Pattern[str], ...] = (re.compile(r"^Sigfaible_etablissement_utf8\.csv(\.gz)?$"),)
-    columns: tuple[Column, ...] = (
-        Column("numero_compte", "VARCHAR", "Compte", "URSSAF account number"),
-        Column("siret", "VARCHAR", "Siret", "SIRET attached to the account (14 digits)"),
-        Column("siren", "VARCHAR", "Siren", "SIREN as delivered"),
-        Column("urssaf_gestion", "VARCHAR", "Urssaf_gestion", "Managing URSSAF code"),
-        Column("departement", "VARCHAR", "Dep", "Département"),
-        Column("etat_compte", "INTEGER", "Etat_compte", "Account state code"),
-        Column("date_creation_siret", "DATE", "Date_crea_siret", "Date the SIRET was attached"),
-        Column("date_disparition_siret", "DATE", "Date_disp_siret", "Date the SIRET was closed; 2899-01-01 "
-               "(URSSAF 9990101) when never closed"),
-        Column("siret_luhn_ok", "BOOLEAN", None, "The SIRET passes the Luhn check (false: flagged, not rejected)"),
-    )
-
-    def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
-        """Parse one account mapping file (plain or gzip)."""
-        raw = read_text(path, delimiter=";", required=_REQUIRED, expected="URSSAF Sigfaible_etablissement CSV")
-        siret = txt("Siret")
-        crea, disp = txt("Date_crea_siret"), txt("Date_disp_siret")
-        values = {
-            "numero_compte": txt("Compte"),
-            "siret": siret,
-            "siren": txt("Siren"),
-            "urssaf_gestion": txt("Urssaf_gestion"),
-            "departement": txt("Dep"),
-            "etat_compte": integer(txt("Etat_compte")),
-            "date_creation_siret": urssaf_date_sql(crea),
-            "date_disparition_siret": f"coalesce({urssaf_date_sql(disp)}, DATE '2899-01-01')",
-            "siret_luhn_ok": luhn(siret),
-        }
-        checks = [
-            Check("Compte", f"{txt('Compte')} IS NULL", "Compte (account number) is empty"),
-            *siret_checks("Siret"),
-            Check("Date_disp_siret", f"{disp} IS NOT NULL AND {urssaf_date_sql(disp)} IS NULL",
-                  "Date_disp_siret is not a valid (A)AAMMJJ date"),
-            Check("Date_crea_siret", f"{crea} IS NOT NULL AND {urssaf_date_sql(crea)} IS NULL",
-                  "Date_crea_siret is not a valid (A)AAMMJJ date", "field"),
-            Check("Etat_compte", f"{txt('Etat_compte')} IS NOT NULL AND {integer(txt('Etat_compte'))} IS NULL",
-                  "Etat_compte is not a number", "field"),
-        ]
-        return finish(con, self.columns, raw, values, checks)
-
-
-COMPTE = CompteSource()
+COMPTE = TextSource(
+    name="admin_urssaf",
+    table="stg_compte",
+    kind="stock",
+    key="siret",
+    patterns=(re.compile(r"^Sigfaible_etablissement_utf8\.csv(\.gz)?$"),),
+    delimiter=";",
+    expected="URSSAF Sigfaible_etablissement CSV",
+    header=("Urssaf_gestion", "Dep", "Compte", "Etat_compte", "Siren", "Siret", "Date_crea_siret",
+            "Date_disp_siret"),
+    fields=(
+        Field("numero_compte", "Compte", description="URSSAF account number", required=True, label="account number"),
+        _SIRET,
+        Field("siren", "Siren", description="SIREN as delivered"),
+        Field("urssaf_gestion", "Urssaf_gestion", description="Managing URSSAF code"),
+        Field("departement", "Dep", description="Département"),
+        Field("etat_compte", "Etat_compte", "INTEGER", "Account state code", WHOLE, on_error="field",
+              invalid="Etat_compte is not a number"),
+        Field("date_creation_siret", "Date_crea_siret", "DATE", "Date the SIRET was attached", _URSSAF_DATE,
+              on_error="field", invalid="Date_crea_siret is not a valid (A)AAMMJJ date"),
+        Field("date_disparition_siret", "Date_disp_siret", "DATE", "Date the SIRET was closed; 2899-01-01 "
+              "(URSSAF 9990101) when never closed", _URSSAF_DATE, invalid="Date_disp_siret is not a valid (A)AAMMJJ date",
+              sql=f"coalesce({urssaf_date_sql(txt('Date_disp_siret'))}, DATE '2899-01-01')"),
+        luhn_of(_SIRET),
+    ),
+)
 
 
 def _by_account(mapping: pa.Table) -> dict[str, list[tuple[dt.date, str]]]:

@@ -14,26 +14,13 @@ import datetime as dt
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-import duckdb
+from signaux_faibles.sources._read import Check, FileError, RawRead, raw_from_rows, read_all_bytes
+from signaux_faibles.sources._read.spec import NUMBER, WHOLE, Field, TextSource, luhn_of
+from signaux_faibles.sources._sql import digits, txt
 
-from signaux_faibles.sources._base import Column, ParseResult, fatal_result
-from signaux_faibles.sources._read import (
-    Check,
-    FileError,
-    RawRead,
-    finish,
-    optional_value,
-    raw_from_rows,
-    read_all_bytes,
-    siren_checks,
-)
-from signaux_faibles.sources._sql import digits, integer, luhn, num, txt
-
-__all__ = ["ELLISPHERE", "POSITIONS", "EllisphereSource"]
+__all__ = ["ELLISPHERE", "POSITIONS"]
 
 #: Raw column → position in the sheet.
 POSITIONS: dict[str, int] = {
@@ -56,34 +43,7 @@ def _text(value: object) -> str | None:
     return str(value).strip()
 
 
-@dataclass(frozen=True)
-class EllisphereSource:
-    """Ellisphere: the group (head and holding share) each company belongs to."""
-
-    name: str = "ellisphere"
-    table: str = "stg_ellisphere"
-    kind: Literal["stock", "flux"] = "stock"
-    key: Literal["siret", "siren"] | None = "siren"
-    patterns: tuple[re.Pattern[str], ...] = (re.compile(r"^Ellisph[èe]re-T[êe]te de groupe-.*\.xlsx$"),)
-    columns: tuple[Column, ...] = (
-        Column("siren", "VARCHAR", "FIL SIREN 9", "SIREN of the filiale (the company the row is about)"),
-        Column("code_groupe", "VARCHAR", "GRP Code", "Code of the group / shareholder"),
-        Column("siren_groupe", "VARCHAR", "GRP SIREN 9", "SIREN of the group head (NULL when foreign or absent)"),
-        Column("refid_groupe", "VARCHAR", "GRP RefID", "Reference of the group head"),
-        Column("raison_sociale_groupe", "VARCHAR", "GRP Raison Sociale", "Name of the group head"),
-        Column("adresse_groupe", "VARCHAR", "GRP Adresse", "Address of the group head"),
-        Column("personne_pou_m_groupe", "VARCHAR", "GRP Personne PouM", "Group head: natural (P) or legal (M)"),
-        Column("niveau_detention", "INTEGER", "Niveau de détention", "Number of intermediaries between the head "
-               "and the filiale"),
-        Column("part_financiere", "DOUBLE", "% Financier", "Share of the filiale's capital held, %"),
-        Column("code_filiere", "VARCHAR", "FIL Code", "Code of the filiale"),
-        Column("refid_filiere", "VARCHAR", "FIL RefID", "Reference of the filiale"),
-        Column("personne_pou_m_filiere", "VARCHAR", "FIL Personne PouM", "Filiale: natural (P) or legal (M)"),
-        Column("raison_sociale_filiale", "VARCHAR", "FIL Raison Sociale", "Name of the filiale"),
-        Column("siren_luhn_ok", "BOOLEAN", None, "The SIREN passes the Luhn check (false: flagged, not rejected)"),
-    )
-
-    def _rows(self, path: Path) -> Iterator[tuple[int, list[str | None], object]]:
+def _rows(path: Path) -> Iterator[tuple[int, list[str | None], object]]:
         import io
 
         import openpyxl
@@ -118,38 +78,47 @@ class EllisphereSource:
         if not header_seen:
             raise FileError(f"{path.name}: empty sheet, expected an Ellisphere export with a header row")
 
-    def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
-        """Parse one Ellisphere workbook."""
-        try:
-            records = list(self._rows(path))
-        except FileError as e:
-            return fatal_result(self.columns, str(e))
-        raw = RawRead(raw_from_rows(list(POSITIONS), records), len(records))
-        siren, siren_grp = txt("FIL SIREN 9"), txt("GRP SIREN 9")
-        values = {
-            "siren": siren,
-            "code_groupe": txt("GRP Code"),
-            "siren_groupe": f"(CASE WHEN {digits(siren_grp, 9)} THEN {siren_grp} END)",
-            "refid_groupe": txt("GRP RefID"),
-            "raison_sociale_groupe": txt("GRP Raison Sociale"),
-            "adresse_groupe": txt("GRP Adresse"),
-            "personne_pou_m_groupe": txt("GRP Personne PouM"),
-            "niveau_detention": integer(txt("Niveau de détention")),
-            "part_financiere": num(txt("% Financier")),
-            "code_filiere": txt("FIL Code"),
-            "refid_filiere": txt("FIL RefID"),
-            "personne_pou_m_filiere": txt("FIL Personne PouM"),
-            "raison_sociale_filiale": txt("FIL Raison Sociale"),
-            "siren_luhn_ok": luhn(siren),
-        }
-        checks = [
-            *siren_checks("FIL SIREN 9", siren),
-            Check("GRP SIREN 9", f"{siren_grp} IS NOT NULL AND NOT {digits(siren_grp, 9)}",
-                  "GRP SIREN 9 is not 9 digits: left NULL", "field"),
-            optional_value("Niveau de détention", integer(txt("Niveau de détention")), "Niveau de détention (whole number)"),
-            optional_value("% Financier", num(txt("% Financier")), "% Financier (number)"),
-        ]
-        return finish(con, self.columns, raw, values, checks)
+
+def _read(path: Path) -> RawRead:
+    """The sheet's rows as raw records (``_line`` is the sheet row)."""
+    try:
+        records = list(_rows(path))
+    except FileError as e:
+        return RawRead(raw_from_rows(list(POSITIONS), []), 0, [], str(e))
+    return RawRead(raw_from_rows(list(POSITIONS), records), len(records))
 
 
-ELLISPHERE = EllisphereSource()
+_SIREN = Field("siren", "FIL SIREN 9", description="SIREN of the filiale (the company the row is about)",
+               identifier="siren")
+_SIREN_GRP = txt("GRP SIREN 9")
+
+ELLISPHERE = TextSource(
+    name="ellisphere",
+    table="stg_ellisphere",
+    kind="stock",
+    key="siren",
+    patterns=(re.compile(r"^Ellisph[èe]re-T[êe]te de groupe-.*\.xlsx$"),),
+    reader=_read,
+    fields=(
+        _SIREN,
+        Field("code_groupe", "GRP Code", description="Code of the group / shareholder"),
+        Field("siren_groupe", "GRP SIREN 9", description="SIREN of the group head (NULL when foreign or absent)",
+              sql=f"(CASE WHEN {digits(_SIREN_GRP, 9)} THEN {_SIREN_GRP} END)"),
+        Field("refid_groupe", "GRP RefID", description="Reference of the group head"),
+        Field("raison_sociale_groupe", "GRP Raison Sociale", description="Name of the group head"),
+        Field("adresse_groupe", "GRP Adresse", description="Address of the group head"),
+        Field("personne_pou_m_groupe", "GRP Personne PouM", description="Group head: natural (P) or legal (M)"),
+        Field("niveau_detention", "Niveau de détention", "INTEGER", "Number of intermediaries between the head "
+              "and the filiale", WHOLE),
+        Field("part_financiere", "% Financier", "DOUBLE", "Share of the filiale's capital held, %", NUMBER),
+        Field("code_filiere", "FIL Code", description="Code of the filiale"),
+        Field("refid_filiere", "FIL RefID", description="Reference of the filiale"),
+        Field("personne_pou_m_filiere", "FIL Personne PouM", description="Filiale: natural (P) or legal (M)"),
+        Field("raison_sociale_filiale", "FIL Raison Sociale", description="Name of the filiale"),
+        luhn_of(_SIREN),
+    ),
+    rules=(
+        Check("GRP SIREN 9", f"{_SIREN_GRP} IS NOT NULL AND NOT {digits(_SIREN_GRP, 9)}",
+              "GRP SIREN 9 is not 9 digits: left NULL", "field"),
+    ),
+)

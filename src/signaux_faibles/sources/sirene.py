@@ -23,17 +23,12 @@ SIRENE is not filtered by the perimeter (``key`` is None): the front end needs e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
-import duckdb
+from signaux_faibles.sources._read import Check
+from signaux_faibles.sources._read.spec import BOOLEAN, ISO_DATE, NUMBER, Field, TextSource, luhn_of
+from signaux_faibles.sources._sql import digits, lit, txt
 
-from signaux_faibles.sources._base import Column, ParseResult
-from signaux_faibles.sources._read import Check, finish, read_text
-from signaux_faibles.sources._sql import digits, go_bool, iso_date, lit, luhn, num, txt
-
-__all__ = ["APE_PATTERN", "INDICE_REPETITION", "SIRENE", "TYPE_VOIE", "SireneSource", "departement_sql"]
+__all__ = ["APE_PATTERN", "INDICE_REPETITION", "SIRENE", "TYPE_VOIE", "departement_sql"]
 
 #: A NAF rev2 sous-classe as SIRENE writes it.
 APE_PATTERN = r"[0-9]{2}\.[0-9]{2}[A-Z]"
@@ -53,17 +48,6 @@ TYPE_VOIE: dict[str, str] = {
 #: INSEE repetition indices (``indiceRepetitionEtablissement``).
 INDICE_REPETITION: dict[str, str] = {"B": "BIS", "T": "TER", "Q": "QUATER", "C": "QUINQUIES"}
 
-_REQUIRED = (
-    "siren", "nic", "dateCreationEtablissement", "etablissementSiege", "complementAdresseEtablissement",
-    "numeroVoieEtablissement", "indiceRepetitionEtablissement", "typeVoieEtablissement",
-    "libelleVoieEtablissement", "codePostalEtablissement", "libelleCommuneEtablissement",
-    "libelleCommuneEtrangerEtablissement", "distributionSpecialeEtablissement", "codeCommuneEtablissement",
-    "codeCedexEtablissement", "libelleCedexEtablissement", "codePaysEtrangerEtablissement",
-    "libellePaysEtrangerEtablissement", "etatAdministratifEtablissement", "activitePrincipaleEtablissement",
-    "nomenclatureActivitePrincipaleEtablissement",
-)
-_OPTIONAL = ("longitude", "latitude")
-
 
 def _mapping(expr: str, table: dict[str, str]) -> str:
     cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in table.items())
@@ -76,116 +60,101 @@ def departement_sql(expr: str) -> str:
     return f"(CASE WHEN length({e}) < 2 THEN NULL WHEN {e} LIKE '97%' OR {e} LIKE '98%' THEN left({e}, 3) ELSE left({e}, 2) END)"
 
 
-def nomenclature_filter(nomen: str, label: str) -> Check:
+def ape_ok(raw: str) -> str:
+    """SQL: the raw activity code is a NAF code ``NN.NNX``."""
+    return f"coalesce(regexp_full_match({txt(raw)}, {lit(APE_PATTERN)}), false)"
+
+
+def ape_field(name: str, raw: str, description: str, *, optional: bool = False) -> Field:
+    """An activity code column: the code when it is ``NN.NNX``, else NULL (see :func:`ape_check`)."""
+    return Field(name, raw, description=description, optional=optional,
+                 sql=f"(CASE WHEN {ape_ok(raw)} THEN {txt(raw)} END)")
+
+
+def ape_check(raw: str, reason: str) -> Check:
+    """Field-level rejection of an activity code that is given and is not ``NN.NNX``."""
+    return Check(raw, f"{txt(raw)} IS NOT NULL AND NOT {ape_ok(raw)}", reason, "field")
+
+
+def digits_check(raw: str, n: int, what: str) -> Check:
+    """Row-level rejection of an identifier that is not ``n`` digits."""
+    return Check(raw, f"NOT {digits(txt(raw), n)}", f"{what} must be {n} digits")
+
+
+def nomenclature_filter(raw: str) -> Check:
     """Row-level *filter* of rows whose nomenclature is given and is not NAFRev2."""
-    return Check(
-        label,
-        f"{nomen} IS NOT NULL AND {nomen} <> 'NAFRev2'",
-        "filtered: activity nomenclature is not NAFRev2",
-    )
+    nomen = txt(raw)
+    return Check(raw, f"{nomen} IS NOT NULL AND {nomen} <> 'NAFRev2'", "filtered: activity nomenclature is not NAFRev2")
 
 
-@dataclass(frozen=True)
-class SireneSource:
-    """INSEE SIRENE établissements (geo build): address, activity, state of every establishment."""
-
-    name: str = "sirene"
-    table: str = "stg_sirene"
-    kind: Literal["stock", "flux"] = "stock"
-    key: Literal["siret", "siren"] | None = None
-    patterns: tuple[re.Pattern[str], ...] = (re.compile(r"^StockEtablissement_utf8_geo\.csv(\.gz)?$"),)
-    columns: tuple[Column, ...] = (
-        Column("siren", "VARCHAR", "siren", "SIREN of the company (9 digits)"),
-        Column("siret", "VARCHAR", None, "SIRET = siren + nic"),
-        Column("siege", "BOOLEAN", "etablissementSiege", "Head office of the company"),
-        Column("complement_adresse", "VARCHAR", "complementAdresseEtablissement", "Address complement"),
-        Column("numero_voie", "VARCHAR", "numeroVoieEtablissement", "Street number"),
-        Column("indrep", "VARCHAR", "indiceRepetitionEtablissement", "Repetition index, spelt out (BIS, TER…)"),
-        Column("type_voie", "VARCHAR", "typeVoieEtablissement", "Street type, spelt out (RUE, CHEMIN…)"),
-        Column("voie", "VARCHAR", "libelleVoieEtablissement", "Street name"),
-        Column("commune", "VARCHAR", "libelleCommuneEtablissement", "Commune name"),
-        Column("commune_etranger", "VARCHAR", "libelleCommuneEtrangerEtablissement", "Foreign commune"),
-        Column("distribution_speciale", "VARCHAR", "distributionSpecialeEtablissement", "Special distribution"),
-        Column("code_commune", "VARCHAR", "codeCommuneEtablissement", "INSEE commune code"),
-        Column("code_cedex", "VARCHAR", "codeCedexEtablissement", "CEDEX code"),
-        Column("cedex", "VARCHAR", "libelleCedexEtablissement", "CEDEX label"),
-        Column("code_pays_etranger", "VARCHAR", "codePaysEtrangerEtablissement", "Foreign country code"),
-        Column("pays_etranger", "VARCHAR", "libellePaysEtrangerEtablissement", "Foreign country"),
-        Column("code_postal", "VARCHAR", "codePostalEtablissement", "Postal code"),
-        Column("departement", "VARCHAR", "codeCommuneEtablissement", "Département from the commune code "
-               "(3 characters for 97x/98x, 2A/2B for Corsica)"),
-        Column("ape", "VARCHAR", "activitePrincipaleEtablissement", "NAF rev2 activity (NN.NNX); NULL when the "
-               "code does not have that shape"),
-        Column("code_activite", "VARCHAR", "activitePrincipaleEtablissement", "Raw activity code when it is not a "
-               "valid NAF rev2 code (else NULL)"),
-        Column("nomenclature_activite", "VARCHAR", "nomenclatureActivitePrincipaleEtablissement", "Raw "
-               "nomenclature when the activity code is not a valid NAF rev2 code (else NULL)"),
-        Column("date_creation", "DATE", "dateCreationEtablissement", "Creation date"),
-        Column("longitude", "DOUBLE", "longitude", "Longitude (geo build); 0 when unreadable, as the real system"),
-        Column("latitude", "DOUBLE", "latitude", "Latitude (geo build); 0 when unreadable, as the real system"),
-        Column("est_actif", "BOOLEAN", "etatAdministratifEtablissement", "Administrative state is A (active)"),
-        Column("nic", "VARCHAR", "nic", "NIC, the establishment's number within the company (5 digits)"),
-        Column("siret_luhn_ok", "BOOLEAN", None, "The SIRET passes the Luhn check (false: flagged, not rejected)"),
-    )
-
-    def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
-        """Parse one geo-SIRENE établissements stock file (plain or gzip)."""
-        raw = read_text(
-            path, delimiter=",", required=_REQUIRED, optional=_OPTIONAL, multiline=False,
-            expected="INSEE StockEtablissement (geo) CSV",
-        )
-        siren, nic = txt("siren"), txt("nic")
-        siret = f"({siren} || {nic})"
-        activite = txt("activitePrincipaleEtablissement")
-        nomen = txt("nomenclatureActivitePrincipaleEtablissement")
-        ape_ok = f"coalesce(regexp_full_match({activite}, {lit(APE_PATTERN)}), false)"
-        creation = iso_date(txt("dateCreationEtablissement"))
-        lon, lat = txt("longitude"), txt("latitude")
-        values = {
-            "siren": siren,
-            "siret": siret,
-            "siege": go_bool(txt("etablissementSiege")),
-            "complement_adresse": txt("complementAdresseEtablissement"),
-            "numero_voie": txt("numeroVoieEtablissement"),
-            "indrep": _mapping(txt("indiceRepetitionEtablissement"), INDICE_REPETITION),
-            "type_voie": _mapping(txt("typeVoieEtablissement"), TYPE_VOIE),
-            "voie": txt("libelleVoieEtablissement"),
-            "commune": txt("libelleCommuneEtablissement"),
-            "commune_etranger": txt("libelleCommuneEtrangerEtablissement"),
-            "distribution_speciale": txt("distributionSpecialeEtablissement"),
-            "code_commune": txt("codeCommuneEtablissement"),
-            "code_cedex": txt("codeCedexEtablissement"),
-            "cedex": txt("libelleCedexEtablissement"),
-            "code_pays_etranger": txt("codePaysEtrangerEtablissement"),
-            "pays_etranger": txt("libellePaysEtrangerEtablissement"),
-            "code_postal": txt("codePostalEtablissement"),
-            "departement": departement_sql(txt("codeCommuneEtablissement")),
-            "ape": f"(CASE WHEN {ape_ok} THEN {activite} END)",
-            "code_activite": f"(CASE WHEN {activite} IS NOT NULL AND NOT {ape_ok} THEN {activite} END)",
-            "nomenclature_activite": f"(CASE WHEN {activite} IS NOT NULL AND NOT {ape_ok} THEN {nomen} END)",
-            "date_creation": creation,
-            "longitude": f"(CASE WHEN {lon} IS NULL THEN NULL ELSE coalesce({num(lon)}, 0) END)",
-            "latitude": f"(CASE WHEN {lat} IS NULL THEN NULL ELSE coalesce({num(lat)}, 0) END)",
-            "est_actif": f"coalesce({txt('etatAdministratifEtablissement')} = 'A', false)",
-            "nic": nic,
-            "siret_luhn_ok": luhn(siret),
-        }
-        checks = [
-            Check("siren", f"NOT {digits(siren, 9)}", "SIREN must be 9 digits"),
-            Check("nic", f"NOT {digits(nic, 5)}", "NIC must be 5 digits"),
-            nomenclature_filter(nomen, "nomenclatureActivitePrincipaleEtablissement"),
-            Check("activitePrincipaleEtablissement", f"{activite} IS NOT NULL AND NOT {ape_ok}",
-                  "activity code is not a NAF rev2 code NN.NNX: ape left NULL", "field"),
-            Check("etablissementSiege", f"{txt('etablissementSiege')} IS NOT NULL AND "
-                  f"{go_bool(txt('etablissementSiege'))} IS NULL", "etablissementSiege is not a boolean", "field"),
-            Check("dateCreationEtablissement", f"{txt('dateCreationEtablissement')} IS NOT NULL AND {creation} IS NULL",
-                  "dateCreationEtablissement is not a valid YYYY-MM-DD date", "field"),
-            Check("longitude", f"{lon} IS NOT NULL AND {num(lon)} IS NULL",
-                  "longitude is not a number: stored as 0", "field"),
-            Check("latitude", f"{lat} IS NOT NULL AND {num(lat)} IS NULL",
-                  "latitude is not a number: stored as 0", "field"),
-        ]
-        return finish(con, self.columns, raw, values, checks)
+_ACTIVITE, _NOMEN = "activitePrincipaleEtablissement", "nomenclatureActivitePrincipaleEtablissement"
+_OTHER_CODE = f"{txt(_ACTIVITE)} IS NOT NULL AND NOT {ape_ok(_ACTIVITE)}"  # the raw code is kept apart
+_SIRET = Field("siret", None, description="SIRET = siren + nic", sql=f"({txt('siren')} || {txt('nic')})")
 
 
-SIRENE = SireneSource()
+def _geo(name: str, what: str) -> Field:
+    lon = txt(name)
+    return Field(name, name, "DOUBLE", f"{what} (geo build); 0 when unreadable, as the real system", NUMBER,
+                 on_error="field", invalid=f"{name} is not a number: stored as 0", optional=True,
+                 sql=f"(CASE WHEN {lon} IS NULL THEN NULL ELSE coalesce({NUMBER.sql(lon)}, 0) END)")
+
+
+SIRENE = TextSource(
+    name="sirene",
+    table="stg_sirene",
+    kind="stock",
+    key=None,
+    patterns=(re.compile(r"^StockEtablissement_utf8_geo\.csv(\.gz)?$"),),
+    expected="INSEE StockEtablissement (geo) CSV",
+    header=(
+        "siren", "nic", "dateCreationEtablissement", "etablissementSiege", "complementAdresseEtablissement",
+        "numeroVoieEtablissement", "indiceRepetitionEtablissement", "typeVoieEtablissement",
+        "libelleVoieEtablissement", "codePostalEtablissement", "libelleCommuneEtablissement",
+        "libelleCommuneEtrangerEtablissement", "distributionSpecialeEtablissement", "codeCommuneEtablissement",
+        "codeCedexEtablissement", "libelleCedexEtablissement", "codePaysEtrangerEtablissement",
+        "libellePaysEtrangerEtablissement", "etatAdministratifEtablissement", _ACTIVITE, _NOMEN,
+    ),
+    fields=(
+        Field("siren", "siren", description="SIREN of the company (9 digits)"),
+        _SIRET,
+        Field("siege", "etablissementSiege", "BOOLEAN", "Head office of the company", BOOLEAN, on_error="field",
+              invalid="etablissementSiege is not a boolean"),
+        Field("complement_adresse", "complementAdresseEtablissement", description="Address complement"),
+        Field("numero_voie", "numeroVoieEtablissement", description="Street number"),
+        Field("indrep", "indiceRepetitionEtablissement", description="Repetition index, spelt out (BIS, TER…)",
+              sql=_mapping(txt("indiceRepetitionEtablissement"), INDICE_REPETITION)),
+        Field("type_voie", "typeVoieEtablissement", description="Street type, spelt out (RUE, CHEMIN…)",
+              sql=_mapping(txt("typeVoieEtablissement"), TYPE_VOIE)),
+        Field("voie", "libelleVoieEtablissement", description="Street name"),
+        Field("commune", "libelleCommuneEtablissement", description="Commune name"),
+        Field("commune_etranger", "libelleCommuneEtrangerEtablissement", description="Foreign commune"),
+        Field("distribution_speciale", "distributionSpecialeEtablissement", description="Special distribution"),
+        Field("code_commune", "codeCommuneEtablissement", description="INSEE commune code"),
+        Field("code_cedex", "codeCedexEtablissement", description="CEDEX code"),
+        Field("cedex", "libelleCedexEtablissement", description="CEDEX label"),
+        Field("code_pays_etranger", "codePaysEtrangerEtablissement", description="Foreign country code"),
+        Field("pays_etranger", "libellePaysEtrangerEtablissement", description="Foreign country"),
+        Field("code_postal", "codePostalEtablissement", description="Postal code"),
+        Field("departement", "codeCommuneEtablissement", description="Département from the commune code "
+              "(3 characters for 97x/98x, 2A/2B for Corsica)", sql=departement_sql(txt("codeCommuneEtablissement"))),
+        ape_field("ape", _ACTIVITE, "NAF rev2 activity (NN.NNX); NULL when the code does not have that shape"),
+        Field("code_activite", _ACTIVITE, description="Raw activity code when it is not a valid NAF rev2 code "
+              "(else NULL)", sql=f"(CASE WHEN {_OTHER_CODE} THEN {txt(_ACTIVITE)} END)"),
+        Field("nomenclature_activite", _NOMEN, description="Raw nomenclature when the activity code is not a valid "
+              "NAF rev2 code (else NULL)", sql=f"(CASE WHEN {_OTHER_CODE} THEN {txt(_NOMEN)} END)"),
+        Field("date_creation", "dateCreationEtablissement", "DATE", "Creation date", ISO_DATE, on_error="field",
+              invalid="dateCreationEtablissement is not a valid YYYY-MM-DD date"),
+        _geo("longitude", "Longitude"),
+        _geo("latitude", "Latitude"),
+        Field("est_actif", "etatAdministratifEtablissement", "BOOLEAN", "Administrative state is A (active)",
+              sql=f"coalesce({txt('etatAdministratifEtablissement')} = 'A', false)"),
+        Field("nic", "nic", description="NIC, the establishment's number within the company (5 digits)"),
+        luhn_of(_SIRET),
+    ),
+    rules=(
+        digits_check("siren", 9, "SIREN"),
+        digits_check("nic", 5, "NIC"),
+        nomenclature_filter(_NOMEN),
+        ape_check(_ACTIVITE, "activity code is not a NAF rev2 code NN.NNX: ape left NULL"),
+    ),
+)

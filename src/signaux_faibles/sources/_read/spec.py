@@ -130,7 +130,7 @@ class Field:
 
 def luhn_of(key: Field) -> Field:
     """The ``<key>_luhn_ok`` column: the SIRET or SIREN passes the Luhn check (flagged, not rejected)."""
-    what = (key.identifier or "siret").upper()
+    what = key.name.upper()
     return Field(f"{key.name}_luhn_ok", None, "BOOLEAN",
                  f"The {what} passes the Luhn check (false: flagged, not rejected)", sql=luhn(key.value()))
 
