@@ -344,9 +344,9 @@ def bench_score(companies: int, work: Path) -> dict[str, Any]:
     import pandas as pd
 
     from signaux_faibles.layout import DataDir, batch_month
-    from signaux_faibles.lists.score import complete_month, score
+    from signaux_faibles.lists.score import score
     from signaux_faibles.model.artefact import FailureModel
-    from signaux_faibles.model.dataset import load_panel
+    from signaux_faibles.model.dataset import complete_month, load_panel
 
     source, batch = _score_source(work)
     panel = load_panel(source)

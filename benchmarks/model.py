@@ -132,8 +132,7 @@ def list_month(data: Path, batch: str, out: object) -> None:
     import pandas as pd
 
     from signaux_faibles.layout import batch_month
-    from signaux_faibles.lists.score import complete_month
-    from signaux_faibles.model.dataset import load_panel
+    from signaux_faibles.model.dataset import complete_month, load_panel
     from signaux_faibles.model.metrics import list_vs_oracle
 
     panel = load_panel(data)

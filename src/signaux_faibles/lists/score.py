@@ -25,7 +25,7 @@ import pandas as pd
 
 from signaux_faibles.layout import DataDir, batch_month
 from signaux_faibles.model.artefact import TERM_COLUMNS, FailureModel
-from signaux_faibles.model.dataset import load_panel
+from signaux_faibles.model.dataset import complete_month, load_panel
 from signaux_faibles.model.explain import THEMES, micro_themes, waterfall, what_if
 from signaux_faibles.model.metrics import (
     ALERT_HIGH,
@@ -44,7 +44,6 @@ from .adjustments import ADJUSTMENTS, apply_adjustments, debt_by_month
 __all__ = [
     "LEVEL",
     "ScoreResult",
-    "complete_month",
     "diff_lists",
     "explain_procedure",
     "list_label",
@@ -62,19 +61,6 @@ HISTORY_MONTHS = 30
 def list_label(period: pd.Period) -> str:
     """``2026-03`` → ``"Mars 2026"`` (the real system's ``idListe``)."""
     return f"{MONTHS_FR[period.month - 1].capitalize()} {period.year}"
-
-
-def complete_month(panel: pd.DataFrame, last: pd.Period, min_share: float = 0.8) -> pd.Period:
-    """The latest month ≤ ``last`` whose cotisations cover at least ``min_share`` of the best-covered month."""
-    cover = (
-        panel.loc[panel.periode <= last, ["periode", "cotisation_moy12m"]]
-        .groupby("periode")["cotisation_moy12m"]
-        .apply(lambda s: s.notna().mean())
-    )
-    if cover.empty:
-        raise ValueError(f"the panel has no month up to {last}")
-    ok = cover[cover >= min_share * cover.max()]
-    return ok.index.max()
 
 
 def _json_map(values: pd.DataFrame, digits: int = 6) -> list[str]:

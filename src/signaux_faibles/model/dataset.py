@@ -38,6 +38,7 @@ __all__ = [
     "SplitConfig",
     "Splits",
     "base_feature",
+    "complete_month",
     "feature_columns",
     "feature_groups",
     "hazard_rows",
@@ -100,6 +101,19 @@ def base_feature(name: str) -> str:
         if stripped == name:
             return name
         name = stripped
+
+
+def complete_month(panel: pd.DataFrame, last: pd.Period, min_share: float = 0.8) -> pd.Period:
+    """The latest month ≤ ``last`` whose cotisations cover at least ``min_share`` of the best-covered month."""
+    cover = (
+        panel.loc[panel.periode <= last, ["periode", "cotisation_moy12m"]]
+        .groupby("periode")["cotisation_moy12m"]
+        .apply(lambda s: s.notna().mean())
+    )
+    if cover.empty:
+        raise ValueError(f"the panel has no month up to {last}")
+    ok = cover[cover >= min_share * cover.max()]
+    return ok.index.max()
 
 
 def load_panel(

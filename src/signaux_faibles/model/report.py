@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .metrics import ALERT_LABELS
-
-if TYPE_CHECKING:
-    from .train import TrainOutput
+from .results import SEGMENTS, TrainOutput
 
 __all__ = ["PLOTS", "write_report"]
 
@@ -281,7 +279,6 @@ def write_report(out: TrainOutput, path: Path, *, batch: str, ground_truth: bool
     """Render the model card to ``path`` (one HTML file, plots embedded)."""
     import jinja2
 
-    from .train import SEGMENTS
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     html = env.from_string(_TEMPLATE).render(

@@ -44,6 +44,7 @@ from .dataset import (
     PanelEncoder,
     SplitConfig,
     Splits,
+    complete_month,
     feature_groups,
     hazard_rows,
     hazard_targets,
@@ -66,6 +67,8 @@ from .metrics import (
     segment_metrics,
     top_k_metrics,
 )
+from .report import write_report
+from .results import SEGMENTS, TrainOutput
 
 __all__ = [
     "LIGHTGBM_GRID",
@@ -94,7 +97,6 @@ LOGISTIC_GRID: tuple[dict[str, Any], ...] = ({"C": 0.01}, {"C": 0.1}, {"C": 1.0}
 HAZARD_PARAMS: dict[str, Any] = {"n_estimators": 600, "num_leaves": 2, "min_child_samples": 200, "learning_rate": 0.03}
 #: The list models' kinds, in the order of the selection table ("average": the mean log-odds of the others).
 LIST_KINDS = ("lightgbm", "logistic", "hazard", "average")
-SEGMENTS = {"region": "région", "naf_section": "secteur (section NAF)", "taille": "taille"}
 BACKTEST_OFFSETS = (12, 6, 0)  # months before the last labelled month
 
 
@@ -115,19 +117,6 @@ class TrainConfig:
     hazard_seeds: int = 1
     #: Choose the list models' input themes by forward selection (``_select_themes``); False: every feature.
     select_themes: bool = True
-
-
-@dataclass
-class TrainOutput:
-    model: FailureModel
-    logistic: FailureModel
-    metrics: dict[str, Any]
-    curves: dict[str, Any]
-    #: The evaluated models (fitted before the test, the ones the test metrics describe), by kind; the saved
-    #: models are the list models refitted from them (the same objects when ``TrainConfig.refit`` is False).
-    evaluated: dict[str, FailureModel] = field(default_factory=dict)
-    #: Every list model by kind (``LIST_KINDS``); ``model`` is the selected one.
-    list_models: dict[str, FailureModel] = field(default_factory=dict)
 
 
 def fingerprint(df: pd.DataFrame, columns: list[str]) -> str:
@@ -609,8 +598,6 @@ def _list_month_detection(
     oracle's, their ratio, precision and recall of each alert level and the alert volumes."""
     if ground_truth is None or not models:
         return None
-    from signaux_faibles.lists.score import complete_month
-
     from .metrics import list_vs_oracle
 
     try:
@@ -649,8 +636,6 @@ def _list_month_detection(
 def _term_structure(model: FailureModel, df: pd.DataFrame, last_month: pd.Period) -> dict[str, Any] | None:
     """The list model's term structure at the list month: mean probability of a first judgment within 3, 6, 12
     and 18 months per alert level, over the firms not yet judged (the model card's table)."""
-    from signaux_faibles.lists.score import complete_month
-
     from .artefact import TERM_COLUMNS
 
     if model.term_model is None:
@@ -706,8 +691,6 @@ def run_train(
     """Train on ``data_dir``'s panel; save ``models/<batch>/model.joblib`` (LightGBM), ``model_logistic.joblib``,
     ``metrics.json`` and the model card ``report.html``. The twin's ground truth (default
     ``data_dir/twin/ground_truth.parquet`` when it exists) adds the oracle comparison."""
-    from .report import write_report
-
     last = batch_month(batch)
     df = load_panel(data_dir)
     if df.empty:

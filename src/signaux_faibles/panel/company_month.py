@@ -34,82 +34,17 @@ from signaux_faibles.panel.features import (
     urssaf_features,
 )
 from signaux_faibles.panel.features._util import extended_calendar, grid
-from signaux_faibles.panel.features.registry import Feature
+from signaux_faibles.panel.features.base import FEATURES, HORIZON_MONTHS
+from signaux_faibles.panel.features.registry import registry
 from signaux_faibles.panel.features.sirene import SIZE_BANDS
 
 __all__ = ["FEATURES", "FIRST_JUDGMENT_SINCE", "HORIZON_MONTHS", "company_month", "feature_columns"]
 
-HORIZON_MONTHS = 18
 FIRST_JUDGMENT_SINCE = dt.date(2014, 1, 1)
-
-FEATURES = (
-    Feature("siren", "Company identifier", "all sources", "", "code", "clé"),
-    Feature("periode", "Month (first day)", "calendar", "", "date", "clé"),
-    Feature(
-        "in_perimeter",
-        "SIREN in the perimeter (clean_filter); true for all when no filter was imported",
-        "clean_filter (stg_filter_import)",
-        "current",
-        "boolean",
-        "clé",
-    ),
-    Feature(
-        "date_premier_jugement",
-        "First collective-proceedings judgment since 2014 (any action)",
-        "clean_procol",
-        "whole history (target only)",
-        "date",
-        "cible",
-    ),
-    Feature(
-        "failure",
-        f"1 when date_premier_jugement <= periode + {HORIZON_MONTHS} months (months after the "
-        "judgment included), else 0",
-        "clean_procol",
-        f"next {HORIZON_MONTHS} months",
-        "0/1",
-        "cible",
-    ),
-    Feature(
-        "time_til_failure",
-        "Months from the month to the month of date_premier_jugement (<= 0: already judged; NULL: never)",
-        "clean_procol",
-        "future",
-        "months",
-        "cible",
-    ),
-    Feature(
-        "signal_fort",
-        "time_til_failure <= 0: already in proceedings at the month (a 'signal fort'; "
-        "evaluation may keep or drop these rows)",
-        "clean_procol",
-        "past",
-        "boolean",
-        "cible",
-    ),
-    Feature(
-        "dette_par_effectif",
-        "(montant_part_ouvriere + montant_part_patronale) / effectif",
-        "clean_debit, clean_effectif",
-        "month",
-        "EUR per person",
-        "dette URSSAF",
-    ),
-    Feature(
-        "dette_par_effectif_diff_3m",
-        "dette_par_effectif − its value 3 months before",
-        "clean_debit, clean_effectif",
-        "3 months",
-        "EUR per person",
-        "dette URSSAF",
-    ),
-)
 
 
 def feature_columns() -> list[str]:
     """Column names of the panel, in order (from the registry)."""
-    from signaux_faibles.panel.features.registry import registry
-
     return [f.name for f in registry()]
 
 
@@ -194,7 +129,7 @@ def company_month(
         t = t.drop("date_fermeture")
     else:
         t = t.mutate(_sirene_active=ibis.literal(False))
-    wanted = [f.name for f in _registry() if f.name not in t.columns]
+    wanted = [f.name for f in registry() if f.name not in t.columns]
     derived = {
         "dette_par_effectif",
         "dette_par_effectif_diff_3m",
@@ -282,7 +217,3 @@ def company_month(
     return t.select(*feature_columns())
 
 
-def _registry() -> tuple[Feature, ...]:
-    from signaux_faibles.panel.features.registry import registry
-
-    return registry()

@@ -7,7 +7,7 @@ import ibis
 
 from signaux_faibles.panel.clean._common import HOURS_PER_MONTH, month_start
 from signaux_faibles.panel.features._util import grid
-from signaux_faibles.panel.features.registry import Feature
+from signaux_faibles.panel.features.feature import Feature
 
 __all__ = ["FEATURES", "ap_features"]
 

@@ -7,7 +7,7 @@ import ibis
 
 from signaux_faibles.panel.clean._common import siren_of
 from signaux_faibles.panel.features._util import join_on_grid, month_events
-from signaux_faibles.panel.features.registry import Feature
+from signaux_faibles.panel.features.feature import Feature
 
 __all__ = ["CARRY_MONTHS", "EFFECTIF_LAGS", "FEATURES", "effectif_features"]
 

@@ -9,7 +9,7 @@ import ibis.expr.types as ir
 
 from signaux_faibles.panel.clean.financial import BDF_RATIOS
 from signaux_faibles.panel.features._util import asof, grid, month_events, months_window
-from signaux_faibles.panel.features.registry import Feature
+from signaux_faibles.panel.features.feature import Feature
 
 __all__ = [
     "DIANE_FIELDS",

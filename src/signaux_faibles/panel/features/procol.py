@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 
 from signaux_faibles.panel.clean import clean_procol_at_date
-from signaux_faibles.panel.features.registry import Feature
+from signaux_faibles.panel.features.feature import Feature
 
 __all__ = ["FEATURES", "procol_features"]
 

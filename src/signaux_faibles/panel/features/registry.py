@@ -3,36 +3,16 @@ group (the theme the model's explanations aggregate by), and the generator of ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from ...contract import THEMES
+from signaux_faibles.panel.features import ap, effectif, financial, procol, sirene, urssaf
+from signaux_faibles.panel.features.base import FEATURES as base
+from signaux_faibles.panel.features.feature import GROUPS, Feature
 
 __all__ = ["GROUPS", "Feature", "data_dictionary_markdown", "registry", "write_data_dictionary"]
 
-#: Themes of the features (the explanations group contributions by them); "cible" and "clé" are not features.
-GROUPS = (*THEMES, "cible", "clé")
-
-
-@dataclass(frozen=True)
-class Feature:
-    name: str
-    definition: str
-    source: str
-    window: str
-    unit: str
-    group: str
-
-    def __post_init__(self) -> None:
-        if self.group not in GROUPS:
-            raise ValueError(f"{self.name}: unknown group {self.group!r}")
-
-
 def registry() -> tuple[Feature, ...]:
     """Every registered column, in the order of the panel's columns."""
-    from signaux_faibles.panel.company_month import FEATURES as base
-    from signaux_faibles.panel.features import ap, effectif, financial, procol, sirene, urssaf
-
     out = (
         *base,
         *urssaf.FEATURES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 
 from signaux_faibles.panel.clean._common import month_start
-from signaux_faibles.panel.features.registry import Feature
+from signaux_faibles.panel.features.feature import Feature
 
 __all__ = ["FEATURES", "company_attributes"]
 

@@ -12,7 +12,7 @@ import ibis
 
 from signaux_faibles.panel.clean._common import add_months, month_start, months_between, siren_of
 from signaux_faibles.panel.features._util import join_on_grid, month_events, months_window
-from signaux_faibles.panel.features.registry import Feature
+from signaux_faibles.panel.features.feature import Feature
 
 __all__ = ["DEBT_LAGS", "FEATURES", "urssaf_features"]
 
