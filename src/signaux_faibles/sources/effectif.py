@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from dataclasses import replace
 
-from signaux_faibles.sources import _sql as q
-from signaux_faibles.sources._base import Column
-from signaux_faibles.sources._read import Check, DelimitedSource, Projection
+from signaux_faibles.sources import _sql as sql
+from signaux_faibles.sources._read import Cell, Check, DelimitedSource, Projection
+from signaux_faibles.sources.urssaf import SIRET
 
 __all__ = ["EFFECTIF", "EFFECTIF_ENT", "effectif_columns", "urssaf_period"]
 
@@ -71,24 +73,31 @@ def _cells(f: dict[str, str], header: tuple[str, ...], value: str) -> tuple[str,
     return "[" + ", ".join(items) + "]" if items else "[]", checks
 
 
-def _effectif(f: dict[str, str], header: tuple[str, ...]) -> Projection:
-    cells, checks = _cells(f, header, "effectif")
-    return Projection(
-        exprs={"siret": f["siret"], "numero_compte": f.get("compte", "NULL"), "_cells": cells},
-        checks=[Check("siret", f"NOT {q.is_siret(f['siret'])}", "siret: expected 14 digits", raw=f["siret"]), *checks],
-        unnest="_cells",
-        final={"periode": "_u.periode", "effectif": "_u.effectif"},
-    )
+def _wide(key: Cell, value: str) -> Callable[[dict[str, str], tuple[str, ...]], Projection]:
+    """The projection of a wide file: the key (checked), the account if any, one cell per month, unnested."""
+    raw = key.name
+
+    def project(f: dict[str, str], header: tuple[str, ...]) -> Projection:
+        cells, checks = _cells(f, header, value)
+        account = {"numero_compte": f.get("compte", "NULL")} if key.name == "siret" else {}
+        return Projection(
+            exprs={key.name: f[raw], **account, "_cells": cells},
+            checks=[key.check(f[raw]), *checks],
+            unnest="_cells",
+            final={"periode": "_u.periode", value: f"_u.{value}"},
+        )
+
+    return project
 
 
-def _effectif_ent(f: dict[str, str], header: tuple[str, ...]) -> Projection:
-    cells, checks = _cells(f, header, "effectif_ent")
-    return Projection(
-        exprs={"siren": f["siren"], "_cells": cells},
-        checks=[Check("siren", f"NOT {q.is_siren(f['siren'])}", "siren: expected 9 digits", raw=f["siren"]), *checks],
-        unnest="_cells",
-        final={"periode": "_u.periode", "effectif_ent": "_u.effectif_ent"},
-    )
+_SIRET = replace(SIRET, raw="siret")
+_SIREN = Cell("siren", "siren", "VARCHAR", "SIREN of the company", invalid=lambda x: f"NOT {sql.is_siren(x)}",
+              reason="siren: expected 9 digits")
+_MONTH = Cell("periode", "effAAAAQM", "DATE", "first day of the month of the column")
+
+
+def _count(name: str) -> Cell:
+    return Cell(name, "effAAAAQM", "INTEGER", "head count (non-digits stripped)")
 
 
 EFFECTIF = DelimitedSource(
@@ -97,14 +106,9 @@ EFFECTIF = DelimitedSource(
     kind="stock",
     key="siret",
     patterns=(re.compile(r"effectif_", re.IGNORECASE),),
-    columns=(
-        Column("siret", "VARCHAR", "siret", "SIRET of the établissement"),
-        Column("numero_compte", "VARCHAR", "compte", "URSSAF account number"),
-        Column("periode", "DATE", "effAAAAQM", "first day of the month of the column"),
-        Column("effectif", "INTEGER", "effAAAAQM", "head count (non-digits stripped)"),
-    ),
+    cells=(_SIRET, Cell("numero_compte", "compte", "VARCHAR", "URSSAF account number"), _MONTH, _count("effectif")),
     required=("siret",),
-    project=_effectif,
+    project=_wide(_SIRET, "effectif"),
 )
 
 EFFECTIF_ENT = DelimitedSource(
@@ -113,11 +117,7 @@ EFFECTIF_ENT = DelimitedSource(
     kind="stock",
     key="siren",
     patterns=(re.compile(r"^sigfaible_effectif_siren\.csv(\.gz)?$", re.IGNORECASE),),
-    columns=(
-        Column("siren", "VARCHAR", "siren", "SIREN of the company"),
-        Column("periode", "DATE", "effAAAAQM", "first day of the month of the column"),
-        Column("effectif_ent", "INTEGER", "effAAAAQM", "head count (non-digits stripped)"),
-    ),
+    cells=(_SIREN, _MONTH, _count("effectif_ent")),
     required=("siren",),
-    project=_effectif_ent,
+    project=_wide(_SIREN, "effectif_ent"),
 )

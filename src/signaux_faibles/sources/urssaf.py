@@ -17,57 +17,34 @@ Codes outside the documented tables (débit ``Cd_op_ecn`` 63, ``Etat_cpte`` 5…
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from signaux_faibles.sources import _sql as q
-from signaux_faibles.sources._base import Column
-from signaux_faibles.sources._read import Check, DelimitedSource, Projection
+from signaux_faibles.sources import _sql as sql
+from signaux_faibles.sources._read import Cell, Check, DelimitedSource, Projection
 from signaux_faibles.sources._read import vector as vec
 
-__all__ = ["CCSF", "COTISATION", "DEBIT", "DELAI", "PROCOL"]
+__all__ = ["CCSF", "COTISATION", "DEBIT", "DELAI", "PROCOL", "SIRET"]
 
 
 def _gz(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern + r"(\.gz)?$", re.IGNORECASE)
 
 
-def _siret_check(f: dict[str, str], raw: str = "siret") -> Check:
-    return Check("siret", f"NOT {q.is_siret(f[raw])}", "siret: expected 14 digits", raw=f[raw])
+def _unless_empty(valid: Callable[[str], str]) -> Callable[[str], str]:
+    """The rule of an optional value: when given, it must pass ``valid``."""
+    return lambda x: f"{x} <> '' AND NOT {valid(x)}"
 
+
+#: The SIRET of every URSSAF file: 14 digits, else the record is rejected.
+SIRET = Cell("siret", "Siret", "VARCHAR", "SIRET of the établissement", invalid=lambda x: f"NOT {sql.is_siret(x)}",
+             reason="siret: expected 14 digits")
+_COMPTE = Cell("numero_compte", "Compte", "VARCHAR", "URSSAF account number")
 
 # --- cotisations -------------------------------------------------------------------------------------------
-
-_COTISATION_COLUMNS = (
-    Column("siret", "VARCHAR", "Siret", "SIRET of the établissement"),
-    Column("numero_compte", "VARCHAR", "Compte", "URSSAF account number"),
-    Column("periode_debut", "DATE", "periode", "first day of the period (YYQM)"),
-    Column("periode_fin", "DATE", "periode", "first day after the period"),
-    Column("encaisse", "DOUBLE", "enc_direct", "amount collected (euros, decimal comma)"),
-    Column("du", "DOUBLE", "cotis_due", "amount due (euros, decimal comma)"),
-)
-
-
-def _cotisation(f: dict[str, str], header: tuple[str, ...]) -> Projection:
-    return Projection(
-        exprs={
-            "siret": f["siret"],
-            "numero_compte": f["compte"],
-            "periode_debut": q.urssaf_period_start(f["periode"]),
-            "periode_fin": q.urssaf_period_end(f["periode"]),
-            "encaisse": q.comma_float(f["enc_direct"]),
-            "du": q.comma_float(f["cotis_due"]),
-        },
-        checks=[
-            _siret_check(f),
-            Check("periode_debut", f"NOT {q.is_urssaf_period(f['periode'])}", "periode: expected YYQM or YYYYQM", raw=f["periode"]),
-            Check("encaisse", f"{f['enc_direct']} <> '' AND NOT {q.is_comma_float(f['enc_direct'])}", "enc_direct: not a number", raw=f["enc_direct"]),
-            Check("du", f"{f['cotis_due']} <> '' AND NOT {q.is_comma_float(f['cotis_due'])}", "cotis_due: not a number", raw=f["cotis_due"]),
-        ],
-    )
-
 
 COTISATION = DelimitedSource(
     name="cotisation",
@@ -75,33 +52,22 @@ COTISATION = DelimitedSource(
     kind="flux",
     key="siret",
     patterns=(_gz(r"^sigfaible_cotisdues\.csv"),),
-    columns=_COTISATION_COLUMNS,
-    required=("Siret", "Compte", "periode", "enc_direct", "cotis_due"),
-    project=_cotisation,
+    cells=(
+        SIRET,
+        _COMPTE,
+        Cell("periode_debut", "periode", "DATE", "first day of the period (YYQM)", sql.urssaf_period_start,
+             lambda x: f"NOT {sql.is_urssaf_period(x)}", "periode: expected YYQM or YYYYQM"),
+        Cell("periode_fin", "periode", "DATE", "first day after the period", sql.urssaf_period_end),
+        Cell("encaisse", "enc_direct", "DOUBLE", "amount collected (euros, decimal comma)", sql.comma_float,
+             _unless_empty(sql.is_comma_float), "enc_direct: not a number"),
+        Cell("du", "cotis_due", "DOUBLE", "amount due (euros, decimal comma)", sql.comma_float,
+             _unless_empty(sql.is_comma_float), "cotis_due: not a number"),
+    ),
 )
 
 # --- débits ------------------------------------------------------------------------------------------------
-
-_DEBIT_COLUMNS = (
-    Column("siret", "VARCHAR", "Siret", "SIRET of the établissement"),
-    Column("numero_compte", "VARCHAR", "num_cpte", "URSSAF account number"),
-    Column("numero_ecart_negatif", "VARCHAR", "Num_Ecn", "écart négatif: one debt for one period"),
-    Column("date_traitement", "DATE", "Dt_trt_ecn", "processing date, (A)AAMMJJ"),
-    Column("part_ouvriere", "DOUBLE", "Mt_PO", "employee share, euros (file in centimes)"),
-    Column("part_patronale", "DOUBLE", "Mt_PP", "employer share, euros (file in centimes)"),
-    Column("numero_historique_ecart_negatif", "INTEGER", "Num_Hist_Ecn", "order of operations on the debt"),
-    Column("etat_compte", "INTEGER", "Etat_cpte", "1 actif, 2 suspendu, 3 radié"),
-    Column("code_procedure_collective", "VARCHAR", "Cd_pro_col", "0 none, 1 in progress, 2 plan, 9 without debt"),
-    Column("periode_debut", "DATE", "Periode", "first day of the period (YYYYQM)"),
-    Column("periode_fin", "DATE", "Periode", "first day after the period"),
-    Column("periode_prise_en_compte", "DATE", None,
-           "month of date_traitement if its day ≤ 20, else the next month"),
-    Column("code_operation_ecart_negatif", "VARCHAR", "Cd_op_ecn", "1 mise en recouvrement, 2 paiement…"),
-    Column("code_motif_ecart_negatif", "VARCHAR", "Motif_ecn", "motif 0–27"),
-    Column("recours_en_cours", "BOOLEAN", "Recours_en_cours", "appeal in progress"),
-    Column("debit_id", "VARCHAR", None, "siret + periode_debut + periode_fin (YYYYMMDD) + numero_ecart_negatif"),
-)
-
+# The exact rules are one projection written by hand (helper columns computed once, for speed), and the same
+# rules in numpy for the Arrow reader (:func:`_debit_vector`).
 
 _FLOAT_RE = "'[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?'"
 
@@ -111,16 +77,16 @@ def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
     # (DuckDB does not share a sub-expression repeated inside one expression: each stage names what the next reuses)
     pre = [
         {
-            "_dv": q.urssaf_date_int(f["dt_trt_ecn"]),  # YYYYMMDD, not yet checked
-            "_pi": q.urssaf_period_int(f["periode"]),  # the period's digits
+            "_dv": sql.urssaf_date_int(f["dt_trt_ecn"]),  # YYYYMMDD, not yet checked
+            "_pi": sql.urssaf_period_int(f["periode"]),  # the period's digits
             "_pw": f"strlen({f['periode']})",
             "_po": f"try_cast({f['mt_po']} AS DOUBLE)",
             "_pp": f"try_cast({f['mt_pp']} AS DOUBLE)",
-            "_b": q.parse_bool(f["recours_en_cours"]),
+            "_b": sql.parse_bool(f["recours_en_cours"]),
         },
         {
-            "_d": q.ymd_date("_dv"),
-            "_pm": q.period_months("_pi", "_pw"),  # first month of the period
+            "_d": sql.ymd_date("_dv"),
+            "_pm": sql.period_months("_pi", "_pw"),  # first month of the period
             # its length from the digits (as urssaf_period_length; NULL only for an invalid period, rejected)
             "_pl": "(CASE WHEN _pi % 100 = 62 THEN 12 WHEN _pi % 10 = 0 THEN 3 ELSE 1 END)",
         },
@@ -138,7 +104,7 @@ def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
     debit_id = (
         f"CASE WHEN _pm BETWEEN 12000 AND 119987 "
         f"THEN concat({f['siret']}, CAST({ymd}::BIGINT * 100000000 + {ymd_end} AS VARCHAR), {f['num_ecn']}) "
-        f"ELSE {f['siret']} || {q.month_yyyymmdd('_pm')} || {q.month_yyyymmdd('_pm + _pl')} || {f['num_ecn']} END"
+        f"ELSE {f['siret']} || {sql.month_yyyymmdd('_pm')} || {sql.month_yyyymmdd('_pm + _pl')} || {f['num_ecn']} END"
     )
     prise = "(_dv // 10000) * 12 + (_dv // 100 % 100) - 1 + CASE WHEN _dv % 100 > 20 THEN 1 ELSE 0 END"
     return Projection(
@@ -153,21 +119,21 @@ def _debit(f: dict[str, str], header: tuple[str, ...]) -> Projection:
             "numero_historique_ecart_negatif": f"try_cast({f['num_hist_ecn']} AS INTEGER)",
             "etat_compte": f"try_cast({f['etat_cpte']} AS INTEGER)",
             "code_procedure_collective": f["cd_pro_col"],
-            "periode_debut": q.month_date("_pm"),
-            "periode_fin": q.month_date("_pm + _pl"),
-            "periode_prise_en_compte": f"CASE WHEN {date} IS NOT NULL THEN {q.month_date(prise)} END",
+            "periode_debut": sql.month_date("_pm"),
+            "periode_fin": sql.month_date("_pm + _pl"),
+            "periode_prise_en_compte": f"CASE WHEN {date} IS NOT NULL THEN {sql.month_date(prise)} END",
             "code_operation_ecart_negatif": f["cd_op_ecn"],
             "code_motif_ecart_negatif": f["motif_ecn"],
             "recours_en_cours": "_b",
             "debit_id": debit_id,
         },
         checks=[
-            _siret_check(f),
+            SIRET.check(f["siret"]),
             Check("periode_debut", "_pm IS NULL", "Periode: expected YYQM or YYYYQM", raw=f["periode"]),
             Check("date_traitement", "_d IS NULL", "Dt_trt_ecn: impossible date, expected (A)AAMMJJ", raw=f["dt_trt_ecn"]),
             *amounts,
-            Check("numero_historique_ecart_negatif", f"{f['num_hist_ecn']} <> '' AND NOT {q.is_int(f['num_hist_ecn'])}", "Num_Hist_Ecn: not an integer", raw=f["num_hist_ecn"]),
-            Check("etat_compte", f"{f['etat_cpte']} <> '' AND NOT {q.is_int(f['etat_cpte'])}", "Etat_cpte: not an integer", raw=f["etat_cpte"]),
+            Check("numero_historique_ecart_negatif", f"{f['num_hist_ecn']} <> '' AND NOT {sql.is_int(f['num_hist_ecn'])}", "Num_Hist_Ecn: not an integer", raw=f["num_hist_ecn"]),
+            Check("etat_compte", f"{f['etat_cpte']} <> '' AND NOT {sql.is_int(f['etat_cpte'])}", "Etat_cpte: not an integer", raw=f["etat_cpte"]),
             Check("recours_en_cours", "_b IS NULL", "Recours_en_cours: expected 0/1/true/false", raw=f["recours_en_cours"]),
         ],
     )
@@ -261,9 +227,24 @@ DEBIT = DelimitedSource(
     kind="flux",
     key="siret",
     patterns=(_gz(r"^sigfaible_debits\.csv"),),
-    columns=_DEBIT_COLUMNS,
-    required=("Siret", "num_cpte", "Num_Ecn", "Dt_trt_ecn", "Mt_PO", "Mt_PP", "Num_Hist_Ecn", "Etat_cpte",
-              "Cd_pro_col", "Periode", "Cd_op_ecn", "Motif_ecn", "Recours_en_cours"),
+    cells=(
+        SIRET,
+        Cell("numero_compte", "num_cpte", "VARCHAR", "URSSAF account number"),
+        Cell("numero_ecart_negatif", "Num_Ecn", "VARCHAR", "écart négatif: one debt for one period"),
+        Cell("date_traitement", "Dt_trt_ecn", "DATE", "processing date, (A)AAMMJJ"),
+        Cell("part_ouvriere", "Mt_PO", "DOUBLE", "employee share, euros (file in centimes)"),
+        Cell("part_patronale", "Mt_PP", "DOUBLE", "employer share, euros (file in centimes)"),
+        Cell("numero_historique_ecart_negatif", "Num_Hist_Ecn", "INTEGER", "order of operations on the debt"),
+        Cell("etat_compte", "Etat_cpte", "INTEGER", "1 actif, 2 suspendu, 3 radié"),
+        Cell("code_procedure_collective", "Cd_pro_col", "VARCHAR", "0 none, 1 in progress, 2 plan, 9 without debt"),
+        Cell("periode_debut", "Periode", "DATE", "first day of the period (YYYYQM)"),
+        Cell("periode_fin", "Periode", "DATE", "first day after the period"),
+        Cell("periode_prise_en_compte", None, "DATE", "month of date_traitement if its day ≤ 20, else the next month"),
+        Cell("code_operation_ecart_negatif", "Cd_op_ecn", "VARCHAR", "1 mise en recouvrement, 2 paiement…"),
+        Cell("code_motif_ecart_negatif", "Motif_ecn", "VARCHAR", "motif 0–27"),
+        Cell("recours_en_cours", "Recours_en_cours", "BOOLEAN", "appeal in progress"),
+        Cell("debit_id", None, "VARCHAR", "siret + periode_debut + periode_fin (YYYYMMDD) + numero_ecart_negatif"),
+    ),
     project=_debit,
     vector=_debit_vector,
     dedup=("Siret", "Periode", "Num_Ecn", "Num_Hist_Ecn", "Dt_trt_ecn", "Mt_PO"),
@@ -272,22 +253,6 @@ DEBIT = DelimitedSource(
 
 # --- délais ------------------------------------------------------------------------------------------------
 
-_DELAI_COLUMNS = (
-    Column("siret", "VARCHAR", "Siret", "SIRET of the établissement"),
-    Column("numero_compte", "VARCHAR", "Numero_compte_externe", "URSSAF account number"),
-    Column("numero_contentieux", "VARCHAR", "Numero_structure", "case number"),
-    Column("date_creation", "DATE", "Date_creation", "creation of the payment plan (dd/mm/yyyy)"),
-    Column("date_echeance", "DATE", "Date_echeance", "end of the payment plan (dd/mm/yyyy)"),
-    Column("duree_delai", "INTEGER", "Duree_delai", "duration in days"),
-    Column("denomination", "VARCHAR", "Denomination_premiere_ligne", "company name"),
-    Column("indic_6m", "VARCHAR", "Indic_6M", "INF/SUP six months"),
-    Column("annee_creation", "INTEGER", "Annee_creation", "year of creation"),
-    Column("montant_echeancier", "DOUBLE", "Montant_global_echeancier", "amount of the plan (decimal comma)"),
-    Column("stade", "VARCHAR", "Code_externe_stade", "stage code"),
-    Column("action", "VARCHAR", "Code_externe_action", "action code"),
-)
-
-
 def _fr_date(x: str) -> str:
     return (
         f"CAST(CASE WHEN regexp_full_match({x}, '[0-9]{{2}}/[0-9]{{2}}/[0-9]{{4}}') "
@@ -295,33 +260,7 @@ def _fr_date(x: str) -> str:
     )
 
 
-def _delai(f: dict[str, str], header: tuple[str, ...]) -> Projection:
-    duree = f["duree_delai"]
-    return Projection(
-        exprs={
-            "siret": f["siret"],
-            "numero_compte": f["numero_compte_externe"],
-            "numero_contentieux": f["numero_structure"],
-            "date_creation": _fr_date(f["date_creation"]),
-            "date_echeance": _fr_date(f["date_echeance"]),
-            "duree_delai": f"CASE WHEN {q.is_int(duree)} THEN try_cast({duree} AS INTEGER) END",
-            "denomination": f["denomination_premiere_ligne"],
-            "indic_6m": f["indic_6m"],
-            "annee_creation": f"try_cast({f['annee_creation']} AS INTEGER)",
-            "montant_echeancier": q.comma_float(f["montant_global_echeancier"]),
-            "stade": f["code_externe_stade"],
-            "action": f["code_externe_action"],
-        },
-        checks=[
-            _siret_check(f),
-            Check("date_creation", f"{_fr_date(f['date_creation'])} IS NULL", "Date_creation: impossible date, expected dd/mm/yyyy", raw=f["date_creation"]),
-            Check("date_echeance", f"{_fr_date(f['date_echeance'])} IS NULL", "Date_echeance: impossible date, expected dd/mm/yyyy", raw=f["date_echeance"]),
-            Check("annee_creation", f"{f['annee_creation']} <> '' AND NOT {q.is_int(f['annee_creation'])}", "Annee_creation: not an integer", raw=f["annee_creation"]),
-            Check("montant_echeancier", f"{f['montant_global_echeancier']} <> '' AND NOT {q.is_comma_float(f['montant_global_echeancier'])}", "Montant_global_echeancier: not a number", raw=f["montant_global_echeancier"]),
-            Check("duree_delai", f"{duree} <> '' AND NOT {q.is_int(duree)}", "Duree_delai: not an integer (value dropped, row kept)", raw=duree, level="field"),
-        ],
-    )
-
+_INT = _unless_empty(sql.is_int)
 
 DELAI = DelimitedSource(
     name="delai",
@@ -329,43 +268,32 @@ DELAI = DelimitedSource(
     kind="flux",
     key="siret",
     patterns=(_gz(r"^sigfaible_delais\.csv"),),
-    columns=_DELAI_COLUMNS,
-    required=("Siret", "Numero_compte_externe", "Numero_structure", "Date_creation", "Date_echeance",
-              "Duree_delai", "Denomination_premiere_ligne", "Indic_6M", "Annee_creation",
-              "Montant_global_echeancier", "Code_externe_stade", "Code_externe_action"),
-    project=_delai,
+    cells=(
+        SIRET,
+        Cell("numero_compte", "Numero_compte_externe", "VARCHAR", "URSSAF account number"),
+        Cell("numero_contentieux", "Numero_structure", "VARCHAR", "case number"),
+        Cell("date_creation", "Date_creation", "DATE", "creation of the payment plan (dd/mm/yyyy)", _fr_date,
+             lambda x: f"{_fr_date(x)} IS NULL", "Date_creation: impossible date, expected dd/mm/yyyy"),
+        Cell("date_echeance", "Date_echeance", "DATE", "end of the payment plan (dd/mm/yyyy)", _fr_date,
+             lambda x: f"{_fr_date(x)} IS NULL", "Date_echeance: impossible date, expected dd/mm/yyyy"),
+        Cell("duree_delai", "Duree_delai", "INTEGER", "duration in days",
+             lambda x: f"CASE WHEN {sql.is_int(x)} THEN try_cast({x} AS INTEGER) END", _INT,
+             "Duree_delai: not an integer (value dropped, row kept)", level="field"),
+        Cell("denomination", "Denomination_premiere_ligne", "VARCHAR", "company name"),
+        Cell("indic_6m", "Indic_6M", "VARCHAR", "INF/SUP six months"),
+        Cell("annee_creation", "Annee_creation", "INTEGER", "year of creation", lambda x: f"try_cast({x} AS INTEGER)",
+             _INT, "Annee_creation: not an integer"),
+        Cell("montant_echeancier", "Montant_global_echeancier", "DOUBLE", "amount of the plan (decimal comma)",
+             sql.comma_float, _unless_empty(sql.is_comma_float), "Montant_global_echeancier: not a number"),
+        Cell("stade", "Code_externe_stade", "VARCHAR", "stage code"),
+        Cell("action", "Code_externe_action", "VARCHAR", "action code"),
+    ),
+    check_order=("siret", "date_creation", "date_echeance", "annee_creation", "montant_echeancier", "duree_delai"),
 )
 
 # --- CCSF --------------------------------------------------------------------------------------------------
 
 CCSF_STADES = ("DEBUT", "REFUS", "APPROB", "FIN", "REJ")
-
-_CCSF_COLUMNS = (
-    Column("siret", "VARCHAR", "Siret", "SIRET of the établissement"),
-    Column("numero_compte", "VARCHAR", "Compte", "URSSAF account number"),
-    Column("date_traitement", "DATE", "Date_de_traitement", "processing date, (A)AAMMJJ"),
-    Column("stade", "VARCHAR", "Code_externe_stade", "DEBUT, REFUS, APPROB, FIN or REJ"),
-    Column("action", "VARCHAR", "Code_externe_action", "always CCSF"),
-)
-
-
-def _ccsf(f: dict[str, str], header: tuple[str, ...]) -> Projection:
-    stades = ", ".join(f"'{s}'" for s in CCSF_STADES)
-    return Projection(
-        exprs={
-            "siret": f["siret"],
-            "numero_compte": f["compte"],
-            "date_traitement": q.urssaf_date(f["date_de_traitement"]),
-            "stade": f["code_externe_stade"],
-            "action": f["code_externe_action"],
-        },
-        checks=[
-            _siret_check(f),
-            Check("date_traitement", f"NOT {q.is_urssaf_date(f['date_de_traitement'])}", "Date_de_traitement: impossible date, expected (A)AAMMJJ", raw=f["date_de_traitement"]),
-            Check("stade", f"{f['code_externe_stade']} NOT IN ({stades})", f"Code_externe_stade: unknown code, expected one of {'/'.join(CCSF_STADES)}", raw=f["code_externe_stade"]),
-        ],
-    )
-
 
 CCSF = DelimitedSource(
     name="ccsf",
@@ -373,42 +301,36 @@ CCSF = DelimitedSource(
     kind="flux",
     key="siret",
     patterns=(_gz(r"^sigfaible_ccsf\.csv"),),
-    columns=_CCSF_COLUMNS,
-    required=("Siret", "Compte", "Date_de_traitement", "Code_externe_stade", "Code_externe_action"),
-    project=_ccsf,
+    cells=(
+        SIRET,
+        _COMPTE,
+        Cell("date_traitement", "Date_de_traitement", "DATE", "processing date, (A)AAMMJJ", sql.urssaf_date,
+             lambda x: f"NOT {sql.is_urssaf_date(x)}", "Date_de_traitement: impossible date, expected (A)AAMMJJ"),
+        Cell("stade", "Code_externe_stade", "VARCHAR", "DEBUT, REFUS, APPROB, FIN or REJ",
+             invalid=lambda x: f"{x} NOT IN ({', '.join(sql.lit(s) for s in CCSF_STADES)})",
+             reason=f"Code_externe_stade: unknown code, expected one of {'/'.join(CCSF_STADES)}"),
+        Cell("action", "Code_externe_action", "VARCHAR", "always CCSF"),
+    ),
 )
 
 # --- procédures collectives --------------------------------------------------------------------------------
 
 PROCOL_ACTIONS = ("liquidation", "redressement", "sauvegarde")
 
-_PROCOL_COLUMNS = (
-    Column("siret", "VARCHAR", "Siret", "SIRET of the établissement"),
-    Column("date_effet", "DATE", "Dt_effet", "effective date (26MAY2014)"),
-    Column("action_procol", "VARCHAR", "Lib_actx_stdx", "liquidation, redressement or sauvegarde"),
-    Column("stade_procol", "VARCHAR", "Lib_actx_stdx", "the rest of the label: ouverture, solde_procedure…"),
-)
+
+def _tokens(label: str) -> str:
+    return f"string_split(lower({label}), '_')"
 
 
-def _procol(f: dict[str, str], header: tuple[str, ...]) -> Projection:
-    label = f"lower({f['lib_actx_stdx']})"
-    tokens = f"string_split({label}, '_')"
-    # the first token matching the regexp (as Go's regexp.MatchString: a substring match)
-    pos = f"list_position(list_transform({tokens}, lambda t: regexp_matches(t, 'liquidation|redressement|sauvegarde')), true)"
-    date = f"CAST(CASE WHEN regexp_full_match({f['dt_effet']}, '[0-9]{{2}}[A-Za-z]{{3}}[0-9]{{4}}') THEN try_strptime({f['dt_effet']}, '%d%b%Y') END AS DATE)"
-    return Projection(
-        exprs={
-            "siret": f["siret"],
-            "date_effet": date,
-            "action_procol": f"{tokens}[{pos}]",
-            "stade_procol": f"array_to_string(list_filter({tokens}, lambda t, i: i <> {pos}), '_')",
-        },
-        checks=[
-            _siret_check(f),
-            Check("date_effet", f"{date} IS NULL", "Dt_effet: impossible date, expected like 26MAY2014", raw=f["dt_effet"]),
-            Check("action_procol", f"{pos} IS NULL", "Lib_actx_stdx: unknown label, no action among liquidation/redressement/sauvegarde", raw=f["lib_actx_stdx"]),
-        ],
-    )
+def _action_at(label: str) -> str:
+    """Position of the first token that names an action (as Go's regexp.MatchString: a substring match)."""
+    return (f"list_position(list_transform({_tokens(label)}, "
+            f"lambda t: regexp_matches(t, 'liquidation|redressement|sauvegarde')), true)")
+
+
+def _date_effet(x: str) -> str:
+    return (f"CAST(CASE WHEN regexp_full_match({x}, '[0-9]{{2}}[A-Za-z]{{3}}[0-9]{{4}}') "
+            f"THEN try_strptime({x}, '%d%b%Y') END AS DATE)")
 
 
 PROCOL = DelimitedSource(
@@ -417,7 +339,14 @@ PROCOL = DelimitedSource(
     kind="flux",
     key="siret",
     patterns=(_gz(r"^sigfaible_pcoll\.csv"),),
-    columns=_PROCOL_COLUMNS,
-    required=("Siret", "Dt_effet", "Lib_actx_stdx"),
-    project=_procol,
+    cells=(
+        SIRET,
+        Cell("date_effet", "Dt_effet", "DATE", "effective date (26MAY2014)", _date_effet,
+             lambda x: f"{_date_effet(x)} IS NULL", "Dt_effet: impossible date, expected like 26MAY2014"),
+        Cell("action_procol", "Lib_actx_stdx", "VARCHAR", "liquidation, redressement or sauvegarde",
+             lambda x: f"{_tokens(x)}[{_action_at(x)}]", lambda x: f"{_action_at(x)} IS NULL",
+             "Lib_actx_stdx: unknown label, no action among liquidation/redressement/sauvegarde"),
+        Cell("stade_procol", "Lib_actx_stdx", "VARCHAR", "the rest of the label: ouverture, solde_procedure…",
+             lambda x: f"array_to_string(list_filter({_tokens(x)}, lambda t, i: i <> {_action_at(x)}), '_')"),
+    ),
 )

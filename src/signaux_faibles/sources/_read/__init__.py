@@ -56,7 +56,7 @@ A bare carriage return inside a line counts as a line break (DuckDB's reader tre
 slow path).
 """
 
-from signaux_faibles.sources._read.delimited import DelimitedSource, parse_delimited
+from signaux_faibles.sources._read.delimited import Cell, DelimitedSource, parse_delimited
 from signaux_faibles.sources._read.lines import FileError, read_all_bytes
 from signaux_faibles.sources._read.rules import (
     Check,
@@ -72,6 +72,7 @@ from signaux_faibles.sources._read.typed import finish, typed_stage, with_early
 from signaux_faibles.sources._read.vector import VectorResult
 
 __all__ = [
+    "Cell",
     "Check",
     "DelimitedSource",
     "FatalError",
