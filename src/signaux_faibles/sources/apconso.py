@@ -8,20 +8,14 @@ as a whole; an empty, short or non-numeric SIRET is rejected; a bad Luhn key is 
 
 from __future__ import annotations
 
-import re
-
-from signaux_faibles.sources._read.spec import ISO_DATE, NUMBER, WHOLE, Field, TextSource, luhn_of
+from signaux_faibles.sources._read.spec import ISO_DATE, NUMBER, WHOLE, Field, TextSource, gz, luhn_of
 
 __all__ = ["APCONSO"]
 
 _SIRET = Field("siret", "ETAB_SIRET", description="SIRET of the establishment (14 digits)", identifier="siret")
 
 APCONSO = TextSource(
-    name="apconso",
-    table="stg_apconso",
-    kind="stock",
-    key="siret",
-    patterns=(re.compile(r"^consommation_ap\.csv(\.gz)?$"),),
+    "apconso", "stg_apconso", "stock", "siret", (gz(r"^consommation_ap\.csv"),),
     expected="DGEFP consommation_ap CSV",
     header=("ID_DA", "ETAB_SIRET", "HEURES", "MONTANTS", "EFFECTIFS", "MOIS"),
     fields=(

@@ -15,10 +15,8 @@ Staging names follow the real ``stg_apdemande`` table: ``heures``, ``montant`` a
 
 from __future__ import annotations
 
-import re
-
 from signaux_faibles.sources._read import Check
-from signaux_faibles.sources._read.spec import ISO_DATE, NUMBER, WHOLE, Field, TextSource, luhn_of
+from signaux_faibles.sources._read.spec import ISO_DATE, NUMBER, WHOLE, Field, TextSource, gz, luhn_of
 from signaux_faibles.sources._sql import integer, txt
 
 __all__ = ["APDEMANDE"]
@@ -27,11 +25,7 @@ _SIRET = Field("siret", "ETAB_SIRET", description="SIRET of the establishment (1
 _MOTIF = integer(txt("MOTIF_RECOURS_SE"))
 
 APDEMANDE = TextSource(
-    name="apdemande",
-    table="stg_apdemande",
-    kind="stock",
-    key="siret",
-    patterns=(re.compile(r"^demande_ap\.csv(\.gz)?$"),),
+    "apdemande", "stg_apdemande", "stock", "siret", (gz(r"^demande_ap\.csv"),),
     expected="DGEFP demande_ap CSV",
     header=("ID_DA", "ETAB_SIRET", "EFF_ENT", "EFF_ETAB", "DATE_STATUT", "DATE_DEB", "DATE_FIN", "HTA", "MTA",
             "EFF_AUTO", "MOTIF_RECOURS_SE", "PERIMETRE_AP", "S_HEURE_CONSOM_TOT", "S_EFF_CONSOM_TOT",

@@ -11,9 +11,7 @@ A line whose year, closing date or a ratio cannot be read is rejected, as in the
 
 from __future__ import annotations
 
-import re
-
-from signaux_faibles.sources._read.spec import NUMBER, WHOLE, Field, Parser, TextSource, luhn_of
+from signaux_faibles.sources._read.spec import NUMBER, WHOLE, Field, Parser, TextSource, gz, luhn_of
 from signaux_faibles.sources._sql import lit, q
 
 __all__ = ["BDF", "arrete_bilan_sql"]
@@ -60,11 +58,7 @@ _SIREN = Field("siren", "D1", description="SIREN (9 digits, spaces removed)", id
                sql=f"nullif(replace(replace({q('D1')}, ' ', ''), chr(160), ''), '')")
 
 BDF = TextSource(
-    name="bdf",
-    table="stg_bdf",
-    kind="stock",
-    key="siren",
-    patterns=(re.compile(r"^(bdf|BDF|ratios_bdf).*\.csv(\.gz)?$"),),
+    "bdf", "stg_bdf", "stock", "siren", (gz(r"^(bdf|BDF|ratios_bdf).*\.csv"),),
     delimiter=";",
     expected="Banque de France CSV",
     fields=(

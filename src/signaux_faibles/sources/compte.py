@@ -13,11 +13,10 @@ account, sort its (SIRET, closure date) pairs by closure date and take the first
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pyarrow as pa
 
-from signaux_faibles.sources._read.spec import WHOLE, Field, Parser, TextSource, luhn_of
+from signaux_faibles.sources._read.spec import WHOLE, Field, Parser, TextSource, gz, luhn_of
 from signaux_faibles.sources._sql import txt
 
 __all__ = ["COMPTE", "NEVER_CLOSED", "comptes_at", "siret_for", "urssaf_date_sql"]
@@ -39,11 +38,7 @@ _URSSAF_DATE = Parser(urssaf_date_sql, "(A)AAMMJJ date")
 _SIRET = Field("siret", "Siret", description="SIRET attached to the account (14 digits)", identifier="siret")
 
 COMPTE = TextSource(
-    name="admin_urssaf",
-    table="stg_compte",
-    kind="stock",
-    key="siret",
-    patterns=(re.compile(r"^Sigfaible_etablissement_utf8\.csv(\.gz)?$"),),
+    "admin_urssaf", "stg_compte", "stock", "siret", (gz(r"^Sigfaible_etablissement_utf8\.csv"),),
     delimiter=";",
     expected="URSSAF Sigfaible_etablissement CSV",
     header=("Urssaf_gestion", "Dep", "Compte", "Etat_compte", "Siren", "Siret", "Date_crea_siret",

@@ -129,6 +129,78 @@ def _norm(label: str) -> str:
 _LABELS = {_norm(label): name for name, label, _ in DIANE_FIELDS}
 
 
+_Raw = tuple[int, list[str | None], object]
+
+
+def _index(fields: list[str], path: Path) -> tuple[dict[str, int], dict[str, dict[int, int]]]:
+    """Header → (column without year → index, column with years → year → index)."""
+    fixed: dict[str, int] = {}
+    yearly: dict[str, dict[int, int]] = {}
+    for i, h in enumerate(fields):
+        m = _YEAR.search(h.strip())
+        label = _norm(h[: m.start()] if m else h)
+        if label == _norm(_SIREN_LABEL):
+            fixed["siren"] = i
+        elif label in _LABELS:
+            if m:
+                yearly.setdefault(_LABELS[label], {})[int(m.group(1))] = i
+            else:
+                fixed[_LABELS[label]] = i
+    if "siren" not in fixed or not yearly:
+        raise FileError(
+            f"{path.name}: missing column 'Numéro Siren' or yearly columns such as "
+            "\"Chiffre d'affaires net (H.T.) kEUR 2017\"; expected a Diane+ export"
+        )
+    return fixed, yearly
+
+
+def _read(path: Path) -> tuple[list[_Raw], list[Record]]:
+    """One raw record per company line and year of the header, and the lines rejected while reading."""
+    early: list[Record] = []
+    records: list[_Raw] = []
+    index: tuple[dict[str, int], dict[str, dict[int, int]]] | None = None
+    years: list[int] = []
+    for start, _end, fields, problem, text in Records(decoded_lines(path, "utf-16"), ";", multiline=False):
+        if index is None:
+            index = _index(fields, path)
+            years = sorted({y for per_year in index[1].values() for y in per_year})
+            continue
+        if problem is not None:
+            early.append((start, problem[0], cut(text.replace("\x00", "\\0")), problem[1], "row"))
+            continue
+        fixed, yearly = index
+        for year in years:
+            values: list[str | None] = [fields[fixed["siren"]], str(year)]
+            for name, _, _ in DIANE_FIELDS:
+                idx = yearly[name].get(year) if name in yearly else fixed.get(name)
+                values.append(fields[idx] if idx is not None else None)
+            records.append((start, values, (tuple(fields), year)))
+    if index is None:
+        raise FileError(f"{path.name}: empty file, expected a Diane+ export")
+    return records, early
+
+
+def _typing() -> tuple[dict[str, str], list[Check]]:
+    """SQL of each staging value over the raw columns, and the checks (an unreadable value is set to NULL)."""
+    siren = txt("siren")
+    values: dict[str, str] = {"siren": siren, "exercice_diane": f"CAST({q('annee')} AS INTEGER)"}
+    checks: list[Check] = siren_checks(_SIREN_LABEL, siren)
+    for name, label, kind in DIANE_FIELDS:
+        v = txt(name)
+        if kind == "text":
+            values[name] = v
+            continue
+        if kind == "bool":
+            values[name] = f"coalesce({v} = 'Oui', false)"
+            continue
+        parsed = {"int": integer(v), "float": num(v), "date": fr_date(v)}[kind]
+        values[name] = parsed
+        checks.append(Check(label, f"{v} IS NOT NULL AND {parsed} IS NULL", f"{label}: not a valid {kind}",
+                            "field", raw=f"{q('annee')} || ': ' || {q(name)}"))
+    values["siren_luhn_ok"] = luhn(siren)
+    return values, checks
+
+
 @dataclass(frozen=True)
 class DianeSource:
     """DIANE (Bureau van Dijk): yearly financial statements per company."""
@@ -150,73 +222,14 @@ class DianeSource:
 
     def parse(self, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
         """Parse one Diane export (UTF-16 with BOM, plain or gzip)."""
-        raw_cols = ["siren", "annee", *(n for n, _, _ in DIANE_FIELDS)]
-        early: list[Record] = []
-        records: list[tuple[int, list[str | None], object]] = []
         try:
-            fixed: dict[str, int] = {}
-            yearly: dict[str, dict[int, int]] = {}
-            years: list[int] = []
-            header_seen = False
-            for start, _end, fields, problem, text in Records(
-                decoded_lines(path, "utf-16"), ";", multiline=False
-            ):
-                if not header_seen:
-                    header_seen = True
-                    for i, h in enumerate(fields):
-                        m = _YEAR.search(h.strip())
-                        label = _norm(h[: m.start()] if m else h)
-                        if label == _norm(_SIREN_LABEL):
-                            fixed["siren"] = i
-                        elif label in _LABELS:
-                            if m:
-                                yearly.setdefault(_LABELS[label], {})[int(m.group(1))] = i
-                            else:
-                                fixed[_LABELS[label]] = i
-                    if "siren" not in fixed or not yearly:
-                        raise FileError(
-                            f"{path.name}: missing column 'Numéro Siren' or yearly columns such as "
-                            "\"Chiffre d'affaires net (H.T.) kEUR 2017\"; expected a Diane+ export"
-                        )
-                    years = sorted({y for per_year in yearly.values() for y in per_year})
-                    continue
-                if problem is not None:
-                    early.append((start, problem[0], cut(text.replace("\x00", "\\0")), problem[1], "row"))
-                    continue
-                for year in years:
-                    values: list[str | None] = [fields[fixed["siren"]], str(year)]
-                    for name, _, _ in DIANE_FIELDS:
-                        if name in yearly:
-                            idx = yearly[name].get(year)
-                            values.append(fields[idx] if idx is not None else None)
-                        else:
-                            values.append(fields[fixed[name]] if name in fixed else None)
-                    records.append((start, values, (tuple(fields), year)))
-            if not header_seen:
-                raise FileError(f"{path.name}: empty file, expected a Diane+ export")
+            records, early = _read(path)
         except FileError as e:
             return fatal_result(self.columns, str(e))
         except (OSError, UnicodeError) as e:
             return fatal_result(self.columns, f"{path.name}: unreadable Diane export ({e})")
-
-        raw = raw_from_rows(raw_cols, records)
-        siren = txt("siren")
-        values_sql: dict[str, str] = {"siren": siren, "exercice_diane": f"CAST({q('annee')} AS INTEGER)"}
-        checks: list[Check] = siren_checks("Numéro Siren", siren)
-        for name, label, kind in DIANE_FIELDS:
-            v = txt(name)
-            if kind == "text":
-                values_sql[name] = v
-                continue
-            if kind == "bool":
-                values_sql[name] = f"coalesce({v} = 'Oui', false)"
-                continue
-            parsed = {"int": integer(v), "float": num(v), "date": fr_date(v)}[kind]
-            values_sql[name] = parsed
-            checks.append(Check(label, f"{v} IS NOT NULL AND {parsed} IS NULL", f"{label}: not a valid {kind}",
-                                "field", raw=f"{q('annee')} || ': ' || {q(name)}"))
-        values_sql["siren_luhn_ok"] = luhn(siren)
-        rows, rejections = typed_stage(con, raw, self.columns, values_sql, checks)
+        raw = raw_from_rows(["siren", "annee", *(n for n, _, _ in DIANE_FIELDS)], records)
+        rows, rejections = typed_stage(con, raw, self.columns, *_typing())
         rows = rows.sort_by([("_line", "ascending"), ("exercice_diane", "ascending")])
         rejections = with_early(rejections, early)
         # a rejected company line is reported once, not once per year

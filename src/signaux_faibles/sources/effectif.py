@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from signaux_faibles.sources import _sql as sql
 from signaux_faibles.sources._read import Cell, Check, DelimitedSource, Projection
+from signaux_faibles.sources._read.spec import gz
 from signaux_faibles.sources.urssaf import SIRET
 
 __all__ = ["EFFECTIF", "EFFECTIF_ENT", "effectif_columns", "urssaf_period"]
@@ -101,22 +102,14 @@ def _count(name: str) -> Cell:
 
 
 EFFECTIF = DelimitedSource(
-    name="effectif",
-    table="stg_effectif",
-    kind="stock",
-    key="siret",
-    patterns=(re.compile(r"effectif_", re.IGNORECASE),),
+    "effectif", "stg_effectif", "stock", "siret", (re.compile(r"effectif_", re.IGNORECASE),),
     cells=(_SIRET, Cell("numero_compte", "compte", "VARCHAR", "URSSAF account number"), _MONTH, _count("effectif")),
     required=("siret",),
     project=_wide(_SIRET, "effectif"),
 )
 
 EFFECTIF_ENT = DelimitedSource(
-    name="effectif_ent",
-    table="stg_effectif_ent",
-    kind="stock",
-    key="siren",
-    patterns=(re.compile(r"^sigfaible_effectif_siren\.csv(\.gz)?$", re.IGNORECASE),),
+    "effectif_ent", "stg_effectif_ent", "stock", "siren", (gz(r"^sigfaible_effectif_siren\.csv", ignore_case=True),),
     cells=(_SIREN, _MONTH, _count("effectif_ent")),
     required=("siren",),
     project=_wide(_SIREN, "effectif_ent"),

@@ -93,11 +93,7 @@ _SIREN = Field("siren", "FIL SIREN 9", description="SIREN of the filiale (the co
 _SIREN_GRP = txt("GRP SIREN 9")
 
 ELLISPHERE = TextSource(
-    name="ellisphere",
-    table="stg_ellisphere",
-    kind="stock",
-    key="siren",
-    patterns=(re.compile(r"^Ellisph[èe]re-T[êe]te de groupe-.*\.xlsx$"),),
+    "ellisphere", "stg_ellisphere", "stock", "siren", (re.compile(r"^Ellisph[èe]re-T[êe]te de groupe-.*\.xlsx$"),),
     reader=_read,
     fields=(
         _SIREN,

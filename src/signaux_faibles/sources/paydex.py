@@ -8,20 +8,14 @@ file adds to the previous ones.
 
 from __future__ import annotations
 
-import re
-
-from signaux_faibles.sources._read.spec import FR_DATE, WHOLE, Field, TextSource, luhn_of
+from signaux_faibles.sources._read.spec import FR_DATE, WHOLE, Field, TextSource, gz, luhn_of
 
 __all__ = ["PAYDEX"]
 
 _SIREN = Field("siren", "SIREN", description="SIREN (9 digits)", identifier="siren")
 
 PAYDEX = TextSource(
-    name="paydex",
-    table="stg_paydex",
-    kind="flux",
-    key="siren",
-    patterns=(re.compile(r"^E_[0-9]{12}_Retro-Paydex_[0-9]{8}\.csv(\.gz)?$"),),
+    "paydex", "stg_paydex", "flux", "siren", (gz(r"^E_[0-9]{12}_Retro-Paydex_[0-9]{8}\.csv"),),
     delimiter=";",
     encoding="iso-8859-15",
     expected="Altares paydex CSV (ISO-8859-15)",

@@ -22,10 +22,8 @@ SIRENE is not filtered by the perimeter (``key`` is None): the front end needs e
 
 from __future__ import annotations
 
-import re
-
 from signaux_faibles.sources._read import Check
-from signaux_faibles.sources._read.spec import BOOLEAN, ISO_DATE, NUMBER, Field, TextSource, luhn_of
+from signaux_faibles.sources._read.spec import BOOLEAN, ISO_DATE, NUMBER, Field, TextSource, gz, luhn_of
 from signaux_faibles.sources._sql import digits, lit, txt
 
 __all__ = ["APE_PATTERN", "INDICE_REPETITION", "SIRENE", "TYPE_VOIE", "departement_sql"]
@@ -100,11 +98,7 @@ def _geo(name: str, what: str) -> Field:
 
 
 SIRENE = TextSource(
-    name="sirene",
-    table="stg_sirene",
-    kind="stock",
-    key=None,
-    patterns=(re.compile(r"^StockEtablissement_utf8_geo\.csv(\.gz)?$"),),
+    "sirene", "stg_sirene", "stock", None, (gz(r"^StockEtablissement_utf8_geo\.csv"),),
     expected="INSEE StockEtablissement (geo) CSV",
     header=(
         "siren", "nic", "dateCreationEtablissement", "etablissementSiege", "complementAdresseEtablissement",

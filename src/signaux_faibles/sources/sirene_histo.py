@@ -16,10 +16,8 @@ The activity nomenclature plays no part here (this table carries no activity). N
 
 from __future__ import annotations
 
-import re
-
 from signaux_faibles.sources._read import Check
-from signaux_faibles.sources._read.spec import ISO_DATE, Field, TextSource, luhn_of
+from signaux_faibles.sources._read.spec import ISO_DATE, Field, TextSource, gz, luhn_of
 from signaux_faibles.sources._sql import go_bool, txt
 
 __all__ = ["SIRENE_HISTO"]
@@ -30,11 +28,7 @@ _DEBUT, _FIN = txt("dateDebut"), txt("dateFin")
 _CHANGEMENT = go_bool(txt("changementEtatAdministratifEtablissement"))
 
 SIRENE_HISTO = TextSource(
-    name="sirene_histo",
-    table="stg_sirene_histo",
-    kind="stock",
-    key=None,
-    patterns=(re.compile(r"^StockEtablissementHistorique_utf8\.csv(\.gz)?$"),),
+    "sirene_histo", "stg_sirene_histo", "stock", None, (gz(r"^StockEtablissementHistorique_utf8\.csv"),),
     expected="INSEE StockEtablissementHistorique CSV",
     header=("siret", "dateFin", "dateDebut", "etatAdministratifEtablissement",
             "changementEtatAdministratifEtablissement"),

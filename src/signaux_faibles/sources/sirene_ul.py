@@ -18,9 +18,7 @@ Not filtered by the perimeter (``key`` is None).
 
 from __future__ import annotations
 
-import re
-
-from signaux_faibles.sources._read.spec import ISO_DATE, Field, TextSource, luhn_of
+from signaux_faibles.sources._read.spec import ISO_DATE, Field, TextSource, gz, luhn_of
 from signaux_faibles.sources._sql import txt
 from signaux_faibles.sources.sirene import ape_check, ape_field, digits_check, nomenclature_filter
 
@@ -30,14 +28,7 @@ _SIREN = Field("siren", "siren", description="SIREN (9 digits)")
 _ORDINALS = ("First first name (natural persons)", "Second first name", "Third first name", "Fourth first name")
 
 SIRENE_UL = TextSource(
-    name="sirene_ul",
-    table="stg_sirene_ul",
-    kind="stock",
-    key=None,
-    patterns=(
-        re.compile(r"^sireneUL\.csv(\.gz)?$"),
-        re.compile(r"^StockUniteLegale_utf8\.csv(\.gz)?$"),
-    ),
+    "sirene_ul", "stg_sirene_ul", "stock", None, (gz(r"^sireneUL\.csv"), gz(r"^StockUniteLegale_utf8\.csv")),
     expected="INSEE StockUniteLegale CSV",
     header=(
         "siren", "dateCreationUniteLegale", "prenom1UniteLegale", "prenom2UniteLegale", "prenom3UniteLegale",

@@ -16,7 +16,6 @@ Codes outside the documented tables (débit ``Cd_op_ecn`` 63, ``Etat_cpte`` 5…
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import numpy as np
@@ -26,12 +25,9 @@ import pyarrow.compute as pc
 from signaux_faibles.sources import _sql as sql
 from signaux_faibles.sources._read import Cell, Check, DelimitedSource, Projection
 from signaux_faibles.sources._read import vector as vec
+from signaux_faibles.sources._read.spec import gz
 
 __all__ = ["CCSF", "COTISATION", "DEBIT", "DELAI", "PROCOL", "SIRET"]
-
-
-def _gz(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern + r"(\.gz)?$", re.IGNORECASE)
 
 
 def _unless_empty(valid: Callable[[str], str]) -> Callable[[str], str]:
@@ -47,11 +43,7 @@ _COMPTE = Cell("numero_compte", "Compte", "VARCHAR", "URSSAF account number")
 # --- cotisations -------------------------------------------------------------------------------------------
 
 COTISATION = DelimitedSource(
-    name="cotisation",
-    table="stg_cotisation",
-    kind="flux",
-    key="siret",
-    patterns=(_gz(r"^sigfaible_cotisdues\.csv"),),
+    "cotisation", "stg_cotisation", "flux", "siret", (gz(r"^sigfaible_cotisdues\.csv", ignore_case=True),),
     cells=(
         SIRET,
         _COMPTE,
@@ -222,11 +214,7 @@ def _debit_vector(f: dict[str, pa.ChunkedArray]) -> vec.VectorResult:
 
 
 DEBIT = DelimitedSource(
-    name="debit",
-    table="stg_debit",
-    kind="flux",
-    key="siret",
-    patterns=(_gz(r"^sigfaible_debits\.csv"),),
+    "debit", "stg_debit", "flux", "siret", (gz(r"^sigfaible_debits\.csv", ignore_case=True),),
     cells=(
         SIRET,
         Cell("numero_compte", "num_cpte", "VARCHAR", "URSSAF account number"),
@@ -263,11 +251,7 @@ def _fr_date(x: str) -> str:
 _INT = _unless_empty(sql.is_int)
 
 DELAI = DelimitedSource(
-    name="delai",
-    table="stg_delai",
-    kind="flux",
-    key="siret",
-    patterns=(_gz(r"^sigfaible_delais\.csv"),),
+    "delai", "stg_delai", "flux", "siret", (gz(r"^sigfaible_delais\.csv", ignore_case=True),),
     cells=(
         SIRET,
         Cell("numero_compte", "Numero_compte_externe", "VARCHAR", "URSSAF account number"),
@@ -296,11 +280,7 @@ DELAI = DelimitedSource(
 CCSF_STADES = ("DEBUT", "REFUS", "APPROB", "FIN", "REJ")
 
 CCSF = DelimitedSource(
-    name="ccsf",
-    table="stg_ccsf",
-    kind="flux",
-    key="siret",
-    patterns=(_gz(r"^sigfaible_ccsf\.csv"),),
+    "ccsf", "stg_ccsf", "flux", "siret", (gz(r"^sigfaible_ccsf\.csv", ignore_case=True),),
     cells=(
         SIRET,
         _COMPTE,
@@ -334,11 +314,7 @@ def _date_effet(x: str) -> str:
 
 
 PROCOL = DelimitedSource(
-    name="procol",
-    table="stg_procol",
-    kind="flux",
-    key="siret",
-    patterns=(_gz(r"^sigfaible_pcoll\.csv"),),
+    "procol", "stg_procol", "flux", "siret", (gz(r"^sigfaible_pcoll\.csv", ignore_case=True),),
     cells=(
         SIRET,
         Cell("date_effet", "Dt_effet", "DATE", "effective date (26MAY2014)", _date_effet,

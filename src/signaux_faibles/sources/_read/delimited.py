@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from signaux_faibles.sources._read.prescan import Fallback
 from signaux_faibles.sources._read.rules import Check, Projection
 from signaux_faibles.sources._read.slow import parse_slow
 from signaux_faibles.sources._read.sniff import FatalError, field_names, sniff
+from signaux_faibles.sources._read.spec import Declared
 from signaux_faibles.sources._read.vector import VectorResult
 
 
@@ -110,7 +110,7 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class DelimitedSource:
+class DelimitedSource(Declared):
     """A :class:`~signaux_faibles.sources._base.Source` read by :func:`parse_delimited`, declared by its cells.
 
     The staging columns and the raw headers that must be present (``required``, by default every cell's) come
@@ -119,11 +119,6 @@ class DelimitedSource:
     expression, header) and returns a :class:`Projection`.
     """
 
-    name: str
-    table: str
-    kind: Literal["stock", "flux"]
-    key: Literal["siret", "siren"] | None
-    patterns: tuple[re.Pattern[str], ...]
     cells: tuple[Cell, ...]
     project: Callable[[dict[str, str], tuple[str, ...]], Projection] | None = None
     required: tuple[str, ...] = ()

@@ -33,9 +33,11 @@ __all__ = [
     "ISO_DATE",
     "NUMBER",
     "WHOLE",
+    "Declared",
     "Field",
     "Parser",
     "TextSource",
+    "gz",
     "luhn_of",
 ]
 
@@ -135,8 +137,24 @@ def luhn_of(key: Field) -> Field:
                  f"The {what} passes the Luhn check (false: flagged, not rejected)", sql=luhn(key.value()))
 
 
+def gz(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
+    """A file-name pattern that also takes the gzipped file (``<pattern>.gz``)."""
+    return re.compile(pattern + r"(\.gz)?$", re.IGNORECASE if ignore_case else 0)
+
+
 @dataclass(frozen=True)
-class TextSource:
+class Declared:
+    """What every declared source says first (see :class:`~signaux_faibles.sources._base.Source`)."""
+
+    name: str
+    table: str
+    kind: Literal["stock", "flux"]
+    key: Literal["siret", "siren"] | None
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class TextSource(Declared):
     """A :class:`~signaux_faibles.sources._base.Source` read by the text reader from its :class:`Field` list.
 
     ``header``: the delivered header in the file's order, when it differs from the fields' order (the whole-file
@@ -144,11 +162,6 @@ class TextSource:
     than :func:`~.text.read_text` (an Excel sheet).
     """
 
-    name: str
-    table: str
-    kind: Literal["stock", "flux"]
-    key: Literal["siret", "siren"] | None
-    patterns: tuple[re.Pattern[str], ...]
     fields: tuple[Field, ...]
     delimiter: str = ","
     expected: str = "CSV file"
