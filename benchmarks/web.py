@@ -22,7 +22,7 @@
    ``tri=probabilite``, ``q=`` a name prefix), 40 % company page ``/entreprises/{siren}`` (a company of the agent's
    territory, alerted half the time), 10 % ``/listes`` (the lists overview) and 10 % ``/sante``.
 4. **Baselines, same run**: ``/sante`` under the same load (no data, no session: the cost of HTTP, uvicorn and the
-   event loop at this load), and the list page's query alone (``listing.filtered_rows`` in this process, no HTTP, no
+   event loop at this load), and the list page's query alone (``services.list_rows`` in this process, no HTTP, no
    template, no audit; measured unloaded before the load), as ratios.
 
 Any answer other than 200 (a redirect to ``/connexion`` included) or a transport error counts as an error; the
@@ -51,7 +51,6 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 #: Régions (INSEE) and their départements: the companies' geography (every one opened on the platform).
@@ -235,11 +234,11 @@ def analyze(url: str) -> None:
 
 
 def raw_list_baseline(url: str, agents: list[Agent], repeat: int = 40) -> list[float]:
-    """The list page's query alone (``listing.filtered_rows``, page 1), in this process, unloaded: seconds."""
+    """The list page's query alone (``services.list_rows``, page 1), in this process, unloaded: seconds."""
     from signaux_faibles.platform import db as platform_db
     from signaux_faibles.platform.accounts import actor_of
-    from signaux_faibles.platform.models import User
-    from signaux_faibles.platform.web.listing import filtered_rows
+    from signaux_faibles.platform.models import List, User
+    from signaux_faibles.platform.services.list_rows import list_rows
 
     engine = platform_db.get_engine(url)
     factory = platform_db.sessions(engine)
@@ -249,9 +248,11 @@ def raw_list_baseline(url: str, agents: list[Agent], repeat: int = 40) -> list[f
         with factory() as db:
             user = db.get(User, agent.user_id)
             assert user is not None
-            ctx = SimpleNamespace(db=db, actor=actor_of(db, user))
+            actor = actor_of(db, user)
             t0 = time.perf_counter()
-            rows = filtered_rows(ctx, 1)
+            li = db.get(List, 1)
+            assert li is not None
+            rows = list_rows(db, actor, li)
             out.append(time.perf_counter() - t0)
             # the alerted companies whose head office is inside, plus those with another establishment inside
             assert rows["total"] >= len(agent.alerted)
@@ -494,7 +495,7 @@ def report(
         if key.split(":")[1]:
             out[key] = line("  " + key, rec.latencies[key], rec.errors.get(key, 0))
     print(f"  baseline: /sante under the same load p50 {s50 * 1000:.1f} ms, p95 {s95 * 1000:.1f} ms; list query "
-          f"alone (filtered_rows, in-process, unloaded) p50 {raw50 * 1000:.1f} ms → list page p50 / query p50 = "
+          f"alone (list_rows, in-process, unloaded) p50 {raw50 * 1000:.1f} ms → list page p50 / query p50 = "
           f"{_q(kinds.get('list', []), 0.5) / raw50:.1f}", flush=True)  # fmt: skip
     slow = sorted(rec.slowest, reverse=True)[:5]
     print("  slowest: " + ", ".join(f"{u} {t * 1000:.0f} ms" for t, u in slow))

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from signaux_faibles.platform.policy import Action, Actor, CompanyFacts, Territory, allowed, territory_filter
+from signaux_faibles.platform.policy import (
+    Action,
+    Actor,
+    CompanyFacts,
+    OrganisationRef,
+    Territory,
+    allowed,
+    territory_filter,
+)
 
 ALL_RIGHTS = frozenset({"score", "urssaf", "dgefp", "bdf"})
 DATA = (Action.VIEW_SCORE, Action.VIEW_URSSAF, Action.VIEW_DGEFP, Action.VIEW_BDF)
@@ -18,6 +26,10 @@ GOLDEN_FLAG = {
     Action.VIEW_DGEFP: "permDGEFP",
     Action.VIEW_BDF: "permBDF",
 }
+
+
+#: The actions that name no company (the authenticated ones, and those of the score right).
+NO_COMPANY = (Action.SEARCH, Action.VIEW_LIST, Action.VIEW_LIST_SCORES, Action.EXPORT_LIST, Action.ACCOUNT)
 
 
 def agent(territory: str = "21", rights: frozenset[str] = ALL_RIGHTS, **kw: object) -> Actor:
@@ -65,7 +77,7 @@ def test_rule_matrix() -> None:
         # a company outside the open régions does not exist for anyone
         closed = CompanyFacts(facts.siren, facts.establishments, alerted, followed, open=False)
         for action in Action:
-            assert not allowed(actor, action, closed) or action in (Action.SEARCH, Action.VIEW_LIST, Action.EXPORT_LIST)
+            assert not allowed(actor, action, closed) or action in NO_COMPANY
         for action in (Action.FOLLOW, Action.COMMENT, Action.CASE):
             assert allowed(actor, action, facts).allowed == (inside or followed)
         assert allowed(actor, Action.VIEW_CODEFI, facts).allowed == (has_right and ((inside and alerted) or followed))
@@ -111,11 +123,11 @@ def test_territories() -> None:
 
 def test_user_management() -> None:
     org_admin = agent(role="org-admin")
-    assert allowed(org_admin, Action.MANAGE_USERS, CompanyFacts("", organisation="URSSAF"))
-    assert not allowed(org_admin, Action.MANAGE_USERS, CompanyFacts("", organisation="DGFiP"))
-    assert not allowed(agent(), Action.MANAGE_USERS, CompanyFacts("", organisation="URSSAF"))
+    assert allowed(org_admin, Action.MANAGE_USERS, OrganisationRef("URSSAF"))
+    assert not allowed(org_admin, Action.MANAGE_USERS, OrganisationRef("DGFiP"))
+    assert not allowed(agent(), Action.MANAGE_USERS, OrganisationRef("URSSAF"))
     admin = agent(role="admin")
-    assert allowed(admin, Action.MANAGE_USERS, CompanyFacts("", organisation="DGFiP"))
+    assert allowed(admin, Action.MANAGE_USERS, OrganisationRef("DGFiP"))
     assert allowed(admin, Action.ADMIN)
     assert allowed(admin, Action.IMPORT_CODEFI)
     assert not allowed(org_admin, Action.IMPORT_CODEFI)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from conftest import SEED_COMPANIES, SEED_USERS
 from signaux_faibles.platform.accounts import sha256
 from signaux_faibles.platform.models import AuditEvent, User, WebSession
-from signaux_faibles.platform.policy import Action, Actor, CompanyFacts, Territory, allowed
+from signaux_faibles.platform.policy import Action, Actor, CompanyFacts, OrganisationRef, Territory, allowed
 
 ACTORS = ("anonymous", *SEED_USERS)
 OPEN_REGIONS = {"27", "11"}
@@ -312,13 +312,13 @@ def test_admin_routes(web_app: Any, seeded: tuple[str, dict[str, int]], kind: st
             _expect_login(r, False)
             continue
         if path == "/admin/utilisateurs":
-            ok = allowed(actor, Action.MANAGE_USERS, CompanyFacts("", organisation=actor.organisation))
+            ok = allowed(actor, Action.MANAGE_USERS, OrganisationRef(actor.organisation))
         else:
             ok = allowed(actor, Action.ADMIN)
         assert r.status_code == (200 if ok else 403), (kind, path)
     # managing an agent: the platform admin, or the admin of the agent's organisation
     for target in ("agent_b", "no_rights"):
-        facts = CompanyFacts("", organisation=SEED_USERS[target][1])
+        facts = OrganisationRef(SEED_USERS[target][1])
         ok = kind != "anonymous" and allowed(actor, Action.MANAGE_USERS, facts)
         r = client.post(f"/admin/utilisateurs/{ids[target]}/confirmer", data={"csrf_token": csrf or ""},
                         follow_redirects=False)  # fmt: skip

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
+from ..contract import ALERTED
 from .models import ApiToken, Establishment, Follow, LoginAttempt, OpenRegion, Organisation, Score, User
 from .policy import DATA_RIGHTS, ROLES, Actor, CompanyFacts, Territory, open_establishments
 from .security import ThrottlePolicy, account_expired, hash_password, password_problems, review_due
 
 __all__ = [
-    "ALERTS",
     "TOKEN_DAYS",
     "AccountError",
     "actor_of",
@@ -48,7 +48,6 @@ __all__ = [
     "user_for_token",
 ]
 
-ALERTS = ("Alerte seuil F1", "Alerte seuil F2")
 TOKEN_DAYS = 90
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REGION_CODE = re.compile(r"^(FR|\d{2})$")
@@ -417,7 +416,7 @@ def company_facts(db: Session, actor: Actor, siren: str) -> CompanyFacts | None:
     if not etabs:
         return None
     counted = open_establishments(((d, r) for d, r in etabs), open_regions(db))
-    alerted = bool(db.scalar(select(exists().where(and_(Score.siren == siren, Score.alert.in_(ALERTS))))))
+    alerted = bool(db.scalar(select(exists().where(and_(Score.siren == siren, Score.alert.in_(ALERTED))))))
     return CompanyFacts(
         siren=siren,
         establishments=counted,

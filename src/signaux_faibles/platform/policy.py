@@ -42,7 +42,11 @@ __all__ = [
     "Action",
     "Actor",
     "CompanyFacts",
+    "CompanyRef",
     "Decision",
+    "EstablishmentRef",
+    "ListRef",
+    "OrganisationRef",
     "Territory",
     "allowed",
     "open_establishments",
@@ -63,8 +67,10 @@ class Action(StrEnum):
     VIEW_DGEFP = "view_dgefp"
     VIEW_BDF = "view_bdf"
     SEARCH = "search"
-    VIEW_LIST = "view_list"
+    VIEW_LIST = "view_list"  # the published lists (without their scores)
+    VIEW_LIST_SCORES = "view_list_scores"  # a list's alerted companies, their scores and alert counts
     EXPORT_LIST = "export_list"
+    ACCOUNT = "account"  # one's own account, sessions and followed companies
     FOLLOW = "follow"
     COMMENT = "comment"
     CASE = "case"  # open or update an accompaniment case, decide on suggested measures
@@ -161,8 +167,40 @@ class CompanyFacts:
     ] = ()  # (département, région) of each establishment in an open région (``open_establishments``)
     alerted: bool = False  # has been on a list with "Alerte seuil F1" or "F2"
     followed: bool = False  # the actor follows it
-    organisation: str | None = None  # for MANAGE_USERS: the managed user's organisation
     open: bool = True  # has an establishment in a région where the platform is open
+
+
+@dataclass(frozen=True)
+class CompanyRef:
+    """A company named by its SIREN (resolved to ``CompanyFacts`` by the web guard, ``web.guard.ensure_allowed``)."""
+
+    siren: str
+
+
+@dataclass(frozen=True)
+class EstablishmentRef:
+    """An establishment named by its SIRET: its company's rules apply."""
+
+    siret: str
+
+
+@dataclass(frozen=True)
+class OrganisationRef:
+    """An organisation (for ``MANAGE_USERS``: the managed user's organisation)."""
+
+    name: str | None
+
+
+@dataclass(frozen=True)
+class ListRef:
+    """A published list. On a list every row is alerted and visible (in the territory, or followed): the data
+    rights alone decide its URSSAF, DGEFP and Banque de France columns, once the score right opened it."""
+
+    list_id: int
+
+
+#: What ``allowed`` decides on: nothing, a company's facts, an organisation or a list.
+Resource = CompanyFacts | OrganisationRef | ListRef | None
 
 
 @dataclass(frozen=True)
@@ -179,8 +217,9 @@ def _in_territory(actor: Actor, company: CompanyFacts) -> bool:
     return any(actor.territory.covers(d, r) for d, r in company.establishments)
 
 
-def allowed(actor: Actor, action: Action | str, resource: CompanyFacts | None = None) -> Decision:
-    """Decide whether ``actor`` may do ``action`` on ``resource`` (a company, or the managed user's organisation)."""
+def allowed(actor: Actor, action: Action | str, resource: Resource = None) -> Decision:
+    """Decide whether ``actor`` may do ``action`` on ``resource`` (a company, a list, or the managed user's
+    organisation)."""
     try:
         act = Action(action)
     except ValueError:
@@ -193,9 +232,9 @@ def allowed(actor: Actor, action: Action | str, resource: CompanyFacts | None = 
         if actor.role == "admin":
             return Decision(True, "platform admin")
         same = (
-            resource is not None
-            and resource.organisation is not None
-            and resource.organisation == actor.organisation
+            isinstance(resource, OrganisationRef)
+            and resource.name is not None
+            and resource.name == actor.organisation
         )
         return Decision(actor.role == "org-admin" and same, "organisation admin of the same organisation")
     if act is Action.IMPORT_CODEFI:
@@ -203,11 +242,14 @@ def allowed(actor: Actor, action: Action | str, resource: CompanyFacts | None = 
             actor.role == "org-admin" and actor.organisation == CODEFI_ORGANISATION
         )
         return Decision(ok, "platform admin or CODEFI organisation admin")
-    if act in (Action.SEARCH, Action.VIEW_LIST):
+    if act in (Action.SEARCH, Action.VIEW_LIST, Action.ACCOUNT):
         return Decision(True, "authenticated")
-    if act is Action.EXPORT_LIST:
+    if act in (Action.VIEW_LIST_SCORES, Action.EXPORT_LIST):
         return Decision("score" in actor.rights, "needs the score right")
-    if resource is None:
+    if isinstance(resource, ListRef) and act in (Action.VIEW_URSSAF, Action.VIEW_DGEFP, Action.VIEW_BDF):
+        needed = RIGHT_OF[act]
+        return Decision(needed in actor.rights and "score" in actor.rights, f"needs the score and {needed} rights")
+    if not isinstance(resource, CompanyFacts):
         return Decision(False, "no company given")
     if not resource.open:
         return Decision(False, "the platform is not open in this company's régions")

@@ -39,6 +39,8 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from ..contract import ALERT_LEVELS
+from ..layout import DataDir
 from .db import get_engine, lock, resolve_url, upgrade
 from .models import (
     DIANE_FIELDS,
@@ -64,13 +66,16 @@ PUBLISH_TEST_PAUSE = "SF_PUBLISH_TEST_PAUSE"
 BATCH_ROWS = 100_000
 
 JSON_COLUMNS = ("adjustments", "macro_expl", "micro_expl", "what_if")
-ALERTS = ("Alerte seuil F1", "Alerte seuil F2", "Pas d'alerte")
 SCORE_COLUMNS = (
     "siren", "siret", "periode", "batch", "algo", "id_liste", "probability", "alert", "alert_pre_adjustment",
     "adjustments", "threshold_high", "threshold_moderate", "base_probability", "macro_expl", "micro_expl",
     "what_if", "first_alert", "first_high_alert", "hausse_urssaf", "ap_12m", "etat_proc_collective",
     "dette_urssaf", "rank",
 )  # fmt: skip
+
+
+#: The alert levels as SQL literals (``'Alerte seuil F1', …``).
+_LEVELS_SQL = ", ".join("'" + level.replace("'", "''") + "'" for level in ALERT_LEVELS)
 
 
 @dataclass
@@ -86,8 +91,7 @@ class PublishResult:
     database: str = ""
 
 
-def _glob(data_dir: Path, layer: str, name: str) -> str | None:
-    folder = Path(data_dir) / layer / name
+def _glob(folder: Path) -> str | None:
     return str(folder / "*.parquet") if folder.is_dir() and any(folder.glob("*.parquet")) else None
 
 
@@ -106,14 +110,13 @@ class _Inputs:
     def __init__(self, data_dir: Path, batch: str) -> None:
         self.data_dir = Path(data_dir)
         self.batch = batch
-        scores = Path(data_dir) / "lists" / batch / "scores.parquet"
+        layout = DataDir(data_dir)
+        scores = layout.list(batch) / "scores.parquet"
         if not scores.is_file():
             raise FileNotFoundError(f"{scores} is missing: run `signaux-faibles score --batch {batch}` first")
-        panel = _glob(data_dir, "panel", "company_month")
+        panel = _glob(layout.panel)
         if panel is None:
-            raise FileNotFoundError(
-                f"{Path(data_dir) / 'panel' / 'company_month'} is missing: run the panel first"
-            )
+            raise FileNotFoundError(f"{layout.panel} is missing: run the panel first")
         self.con = duckdb.connect()
         self.con.execute("SET threads = 2")
         self.con.execute("SET memory_limit = '2GB'")
@@ -130,7 +133,7 @@ class _Inputs:
             self.con.execute(f"CREATE VIEW diff AS SELECT * FROM read_parquet({_lit(str(diff))})")
         self.clean: dict[str, bool] = {}
         for name in ("clean_sirene_ul", "clean_sirene", "clean_diane", "clean_bdf", "clean_procol"):
-            path = _glob(data_dir, "clean", name)
+            path = _glob(layout.clean(name))
             self.clean[name] = path is not None
             if path is not None:
                 self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_lit(path)})")
@@ -153,8 +156,7 @@ class _Inputs:
         row = self.con.execute(
             "SELECT min(periode), min(id_liste), string_agg(DISTINCT algo, '+' ORDER BY algo), "
             "min(threshold_high), min(threshold_moderate), count(*), count(DISTINCT siren), "
-            "count(*) FILTER (WHERE alert NOT IN ('Alerte seuil F1', 'Alerte seuil F2', 'Pas d''alerte') "
-            "  OR alert_pre_adjustment NOT IN ('Alerte seuil F1', 'Alerte seuil F2', 'Pas d''alerte')), "
+            f"count(*) FILTER (WHERE alert NOT IN ({_LEVELS_SQL}) OR alert_pre_adjustment NOT IN ({_LEVELS_SQL})), "
             "count(DISTINCT batch), min(batch) FROM scores"
         ).fetchall()[0]
         periode, label, algo, high, moderate, n, distinct, bad_alert, n_batches, batch = row
@@ -163,7 +165,7 @@ class _Inputs:
         if n != distinct:
             raise ValueError(f"the list of batch {self.batch} has {n - distinct} duplicate SIREN(s)")
         if bad_alert:
-            raise ValueError(f"{bad_alert} row(s) of the list have an alert outside {ALERTS}")
+            raise ValueError(f"{bad_alert} row(s) of the list have an alert outside {ALERT_LEVELS}")
         bad_json = self.con.execute(
             "SELECT count(*) FROM scores WHERE "
             + " OR ".join(f"regexp_matches({c}, '[:,\\[]\\s*-?(NaN|Infinity)')" for c in JSON_COLUMNS)

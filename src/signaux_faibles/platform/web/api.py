@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..accounts import company_facts, follow, unfollow
-from ..policy import Action, allowed
+from ..accounts import follow, unfollow
+from ..policy import Action, CompanyRef, EstablishmentRef, ListRef
 from . import data
 from .deps import CtxDep
+from .guard import ensure_allowed
 from .rendering import json
 
 __all__ = ["router"]
@@ -58,7 +59,7 @@ class FollowIn(BaseModel):
 
 @router.get("/me", response_model=Me, summary="The caller's account")
 def me(ctx: CtxDep) -> Any:
-    user = ctx.require_user()
+    user = ensure_allowed(ctx, Action.ACCOUNT).user
     a = ctx.actor
     return json(ctx, {"email": user.email, "organisation": a.organisation, "territory": a.territory.codes(),
                       "rights": sorted(a.rights), "role": a.role})  # fmt: skip
@@ -68,7 +69,7 @@ def me(ctx: CtxDep) -> Any:
     "/lists", summary="Published lists (alert counts within the caller's territory, with the score right)"
 )
 def lists(ctx: CtxDep) -> Any:
-    ctx.require_user()
+    ensure_allowed(ctx, Action.VIEW_LIST)
     return json(ctx, data.lists_overview(ctx))
 
 
@@ -79,8 +80,8 @@ def list_scores(
     page: int = Query(1, ge=1, le=100_000),
     size: int = Query(50, ge=1, le=500),
 ) -> Any:
-    ctx.require_user()
-    return json(ctx, data.list_rows(ctx, list_id, page, size))
+    granted = ensure_allowed(ctx, Action.VIEW_LIST_SCORES, ListRef(list_id))
+    return json(ctx, data.list_rows(ctx, granted, page, size))
 
 
 @router.get(
@@ -98,21 +99,21 @@ def list_changes(
     from .changes import list_changes as changes_of
     from .listing import ListFilters
 
-    ctx.require_user()
+    granted = ensure_allowed(ctx, Action.VIEW_LIST_SCORES, ListRef(list_id))
     filters, _ = ListFilters.parse({"departement": departement})
-    return json(ctx, changes_of(ctx, list_id, filters, change, page, size))
+    return json(ctx, changes_of(ctx, granted, filters, change, page, size))
 
 
 @router.get("/companies/{siren}", summary="A company: identity, series, and the confidential blocks allowed")
 def company(ctx: CtxDep, siren: str = SIREN) -> Any:
-    ctx.require_user()
-    return json(ctx, data.company_view(ctx, siren))
+    granted = ensure_allowed(ctx, Action.VIEW_COMPANY, CompanyRef(siren))
+    return json(ctx, data.company_view(ctx, granted))
 
 
 @router.get("/establishments/{siret}", summary="An establishment and its company's identity")
 def establishment(ctx: CtxDep, siret: str = SIRET) -> Any:
-    ctx.require_user()
-    return json(ctx, data.establishment_view(ctx, siret))
+    granted = ensure_allowed(ctx, Action.VIEW_COMPANY, EstablishmentRef(siret))
+    return json(ctx, data.establishment_view(ctx, granted))
 
 
 @router.get("/search", summary="Companies visible to the caller by name, SIREN or SIRET")
@@ -120,7 +121,7 @@ def search(
     ctx: CtxDep,
     q: str = Query(..., min_length=2, max_length=100, pattern=NO_NUL),
 ) -> Any:
-    ctx.require_user()
+    ensure_allowed(ctx, Action.SEARCH)
     return json(ctx, data.search(ctx, q))
 
 
@@ -134,19 +135,13 @@ def follow_company(
     body: Annotated[FollowIn, Body()],
     siren: str = SIREN,
 ) -> Any:
-    user = ctx.require_user()
-    facts = company_facts(ctx.db, ctx.actor, siren)
-    if facts is None or not facts.open:
-        raise ctx.deny("unknown company", 404, siren=siren)
-    d = allowed(ctx.actor, Action.FOLLOW, facts)
-    if not d:
-        raise ctx.deny(d.reason, 403, siren=siren)
+    user = ensure_allowed(ctx, Action.FOLLOW, CompanyRef(siren)).user
     follow(ctx.db, user, siren, body.category, body.comment)
     return json(ctx, {"siren": siren, "followed": True})
 
 
 @router.delete("/companies/{siren}/follow", summary="Stop following a company")
 def unfollow_company(ctx: CtxDep, siren: str = SIREN) -> Any:
-    user = ctx.require_user()
+    user = ensure_allowed(ctx, Action.ACCOUNT).user  # one's own follow, whatever the company
     done = unfollow(ctx.db, user, siren)
     return json(ctx, {"siren": siren, "followed": False, "changed": done})

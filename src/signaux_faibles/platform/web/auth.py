@@ -25,6 +25,7 @@ from sqlalchemy import select
 from .. import audit as audit_trail
 from ..accounts import aware, login_blocker, login_throttled, now, record_failed_login, sha256
 from ..models import User, WebSession
+from ..policy import Action
 from ..security import (
     SEALED,
     LockoutPolicy,
@@ -41,6 +42,7 @@ from ..security import (
 )
 from .context import SESSION_COOKIE, Ctx
 from .deps import CtxDep
+from .guard import ensure_allowed
 from .rendering import render
 
 __all__ = ["router", "start_session"]
@@ -273,7 +275,7 @@ def logout(ctx: CtxDep) -> Response:
 
 @router.post("/deconnexion-partout")
 def logout_everywhere(ctx: CtxDep) -> Response:
-    user = ctx.require_user()
+    user = ensure_allowed(ctx, Action.ACCOUNT).user
     t = now()
     n = 0
     for s in ctx.db.scalars(

@@ -24,12 +24,13 @@ from fastapi.responses import Response
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
-from ..accounts import ALERTS
+from ...contract import ALERT_LABELS, ALERTED
 from ..models import Company, Follow, List, ListChange, Score
-from ..policy import visible_companies
+from ..policy import Action, ListRef, visible_companies
+from ..services.list_rows import NAF_SECTIONS, ListFilters
 from .context import Ctx
 from .deps import CtxDep
-from .listing import ALERT_LABELS, NAF_SECTIONS, ListFilters, _list_or_deny
+from .guard import Granted, ensure_allowed
 from .rendering import render
 
 __all__ = ["CHANGES", "EXIT_REASONS", "change_counts", "list_changes", "router"]
@@ -88,14 +89,17 @@ def _reason() -> Any:
 
 def list_changes(
     ctx: Ctx,
-    list_id: int,
+    granted: Granted,
     filters: ListFilters | None = None,
     change: str | None = None,
     page: int = 1,
     size: int = PAGE,
 ) -> dict[str, Any]:
-    """The changes of a list against the previous one, visible to the actor; needs the ``score`` right."""
-    li = _list_or_deny(ctx, list_id)
+    """The changes of a list against the previous one, visible to the actor, once
+    ``ensure_allowed(VIEW_LIST_SCORES)`` granted it."""
+    li = granted.list
+    assert li is not None
+    list_id = li.id
     f = filters or ListFilters()
     conds = _conditions(ctx, li, f, change)
     base = (
@@ -176,12 +180,12 @@ def changes_page(
     changement: str | None = Query(None, max_length=16),
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    ctx.require_user()
+    granted = ensure_allowed(ctx, Action.VIEW_LIST_SCORES, ListRef(list_id))
     filters, errors = ListFilters.parse(ctx.request.query_params)
     kind = changement if changement in CHANGES else None
     if changement and kind is None:
         errors["changement"] = "Type de changement inconnu : entrée, sortie, hausse ou baisse."
-    data = list_changes(ctx, list_id, filters, kind, page)
+    data = list_changes(ctx, granted, filters, kind, page)
     depts = sorted(
         {
             d
@@ -199,9 +203,9 @@ def changes_page(
         errors=errors,
         kind=kind,
         changes=CHANGES,
-        alert_labels={**ALERT_LABELS, "Pas d'alerte": "Pas d'alerte", None: "—"},
+        alert_labels={**ALERT_LABELS, None: "—"},
         departements=[(d, d) for d in depts],
         secteurs=list(NAF_SECTIONS.items()),
         pages=max(1, -(-data["total"] // data["size"])),
-        alerts=ALERTS,
+        alerts=ALERTED,
     )

@@ -22,12 +22,14 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import case, exists, func, or_, select
 
-from ..accounts import ALERTS, now
+from ...contract import ALERT_HIGH, ALERTED
+from ..accounts import now
 from ..db import no_jit
 from ..models import CASE_STATES, Case, Company, Follow, List, ProcolEvent, Score
-from ..policy import Action, allowed, visible_companies
+from ..policy import Action, visible_companies
 from .context import Ctx
 from .deps import CtxDep
+from .guard import ensure_allowed, may
 from .rendering import render
 
 __all__ = ["MIN_GROUP", "OUTCOME_MONTHS", "dashboard_data", "outcomes", "router"]
@@ -101,7 +103,7 @@ def outcomes(ctx: Ctx, today: dt.date | None = None) -> dict[str, Any]:
     first = (
         select(Score.siren.label("siren"), func.min(List.periode).label("p"))
         .join(List, List.id == Score.list_id)
-        .where(Score.alert.in_(ALERTS), visible_companies(ctx.actor, Score.siren))
+        .where(Score.alert.in_(ALERTED), visible_companies(ctx.actor, Score.siren))
         .group_by(Score.siren)
         .subquery()
     )
@@ -146,7 +148,7 @@ def outcomes(ctx: Ctx, today: dt.date | None = None) -> dict[str, Any]:
 def dashboard_data(ctx: Ctx) -> dict[str, Any]:
     """The dashboard's counts for ``ctx.actor`` (score-derived ones only with the score right)."""
     db, actor = ctx.db, ctx.actor
-    score = bool(allowed(actor, Action.EXPORT_LIST))
+    score = may(ctx, Action.VIEW_LIST_SCORES)
     no_jit(ctx.db)
     latest = db.scalars(select(List).order_by(List.periode.desc(), List.id.desc()).limit(1)).first()
     out: dict[str, Any] = {"score": score, "list": None}
@@ -194,13 +196,13 @@ def dashboard_data(ctx: Ctx) -> dict[str, Any]:
         )
         .select_from(Score)
         .outerjoin(Company, Company.siren == Score.siren)
-        .where(Score.list_id == latest.id, Score.alert.in_(ALERTS), visible_companies(ctx.actor, Score.siren))
+        .where(Score.list_id == latest.id, Score.alert.in_(ALERTED), visible_companies(ctx.actor, Score.siren))
         .group_by(Company.departement, Score.alert)
     ).all()
     depts: dict[str, dict[str, Any]] = {}
     totals = {"f1": 0, "f2": 0, "new_f1": 0, "new_f2": 0, "followed": 0}
     for dept, label, alert, n, new, foll in rows:
-        level = "f1" if alert == ALERTS[0] else "f2"
+        level = "f1" if alert == ALERT_HIGH else "f2"
         d = depts.setdefault(
             dept or "", {"departement": dept or "—", "libelle": label or "", "f1": 0, "f2": 0}
         )
@@ -227,5 +229,5 @@ def dashboard_data(ctx: Ctx) -> dict[str, Any]:
 
 @router.get("/tableau-de-bord")
 def dashboard_page(ctx: CtxDep) -> Response:
-    ctx.require_user()
+    ensure_allowed(ctx, Action.VIEW_LIST)
     return render(ctx, "dashboard.html", d=dashboard_data(ctx), case_states=CASE_STATES)

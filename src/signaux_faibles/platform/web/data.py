@@ -1,6 +1,7 @@
 """What the pages and the API show, assembled under the access policy (one place for both).
 
-Each function takes the request context, asks ``policy.allowed`` (or filters with ``visible_companies``), records
+Each function takes the request context and what ``guard.ensure_allowed`` granted (or filters with
+``visible_companies``), asks ``guard.may`` for each confidential block, records
 the audit events of what it returns in the request's transaction, and returns plain dictionaries (JSON-ready).
 """
 
@@ -9,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
-from ..accounts import ALERTS, company_facts
+from ...contract import ALERT_HIGH, ALERT_MODERATE, ALERTED
 from ..models import (
     BdfStatement,
     Company,
@@ -22,8 +23,11 @@ from ..models import (
     ProcolEvent,
     Score,
 )
-from ..policy import Action, allowed, restrict_explanation, visible_companies
+from ..policy import Action, restrict_explanation, visible_companies
+from ..services.list_rows import json_number as _num
+from ..services.list_rows import list_rows as service_rows
 from .context import Ctx
+from .guard import Granted, may
 
 __all__ = ["company_view", "establishment_view", "list_rows", "lists_overview", "search"]
 
@@ -77,10 +81,6 @@ def _row(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _num(v: Any) -> Any:
-    return None if isinstance(v, float) and v != v else v  # NaN -> None (JSON)
-
-
 def _term_structure(s: Any) -> list[dict[str, Any]] | None:
     """The score's term structure: probability of a first judgment within 3, 6, 12 and 18 months (the 18-month
     point is the list's probability); None for a list scored without it or a firm already in proceedings."""
@@ -124,21 +124,17 @@ def procedure_of(procol: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
-def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
-    """The company page's data for ``ctx.actor`` (raises 404/403 through ``ctx.deny``)."""
-    db, actor = ctx.db, ctx.actor
-    facts = company_facts(db, actor, siren) if len(siren) == 9 and siren.isdigit() else None
-    if facts is None or not facts.open:
-        raise ctx.deny("unknown company", 404, siren=siren if len(siren) == 9 else None)
-    view = allowed(actor, Action.VIEW_COMPANY, facts)
-    if not view:
-        raise ctx.deny(view.reason, 403, siren=siren)
+def company_view(ctx: Ctx, granted: Granted) -> dict[str, Any]:
+    """The company page's data for ``ctx.actor``, once ``ensure_allowed(VIEW_COMPANY)`` granted it."""
+    db, actor, facts = ctx.db, ctx.actor, granted.facts
+    assert facts is not None
+    siren = facts.siren
     company = db.get(Company, siren)
     etabs = db.scalars(
         select(Establishment).where(Establishment.siren == siren).order_by(Establishment.siret)
     ).all()
-    in_territory = not view.out_of_territory
-    perms = {name: bool(allowed(actor, action, facts)) for name, action in BLOCKS.items()}
+    in_territory = granted.in_territory
+    perms = {name: may(ctx, action, facts) for name, action in BLOCKS.items()}
     out: dict[str, Any] = {
         "siren": siren,
         "identity": _row(company, COMPANY_FIELDS) if company else {"siren": siren},
@@ -286,35 +282,20 @@ def company_view(ctx: Ctx, siren: str) -> dict[str, Any]:
     ctx.audit("company_viewed", siren=siren)
     if shown:
         ctx.audit("confidential_shown", siren=siren, detail={"blocks": shown})
-    if view.out_of_territory:
-        ctx.audit("out_of_territory", siren=siren, detail={"territory": actor.territory.codes()})
     return out
 
 
-def establishment_view(ctx: Ctx, siret: str) -> dict[str, Any]:
-    """An establishment and its company's identity, under the company's rules."""
-    etab = ctx.db.get(Establishment, siret) if len(siret) == 14 and siret.isdigit() else None
-    if etab is None:
-        raise ctx.deny("unknown establishment", 404, siret=siret if len(siret) == 14 else None)
-    facts = company_facts(ctx.db, ctx.actor, etab.siren)
-    if facts is None or not facts.open:
-        raise ctx.deny("unknown establishment", 404, siret=siret)
-    view = allowed(ctx.actor, Action.VIEW_COMPANY, facts)
-    if not view:
-        raise ctx.deny(view.reason, 403, siren=etab.siren, siret=siret)
+def establishment_view(ctx: Ctx, granted: Granted) -> dict[str, Any]:
+    """An establishment and its company's identity, once ``ensure_allowed(VIEW_COMPANY)`` granted it."""
+    etab, facts = granted.establishment, granted.facts
+    assert etab is not None and facts is not None
+    siret = etab.siret
     company = ctx.db.get(Company, etab.siren)
     ctx.audit("company_viewed", siren=etab.siren, siret=siret)
-    if view.out_of_territory:
-        ctx.audit(
-            "out_of_territory",
-            siren=etab.siren,
-            siret=siret,
-            detail={"territory": ctx.actor.territory.codes()},
-        )
     return {
         "establishment": _row(etab, ESTABLISHMENT_FIELDS),
         "company": _row(company, COMPANY_FIELDS) if company else {"siren": etab.siren},
-        "in_territory": not view.out_of_territory,
+        "in_territory": granted.in_territory,
         "followed": facts.followed,
     }
 
@@ -323,11 +304,11 @@ def lists_overview(ctx: Ctx) -> list[dict[str, Any]]:
     """The published lists, newest first; alert counts in the actor's view with the ``score`` right."""
     lists = ctx.db.scalars(select(List).order_by(List.periode.desc(), List.id.desc())).all()
     counts: dict[int, dict[str, int]] = {}
-    score_right = bool(allowed(ctx.actor, Action.EXPORT_LIST))  # the score right
+    score_right = may(ctx, Action.VIEW_LIST_SCORES)
     if score_right:
         rows = ctx.db.execute(
             select(Score.list_id, Score.alert, func.count())
-            .where(Score.alert.in_(ALERTS), visible_companies(ctx.actor, Score.siren))
+            .where(Score.alert.in_(ALERTED), visible_companies(ctx.actor, Score.siren))
             .group_by(Score.list_id, Score.alert)
         ).all()
         for lid, alert, n in rows:
@@ -342,66 +323,31 @@ def lists_overview(ctx: Ctx) -> list[dict[str, Any]]:
             "batch": li.batch,
             "algo": li.algo,
             "periode": li.periode.isoformat(),
-            "nb_f1": c.get(ALERTS[0], 0) if c is not None else None,
-            "nb_f2": c.get(ALERTS[1], 0) if c is not None else None,
+            "nb_f1": c.get(ALERT_HIGH, 0) if c is not None else None,
+            "nb_f2": c.get(ALERT_MODERATE, 0) if c is not None else None,
             "total": sum(c.values()) if c is not None else None,
         })  # fmt: skip
     return out
 
 
-def list_rows(ctx: Ctx, list_id: int, page: int = 1, size: int = 50) -> dict[str, Any]:
-    """The alerted companies of a list visible to the actor, by rank; needs the ``score`` right."""
-    li = ctx.db.get(List, list_id)
-    if li is None:
-        raise ctx.deny("unknown list", 404, list_id=list_id)
-    if not allowed(ctx.actor, Action.EXPORT_LIST):
-        raise ctx.deny("needs the score right", 403, list_id=list_id)
-    cond = and_(Score.list_id == list_id, Score.alert.in_(ALERTS), visible_companies(ctx.actor, Score.siren))
-    total = ctx.db.scalar(select(func.count()).select_from(Score).where(cond)) or 0
-    by_alert = dict(ctx.db.execute(select(Score.alert, func.count()).where(cond).group_by(Score.alert)).all())
-    urssaf = "urssaf" in ctx.actor.rights
-    dgefp = "dgefp" in ctx.actor.rights
-    rows = ctx.db.execute(
-        select(Score, Company.raison_sociale, Company.departement, Company.libelle_activite_principale)
-        .outerjoin(Company, Company.siren == Score.siren)
-        .where(cond)
-        .order_by(Score.rank)
-        .limit(size)
-        .offset((page - 1) * size)
-    ).all()
-    items = []
-    for s, name, dept, naf in rows:
-        item = {
-            "siren": s.siren,
-            "siret": s.siret,
-            "raison_sociale": name,
-            "departement": dept,
-            "activite": naf,
-            "rank": s.rank,
-            "probability": s.probability,
-            "alert": s.alert,
-            "first_alert": s.first_alert,
-            "etat_proc_collective": s.etat_proc_collective,
-        }
-        # on a list, every row is alerted and in the territory (or followed): the data rights decide the rest
-        if urssaf:
-            item["dette_urssaf"] = _num(s.dette_urssaf)
-            item["hausse_urssaf"] = s.hausse_urssaf
-        if dgefp:
-            item["ap_12m"] = s.ap_12m
-        items.append(item)
-    ctx.audit("list_viewed", list_id=list_id, detail={"page": page, "rows": len(items)})
+#: The columns of a list row in the API, and those that follow their own data rights.
+API_ROW_FIELDS = ("siren", "siret", "raison_sociale", "departement", "activite", "rank", "probability", "alert",
+                  "first_alert", "etat_proc_collective", "dette_urssaf", "hausse_urssaf", "ap_12m")  # fmt: skip
+
+
+def list_rows(ctx: Ctx, granted: Granted, page: int = 1, size: int = 50) -> dict[str, Any]:
+    """The alerted companies of a list visible to the actor, by rank (the list-row service's rows, in the API's
+    columns), once ``ensure_allowed(VIEW_LIST_SCORES)`` granted it."""
+    li = granted.list
+    assert li is not None
+    rows = service_rows(ctx.db, ctx.actor, li, page=page, size=size, last_page=False)
+    items = [{k: item[k] for k in API_ROW_FIELDS if k in item} for item in rows["items"]]
+    ctx.audit("list_viewed", list_id=li.id, detail={"page": page, "rows": len(items)})
     return {
-        "list": {
-            "id": li.id,
-            "label": li.label,
-            "batch": li.batch,
-            "algo": li.algo,
-            "periode": li.periode.isoformat(),
-        },
-        "total": total,
-        "nb_f1": by_alert.get(ALERTS[0], 0),
-        "nb_f2": by_alert.get(ALERTS[1], 0),
+        "list": rows["list"],
+        "total": rows["total"],
+        "nb_f1": rows["nb_f1"],
+        "nb_f2": rows["nb_f2"],
         "page": page,
         "size": size,
         "items": items,

@@ -20,6 +20,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from ...contract import ALERT_LABELS
 from .charts import (
     BASE_LABEL,
     COLORS,
@@ -43,7 +44,6 @@ from .charts import (
 __all__ = ["CONFIDENTIAL", "LEVER_LABELS", "alert_label", "company_dossier_docx"]
 
 CONFIDENTIAL = "Document confidentiel — diffusion restreinte aux partenaires habilités"
-ALERT_LABELS = {"Alerte seuil F1": "Risque élevé", "Alerte seuil F2": "Risque modéré"}
 #: what-if keys (the lever's theme, ``model.explain.LEVERS``) → the lever as agents read it.
 LEVER_LABELS = {
     "dette URSSAF": "dette URSSAF réglée (délai de paiement, CCSF)",

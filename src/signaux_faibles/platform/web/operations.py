@@ -20,9 +20,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 
 from ...cells import neutralise
-from ..policy import Action, allowed
+from ..policy import Action
 from .context import Ctx
 from .deps import CtxDep
+from .guard import ensure_allowed
 from .rendering import render
 
 __all__ = ["model_rows", "quarantine_summary", "router", "run_rows"]
@@ -41,13 +42,6 @@ STEP_FR = {"done": "fait", "skipped": "inchangé", "not_due": "pas dû", "runnin
 
 def _data_dir(ctx: Ctx) -> Path:
     return Path(ctx.request.app.state.settings.data_dir)
-
-
-def _require_admin(ctx: Ctx) -> None:
-    ctx.require_user()
-    d = allowed(ctx.actor, Action.ADMIN)
-    if not d:
-        raise ctx.deny(d.reason, 403)
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -135,7 +129,7 @@ def model_rows(data_dir: Path) -> list[dict[str, Any]]:
 
 @router.get("/admin/exploitation")
 def operations_page(ctx: CtxDep, lot: str | None = Query(None, pattern=BATCH)) -> Response:
-    _require_admin(ctx)
+    ensure_allowed(ctx, Action.ADMIN)
     data_dir = _data_dir(ctx)
     runs = run_rows(data_dir)
     batch = lot or (runs[0]["batch"] if runs else None)
@@ -162,7 +156,7 @@ def quarantine_download(
     """The quarantined lines of a batch (of one source), as a French CSV; audited as an export."""
     import duckdb
 
-    _require_admin(ctx)
+    ensure_allowed(ctx, Action.ADMIN)
     files = _quarantine_files(_data_dir(ctx), batch)
     rows: list[tuple[Any, ...]] = []
     if files:

@@ -13,13 +13,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from .. import audit as audit_trail
-from ..accounts import AccountError, company_facts, follow, now, set_user, unfollow
+from ..accounts import AccountError, follow, now, set_user, unfollow
 from ..models import AUDIT_EVENTS, Company, Follow, Organisation, User, WebSession
-from ..policy import Action, CompanyFacts, allowed, visible_companies
+from ..policy import Action, CompanyRef, EstablishmentRef, OrganisationRef, visible_companies
 from ..security import review_due
 from . import data
 from .context import Ctx
 from .deps import CtxDep
+from .guard import ensure_allowed, may
 from .rendering import render
 
 __all__ = ["FOLLOW_CATEGORIES", "router"]
@@ -30,7 +31,7 @@ FOLLOW_CATEGORIES = ("Veille", "Accompagnement en cours", "Signalement d'un part
 
 @router.get("/")
 def home(ctx: CtxDep) -> Response:
-    ctx.require_user()
+    ensure_allowed(ctx, Action.VIEW_LIST)
     return RedirectResponse("/listes", status_code=303)
 
 
@@ -46,12 +47,11 @@ def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Res
     from ..support import suggest
     from ..work import codefi_flag, comments_of, followers_of, work_summary
 
-    ctx.require_user()
-    view = data.company_view(ctx, siren)
-    facts = company_facts(ctx.db, ctx.actor, siren)
-    assert facts is not None
-    can_case = bool(allowed(ctx.actor, Action.CASE, facts))
-    codefi = codefi_flag(ctx.db, siren) if allowed(ctx.actor, Action.VIEW_CODEFI, facts) else None
+    granted = ensure_allowed(ctx, Action.VIEW_COMPANY, CompanyRef(siren))
+    view = data.company_view(ctx, granted)
+    facts = granted.facts
+    can_case = may(ctx, Action.CASE, facts)
+    codefi = codefi_flag(ctx.db, siren) if may(ctx, Action.VIEW_CODEFI, facts) else None
     suggestions = []
     if view.get("scores"):
         latest = view["scores"][0]
@@ -80,7 +80,7 @@ def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Res
         work=work_summary(ctx.db, siren),
         suggestions=suggestions,
         codefi=codefi,
-        can_comment=bool(allowed(ctx.actor, Action.COMMENT, facts)),
+        can_comment=may(ctx, Action.COMMENT, facts),
         can_case=can_case,
         measures=MEASURES,
         measure_statuses=MEASURE_STATUSES,
@@ -90,16 +90,9 @@ def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Res
 
 @router.get("/etablissements/{siret}")
 def establishment_page(ctx: CtxDep, siret: str = Path(..., pattern=r"^\d{14}$")) -> Response:
-    ctx.require_user()
-    view = data.establishment_view(ctx, siret)
+    granted = ensure_allowed(ctx, Action.VIEW_COMPANY, EstablishmentRef(siret))
+    view = data.establishment_view(ctx, granted)
     return render(ctx, "establishment.html", e=view)
-
-
-def _follow_facts(ctx: Ctx, siren: str) -> CompanyFacts:
-    facts = company_facts(ctx.db, ctx.actor, siren)
-    if facts is None or not facts.open:
-        raise ctx.deny("unknown company", 404, siren=siren)
-    return facts
 
 
 @router.post("/entreprises/{siren}/suivre")
@@ -109,10 +102,7 @@ def follow_page(
     category: str = Form(...),
     comment: str = Form(""),
 ) -> Response:
-    user = ctx.require_user()
-    d = allowed(ctx.actor, Action.FOLLOW, _follow_facts(ctx, siren))
-    if not d:
-        raise ctx.deny(d.reason, 403, siren=siren)
+    user = ensure_allowed(ctx, Action.FOLLOW, CompanyRef(siren)).user
     if category not in FOLLOW_CATEGORIES:
         raise HTTPException(400, detail="Catégorie de suivi inconnue.")
     follow(ctx.db, user, siren, category, comment or None)
@@ -122,7 +112,7 @@ def follow_page(
 
 @router.post("/entreprises/{siren}/ne-plus-suivre")
 def unfollow_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:
-    user = ctx.require_user()
+    user = ensure_allowed(ctx, Action.ACCOUNT).user  # one's own follow, whatever the company
     unfollow(ctx.db, user, siren)
     ctx.finish()
     return RedirectResponse("/mes-entreprises", status_code=303)
@@ -130,14 +120,14 @@ def unfollow_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Re
 
 @router.get("/recherche")
 def search_page(ctx: CtxDep, q: str = Query("", max_length=100)) -> Response:
-    ctx.require_user()
+    ensure_allowed(ctx, Action.SEARCH)
     results = data.search(ctx, q) if q.strip() else []
     return render(ctx, "search.html", q=q, results=results)
 
 
 @router.get("/mes-entreprises")
 def my_companies(ctx: CtxDep) -> Response:
-    user = ctx.require_user()
+    user = ensure_allowed(ctx, Action.ACCOUNT).user
     rows = ctx.db.execute(
         select(Follow, Company.raison_sociale, Company.departement)
         .outerjoin(Company, Company.siren == Follow.siren)
@@ -149,7 +139,7 @@ def my_companies(ctx: CtxDep) -> Response:
 
 @router.get("/compte")
 def account_page(ctx: CtxDep) -> Response:
-    user = ctx.require_user()
+    user = ensure_allowed(ctx, Action.ACCOUNT).user
     sessions = ctx.db.scalars(
         select(WebSession).where(
             WebSession.user_id == user.id, WebSession.revoked_at.is_(None), WebSession.stage == "ok"
@@ -159,14 +149,6 @@ def account_page(ctx: CtxDep) -> Response:
 
 
 # ---------------------------------------------------------------------------------------------------- admin
-
-
-def _require(ctx: Ctx, action: Action, facts: CompanyFacts | None = None) -> User:
-    user = ctx.require_user()
-    d = allowed(ctx.actor, action, facts)
-    if not d:
-        raise ctx.deny(d.reason, 403)
-    return user
 
 
 @router.get("/admin/audit")
@@ -179,7 +161,7 @@ def audit_page(
     until: dt.date | None = None,
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    _require(ctx, Action.ADMIN)
+    ensure_allowed(ctx, Action.ADMIN)
     f = audit_trail.AuditFilter(
         user or None, siren or None, event if event in AUDIT_EVENTS else None, since, until
     )
@@ -190,7 +172,7 @@ def audit_page(
 
 @router.get("/admin/statistiques")
 def stats_page(ctx: CtxDep) -> Response:
-    _require(ctx, Action.ADMIN)
+    ensure_allowed(ctx, Action.ADMIN)
     return render(ctx, "admin_stats.html", stats=audit_trail.monthly_stats(ctx.db), labels=audit_trail.LABELS)
 
 
@@ -207,7 +189,7 @@ def _managed(ctx: Ctx) -> list[tuple[User, str]]:
 
 @router.get("/admin/utilisateurs")
 def users_page(ctx: CtxDep) -> Response:
-    _require(ctx, Action.MANAGE_USERS, CompanyFacts("", organisation=ctx.actor.organisation))
+    ensure_allowed(ctx, Action.MANAGE_USERS, OrganisationRef(ctx.actor.organisation))
     t = now()
     from ..accounts import aware
 
@@ -220,7 +202,7 @@ def _managed_user(ctx: Ctx, user_id: int) -> User:
     if target is None:
         raise ctx.deny("unknown account", 404)
     org = ctx.db.get(Organisation, target.organisation_id)
-    _require(ctx, Action.MANAGE_USERS, CompanyFacts("", organisation=org.name if org else None))
+    ensure_allowed(ctx, Action.MANAGE_USERS, OrganisationRef(org.name if org else None))
     return target
 
 

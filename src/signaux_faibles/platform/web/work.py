@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..accounts import AccountError, company_facts
 from ..models import MEASURES, Case, CaseMeasure, CodefiImport, Comment
-from ..policy import Action, CompanyFacts, allowed
+from ..policy import Action, CompanyRef
 from ..work import (
     add_comment,
     add_measure,
@@ -32,6 +32,7 @@ from ..work import (
 from . import data
 from .context import Ctx
 from .deps import CtxDep
+from .guard import ensure_allowed, may
 from .rendering import render
 
 __all__ = ["router"]
@@ -46,20 +47,6 @@ def _id() -> Any:
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
-def _facts(ctx: Ctx, siren: str, action: Action) -> CompanyFacts:
-    """The company's facts when ``action`` is allowed on it; 404/403 (recorded) otherwise."""
-    ctx.require_user()
-    facts = company_facts(ctx.db, ctx.actor, siren)
-    if facts is None or not facts.open:
-        raise ctx.deny("unknown company", 404, siren=siren)
-    d = allowed(ctx.actor, action, facts)
-    if not d:
-        raise ctx.deny(d.reason, 403, siren=siren, detail={"action": str(action)})
-    if d.out_of_territory:
-        ctx.audit("out_of_territory", siren=siren, detail={"action": str(action)})
-    return facts
-
-
 def _back(ctx: Ctx, siren: str, anchor: str) -> Response:
     ctx.finish()
     return RedirectResponse(f"/entreprises/{siren}#{anchor}", status_code=303)
@@ -70,14 +57,14 @@ def _htmx(ctx: Ctx) -> bool:
 
 
 def _comments_fragment(ctx: Ctx, siren: str, status: int = 200, error: str | None = None) -> Response:
-    can_comment = bool(allowed(ctx.actor, Action.COMMENT, company_facts(ctx.db, ctx.actor, siren)))
+    can_comment = may(ctx, Action.COMMENT, company_facts(ctx.db, ctx.actor, siren))
     return render(ctx, "_comments.html", status, siren=siren, comments=comments_of(ctx.db, siren),
                   can_comment=can_comment, error=error)  # fmt: skip
 
 
 @router.get("/entreprises/{siren}/commentaires")
 def comments(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:
-    _facts(ctx, siren, Action.VIEW_COMPANY)
+    ensure_allowed(ctx, Action.VIEW_COMPANY, CompanyRef(siren))
     return _comments_fragment(ctx, siren)
 
 
@@ -88,7 +75,7 @@ def post_comment(
     body: str = Form(""),
     parent_id: int | None = Form(None),
 ) -> Response:
-    _facts(ctx, siren, Action.COMMENT)
+    ensure_allowed(ctx, Action.COMMENT, CompanyRef(siren))
     assert ctx.user is not None
     try:
         add_comment(ctx.db, ctx.user, siren, body, parent_id)
@@ -107,7 +94,7 @@ def post_edit_comment(ctx: CtxDep, comment_id: int = _id(), body: str = Form("")
     comment = ctx.db.get(Comment, comment_id)
     if comment is None:
         raise ctx.deny("unknown comment", 404)
-    _facts(ctx, comment.siren, Action.VIEW_COMPANY)
+    ensure_allowed(ctx, Action.VIEW_COMPANY, CompanyRef(comment.siren))
     assert ctx.user is not None
     try:
         edit_comment(ctx.db, ctx.user, comment, body)
@@ -130,7 +117,7 @@ def post_open_case(
     difficulties: str = Form(""),
     summary: str = Form(""),
 ) -> Response:
-    _facts(ctx, siren, Action.CASE)
+    ensure_allowed(ctx, Action.CASE, CompanyRef(siren))
     assert ctx.user is not None
     try:
         open_case(ctx.db, ctx.user, siren, _difficulties(difficulties), summary.strip() or None)
@@ -144,7 +131,7 @@ def _case(ctx: Ctx, case_id: int) -> Case:
     case = ctx.db.get(Case, case_id)
     if case is None:
         raise ctx.deny("unknown case", 404)
-    _facts(ctx, case.siren, Action.CASE)
+    ensure_allowed(ctx, Action.CASE, CompanyRef(case.siren))
     return case
 
 
@@ -221,8 +208,8 @@ def post_suggestion(
     signal: str = Form(""),
     delta: float | None = Form(None),
 ) -> Response:
-    facts = _facts(ctx, siren, Action.CASE)
-    if not allowed(ctx.actor, Action.VIEW_SCORE, facts):  # suggestions derive from the score
+    facts = ensure_allowed(ctx, Action.CASE, CompanyRef(siren)).facts
+    if not may(ctx, Action.VIEW_SCORE, facts):  # suggestions derive from the score
         raise ctx.deny("needs the score on this company", 403, siren=siren)
     assert ctx.user is not None
     if measure not in MEASURES:
@@ -239,8 +226,8 @@ def dossier(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response
     from ..work import work_summary
     from .dossier import company_dossier_docx
 
-    ctx.require_user()
-    view = data.company_view(ctx, siren)  # the policy's view: only what this actor may see
+    granted = ensure_allowed(ctx, Action.VIEW_COMPANY, CompanyRef(siren))
+    view = data.company_view(ctx, granted)  # the policy's view: only what this actor may see
     work: dict[str, Any] = {}
     summary = work_summary(ctx.db, siren)
     if summary["case"]:
@@ -265,20 +252,14 @@ def dossier(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response
 
 @router.get("/admin/codefi")
 def codefi_page(ctx: CtxDep) -> Response:
-    ctx.require_user()
-    d = allowed(ctx.actor, Action.IMPORT_CODEFI)
-    if not d:
-        raise ctx.deny(d.reason, 403)
+    ensure_allowed(ctx, Action.IMPORT_CODEFI)
     imports = ctx.db.scalars(select(CodefiImport).order_by(CodefiImport.id.desc()).limit(20)).all()
     return render(ctx, "admin_codefi.html", imports=imports)
 
 
 @router.post("/admin/codefi")
 async def codefi_import(ctx: CtxDep, file: Annotated[UploadFile, File()]) -> Response:
-    ctx.require_user()
-    d = allowed(ctx.actor, Action.IMPORT_CODEFI)
-    if not d:
-        raise ctx.deny(d.reason, 403)
+    ensure_allowed(ctx, Action.IMPORT_CODEFI)
     content = await file.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
         raise HTTPException(413, detail="Fichier trop volumineux (5 Mo au plus).")
