@@ -193,7 +193,7 @@ def synthesise(data: Path, companies: int, months: int, seed: int = 0) -> None:
     p = rng.beta(0.5, 8, size=nl)
     alert = np.where(p > 0.3, "Alerte seuil F1", np.where(p > 0.1, "Alerte seuil F2", "Pas d'alerte"))
     alerted = alert != "Pas d'alerte"
-    from signaux_faibles.model.explain import THEMES as themes
+    from signaux_faibles.contract import THEMES as themes
 
     macro = [json.dumps({t: round(float(v), 6) for t, v in zip(themes, row, strict=True)}, ensure_ascii=False)
              for row in rng.normal(0, 0.5, size=(nl, len(themes)))]  # fmt: skip

@@ -236,14 +236,14 @@ def score(
 
 
 def _print_list(summary: dict[str, Any], scores: Any, top: int = 10) -> None:
-    from .model.metrics import ALERT_LABELS
+    from .contract import ALERT_WORDS
 
     a, pre = summary["alerts"], summary["alerts_before_adjustments"]
     judged = summary.get("procedures_en_cours")
     console.print(
         f"Liste {summary['id_liste']} (lot {summary['batch']}, modèle {summary.get('model', '?')}): "
         f"{summary['companies']:,} entreprises; "
-        + ", ".join(f"{ALERT_LABELS[k]} {v:,} (avant redressements {pre[k]:,})" for k, v in a.items())
+        + ", ".join(f"{ALERT_WORDS[k]} {v:,} (avant redressements {pre[k]:,})" for k, v in a.items())
         + (f"; {judged:,} en procédure collective, hors alertes" if judged is not None else ""),
         highlight=False, soft_wrap=True,
     )  # fmt: skip
@@ -265,7 +265,7 @@ def _print_list(summary: dict[str, Any], scores: Any, top: int = 10) -> None:
         terms = (f"{pct(getattr(r, 'probability_3m', None))} / {pct(getattr(r, 'probability_12m', None))} / "
                  f"{pct(r.probability)} %")  # fmt: skip
         table.add_row(str(r.rank), r.siren, str(r.raison_sociale or "")[:24], str(r.departement or ""), terms,
-                      ALERT_LABELS[r.alert], "oui" if r.first_alert else "non")  # fmt: skip
+                      ALERT_WORDS[r.alert], "oui" if r.first_alert else "non")  # fmt: skip
     console.print(table)
 
 
@@ -366,7 +366,8 @@ def _demo_results(settings: Any, first: str, last: str, step: int) -> None:
 def _print_early_detection(scores: Any, truth: Any) -> None:
     """The headline: how the published list ranks the firms prevention can still reach (not yet judged at the
     batch) against the twin's oracle, and what each alert level catches; then the figure with signaux forts."""
-    from .model.metrics import ALERT_HIGH, ALERT_MODERATE, list_vs_oracle
+    from .contract import ALERT_HIGH, ALERT_MODERATE
+    from .model.metrics import list_vs_oracle
 
     free = scores[~scores["procedure_en_cours"].fillna(False).astype(bool)] if "procedure_en_cours" in scores else scores
     vs = list_vs_oracle(free, truth)

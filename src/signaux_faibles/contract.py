@@ -16,6 +16,7 @@ __all__ = [
     "ALERT_MODERATE",
     "ALERT_NONE",
     "ALERT_WORDS",
+    "DIANE_FIELDS",
     "THEMES",
 ]
 
@@ -42,4 +43,30 @@ THEMES = (
     "retards de paiement",
     "emploi",
     "autres",
+)
+
+#: The DIANE fields of a statement that travel past the clean relation (``clean_diane``): the panel keeps each as a
+#: feature ``diane_<field>`` (``charge_personnel`` only inside a ratio) and the platform publishes them per exercise.
+DIANE_FIELDS = (
+    "ca",
+    "valeur_ajoutee",
+    "excedent_brut_d_exploitation",
+    "resultat_expl",
+    "benefice_ou_perte",
+    "capacite_autofinancement",
+    "charge_personnel",
+    "charges_financieres",
+    "dette_fiscale_et_sociale",
+    "concours_bancaire_courant",
+    "liquidite_generale",
+    "liquidite_reduite",
+    "endettement",
+    "autonomie_financiere",
+    "capacite_remboursement",
+    "rentabilite_economique",
+    "rentabilite_nette",
+    "taux_d_investissement_productif",
+    "credit_client",
+    "credit_fournisseur",
+    "effectif_consolide",
 )

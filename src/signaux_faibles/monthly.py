@@ -582,7 +582,7 @@ STATUS_FR = {
 
 def summary(run: RunLog) -> list[str]:
     """The operator's French summary of a run: loaded, quarantined, model, list, who entered and left."""
-    from .model.metrics import ALERT_LABELS
+    from .contract import ALERT_WORDS
 
     s = run.steps
     out = [f"Lot {run.batch} : {STATUS_FR.get(run.status, run.status)} (code de sortie {run.exit_code})"]
@@ -599,7 +599,7 @@ def summary(run: RunLog) -> list[str]:
     sc = s["score"].counts
     if sc:
         alerts = sc.get("alerts", {})
-        levels = ", ".join(f"{ALERT_LABELS.get(k, k)} {_fr_int(v)}" for k, v in alerts.items())
+        levels = ", ".join(f"{ALERT_WORDS.get(k, k)} {_fr_int(v)}" for k, v in alerts.items())
         out.append(f"  liste {sc.get('id_liste')} : {_fr_int(sc.get('companies', 0))} entreprises ; {levels}")
         diff = sc.get("diff") or {}
         if sc.get("previous_batch"):

@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from signaux_faibles.contract import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE
 from signaux_faibles.lists.export import FRENCH_COLUMNS, export_list
 from signaux_faibles.lists.score import diff_lists, merge_lists, score
 from signaux_faibles.model.artefact import FailureModel
 from signaux_faibles.model.dataset import load_panel
-from signaux_faibles.model.metrics import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE, Thresholds, alert_levels
+from signaux_faibles.model.metrics import Thresholds, alert_levels
 
 CONTRACT = {
     "siren": "object", "siret": "object", "periode": "object", "batch": "object", "algo": "object",

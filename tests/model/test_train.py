@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from signaux_faibles.contract import THEMES
 from signaux_faibles.model.artefact import FailureModel
 from signaux_faibles.model.dataset import (
     HORIZON,
@@ -25,7 +26,7 @@ from signaux_faibles.model.dataset import (
     make_splits,
     refit_splits,
 )
-from signaux_faibles.model.explain import LEVERS, THEMES, macro, micro, micro_themes, waterfall, what_if
+from signaux_faibles.model.explain import LEVERS, macro, micro, micro_themes, waterfall, what_if
 from signaux_faibles.model.metrics import THRESHOLD_GRID, Thresholds, fbeta_curve
 from signaux_faibles.model.report import PLOTS
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from signaux_faibles.model.metrics import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE
+from signaux_faibles.contract import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE
 
 __all__ = ["ADJUSTMENTS", "apply_adjustments", "debt_by_month"]
 

@@ -17,8 +17,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from signaux_faibles.cells import neutralise
+from signaux_faibles.contract import ALERT_NONE, ALERT_WORDS
 from signaux_faibles.layout import DataDir
-from signaux_faibles.model.metrics import ALERT_LABELS, ALERT_NONE
 
 __all__ = ["FORMATS", "FRENCH_COLUMNS", "THEME_KEYS", "export_list", "to_sf_json"]
 
@@ -97,8 +97,8 @@ def to_sf_json(scores: pd.DataFrame, themes: dict[str, str]) -> list[dict[str, A
 
 def _french(scores: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
     df = scores.copy()
-    df["niveau"] = df.alert.map(ALERT_LABELS)
-    df["niveau_avant"] = df.alert_pre_adjustment.map(ALERT_LABELS)
+    df["niveau"] = df.alert.map(ALERT_WORDS)
+    df["niveau_avant"] = df.alert_pre_adjustment.map(ALERT_WORDS)
     df["redressements"] = [", ".join(json.loads(a)) for a in df.adjustments]
     df["facteurs"] = [", ".join(k for _, k in _concerning(m, themes)) for m in df.micro_expl]
     if "explication_procedure" in df:  # a firm in proceedings: the proceeding, not risk factors

@@ -23,14 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from signaux_faibles.contract import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE, THEMES
 from signaux_faibles.layout import DataDir, batch_month
 from signaux_faibles.model.artefact import TERM_COLUMNS, FailureModel
 from signaux_faibles.model.dataset import complete_month, load_panel
-from signaux_faibles.model.explain import THEMES, micro_themes, waterfall, what_if
+from signaux_faibles.model.explain import micro_themes, waterfall, what_if
 from signaux_faibles.model.metrics import (
-    ALERT_HIGH,
-    ALERT_MODERATE,
-    ALERT_NONE,
     FALLBACK_HIGH_SHARE,
     FALLBACK_MODERATE_SHARE,
     MAX_ALERTED_SHARE,

@@ -28,7 +28,6 @@ from .dataset import base_feature
 
 __all__ = [
     "LEVERS",
-    "THEMES",
     "Lever",
     "macro",
     "micro",

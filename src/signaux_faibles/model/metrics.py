@@ -16,14 +16,9 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from ..contract import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE
-from ..contract import ALERT_WORDS as ALERT_LABELS
+from signaux_faibles.contract import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE
 
 __all__ = [
-    "ALERT_HIGH",
-    "ALERT_LABELS",
-    "ALERT_MODERATE",
-    "ALERT_NONE",
     "THRESHOLD_GRID",
     "Thresholds",
     "alert_levels",

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import ALERT_LABELS
+from signaux_faibles.contract import ALERT_WORDS
+
 from .results import SEGMENTS, TrainOutput
 
 __all__ = ["PLOTS", "write_report"]
@@ -268,7 +269,7 @@ def _plots(out: TrainOutput) -> dict[str, str]:
     if ts:
         for level, r in ts["levels"].items():
             ax.plot([3, 6, 12, 18], [r["probability_3m"], r["probability_6m"], r["probability_12m"],
-                                     r["probability_18m"]], marker="o", label=ALERT_LABELS.get(level, level))  # fmt: skip
+                                     r["probability_18m"]], marker="o", label=ALERT_WORDS.get(level, level))  # fmt: skip
         ax.legend()
     ax.set(xlabel="mois", ylabel="probabilité moyenne", title="Structure par terme (pas encore jugées)")
     plots["term_structure"] = _png(fig)
@@ -283,7 +284,7 @@ def write_report(out: TrainOutput, path: Path, *, batch: str, ground_truth: bool
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     html = env.from_string(_TEMPLATE).render(
         batch=batch, m=out.metrics, kinds=["lightgbm", "logistic"], plots=_plots(out), twin=ground_truth,
-        labels=ALERT_LABELS,
+        labels=ALERT_WORDS,
         segment_labels=SEGMENTS,
         nan=float("nan"),
     )  # fmt: skip

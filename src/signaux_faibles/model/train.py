@@ -488,7 +488,7 @@ def _select_themes(
     from are few (docs/model.md). The kinds are then compared on the same themes, so this choice favours none."""
     from sklearn.metrics import average_precision_score
 
-    from .explain import THEMES
+    from signaux_faibles.contract import THEMES
 
     fit, judge = rs.fit & early, (rs.valid | rs.calib) & early
     names = [str(c) for c in encoder.feature_names_in_]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from signaux_faibles import contract
 from signaux_faibles.panel.clean.financial import BDF_RATIOS
 from signaux_faibles.panel.features._util import asof, grid, month_events, months_window
 from signaux_faibles.panel.features.feature import Feature
@@ -24,29 +25,9 @@ __all__ = [
 _F = "santé financière"
 _P = "retards de paiement"
 
-#: DIANE fields kept as they are (kEUR or ratios as delivered).
-DIANE_FIELDS = (
-    "ca",
-    "valeur_ajoutee",
-    "excedent_brut_d_exploitation",
-    "resultat_expl",
-    "benefice_ou_perte",
-    "capacite_autofinancement",
-    "charges_financieres",
-    "dette_fiscale_et_sociale",
-    "concours_bancaire_courant",
-    "liquidite_generale",
-    "liquidite_reduite",
-    "endettement",
-    "autonomie_financiere",
-    "capacite_remboursement",
-    "rentabilite_economique",
-    "rentabilite_nette",
-    "taux_d_investissement_productif",
-    "credit_client",
-    "credit_fournisseur",
-    "effectif_consolide",
-)
+#: DIANE fields kept as they are (kEUR or ratios as delivered): the shared list but ``charge_personnel`` (only
+#: inside a ratio).
+DIANE_FIELDS = tuple(f for f in contract.DIANE_FIELDS if f != "charge_personnel")
 
 
 def _div(a: ir.NumericValue, b: ir.NumericValue) -> ir.FloatingValue:
