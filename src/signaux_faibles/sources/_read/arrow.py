@@ -6,7 +6,7 @@ import codecs
 import mmap
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -14,11 +14,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from signaux_faibles.sources._base import ARROW_TYPES, Column
+from signaux_faibles.sources._base import ARROW_TYPES
 from signaux_faibles.sources._read import vector as vec
 from signaux_faibles.sources._read.duplicates import top_bits
 from signaux_faibles.sources._read.prescan import Fallback, Prescan, fetch_lines, line_numbers, prescan
-from signaux_faibles.sources._read.sniff import FileInfo, field_names
+from signaux_faibles.sources._read.rules import Job
+from signaux_faibles.sources._read.sniff import field_names
 from signaux_faibles.sources._read.vector import VectorResult
 
 #: Bytes per block of Arrow's streaming CSV reader (one record batch, typed before the next block is read)
@@ -48,14 +49,8 @@ class _Part:
 
 
 def arrow_fast(
-    info: FileInfo,
-    columns: tuple[Column, ...],
-    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult],
-    delimiter: str,
-    hashed: tuple[int, ...],
-    required: Sequence[str],
+    job: Job,
     keys: list[str],
-    categorical: Sequence[str] = (),
 ) -> tuple[tuple[pa.Table, Callable[[np.ndarray], list[str | None]], np.ndarray] | None, Prescan | None]:
     """Arrow's streaming CSV reader splits the fields (strict: any line with the wrong number of fields or invalid
     UTF-8 makes it give up), by parts of a plain file in parallel; the source's vector function types each record
@@ -68,11 +63,12 @@ def arrow_fast(
 
     Returns ((rows with ``_h`` and ``_flag``, raw lines of records by index, all hashes sorted) or None when the
     Arrow reader cannot be used, the pre-scan if it was made)."""
+    info, columns = job.info, job.columns
     quick = not info.gzip and info.newline == "\n"
     workers = max(1, min(os.cpu_count() or 1, 8))
     with ThreadPoolExecutor(max_workers=workers + (0 if quick else 1)) as pool:
         scan = None if quick else pool.submit(prescan, info)
-        got = _arrow_read(info, delimiter, hashed, required, vector, keys, pool, workers, quick, categorical)
+        got = _arrow_read(job, keys, pool, workers, quick)
         pre = scan.result() if scan is not None else None
     if got == "cr":
         raise Fallback("carriage return in a LF file")
@@ -142,22 +138,20 @@ def _utf8(buf: mmap.mmap, lo: int, hi: int) -> bool:
 
 
 def _arrow_read(
-    info: FileInfo,
-    delimiter: str,
-    hashed: tuple[int, ...],
-    required: Sequence[str],
-    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult],
+    job: Job,
     keys: list[str],
     pool: ThreadPoolExecutor,
     workers: int,
     quick: bool,
-    categorical: Sequence[str] = (),
 ) -> tuple[list[_Part], int] | str | None:
     """The required and hashed fields read as strings by record batches, each typed as it comes; a plain file
     by parts (cut after line feeds) in ``pool``. Returns the parts and the physical line count (plain files; 0
     for gzip), or None if the reader gives up on a line (wrong field count, invalid UTF-8…: the DuckDB reader
     then takes over). ``quick``: a part with a carriage return gives "cr", with a double quote or a NUL byte
     "quote"; a plain file that is not UTF-8 gives "utf8" (the file is then not read with Arrow)."""
+    info, delimiter, hashed, required, vector, categorical = (job.info, job.delimiter, job.hashed, job.required,
+                                                             job.vector, job.categorical)
+    assert vector is not None  # the Arrow reader is used only with a source's vector function
     names = [f"c{i}" for i in range(len(info.header))]
     index = field_names(info.header)
     wanted = {index[r.lower()] for r in required if r.lower() in index} | set(hashed)

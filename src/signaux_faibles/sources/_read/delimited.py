@@ -13,7 +13,7 @@ import pyarrow as pa
 from signaux_faibles.sources._base import Column, ParseResult, fatal_result
 from signaux_faibles.sources._read.fast import parse_fast
 from signaux_faibles.sources._read.prescan import Fallback
-from signaux_faibles.sources._read.rules import Check, Projection
+from signaux_faibles.sources._read.rules import Check, Job, Projection
 from signaux_faibles.sources._read.slow import parse_slow
 from signaux_faibles.sources._read.sniff import FatalError, field_names, sniff
 from signaux_faibles.sources._read.spec import Declared
@@ -71,12 +71,13 @@ def parse_delimited(
     names = field_names(info.header)
     hashed = tuple(i for i in range(len(info.header)) if i in {names[h.lower()] for h in dedup if h.lower() in names}) \
         or tuple(range(len(info.header)))
+    job = Job(info, columns, project, delimiter, hashed, exact_field_count, vector, tuple(required), tuple(categorical))
     if exact_field_count:
         try:
-            return parse_fast(con, info, columns, project, delimiter, hashed, vector, required, categorical)
+            return parse_fast(con, job)
         except Fallback:
             pass
-    return parse_slow(con, info, columns, project, delimiter, exact_field_count, hashed)
+    return parse_slow(con, job)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import duckdb
 import numpy as np
@@ -22,40 +22,33 @@ from signaux_faibles.sources._read.prescan import (
     line_numbers,
     prescan,
 )
-from signaux_faibles.sources._read.rules import Projection
+from signaux_faibles.sources._read.rules import Job, Projection
 from signaux_faibles.sources._read.slow import check_sql, pre_ctes, slow_subset
 from signaux_faibles.sources._read.sniff import ENC_MARK, MAX_LINE, FileInfo, field_names
-from signaux_faibles.sources._read.vector import VectorResult
 from signaux_faibles.sources._sql import ident, lit
 
 
 def parse_fast(
     con: duckdb.DuckDBPyConnection,
-    info: FileInfo,
-    columns: tuple[Column, ...],
-    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
-    delimiter: str,
-    hashed: tuple[int, ...],
-    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None,
-    required: Sequence[str] = (),
-    categorical: Sequence[str] = (),
+    job: Job,
 ) -> ParseResult:
     """A reader splits the fields; only flagged records take the per-line rules (module docstring, 2)."""
+    info, columns, project, delimiter, hashed = job.info, job.columns, job.project, job.delimiter, job.hashed
     fields = {key: f"c{i}" for key, i in field_names(info.header).items()}
     proj = project(fields, info.header)
     if proj.unnest is not None:
         raise Fallback("wide → long source")
     keys = key_columns(info, columns, hashed)
     pre: Prescan | None = None
-    if vector is not None and len(delimiter) == 1 and keys:
-        arrow, pre = arrow_fast(info, columns, vector, delimiter, hashed, required, keys, categorical)
+    if job.vector is not None and len(delimiter) == 1 and keys:
+        arrow, pre = arrow_fast(job, keys)
         if arrow is not None and pre is not None:
             out, raw_of, among = arrow
-            return finish_fast(con, info, columns, project, delimiter, hashed, pre, out, raw_of, keys, among)
+            return finish_fast(con, job, pre, out, raw_of, keys, among)
     if pre is None:
         pre = prescan(info)
-    out, raw_of = duckdb_fast(con, info, columns, proj, delimiter, hashed, pre)
-    return finish_fast(con, info, columns, project, delimiter, hashed, pre, out, raw_of)
+    out, raw_of = duckdb_fast(con, job, proj, pre)
+    return finish_fast(con, job, pre, out, raw_of)
 
 
 def key_columns(info: FileInfo, columns: tuple[Column, ...], hashed: tuple[int, ...]) -> list[str]:
@@ -66,14 +59,12 @@ def key_columns(info: FileInfo, columns: tuple[Column, ...], hashed: tuple[int, 
 
 def duckdb_fast(
     con: duckdb.DuckDBPyConnection,
-    info: FileInfo,
-    columns: tuple[Column, ...],
+    job: Job,
     proj: Projection,
-    delimiter: str,
-    hashed: tuple[int, ...],
     pre: Prescan,
 ) -> tuple[pa.Table, Callable[[np.ndarray], list[str | None]]]:
     """DuckDB's reader splits the fields, one streaming query types and checks them."""
+    info, columns, delimiter, hashed = job.info, job.columns, job.delimiter, job.hashed
     n = len(info.header)
     raw_cols = [f"c{i}" for i in range(n)] + [f"_x{j}" for j in range(EXTRA)]
     spec = ", ".join(f"'{c}': 'VARCHAR'" for c in raw_cols)
@@ -116,11 +107,7 @@ def duckdb_fast(
 
 def finish_fast(
     con: duckdb.DuckDBPyConnection,
-    info: FileInfo,
-    columns: tuple[Column, ...],
-    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
-    delimiter: str,
-    hashed: tuple[int, ...],
+    job: Job,
     pre: Prescan,
     out: pa.Table,
     raw_of: Callable[[np.ndarray], list[str | None]],
@@ -130,6 +117,7 @@ def finish_fast(
     """Flagged records through the per-line rules, then the duplicate search (module docstring, 2, 3, 5).
 
     ``among``: the hashes of every record (flagged ones too), sorted, when at hand."""
+    info, columns, delimiter = job.info, job.columns, job.delimiter
     n = len(info.header)
     if out.num_rows != pre.records:
         raise Fallback(f"reader returned {out.num_rows} records, expected {pre.records}")
@@ -157,8 +145,7 @@ def finish_fast(
         slow_raw = {int(ln): again.get(int(ln), raw or "") for ln, raw in zip(flagged_lines, raws, strict=True)}
         keep = pc.invert(flag)
         fast = out.drop_columns(["_flag"]).append_column("_line", int64_array(lines)).filter(keep)
-        slow_rows, rejections, slow_keys = slow_subset(con, slow_raw, info.header, columns, project, delimiter,
-                                                        hashed)
+        slow_rows, rejections, slow_keys = slow_subset(con, slow_raw, job)
         if keys is not None:  # the fast records' hash is of typed values: the same for these
             slow_keys = list(zip(slow_rows.column("_line").to_pylist(),
                                  vec.key_hash([slow_rows.column(k) for k in keys], slow_rows.num_rows).tolist(),

@@ -7,10 +7,15 @@ columns named by their raw header, the DuckDB reader (:mod:`.slow`, :mod:`.fast`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+import pyarrow as pa
+
 from signaux_faibles.sources._base import Column
+from signaux_faibles.sources._read.sniff import FileInfo
+from signaux_faibles.sources._read.vector import VectorResult
 from signaux_faibles.sources._sql import digits, ident, q, txt
 
 __all__ = ["Check", "Projection", "optional_value", "required_value", "siren_checks", "siret_checks"]
@@ -105,3 +110,19 @@ def optional_value(col: str, parsed: str, what: str, level: Literal["row", "fiel
     """Check of an optional typed value: when present, it must be readable."""
     v = txt(col)
     return Check(col, f"{v} IS NOT NULL AND {parsed} IS NULL", f"{what} is not valid", level)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file for the DuckDB reader, and what its source asks of it (passed along the reader's stages)."""
+
+    info: FileInfo
+    columns: tuple[Column, ...]
+    project: Callable[[dict[str, str], tuple[str, ...]], Projection]
+    delimiter: str
+    #: indices of the raw fields hashed to find candidate duplicates
+    hashed: tuple[int, ...]
+    exact_field_count: bool = True
+    vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None
+    required: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()

@@ -7,14 +7,12 @@ import itertools
 import os
 import tempfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from signaux_faibles.sources._base import (
-    Column,
     ParseResult,
     Record,
     fatal_result,
@@ -24,7 +22,7 @@ from signaux_faibles.sources._base import (
     stray_quote_field,
     stray_quote_reason,
 )
-from signaux_faibles.sources._read.rules import Check, Projection
+from signaux_faibles.sources._read.rules import Check, Job, Projection
 from signaux_faibles.sources._read.sniff import (
     ENC_MARK,
     LINE_DELIM,
@@ -92,13 +90,10 @@ def pre_ctes(proj: Projection, base: str, prefix: str) -> tuple[str, str]:
 def slow_subset(
     con: duckdb.DuckDBPyConnection,
     raw: dict[int, str],
-    header: tuple[str, ...],
-    columns: tuple[Column, ...],
-    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
-    delimiter: str,
-    hashed: tuple[int, ...],
+    job: Job,
 ) -> tuple[pa.Table, list[Record], list[tuple[int, int]]]:
     """The per-line rules on a few physical lines: (kept rows, rejections, (line, hash) of kept records)."""
+    columns = job.columns
     uid = next(_counter)
     lines_t, parsed_t = f"_sf_lines_{os.getpid()}_{uid}", f"_sf_parsed_{os.getpid()}_{uid}"
     items = sorted(raw.items())
@@ -107,8 +102,8 @@ def slow_subset(
         [[k for k, _ in items], [v for _, v in items]],
     )
     try:
-        proj = typed_lines(con, lines_t, parsed_t, header, project, delimiter, True, hashed)
-        rejections = line_rejections(con, parsed_t, header, delimiter, proj.checks)
+        proj = typed_lines(con, lines_t, parsed_t, job, True)
+        rejections = line_rejections(con, parsed_t, job.info.header, job.delimiter, proj.checks)
         keys = [(int(a), int(b)) for a, b in con.execute(
             f"SELECT _line, _h FROM {parsed_t} WHERE NOT _row_bad ORDER BY _line").fetchall()]
         select = proj.select(columns)
@@ -121,14 +116,10 @@ def slow_subset(
 
 def parse_slow(
     con: duckdb.DuckDBPyConnection,
-    info: FileInfo,
-    columns: tuple[Column, ...],
-    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
-    delimiter: str,
-    exact_field_count: bool,
-    hashed: tuple[int, ...],
+    job: Job,
 ) -> ParseResult:
     """Every physical line through the per-line rules (module docstring, 3)."""
+    info, columns = job.info, job.columns
     path = info.path
     uid = next(_counter)
     raw_t, parsed_t = f"_sf_raw_{os.getpid()}_{uid}", f"_sf_parsed_{os.getpid()}_{uid}"
@@ -167,8 +158,7 @@ def parse_slow(
             con.execute(f"UPDATE {raw_t} SET line = NULL WHERE starts_with(line, {lit(ENC_MARK)})")
         con.execute(f"CREATE OR REPLACE TEMP VIEW {lines_v} AS SELECT rowid + 1 AS _line, line FROM {raw_t} "
                     "WHERE rowid >= 1")  # header is physical line 1
-        return parse_lines(con, lines_v, parsed_t, info, columns, project, delimiter, exact_field_count,
-                            enc_rejections, hashed)
+        return parse_lines(con, lines_v, parsed_t, job, enc_rejections)
     finally:
         con.execute(f"DROP VIEW IF EXISTS {lines_v}")
         con.execute(f"DROP TABLE IF EXISTS {raw_t}")
@@ -181,13 +171,11 @@ def typed_lines(
     con: duckdb.DuckDBPyConnection,
     lines_t: str,
     parsed_t: str,
-    header: tuple[str, ...],
-    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
-    delimiter: str,
+    job: Job,
     exact_field_count: bool,
-    hashed: tuple[int, ...],
 ) -> Projection:
     """Split the physical lines of ``lines_t`` (``_line``, ``line``) and type them into ``parsed_t``."""
+    header, project, delimiter, hashed = job.info.header, job.project, job.delimiter, job.hashed
     n = len(header)
     fields: dict[str, str] = {}
     raw_select = []
@@ -278,15 +266,11 @@ def parse_lines(
     con: duckdb.DuckDBPyConnection,
     lines_t: str,
     parsed_t: str,
-    info: FileInfo,
-    columns: tuple[Column, ...],
-    project: Callable[[dict[str, str], tuple[str, ...]], Projection],
-    delimiter: str,
-    exact_field_count: bool,
+    job: Job,
     enc_rejections: list[Record],
-    hashed: tuple[int, ...],
 ) -> ParseResult:
-    proj = typed_lines(con, lines_t, parsed_t, info.header, project, delimiter, exact_field_count, hashed)
+    info, columns, delimiter = job.info, job.columns, job.delimiter
+    proj = typed_lines(con, lines_t, parsed_t, job, job.exact_field_count)
     counted = next(iter(con.execute(f"SELECT count(*) FROM {parsed_t}").fetchall()), None)
     read = (int(counted[0]) if counted else 0) + len(enc_rejections)
     rejections: list[Record] = list(enc_rejections)
