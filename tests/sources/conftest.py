@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -178,11 +179,25 @@ def assert_expected(rows: pa.Table, tuples: list[dict[str, object]], names: dict
                 assert value == want, (key, value, want)
 
 
+def parsed(source: Source, path: Path, con: duckdb.DuckDBPyConnection) -> ParseResult:
+    """``source.parse(path)``, its invariants checked."""
+    result = source.parse(path, con)
+    check_contract(source, result)
+    return result
+
+
+def tuples(path: Path) -> list[dict[str, object]]:
+    """The ``tuples`` of a real system's expected-output JSON file."""
+    return list(json.loads(path.read_text(encoding="utf-8"))["tuples"])
+
+
 class Helpers:
     """The helpers above, handed to tests as the ``h`` fixture (test modules do not import conftest)."""
 
     data = DATA
     check_contract = staticmethod(check_contract)
+    parsed = staticmethod(parsed)
+    tuples = staticmethod(tuples)
     rejected = staticmethod(rejected)
     assert_fatal_cases = staticmethod(assert_fatal_cases)
     assert_gzip_same = staticmethod(assert_gzip_same)

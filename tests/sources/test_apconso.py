@@ -13,15 +13,13 @@ FIXTURE = Path(__file__).parent / "data" / "apconso" / "consommation_ap.csv"
 
 
 def test_reference_matches_golden_staging(reference: Path, con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = APCONSO.parse(reference / "osf/activite_partielle/apconsoTestData.csv", con)
-    h.check_contract(APCONSO, result)
+    result = h.parsed(APCONSO, reference / "osf/activite_partielle/apconsoTestData.csv", con)
     assert result.fatal is None and result.read == 3 and result.rejections.num_rows == 0
     h.assert_golden(result.rows, reference / "osf/golden/test-import.sql.stg_apconso.golden.txt")
 
 
 def test_corrupted_fixture(con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = APCONSO.parse(FIXTURE, con)
-    h.check_contract(APCONSO, result)
+    result = h.parsed(APCONSO, FIXTURE, con)
     assert result.rows.column("_line").to_pylist() == [2, 13, 15, 17]
     assert result.rows.column("heures").to_pylist() == [10.5, 1.0, 5.0, 1.0]
     rows = h.rejected(result)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,9 @@ NAMES = {
 
 def test_reference_matches_expected_and_golden(reference: Path, con: duckdb.DuckDBPyConnection, h: Any) -> None:
     ap = reference / "osf/activite_partielle"
-    expected = json.loads((ap / "expectedApdemande.json").read_text(encoding="utf-8"))["tuples"]
+    expected = h.tuples(ap / "expectedApdemande.json")
     for name in ("apdemandeTestData.csv", "apdemandeParserTestData.csv"):
-        result = APDEMANDE.parse(ap / name, con)
-        h.check_contract(APDEMANDE, result)
+        result = h.parsed(APDEMANDE, ap / name, con)
         assert result.fatal is None and result.read == 3 and result.rejections.num_rows == 0
         h.assert_expected(result.rows, expected, NAMES)
         h.assert_golden(result.rows, reference / "osf/golden/test-import.sql.stg_apdemande.golden.txt")
@@ -34,8 +32,7 @@ def test_reference_matches_expected_and_golden(reference: Path, con: duckdb.Duck
 
 
 def test_corrupted_fixture(con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = APDEMANDE.parse(FIXTURE, con)
-    h.check_contract(APDEMANDE, result)
+    result = h.parsed(APDEMANDE, FIXTURE, con)
     assert result.rows.column("_line").to_pylist() == [2, 3, 8, 9]
     assert result.rows.column("montant").to_pylist()[0] == 8150.5  # decimal comma
     assert result.rows.column("montant_consomme").to_pylist()[0] == 4075.25

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +13,14 @@ FIXTURE = Path(__file__).parent / "data" / "bdf" / "bdf_ratios.csv"
 
 
 def test_reference_matches_expected(reference: Path, con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = BDF.parse(reference / "osf-legacy/bdf/bdfTestData.csv", con)
-    h.check_contract(BDF, result)
+    result = h.parsed(BDF, reference / "osf-legacy/bdf/bdfTestData.csv", con)
     assert result.read == 3 and result.rejections.num_rows == 0
-    expected = json.loads((reference / "osf-legacy/bdf/expectedBdfOutput.json").read_text(encoding="utf-8"))
-    h.assert_expected(result.rows, expected["tuples"])
+    expected = h.tuples(reference / "osf-legacy/bdf/expectedBdfOutput.json")
+    h.assert_expected(result.rows, expected)
 
 
 def test_corrupted_fixture(con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = BDF.parse(FIXTURE, con)
-    h.check_contract(BDF, result)
+    result = h.parsed(BDF, FIXTURE, con)
     rows = result.rows.to_pylist()
     assert [r["_line"] for r in rows] == [2, 3]
     assert rows[0]["siren"] == "666666661" and rows[0]["arrete_bilan_bdf"].isoformat() == "2015-12-31"

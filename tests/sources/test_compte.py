@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +14,18 @@ FIXTURE = Path(__file__).parent / "data" / "admin_urssaf" / "Sigfaible_etablisse
 
 
 def test_reference_matches_expected(reference: Path, con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = COMPTE.parse(reference / "osf-legacy/urssaf_comptes/comptesTestData.csv", con)
-    h.check_contract(COMPTE, result)
+    result = h.parsed(COMPTE, reference / "osf-legacy/urssaf_comptes/comptesTestData.csv", con)
     assert result.read == 3 and result.rows.num_rows == 3
     assert result.rows.column("date_creation_siret").to_pylist()[0] == dt.date(2013, 8, 28)
     assert result.rows.column("date_disparition_siret").to_pylist() == [NEVER_CLOSED, NEVER_CLOSED, dt.date(2011, 8, 1)]
-    expected = json.loads((reference / "osf-legacy/urssaf_comptes/expectedComptes.json").read_text(encoding="utf-8"))
+    expected = h.tuples(reference / "osf-legacy/urssaf_comptes/expectedComptes.json")
     periode = dt.date(2018, 12, 1)
-    h.assert_expected(comptes_at(result.rows, periode), expected["tuples"])
+    h.assert_expected(comptes_at(result.rows, periode), expected)
     assert siret_for(result.rows, "450359886246036238", periode) is None  # closed in 2011: "filter error"
 
 
 def test_corrupted_fixture_and_siret_for(con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = COMPTE.parse(FIXTURE, con)
-    h.check_contract(COMPTE, result)
+    result = h.parsed(COMPTE, FIXTURE, con)
     assert result.rows.column("_line").to_pylist() == [2, 3, 7]
     assert result.rows.column("date_creation_siret").to_pylist()[2] == dt.date(1999, 6, 12)
     rej = h.rejected(result)

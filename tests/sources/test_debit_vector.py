@@ -59,24 +59,8 @@ def test_arrow_path_equals_duckdb_path(tmp_path: Path, seed: int, monkeypatch: p
         return real(*args, **kwargs)
 
     monkeypatch.setattr(fast_path, "arrow_fast", spy)
-    rng = random.Random(seed)
-    lines = [HEADER]
-    for i in range(3000):
-        lines.append(_line(rng, i, odd=rng.random() < 0.2))
-        if rng.random() < 0.02:
-            lines.append(lines[-1])  # exact duplicate
-        if rng.random() < 0.01:
-            lines.append("")  # blank line
-    path = tmp_path / "sigfaible_debits.csv"
-    path.write_text("\n".join(lines) + "\n")
-    con = duckdb.connect()
-    fast = DEBIT.parse(path, con)
-    plain = dataclasses.replace(DEBIT, vector=None).parse(path, con)
-    assert fast.fatal is None and plain.fatal is None
-    assert fast.read == plain.read == fast.rows.num_rows + fast.rejected_rows
-    assert fast.rows.schema == plain.rows.schema
-    assert _plain(fast.rows) == _plain(plain.rows)
-    assert fast.rejections.to_pylist() == plain.rejections.to_pylist()
+    path, _ = _file(tmp_path, seed)
+    fast, _ = _same(path)
     assert calls == [1]  # the Arrow path did run
     assert fast.rejected_rows > 0 and any(r["reason"].startswith("duplicate") for r in fast.rejections.to_pylist())
 
@@ -88,11 +72,7 @@ def test_arrow_path_falls_back_on_malformed_lines(tmp_path: Path) -> None:
     lines[20] = "1;2;3"
     path = tmp_path / "sigfaible_debits.csv"
     path.write_text("\n".join(lines))  # no final line break
-    con = duckdb.connect()
-    fast = DEBIT.parse(path, con)
-    plain = dataclasses.replace(DEBIT, vector=None).parse(path, con)
-    assert _plain(fast.rows) == _plain(plain.rows)
-    assert fast.rejections.to_pylist() == plain.rejections.to_pylist()
+    fast, _ = _same(path)
     assert {r["line"] for r in fast.rejections.to_pylist()} == {11, 21}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,10 @@ FIXTURE = Path(__file__).parent / "data" / "diane" / "Diane_export_test.txt"
 def test_reference_matches_expected(reference: Path, con: duckdb.DuckDBPyConnection, tmp_path: Path, h: Any) -> None:
     path = tmp_path / "Diane_test.txt"
     path.write_bytes((reference / "osf-legacy/diane/dianeTestData.txt").read_bytes())
-    result = DIANE.parse(path, con)
-    h.check_contract(DIANE, result)
+    result = h.parsed(DIANE, path, con)
     assert result.fatal is None and result.rows.num_rows == 18 and result.rejections.num_rows == 0
-    expected = json.loads((reference / "osf-legacy/diane/expectedDiane.json").read_text(encoding="utf-8"))
-    h.assert_expected(result.rows, expected["tuples"], {"numero_siren": "siren", "frais_de_RetD": "frais_de_retd"})
+    expected = h.tuples(reference / "osf-legacy/diane/expectedDiane.json")
+    h.assert_expected(result.rows, expected, {"numero_siren": "siren", "frais_de_RetD": "frais_de_retd"})
 
 
 def test_reference_matches_converted_csv(reference: Path, con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
@@ -47,8 +45,7 @@ def test_reference_matches_converted_csv(reference: Path, con: duckdb.DuckDBPyCo
 
 
 def test_corrupted_fixture(con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = DIANE.parse(FIXTURE, con)
-    h.check_contract(DIANE, result)
+    result = h.parsed(DIANE, FIXTURE, con)
     rows = result.rows.to_pylist()
     assert [(r["_line"], r["exercice_diane"]) for r in rows] == [(2, 2017), (2, 2018), (4, 2017), (4, 2018)]
     assert rows[1]["ca"] == 1234.5 and rows[1]["concours_bancaire_courant"] == 3.5

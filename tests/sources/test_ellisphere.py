@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,15 @@ FIXTURE = Path(__file__).parent / "data" / "ellisphere" / "Ellisphère-Tête de 
 def test_reference_matches_expected(reference: Path, con: duckdb.DuckDBPyConnection, tmp_path: Path, h: Any) -> None:
     path = tmp_path / "Ellisphère-Tête de groupe-1910.xlsx"
     path.write_bytes((reference / "osf-legacy/ellisphere/ellisphereTestData.excel").read_bytes())
-    result = ELLISPHERE.parse(path, con)
-    h.check_contract(ELLISPHERE, result)
+    result = h.parsed(ELLISPHERE, path, con)
     assert result.read == 6 and result.rejections.num_rows == 0
-    expected = json.loads((reference / "osf-legacy/ellisphere/expectedEllisphere.json").read_text(encoding="utf-8"))
-    h.assert_expected(result.rows, expected["tuples"])
+    expected = h.tuples(reference / "osf-legacy/ellisphere/expectedEllisphere.json")
+    h.assert_expected(result.rows, expected)
     assert result.rows.column("siren").to_pylist()[0] == "151515151"  # the filiale's SIREN is the key
 
 
 def test_corrupted_fixture(con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = ELLISPHERE.parse(FIXTURE, con)
-    h.check_contract(ELLISPHERE, result)
+    result = h.parsed(ELLISPHERE, FIXTURE, con)
     rows = result.rows.to_pylist()
     assert [r["_line"] for r in rows] == [2, 3]
     assert rows[0]["code_groupe"] == "1000001" and rows[0]["part_financiere"] == 75.5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +15,15 @@ FIXTURE = Path(__file__).parent / "data" / "paydex" / "E_201901010000_Retro-Payd
 def test_reference_matches_expected(reference: Path, con: duckdb.DuckDBPyConnection, tmp_path: Path, h: Any) -> None:
     path = tmp_path / "E_000000000000_Retro-Paydex_20190101.csv"
     path.write_bytes((reference / "osf-legacy/paydex/paydexTestData.csv").read_bytes())
-    result = PAYDEX.parse(path, con)
-    h.check_contract(PAYDEX, result)
+    result = h.parsed(PAYDEX, path, con)
     assert result.read == 6
     assert h.rejected(result) == {4: ["DATE_VALEUR (dd/mm/yyyy) is not valid"]}  # 01/15/2019
-    expected = json.loads((reference / "osf-legacy/paydex/expectedPaydex.json").read_text(encoding="utf-8"))
-    h.assert_expected(result.rows, expected["tuples"])
+    expected = h.tuples(reference / "osf-legacy/paydex/expectedPaydex.json")
+    h.assert_expected(result.rows, expected)
 
 
 def test_corrupted_fixture(con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = PAYDEX.parse(FIXTURE, con)
-    h.check_contract(PAYDEX, result)
+    result = h.parsed(PAYDEX, FIXTURE, con)
     rows = result.rows.to_pylist()
     assert [r["_line"] for r in rows] == [2, 7]
     assert rows[0]["nb_jours_lib"] == "12 jours (€ payé)"  # ISO-8859-15

@@ -14,11 +14,10 @@ FIXTURE = Path(__file__).parent / "data" / "sirene" / "StockEtablissement_utf8_g
 
 
 def test_reference_matches_expected_and_golden(reference: Path, con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = SIRENE.parse(reference / "osf/sirene/sireneTestData.csv", con)
-    h.check_contract(SIRENE, result)
+    result = h.parsed(SIRENE, reference / "osf/sirene/sireneTestData.csv", con)
     assert result.read == 5 and result.rows.num_rows == 4
     assert h.rejected(result) == {5: ["filtered: activity nomenclature is not NAFRev2"]}
-    expected = json.loads((reference / "osf/sirene/expectedSirene.json").read_text(encoding="utf-8"))["tuples"]
+    expected = h.tuples(reference / "osf/sirene/expectedSirene.json")
     # the real system emits the (partly rejected) line 6 as well: same order once sorted by SIREN
     rows = result.rows.sort_by("siren")
     h.assert_expected(rows, sorted(expected, key=lambda t: t["siren"]))
@@ -30,8 +29,7 @@ def test_reference_matches_expected_and_golden(reference: Path, con: duckdb.Duck
 def test_datapi_sample(reference: Path, con: duckdb.DuckDBPyConnection, h: Any) -> None:
     """The datapi sample keeps every row; ours keeps the NAFRev2 (or unclassified) ones, with the same values."""
     imports = reference / "datapi/imports"
-    result = SIRENE.parse(imports / "test_StockEtablissement_utf8_geo.csv.gz", con)
-    h.check_contract(SIRENE, result)
+    result = h.parsed(SIRENE, imports / "test_StockEtablissement_utf8_geo.csv.gz", con)
     expected = json.loads((imports / "test_expectedGeoSirene.json").read_text(encoding="utf-8"))
     kept = [e for e in expected if e["NomenclatureActivitePrincipaleEtablissement"] in ("", "NAFRev2")]
     assert result.rows.column("siret").to_pylist() == [e["Siret"] for e in kept]
@@ -42,8 +40,7 @@ def test_datapi_sample(reference: Path, con: duckdb.DuckDBPyConnection, h: Any) 
 
 
 def test_corrupted_fixture(con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = SIRENE.parse(FIXTURE, con)
-    h.check_contract(SIRENE, result)
+    result = h.parsed(SIRENE, FIXTURE, con)
     rows = {r["_line"]: r for r in result.rows.to_pylist()}
     assert sorted(rows) == [2, 3, 6]
     assert rows[2]["departement"] == "2A" and rows[2]["type_voie"] == "AVENUE" and rows[2]["indrep"] == "BIS"

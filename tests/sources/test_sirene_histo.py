@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,15 @@ FIXTURE = Path(__file__).parent / "data" / "sirene_histo" / "StockEtablissementH
 
 
 def test_reference_matches_expected_and_golden(reference: Path, con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = SIRENE_HISTO.parse(reference / "osf/sirene/sireneHistoTestData.csv", con)
-    h.check_contract(SIRENE_HISTO, result)
+    result = h.parsed(SIRENE_HISTO, reference / "osf/sirene/sireneHistoTestData.csv", con)
     assert result.read == 4 and result.rejections.num_rows == 0
-    expected = json.loads((reference / "osf/sirene/expectedSireneHisto.json").read_text(encoding="utf-8"))["tuples"]
+    expected = h.tuples(reference / "osf/sirene/expectedSireneHisto.json")
     h.assert_expected(result.rows, expected)
     h.assert_golden(result.rows, reference / "osf/golden/test-import.sql.stg_sirene_histo.golden.txt")
 
 
 def test_corrupted_fixture(con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = SIRENE_HISTO.parse(FIXTURE, con)
-    h.check_contract(SIRENE_HISTO, result)
+    result = h.parsed(SIRENE_HISTO, FIXTURE, con)
     assert result.rows.column("_line").to_pylist() == [2, 3]
     assert h.rejected(result) == {
         4: ["filtered: both dateDebut and dateFin are missing"],

@@ -15,11 +15,10 @@ NAMES = {"ape": "activite_principale", "ape_naf25": "activite_principale_naf25",
 
 
 def test_reference_matches_expected_and_golden(reference: Path, con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = SIRENE_UL.parse(reference / "osf/sirene/sireneULTestData.csv", con)
-    h.check_contract(SIRENE_UL, result)
+    result = h.parsed(SIRENE_UL, reference / "osf/sirene/sireneULTestData.csv", con)
     assert result.read == 4 and result.rows.num_rows == 3
     assert h.rejected(result) == {4: ["filtered: activity nomenclature is not NAFRev2"]}
-    expected = json.loads((reference / "osf/sirene/expectedSireneUL.json").read_text(encoding="utf-8"))["tuples"]
+    expected = h.tuples(reference / "osf/sirene/expectedSireneUL.json")
     h.assert_expected(result.rows, expected, NAMES)
     h.assert_golden(result.rows, reference / "osf/golden/test-import.sql.stg_sirene_ul.golden.txt")
 
@@ -30,8 +29,7 @@ def test_datapi_sample(reference: Path, con: duckdb.DuckDBPyConnection, tmp_path
     with zipfile.ZipFile(reference / "datapi/imports/test_StockUniteLegale_utf8.zip") as z:
         path = tmp_path / "sireneUL.csv"
         path.write_bytes(z.read(z.namelist()[0]))
-    result = SIRENE_UL.parse(path, con)
-    h.check_contract(SIRENE_UL, result)
+    result = h.parsed(SIRENE_UL, path, con)
     expected = json.loads((reference / "datapi/imports/test_expectedSireneUL.json").read_text(encoding="utf-8"))
     kept = [e for e in expected if e["NomenclatureActivitePrincipaleUniteLegale"] in ("", "NAFRev2")]
     assert result.rows.column("siren").to_pylist() == [e["Siren"] for e in kept]
@@ -41,8 +39,7 @@ def test_datapi_sample(reference: Path, con: duckdb.DuckDBPyConnection, tmp_path
 
 
 def test_corrupted_fixture(con: duckdb.DuckDBPyConnection, h: Any) -> None:
-    result = SIRENE_UL.parse(FIXTURE, con)
-    h.check_contract(SIRENE_UL, result)
+    result = h.parsed(SIRENE_UL, FIXTURE, con)
     rows = {r["_line"]: r for r in result.rows.to_pylist()}
     assert sorted(rows) == [2, 3, 6, 8]
     assert rows[2]["est_actif"] is True and rows[2]["activite_principale_naf25"] == "62.01Y"

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Literal
 
 from signaux_faibles.sources import _sql as sql
 from signaux_faibles.sources._read import Cell, Check, DelimitedSource, Projection
@@ -101,16 +102,14 @@ def _count(name: str) -> Cell:
     return Cell(name, "effAAAAQM", "INTEGER", "head count (non-digits stripped)")
 
 
-EFFECTIF = DelimitedSource(
-    "effectif", "stg_effectif", "stock", "siret", (re.compile(r"effectif_", re.IGNORECASE),),
-    cells=(_SIRET, Cell("numero_compte", "compte", "VARCHAR", "URSSAF account number"), _MONTH, _count("effectif")),
-    required=("siret",),
-    project=_wide(_SIRET, "effectif"),
-)
+def _wide_source(name: str, key: Literal["siret", "siren"], cell: Cell, pattern: re.Pattern[str],
+                 *more: Cell) -> DelimitedSource:
+    """A wide head-count file: its key, the other cells, one row per month and head count."""
+    return DelimitedSource(name, f"stg_{name}", "stock", key, (pattern,), cells=(cell, *more, _MONTH, _count(name)),
+                           required=(key,), project=_wide(cell, name))
 
-EFFECTIF_ENT = DelimitedSource(
-    "effectif_ent", "stg_effectif_ent", "stock", "siren", (gz(r"^sigfaible_effectif_siren\.csv", ignore_case=True),),
-    cells=(_SIREN, _MONTH, _count("effectif_ent")),
-    required=("siren",),
-    project=_wide(_SIREN, "effectif_ent"),
-)
+
+EFFECTIF = _wide_source("effectif", "siret", _SIRET, re.compile(r"effectif_", re.IGNORECASE),
+                        Cell("numero_compte", "compte", "VARCHAR", "URSSAF account number"))
+EFFECTIF_ENT = _wide_source("effectif_ent", "siren", _SIREN,
+                            gz(r"^sigfaible_effectif_siren\.csv", ignore_case=True))
