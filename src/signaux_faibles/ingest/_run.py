@@ -176,14 +176,7 @@ def ingest_batch(
     check_batch(batch)
     if not 0 <= stock_shrink_limit <= 1:
         raise ValueError(f"stock_shrink_limit {stock_shrink_limit}: expected a share between 0 and 1 (0.2 for 20 %)")
-    if not batch_dir.is_dir():
-        raise ValueError(f"{batch_dir}: not a folder")
-    entries = sorted(p for p in batch_dir.iterdir() if not p.name.startswith("."))
-    if not any(p.is_file() and source_for(p.name) is not None for p in entries):
-        broken = [p for p in entries if p.is_symlink() and not p.exists()]
-        what = ("is empty" if not entries else "holds no file of a known source" + "".join(
-            f"; {_broken_link(p)}" for p in broken[:5]))  # fmt: skip
-        raise BatchRefused(f"{batch_dir} {what}; nothing published. Expected files such as " + ", ".join(EXPECTED_FILES))
+    entries = _batch_entries(batch_dir)
     con = con or duckdb.connect()
     store = Store(data_dir)
     reports: list[FileReport] = []
@@ -195,43 +188,9 @@ def ingest_batch(
     for i, path in enumerate(paths):
         if progress:
             progress(path.name, i, len(paths))
-        source = source_for(path.name)
-        rep = FileReport(file=path.name, path=path.absolute(), source=source)
+        rep = FileReport(file=path.name, path=path.absolute(), source=source_for(path.name))
         reports.append(rep)
-        if not path.exists():  # a broken symbolic link: an error of the delivery, not a file to skip
-            rep.status, rep.message = "error", _broken_link(path)
-            continue
-        rep.path = path.resolve()
-        if source is None:
-            rep.status, rep.message = "ignored", "no source for this file name"
-            continue
-        t0 = time.perf_counter()
-        parse_path = path
-        if is_account_only(path, source.name):
-            mapping = _account_map(reports, store)
-            if mapping is None:
-                rep.status = "error"
-                rep.message = (f"{path.name}: no Siret column and no account map (Sigfaible_etablissement_utf8.csv) in "
-                               "this batch or an earlier one: its rows cannot be placed")  # fmt: skip
-                continue
-            parse_path, unmapped = with_siret(path, source.name, mapping, Path(scratch.name))
-            rep.extra["account_only"] = unmapped
-        try:
-            rep.result = source.parse(parse_path, con.cursor())  # a cursor each: no parser can block another
-            if parse_path is not path and rep.result is not None:
-                rep.result.rejections = explain_unmapped(rep.result.rejections)
-        except Exception as exc:  # a bug in one parser must not stop the batch
-            rep.result = None
-            rep.status = "error"
-            rep.message = f"{path.name}: internal error while parsing ({type(exc).__name__}: {exc})"
-            rep.extra["traceback"] = traceback.format_exc()
-        rep.seconds = time.perf_counter() - t0
-        if rep.result is not None and rep.result.fatal:
-            rep.status, rep.message = "error", rep.result.fatal
-        elif rep.result is not None and rep.result.rejections.num_rows:
-            rep.status = "ok"
-            rep.message = f"{rep.quarantined} row(s) quarantined, {rep.field_rejections} value(s) dropped"
-
+        _parse_file(rep, path, reports, store, Path(scratch.name), con)
     scratch.cleanup()
     if not any(r.result is not None and r.result.fatal is None for r in reports):
         errors = [r.message for r in reports if r.status == "error"]
@@ -240,70 +199,148 @@ def ingest_batch(
             + ("; …" if len(errors) > 5 else "") + "); nothing published", reports)  # fmt: skip
     with store.locked():
         _refuse_shrunk_stocks(reports, store, stock_shrink_limit)
-        # perimeter
         good = [r for r in reports if r.result is not None and r.status != "error"]
-        eff_ent = [r.result.rows for r in good if r.source is not None and r.source.name == "effectif_ent"
-                   and r.result is not None]
-        filter_table: pa.Table | None = None
-        perimeter: set[str] | None = None
-        note = ""
-        row_filter: pa.Table | None = None
-        if eff_ent:
-            all_eff = pa.concat_tables(eff_ent)
-            filter_table = filter_from_effectif_ent(con.cursor(), all_eff)
-            # rows are kept for every company that was in the perimeter at some month of the processing window
-            # (5 years), not only at the batch date: no survivor bias in the history the model learns from
-            row_filter = filter_from_effectif_ent(con.cursor(), all_eff, n_months=N_MONTHS + PROCESSING_MONTHS)
-        elif (stock := _read_stock(store, "stg_effectif_ent", ["siren", "periode", "effectif_ent"])) is not None:
-            # no effectif_ent file in this batch, or it was refused: the perimeter of the stock in force, over
-            # the processing window as above (stg_filter_import stays as published)
-            filter_table = filter_from_effectif_ent(con.cursor(), stock)
-            row_filter = filter_from_effectif_ent(con.cursor(), stock, n_months=N_MONTHS + PROCESSING_MONTHS)
-        else:
-            filter_table = _read_published(store, FILTER_TABLE)
-            if filter_table is not None:
-                filter_table = filter_table.select(["siren"])
-        if not no_filter:
-            if filter_table is None:
-                note = "no perimeter (no effectif_ent file in this batch or before): rows not filtered"
-            else:
-                ul = _batch_or_published(good, store, "stg_sirene_ul")
-                etab = _batch_or_published(good, store, "stg_sirene")
-                per, removed = apply_exclusions(con.cursor(), row_filter or filter_table, ul, etab)
-                perimeter = set(per.column("siren").to_pylist())
-                note = f"perimeter over the processing window: {len(perimeter)} SIREN" + "".join(f", {v} removed ({k})" for k, v in removed.items())
+        filter_table, perimeter, note = _perimeter(con, good, store, no_filter)
         for rep in good:
-            assert rep.result is not None and rep.source is not None
-            rows = rep.result.rows
-            key = rep.source.key
-            if perimeter is not None and key is not None and key in rows.column_names and rows.num_rows:
-                siren = pc.utf8_slice_codeunits(rows.column(key), 0, 9)
-                inside = pc.is_in(siren, value_set=pa.array(sorted(perimeter), pa.string()))
-                inside = pc.fill_null(inside, False)
-                out = rows.filter(pc.invert(inside))
-                rows = rows.filter(inside)
-                kept_lines = set(pc.unique(rows.column("_line")).to_pylist()) if rows.num_rows else set()
-                out_lines = set(pc.unique(out.column("_line")).to_pylist()) if out.num_rows else set()
-                rep.filtered = len(out_lines - kept_lines)
-                rep.outside = out
-            rep.kept = _flags(con.cursor(), rows, key)
-            if note and key is not None:
-                rep.message = "; ".join(m for m in (rep.message, note) if m)
-
-        new = store.begin()
-        try:
-            _write_batch(new, batch, reports, filter_table if eff_ent else None)
-            _write_log(new, batch, reports, started)
-            pause = os.environ.get("SF_INGEST_PAUSE_BEFORE_SWAP")  # test hook: lets a test kill -9 us here
-            if pause:
-                time.sleep(float(pause))
-            store.commit(new)
-        except BaseException:
-            shutil.rmtree(new, ignore_errors=True)
-            raise
+            _keep_inside(con, rep, perimeter, note)
+        new_filter = filter_table if _effectif_ent_rows(good) else None
+        _publish(store, batch, reports, new_filter, started)
     if progress:
         progress("published", len(paths), len(paths))
     return reports
+
+
+def _batch_entries(batch_dir: Path) -> list[Path]:
+    """The batch folder's entries (hidden ones aside); refuse a folder with no file of a known source."""
+    if not batch_dir.is_dir():
+        raise ValueError(f"{batch_dir}: not a folder")
+    entries = sorted(p for p in batch_dir.iterdir() if not p.name.startswith("."))
+    if not any(p.is_file() and source_for(p.name) is not None for p in entries):
+        broken = [p for p in entries if p.is_symlink() and not p.exists()]
+        what = ("is empty" if not entries else "holds no file of a known source" + "".join(
+            f"; {_broken_link(p)}" for p in broken[:5]))  # fmt: skip
+        raise BatchRefused(f"{batch_dir} {what}; nothing published. Expected files such as " + ", ".join(EXPECTED_FILES))
+    return entries
+
+
+def _parse_file(
+    rep: FileReport, path: Path, reports: list[FileReport], store: Store, scratch: Path,
+    con: duckdb.DuckDBPyConnection,
+) -> None:  # fmt: skip
+    """Parse one file of the batch into ``rep`` (its result, status and message); never raises."""
+    source = rep.source
+    if not path.exists():  # a broken symbolic link: an error of the delivery, not a file to skip
+        rep.status, rep.message = "error", _broken_link(path)
+        return
+    rep.path = path.resolve()
+    if source is None:
+        rep.status, rep.message = "ignored", "no source for this file name"
+        return
+    t0 = time.perf_counter()
+    parse_path = path
+    if is_account_only(path, source.name):
+        mapping = _account_map(reports, store)
+        if mapping is None:
+            rep.status = "error"
+            rep.message = (f"{path.name}: no Siret column and no account map (Sigfaible_etablissement_utf8.csv) in "
+                           "this batch or an earlier one: its rows cannot be placed")  # fmt: skip
+            return
+        parse_path, unmapped = with_siret(path, source.name, mapping, scratch)
+        rep.extra["account_only"] = unmapped
+    try:
+        rep.result = source.parse(parse_path, con.cursor())  # a cursor each: no parser can block another
+        if parse_path is not path and rep.result is not None:
+            rep.result.rejections = explain_unmapped(rep.result.rejections)
+    except Exception as exc:  # a bug in one parser must not stop the batch
+        rep.result = None
+        rep.status = "error"
+        rep.message = f"{path.name}: internal error while parsing ({type(exc).__name__}: {exc})"
+        rep.extra["traceback"] = traceback.format_exc()
+    rep.seconds = time.perf_counter() - t0
+    if rep.result is not None and rep.result.fatal:
+        rep.status, rep.message = "error", rep.result.fatal
+    elif rep.result is not None and rep.result.rejections.num_rows:
+        rep.status = "ok"
+        rep.message = f"{rep.quarantined} row(s) quarantined, {rep.field_rejections} value(s) dropped"
+
+
+def _effectif_ent_rows(good: list[FileReport]) -> list[pa.Table]:
+    """The rows of this batch's effectif_ent files (the perimeter's source)."""
+    return [r.result.rows for r in good if r.source is not None and r.source.name == "effectif_ent"
+            and r.result is not None]  # fmt: skip
+
+
+def _perimeter(
+    con: duckdb.DuckDBPyConnection, good: list[FileReport], store: Store, no_filter: bool
+) -> tuple[pa.Table | None, set[str] | None, str]:
+    """The filter table (``stg_filter_import``), the SIRENs whose rows are kept (None: no filtering) and a note."""
+    eff_ent = _effectif_ent_rows(good)
+    filter_table: pa.Table | None = None
+    perimeter: set[str] | None = None
+    note = ""
+    row_filter: pa.Table | None = None
+    if eff_ent:
+        all_eff = pa.concat_tables(eff_ent)
+        filter_table = filter_from_effectif_ent(con.cursor(), all_eff)
+        # rows are kept for every company that was in the perimeter at some month of the processing window
+        # (5 years), not only at the batch date: no survivor bias in the history the model learns from
+        row_filter = filter_from_effectif_ent(con.cursor(), all_eff, n_months=N_MONTHS + PROCESSING_MONTHS)
+    elif (stock := _read_stock(store, "stg_effectif_ent", ["siren", "periode", "effectif_ent"])) is not None:
+        # no effectif_ent file in this batch, or it was refused: the perimeter of the stock in force, over
+        # the processing window as above (stg_filter_import stays as published)
+        filter_table = filter_from_effectif_ent(con.cursor(), stock)
+        row_filter = filter_from_effectif_ent(con.cursor(), stock, n_months=N_MONTHS + PROCESSING_MONTHS)
+    else:
+        filter_table = _read_published(store, FILTER_TABLE)
+        if filter_table is not None:
+            filter_table = filter_table.select(["siren"])
+    if not no_filter:
+        if filter_table is None:
+            note = "no perimeter (no effectif_ent file in this batch or before): rows not filtered"
+        else:
+            ul = _batch_or_published(good, store, "stg_sirene_ul")
+            etab = _batch_or_published(good, store, "stg_sirene")
+            per, removed = apply_exclusions(con.cursor(), row_filter or filter_table, ul, etab)
+            perimeter = set(per.column("siren").to_pylist())
+            note = f"perimeter over the processing window: {len(perimeter)} SIREN" + "".join(f", {v} removed ({k})" for k, v in removed.items())
+    return filter_table, perimeter, note
+
+
+def _keep_inside(con: duckdb.DuckDBPyConnection, rep: FileReport, perimeter: set[str] | None, note: str) -> None:
+    """Split a file's rows: inside the perimeter (``rep.kept``, with their flags) and outside (``rep.outside``)."""
+    assert rep.result is not None and rep.source is not None
+    rows = rep.result.rows
+    key = rep.source.key
+    if perimeter is not None and key is not None and key in rows.column_names and rows.num_rows:
+        siren = pc.utf8_slice_codeunits(rows.column(key), 0, 9)
+        inside = pc.is_in(siren, value_set=pa.array(sorted(perimeter), pa.string()))
+        inside = pc.fill_null(inside, False)
+        out = rows.filter(pc.invert(inside))
+        rows = rows.filter(inside)
+        kept_lines = set(pc.unique(rows.column("_line")).to_pylist()) if rows.num_rows else set()
+        out_lines = set(pc.unique(out.column("_line")).to_pylist()) if out.num_rows else set()
+        rep.filtered = len(out_lines - kept_lines)
+        rep.outside = out
+    rep.kept = _flags(con.cursor(), rows, key)
+    if note and key is not None:
+        rep.message = "; ".join(m for m in (rep.message, note) if m)
+
+
+def _publish(
+    store: Store, batch: str, reports: list[FileReport], filter_table: pa.Table | None, started: dt.datetime
+) -> None:
+    """Write the batch into a new version and publish it (one rename); a failure leaves the published one."""
+    new = store.begin()
+    try:
+        _write_batch(new, batch, reports, filter_table)
+        _write_log(new, batch, reports, started)
+        pause = os.environ.get("SF_INGEST_PAUSE_BEFORE_SWAP")  # test hook: lets a test kill -9 us here
+        if pause:
+            time.sleep(float(pause))
+        store.commit(new)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
 
 
 class BatchRefused(ValueError):

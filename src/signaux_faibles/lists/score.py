@@ -303,12 +303,7 @@ def score(
     model = FailureModel.load(model_path or DataDir(data_dir).model_for(batch))
     if panel is None:  # the scored month, the flags' 12 months and the adjustments' 24 before it
         panel = load_panel(data_dir, since=(pd.Period(period, "M") if period else last) - HISTORY_MONTHS)
-    if period is not None:
-        month = pd.Period(period, "M")
-        if month > last:
-            raise ValueError(f"period {month} is after batch {batch}")
-    else:
-        month = complete_month(panel, last)
+    month = _scored_month(panel, period, last, batch)
     rows = panel[panel.periode == month].drop_duplicates("siren").reset_index(drop=True)
     if rows.empty:
         raise ValueError(f"no perimeter company in the panel at {month}")
@@ -321,23 +316,8 @@ def score(
     thresholds, list_fallback = _list_thresholds(p, ~judged, model.thresholds)
     if list_fallback:
         log(f"degenerate thresholds on this list, fallback applied: {list_fallback}")
-    alert_model = alert_levels(p, thresholds)
     explain = _Explainer(model, rows)
-    out = pd.DataFrame({
-        "siren": rows.siren.astype(str).to_numpy(),
-        "periode": month.to_timestamp().date(),
-        "batch": batch,
-        "algo": f"{model.kind}-{model.code_version}",
-        "id_liste": list_label(month),
-        "probability": p,
-        "alert_pre_adjustment": alert_model,
-        "threshold_high": thresholds.high,
-        "threshold_moderate": thresholds.moderate,
-        "base_probability": explain.base,
-    })  # fmt: skip
-    terms = model.term_structure(rows, p)
-    for col in TERM_COLUMNS:
-        out[col] = terms[col].to_numpy(dtype=float)
+    out = _scores(model, rows, p, month, batch, thresholds, explain.base)
     debt = debt_by_month(panel, out.siren, month, 24 if adjustments else 3)
     out = out.merge(_flags(panel, month, debt), on="siren", how="left")
     out["etat_proc_collective"] = (
@@ -346,21 +326,78 @@ def score(
     out["procedure_en_cours"] = judged
     out["date_procol"] = first_judgment.to_numpy()
     out["etat_procol"] = state.to_numpy()
-    alert_model = np.where(judged, np.asarray(ALERT_NONE, dtype=object), np.asarray(alert_model, dtype=object))
-    out["alert_pre_adjustment"] = alert_model
+    out["alert_pre_adjustment"] = _none_if(judged, out["alert_pre_adjustment"])
     # expert adjustments (switchable; traced)
     adjusted, triggered, adj_summary = apply_adjustments(
         out, rows, panel, month, adjustments, debt, explain.dominant
     )
-    adjusted = np.where(judged, np.asarray(ALERT_NONE, dtype=object), np.asarray(adjusted, dtype=object))
-    out["alert"] = adjusted
+    out["alert"] = _none_if(judged, adjusted)
     out["adjustments"] = [json.dumps(t, ensure_ascii=False) for t in triggered]
-    # explanations (waterfall macro, micro) and what-if levers for the alerted companies (by the model or after
-    # the adjustments), as the real system
+    _explain_alerted(out, model, rows, p, explain)
+    ever, ever_high, prev_df, prev_batch = _previous_alerts(data_dir, batch)
+    out["first_alert"] = (out.alert != ALERT_NONE) & ~out.siren.isin(ever)
+    out["first_high_alert"] = (out.alert == ALERT_HIGH) & ~out.siren.isin(ever_high)
+    out = out.merge(_identity(data_dir, out.siren), on="siren", how="left")
+    lists = [pd.read_parquet(f) for f in merge]
+    if lists:
+        log(f"merging with {len(lists)} earlier output(s): the fresh list wins per SIREN")
+    out = merge_lists([*lists, out])
+    out = _rank_prevention_first(out)
+    diff = diff_lists(prev_df, out, prev_batch)
+    summary = _summary(out, diff, model, batch, month, thresholds, adj_summary, prev_batch)
+    target = DataDir(data_dir).list(batch)
+    _write_list(target, out, diff, summary)
+    return ScoreResult(out, diff, summary, target)
+
+
+def _scored_month(panel: pd.DataFrame, period: str | None, last: pd.Period, batch: str) -> pd.Period:
+    """``period`` (not after the batch's month), else the latest complete month of the panel."""
+    if period is None:
+        return complete_month(panel, last)
+    month = pd.Period(period, "M")
+    if month > last:
+        raise ValueError(f"period {month} is after batch {batch}")
+    return month
+
+
+def _none_if(judged: np.ndarray, levels: Any) -> np.ndarray:
+    """The alert levels, "Pas d'alerte" for the firms already in collective proceedings."""
+    return np.where(judged, np.asarray(ALERT_NONE, dtype=object), np.asarray(levels, dtype=object))
+
+
+def _scores(
+    model: FailureModel, rows: pd.DataFrame, p: np.ndarray, month: pd.Period, batch: str, thresholds: Thresholds,
+    base: Any,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per company: its probability, the model's alert level, the thresholds and the term structure."""
+    out = pd.DataFrame({
+        "siren": rows.siren.astype(str).to_numpy(),
+        "periode": month.to_timestamp().date(),
+        "batch": batch,
+        "algo": f"{model.kind}-{model.code_version}",
+        "id_liste": list_label(month),
+        "probability": p,
+        "alert_pre_adjustment": alert_levels(p, thresholds),
+        "threshold_high": thresholds.high,
+        "threshold_moderate": thresholds.moderate,
+        "base_probability": base,
+    })  # fmt: skip
+    terms = model.term_structure(rows, p)
+    for col in TERM_COLUMNS:
+        out[col] = terms[col].to_numpy(dtype=float)
+    return out
+
+
+def _explain_alerted(
+    out: pd.DataFrame, model: FailureModel, rows: pd.DataFrame, p: np.ndarray, explain: _Explainer
+) -> None:
+    """Explanations (waterfall macro, micro) and what-if levers for the alerted companies (by the model or after
+    the adjustments), as the real system; a firm in proceedings is explained by its proceeding instead."""
     macro_col: list[str | None] = [None] * len(out)
     micro_col: list[str | None] = [None] * len(out)
     whatif_col: list[str | None] = [None] * len(out)
-    idx = np.flatnonzero((alert_model != ALERT_NONE) | (np.asarray(adjusted) != ALERT_NONE))
+    alert_model = np.asarray(out["alert_pre_adjustment"], dtype=object)
+    idx = np.flatnonzero((alert_model != ALERT_NONE) | (np.asarray(out["alert"]) != ALERT_NONE))
     if len(idx):
         mac, mic = explain(idx)
         keep = mic.abs().max().sort_values(ascending=False).index  # all base features, biggest first
@@ -372,26 +409,22 @@ def score(
     out["macro_expl"] = macro_col
     out["micro_expl"] = micro_col
     out["what_if"] = whatif_col
-    # a firm in proceedings is explained by its proceeding, not by a probability and its themes
     out["explication_procedure"] = [
         explain_procedure(s_, d_) if j else None
-        for s_, d_, j in zip(out.etat_procol, out.date_procol, judged, strict=True)
+        for s_, d_, j in zip(out.etat_procol, out.date_procol, out.procedure_en_cours, strict=True)
     ]
-    ever, ever_high, prev_df, prev_batch = _previous_alerts(data_dir, batch)
-    out["first_alert"] = (out.alert != ALERT_NONE) & ~out.siren.isin(ever)
-    out["first_high_alert"] = (out.alert == ALERT_HIGH) & ~out.siren.isin(ever_high)
-    out = out.merge(_identity(data_dir, out.siren), on="siren", how="left")
-    lists = [pd.read_parquet(f) for f in merge]
-    if lists:
-        log(f"merging with {len(lists)} earlier output(s): the fresh list wins per SIREN")
-    out = merge_lists([*lists, out])
-    out = _rank_prevention_first(out)
-    diff = diff_lists(prev_df, out, prev_batch)
+
+
+def _summary(
+    out: pd.DataFrame, diff: pd.DataFrame, model: FailureModel, batch: str, month: pd.Period,
+    thresholds: Thresholds, adj_summary: Any, prev_batch: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    """``summary.json``: the list's month, model, thresholds, alert counts, adjustments and diff."""
     counts = {lvl: int((out.alert == lvl).sum()) for lvl in (ALERT_HIGH, ALERT_MODERATE, ALERT_NONE)}
     counts_pre = {
         lvl: int((out.alert_pre_adjustment == lvl).sum()) for lvl in (ALERT_HIGH, ALERT_MODERATE, ALERT_NONE)
     }
-    summary = {
+    return {
         "batch": batch, "periode": str(month), "id_liste": list_label(month), "model": model.kind,
         "code_version": model.code_version, "thresholds": thresholds.to_dict(), "companies": len(out),
         "alerts": counts, "alerts_before_adjustments": counts_pre, "adjustments": adj_summary,
@@ -401,7 +434,11 @@ def score(
         "entreprises_detection_precoce": int((~out.procedure_en_cours.fillna(False).astype(bool)).sum()),
         "term_structure": model.term_model is not None, "selection": model.metrics.get("selection"),
     }  # fmt: skip
-    target = DataDir(data_dir).list(batch)
+
+
+def _write_list(target: Path, out: pd.DataFrame, diff: pd.DataFrame, summary: dict[str, Any]) -> None:
+    """Write ``scores.parquet``, ``diff.parquet`` and ``summary.json`` to ``target``, replaced whole."""
+    batch = target.name
     tmp = target.with_name(f".{batch}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -414,4 +451,3 @@ def score(
         target.rename(old)
     tmp.rename(target)
     shutil.rmtree(old, ignore_errors=True)
-    return ScoreResult(out, diff, summary, target)

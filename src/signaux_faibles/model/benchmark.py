@@ -248,26 +248,7 @@ def run_benchmark(
     base = FailureClassifier() if estimator is None else estimator
     t0 = time.perf_counter()
     drop = [c for c in (target, id_col, time_col) if c is not None]
-    if train is not None or test is not None:
-        if train is None or test is None:
-            raise ValueError("--train and --test go together")
-        df_train, df_test = read_table(train), read_table(test)
-        for name, frame in (("train", df_train), ("test", df_test)):
-            missing = [c for c in drop if c not in frame.columns]
-            if missing:
-                raise ValueError(f"column(s) {missing} not in the {name} file")
-        df = pd.concat([df_train, df_test], ignore_index=True)
-        splits: list[Split] = [(np.arange(len(df_train)), np.arange(len(df_train), len(df)))]
-        protocol_name = "train_test"
-    else:
-        if data is None:
-            raise ValueError("give --data, or --train and --test")
-        df = read_table(data)
-        missing = [c for c in drop if c not in df.columns]
-        if missing:
-            raise ValueError(f"column(s) {missing} not in {data.name}; columns: {list(df.columns)[:20]}")
-        splits = []
-        protocol_name = protocol
+    df, splits, protocol_name = _read_inputs(data, train, test, drop, protocol)
     y = _target(df[target])
     X = _features(df.drop(columns=drop))
     if not splits:
@@ -291,3 +272,27 @@ def run_benchmark(
         "model": type(base).__name__,
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
+
+def _read_inputs(
+    data: Path | None, train: Path | None, test: Path | None, drop: list[str], protocol: Protocol
+) -> tuple[pd.DataFrame, list[Split], str]:
+    """The rows (``train`` then ``test`` when both are given, else ``data``), the fixed split of a train/test pair
+    (else none yet: the protocol's are drawn once the target is read) and the protocol's name."""
+    if train is not None or test is not None:
+        if train is None or test is None:
+            raise ValueError("--train and --test go together")
+        df_train, df_test = read_table(train), read_table(test)
+        for name, frame in (("train", df_train), ("test", df_test)):
+            missing = [c for c in drop if c not in frame.columns]
+            if missing:
+                raise ValueError(f"column(s) {missing} not in the {name} file")
+        df = pd.concat([df_train, df_test], ignore_index=True)
+        return df, [(np.arange(len(df_train)), np.arange(len(df_train), len(df)))], "train_test"
+    if data is None:
+        raise ValueError("give --data, or --train and --test")
+    df = read_table(data)
+    missing = [c for c in drop if c not in df.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} not in {data.name}; columns: {list(df.columns)[:20]}")
+    return df, [], protocol

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -170,14 +171,23 @@ def _png(fig: Any) -> str:
 
 
 def _plots(out: TrainOutput) -> dict[str, str]:
+    """Every plot of the model card, as base64 PNG, by name."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import precision_recall_curve, roc_curve
-
     m, c = out.metrics, out.curves
-    plots: dict[str, str] = {}
+    plotters: dict[str, Callable[[dict[str, Any], dict[str, Any]], Any]] = {
+        "roc": _roc, "pr": _pr, "calibration": _calibration, "top_k": _top_k, "thresholds": _thresholds,
+        "importance_feature": _importance_feature, "importance_theme": _importance_theme,
+        "backtest": _backtest, "term_structure": _term_structure,
+    }  # fmt: skip
+    return {name: _png(plot(m, c)) for name, plot in plotters.items()}
+
+
+def _roc(m: dict[str, Any], c: dict[str, Any]) -> Any:
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
     fig, ax = plt.subplots(figsize=(5, 4))
     for kind, style in (("lightgbm", "-"), ("logistic", "--")):
         y, p = c[kind]["y"], c[kind]["p"]
@@ -189,7 +199,12 @@ def _plots(out: TrainOutput) -> dict[str, str]:
     ax.plot([0, 1], [0, 1], ":", color="grey")
     ax.set(xlabel="taux de faux positifs", ylabel="taux de vrais positifs", title="ROC (test)")
     ax.legend()
-    plots["roc"] = _png(fig)
+    return fig
+
+
+def _pr(m: dict[str, Any], c: dict[str, Any]) -> Any:
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import precision_recall_curve
 
     fig, ax = plt.subplots(figsize=(5, 4))
     lgb = c["lightgbm"]
@@ -205,7 +220,11 @@ def _plots(out: TrainOutput) -> dict[str, str]:
     ax.axhline(float(lgb["y"].mean()) if len(lgb["y"]) else 0, color="grey", lw=0.8, label="prévalence")
     ax.set(xlabel="rappel", ylabel="précision", title="Précision-rappel (test)")
     ax.legend()
-    plots["pr"] = _png(fig)
+    return fig
+
+
+def _calibration(m: dict[str, Any], c: dict[str, Any]) -> Any:
+    import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 4))
     for kind, marker in (("lightgbm", "o"), ("logistic", "s")):
@@ -218,7 +237,11 @@ def _plots(out: TrainOutput) -> dict[str, str]:
         title="Calibration (test)",
     )
     ax.legend()
-    plots["calibration"] = _png(fig)
+    return fig
+
+
+def _top_k(m: dict[str, Any], c: dict[str, Any]) -> Any:
+    import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 4))
     top = m["lightgbm"]["test"]["without_signaux_forts"]["top_k"]
@@ -228,7 +251,11 @@ def _plots(out: TrainOutput) -> dict[str, str]:
     ax.set_xticks(xs, [f"top {100 * r['top_share']:.0f} %" for r in top])
     ax.set(title="Top-k (test, sans signaux forts)")
     ax.legend()
-    plots["top_k"] = _png(fig)
+    return fig
+
+
+def _thresholds(m: dict[str, Any], c: dict[str, Any]) -> Any:
+    import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
     val = m["lightgbm"]["validation"]
@@ -242,19 +269,31 @@ def _plots(out: TrainOutput) -> dict[str, str]:
     ax.axvline(t["moderate"], color="orange", lw=0.8)
     ax.set(xlabel="seuil", title="Seuils (validation) : rouge F0,5, orange F2")
     ax.legend()
-    plots["thresholds"] = _png(fig)
+    return fig
 
-    imp = m["lightgbm"]["importance"]
-    feats = list(imp["feature"].items())[:20][::-1]
+
+def _importance_feature(m: dict[str, Any], c: dict[str, Any]) -> Any:
+    import matplotlib.pyplot as plt
+
+    feats = list(m["lightgbm"]["importance"]["feature"].items())[:20][::-1]
     fig, ax = plt.subplots(figsize=(6, 6))
     ax.barh([k for k, _ in feats], [v for _, v in feats])
     ax.set(title="Importance par variable (20 premières)")
-    plots["importance_feature"] = _png(fig)
-    themes = list(imp["theme"].items())[::-1]
+    return fig
+
+
+def _importance_theme(m: dict[str, Any], c: dict[str, Any]) -> Any:
+    import matplotlib.pyplot as plt
+
+    themes = list(m["lightgbm"]["importance"]["theme"].items())[::-1]
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.barh([k for k, _ in themes], [v for _, v in themes])
     ax.set(title="Importance par thème")
-    plots["importance_theme"] = _png(fig)
+    return fig
+
+
+def _backtest(m: dict[str, Any], c: dict[str, Any]) -> Any:
+    import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3))
     bt = m["backtest"]
@@ -262,7 +301,11 @@ def _plots(out: TrainOutput) -> dict[str, str]:
     ax.plot([r["as_of"] for r in bt], [r["prevalence"] for r in bt], marker="x", label="prévalence")
     ax.set(title="Backtest")
     ax.legend()
-    plots["backtest"] = _png(fig)
+    return fig
+
+
+def _term_structure(m: dict[str, Any], c: dict[str, Any]) -> Any:
+    import matplotlib.pyplot as plt
 
     ts = m.get("term_structure")
     fig, ax = plt.subplots(figsize=(5, 3))
@@ -272,8 +315,7 @@ def _plots(out: TrainOutput) -> dict[str, str]:
                                      r["probability_18m"]], marker="o", label=ALERT_WORDS.get(level, level))  # fmt: skip
         ax.legend()
     ax.set(xlabel="mois", ylabel="probabilité moyenne", title="Structure par terme (pas encore jugées)")
-    plots["term_structure"] = _png(fig)
-    return plots
+    return fig
 
 
 def write_report(out: TrainOutput, path: Path, *, batch: str, ground_truth: bool) -> Path:

@@ -329,6 +329,26 @@ def _importance(model: FailureModel, df: pd.DataFrame) -> dict[str, Any]:
     return {"feature": {k: float(v) for k, v in mic.items()}, "theme": {k: float(v) for k, v in mac.items()}}
 
 
+@dataclass
+class _Prepared:
+    """The panel encoded for training: features, target, the rows of each part and what every model shares."""
+
+    df: pd.DataFrame
+    splits: Splits
+    desc: dict[str, Any]
+    encoder: PanelEncoder
+    X: pd.DataFrame
+    y: np.ndarray
+    cat_idx: tuple[int, ...]
+    groups: dict[str, str]
+    #: Rows not yet judged at their month (the signaux forts are left out of fitting).
+    early: np.ndarray
+    fit: np.ndarray
+    valid: np.ndarray
+    calib: np.ndarray
+    fingerprint: str
+
+
 def train(
     df: pd.DataFrame,
     last_month: pd.Period,
@@ -339,6 +359,48 @@ def train(
     """The whole protocol of the module docstring on a panel DataFrame (perimeter rows)."""
     cfg = cfg or TrainConfig()
     t0 = time.perf_counter()
+    d = _prepare(df, cfg, last_month, log)
+    oracle_all = _oracle(df, ground_truth)
+    oracle = {k: v[d.splits.test] for k, v in oracle_all.items()} if oracle_all is not None else None
+    models: dict[str, FailureModel] = {}
+    evaluated: dict[str, FailureModel] = {}
+    metrics: dict[str, Any] = {"splits": d.desc, "feature_count": len(d.encoder.feature_names_in_)}
+    curves: dict[str, Any] = {}
+    kinds: dict[str, tuple[Callable[[dict[str, Any]], Any], tuple[dict[str, Any], ...]]] = {
+        "lightgbm": (lambda p: _lightgbm(p, cfg.n_seeds), cfg.lightgbm_grid),
+        "logistic": (lambda p: _logistic(p, d.cat_idx), cfg.logistic_grid),
+    }
+    refit = refit_splits(df, cfg.splits, last_month) if cfg.refit else None
+    chosen: dict[str, dict[str, Any]] = {}
+    for kind, (make, grid) in kinds.items():
+        model, curves[kind] = _evaluated_model(kind, make, grid, d, cfg, last_month, oracle, log)
+        evaluated[kind] = models[kind] = model
+        metrics[kind] = model.metrics
+        chosen[kind] = model.params
+    if refit is not None:  # the list models: the chosen configurations on the latest months, selected themes
+        _list_models(d, cfg, last_month, refit, chosen, evaluated, models, metrics, log)
+    lgb_params = evaluated["lightgbm"].params
+    metrics["backtest"] = _backtest(df, d.X, d.y, lgb_params, cfg, d.splits.last_labelled, log)
+    metrics["seconds"] = round(time.perf_counter() - t0, 1)
+    metrics["code_version"] = code_version()
+    metrics["fingerprint"] = d.fingerprint
+    for m in models.values():
+        m.metrics = {**m.metrics, "backtest": metrics["backtest"]}
+    metrics["selection"] = _selection(metrics, log)
+    detection = _list_month_detection(models, df, ground_truth, last_month)
+    if detection is not None:
+        metrics["list_month"] = detection
+    terms = _term_structure(models[metrics["selection"]["selected"]], df, last_month)
+    if terms is not None:
+        metrics["term_structure"] = terms
+    for m in models.values():
+        m.metrics = {**m.metrics, "selection": metrics["selection"], **({"list_month": detection} if detection else {})}
+    return TrainOutput(models[metrics["selection"]["selected"]], models["logistic"], metrics, curves, evaluated,
+                       list_models=models)  # fmt: skip
+
+
+def _prepare(df: pd.DataFrame, cfg: TrainConfig, last_month: pd.Period, log: Callable[[str], None]) -> _Prepared:
+    """Split the panel in time, encode it, and check every part holds failures before proceedings."""
     splits: Splits = make_splits(df, cfg.splits, last_month)
     desc = splits.describe(df)
     for name, d in desc.items():
@@ -361,119 +423,110 @@ def train(
                 f"the {name} part has no failure before proceedings: the panel is too small or too short to train on"
             )
     fp = fingerprint(df.loc[dev], [*encoder.feature_names_in_, "siren", "failure"])
-    oracle_all = _oracle(df, ground_truth)
-    oracle = {k: v[splits.test] for k, v in oracle_all.items()} if oracle_all is not None else None
+    return _Prepared(df, splits, desc, encoder, X, y, cat_idx, groups, early, fit, valid, calib, fp)
 
-    models: dict[str, FailureModel] = {}
-    evaluated: dict[str, FailureModel] = {}
-    metrics: dict[str, Any] = {"splits": desc, "feature_count": len(encoder.feature_names_in_)}
-    curves: dict[str, Any] = {}
-    kinds: dict[str, tuple[Callable[[dict[str, Any]], Any], tuple[dict[str, Any], ...]]] = {
-        "lightgbm": (lambda p: _lightgbm(p, cfg.n_seeds), cfg.lightgbm_grid),
-        "logistic": (lambda p: _logistic(p, cat_idx), cfg.logistic_grid),
+
+def _evaluated_model(
+    kind: str, make: Callable[[dict[str, Any]], Any], grid: tuple[dict[str, Any], ...], d: _Prepared,
+    cfg: TrainConfig, last_month: pd.Period, oracle: dict[str, np.ndarray] | None, log: Callable[[str], None],
+) -> tuple[FailureModel, dict[str, Any]]:  # fmt: skip
+    """One kind of model: its configuration chosen on validation, calibrated, thresholded and evaluated on the
+    test; its metrics in ``model.metrics``; returned with its test curves."""
+    df, X, y, valid = d.df, d.X, d.y, d.valid
+    est, params, tried = _select(make, grid, X, y, d.fit, valid)
+    log(f"{kind}: chose {params} (validation AUC-PR {max(t['valid_auc_pr'] for t in tried):.3f})")
+    calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, d.calib, valid)
+    log(
+        f"{kind}: calibration {calibrator.method} (validation Brier {cal_scores}); thresholds F0.5 {thresholds.high:.2f}, F2 {thresholds.moderate:.2f}"
+        + (f" — DEGENERATE, fallback applied: {thresholds.fallback}" if thresholds.fallback else "")
+    )
+    desc = d.desc
+    model = FailureModel(
+        kind=kind, encoder=d.encoder, estimator=est, calibrator=calibrator, thresholds=thresholds,
+        groups=d.groups, fingerprint=d.fingerprint, code_version=code_version(), params=params,
+        training={
+            "last_month": str(last_month), "fit": desc["fit"], "valid": desc["valid"], "calib": desc["calib"],
+            "test": desc["test"], "split_config": cfg.splits.__dict__,
+            "fitted_rows": int(d.fit.sum()), "signaux_forts_excluded_from_fit": int((d.splits.fit & ~d.early).sum()),
+        },
+    )  # fmt: skip
+    test_metrics, test_curves = _evaluate(model, df, d.splits.test, oracle)
+    model.metrics = {
+        "params": params,
+        "grid": tried,
+        "calibration": {"method": calibrator.method, "validation_brier": cal_scores},
+        "thresholds": thresholds.to_dict(),
+        "validation": {
+            "f05": fbeta_curve(y[valid], p_valid, 0.5).to_dict(orient="records"),
+            "f2": fbeta_curve(y[valid], p_valid, 2.0).to_dict(orient="records"),
+        },
+        "test": test_metrics,
+        "importance": _importance(model, df.loc[d.splits.test]),
     }
-    refit = refit_splits(df, cfg.splits, last_month) if cfg.refit else None
-    chosen: dict[str, dict[str, Any]] = {}
-    for kind, (make, grid) in kinds.items():
-        est, params, tried = _select(make, grid, X, y, fit, valid)
-        log(f"{kind}: chose {params} (validation AUC-PR {max(t['valid_auc_pr'] for t in tried):.3f})")
-        calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, calib, valid)
-        log(
-            f"{kind}: calibration {calibrator.method} (validation Brier {cal_scores}); thresholds F0.5 {thresholds.high:.2f}, F2 {thresholds.moderate:.2f}"
-            + (f" — DEGENERATE, fallback applied: {thresholds.fallback}" if thresholds.fallback else "")
-        )
-        model = FailureModel(
-            kind=kind, encoder=encoder, estimator=est, calibrator=calibrator, thresholds=thresholds,
-            groups=groups, fingerprint=fp, code_version=code_version(), params=params,
-            training={
-                "last_month": str(last_month), "fit": desc["fit"], "valid": desc["valid"], "calib": desc["calib"],
-                "test": desc["test"], "split_config": cfg.splits.__dict__,
-                "fitted_rows": int(fit.sum()), "signaux_forts_excluded_from_fit": int((splits.fit & ~early).sum()),
-            },
-        )  # fmt: skip
-        test_metrics, test_curves = _evaluate(model, df, splits.test, oracle)
-        model_metrics = {
-            "params": params,
-            "grid": tried,
-            "calibration": {"method": calibrator.method, "validation_brier": cal_scores},
-            "thresholds": thresholds.to_dict(),
-            "validation": {
-                "f05": fbeta_curve(y[valid], p_valid, 0.5).to_dict(orient="records"),
-                "f2": fbeta_curve(y[valid], p_valid, 2.0).to_dict(orient="records"),
-            },
-            "test": test_metrics,
-            "importance": _importance(model, df.loc[splits.test]),
-        }
-        model.metrics = model_metrics
-        evaluated[kind] = models[kind] = model
-        metrics[kind] = model_metrics
-        curves[kind] = test_curves
-        chosen[kind] = params
-    if refit is not None:  # the list models: the chosen configurations on the latest months, selected themes
-        n_feat = X.shape[1]
-        columns, metrics["themes"] = (
-            _select_themes(X, y, refit, early, encoder, groups, cat_idx, log)
-            if cfg.select_themes
-            else (list(range(n_feat)), None)
-        )
-        sub_cat = tuple(j for j, i in enumerate(columns) if i in cat_idx)
+    return model, test_curves
 
-        def wrap(est: Any) -> Any:
-            return est if len(columns) == n_feat else ColumnSubset(est, columns, n_feat)
 
-        list_makers: dict[str, Callable[[dict[str, Any]], Any]] = {
-            "lightgbm": lambda p: wrap(_lightgbm(p, cfg.n_seeds)),
-            "logistic": lambda p: wrap(_logistic(p, sub_cat)),
-        }
-        for kind, make in list_makers.items():
-            models[kind], metrics[kind]["list_model"] = _refit(make, chosen[kind], evaluated[kind], df, X, y, refit,
-                                                               early, log)  # fmt: skip
-            models[kind].metrics = metrics[kind]
-        hazard_fit = None
-        if cfg.hazard:
-            hz = wrap(HazardClassifier(**cfg.hazard_params, n_seeds=cfg.hazard_seeds, categorical=sub_cat))
-            hazard_fit = _fit_hazard(df, X, y, cfg, last_month, refit, early, models["lightgbm"], hz, log)
-            if hazard_fit is None:
-                # too few judgments in the latest months (a small panel): the list models stay LightGBM and logistic
-                log("hazard: no first judgment among its rows (latest months of the fitting groups): hazard and "
-                    "average list models skipped, no term structure")  # fmt: skip
-                metrics["hazard_skipped"] = "no first judgment among the hazard model's rows"
-        if hazard_fit is not None:
-            base = models["lightgbm"]
-            models["hazard"], hz_info = hazard_fit
-            metrics["hazard"] = {"params": models["hazard"].params, "list_model": hz_info,
-                                 "thresholds": hz_info["thresholds"], "calibration": hz_info["calibration"]}  # fmt: skip
-            members = ["lightgbm", "logistic", "hazard"]
-            avg = MarginAverage([models[k].estimator for k in members], members)
-            spans = [models[k].training["fit"] for k in members]
-            fitted = {"from": min(str(f["from"]) for f in spans), "to": max(str(f["to"]) for f in spans),
-                      "rows": sum(int(f["rows"]) for f in spans), "members": members}  # fmt: skip
-            models["average"], avg_info = _list_candidate("average", avg, {"members": members}, base, df, X, y,
-                                                          refit, early, fitted, log)  # fmt: skip
-            metrics["average"] = {"params": {"members": members}, "list_model": avg_info,
-                                  "thresholds": avg_info["thresholds"], "calibration": avg_info["calibration"]}  # fmt: skip
-            for m in models.values():
-                m.term_model = models["hazard"].estimator
-            for kind in ("hazard", "average"):
-                models[kind].metrics = metrics[kind]
-    lgb_params = evaluated["lightgbm"].params
-    metrics["backtest"] = _backtest(df, X, y, lgb_params, cfg, splits.last_labelled, log)
-    metrics["seconds"] = round(time.perf_counter() - t0, 1)
-    metrics["code_version"] = code_version()
-    metrics["fingerprint"] = fp
+def _list_models(
+    d: _Prepared, cfg: TrainConfig, last_month: pd.Period, refit: Splits, chosen: dict[str, dict[str, Any]],
+    evaluated: dict[str, FailureModel], models: dict[str, FailureModel], metrics: dict[str, Any],
+    log: Callable[[str], None],
+) -> None:  # fmt: skip
+    """The list models (into ``models``, their figures into ``metrics``): the chosen configurations refitted on the
+    latest months with the selected themes, then the hazard model and the average of the three."""
+    df, X, y, early, cat_idx = d.df, d.X, d.y, d.early, d.cat_idx
+    n_feat = X.shape[1]
+    columns, metrics["themes"] = (
+        _select_themes(X, y, refit, early, d.encoder, d.groups, cat_idx, log)
+        if cfg.select_themes
+        else (list(range(n_feat)), None)
+    )
+    sub_cat = tuple(j for j, i in enumerate(columns) if i in cat_idx)
+
+    def wrap(est: Any) -> Any:
+        return est if len(columns) == n_feat else ColumnSubset(est, columns, n_feat)
+
+    list_makers: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "lightgbm": lambda p: wrap(_lightgbm(p, cfg.n_seeds)),
+        "logistic": lambda p: wrap(_logistic(p, sub_cat)),
+    }
+    for kind, make in list_makers.items():
+        models[kind], metrics[kind]["list_model"] = _refit(make, chosen[kind], evaluated[kind], df, X, y, refit,
+                                                           early, log)  # fmt: skip
+        models[kind].metrics = metrics[kind]
+    if not cfg.hazard:
+        return
+    hz = wrap(HazardClassifier(**cfg.hazard_params, n_seeds=cfg.hazard_seeds, categorical=sub_cat))
+    hazard_fit = _fit_hazard(df, X, y, cfg, last_month, refit, early, models["lightgbm"], hz, log)
+    if hazard_fit is None:
+        # too few judgments in the latest months (a small panel): the list models stay LightGBM and logistic
+        log("hazard: no first judgment among its rows (latest months of the fitting groups): hazard and "
+            "average list models skipped, no term structure")  # fmt: skip
+        metrics["hazard_skipped"] = "no first judgment among the hazard model's rows"
+        return
+    models["hazard"], hz_info = hazard_fit
+    metrics["hazard"] = {"params": models["hazard"].params, "list_model": hz_info,
+                         "thresholds": hz_info["thresholds"], "calibration": hz_info["calibration"]}  # fmt: skip
+    _average_model(d, refit, models, metrics, log)
     for m in models.values():
-        m.metrics = {**m.metrics, "backtest": metrics["backtest"]}
-    metrics["selection"] = _selection(metrics, log)
-    detection = _list_month_detection(models, df, ground_truth, last_month)
-    if detection is not None:
-        metrics["list_month"] = detection
-    terms = _term_structure(models[metrics["selection"]["selected"]], df, last_month)
-    if terms is not None:
-        metrics["term_structure"] = terms
-    for m in models.values():
-        m.metrics = {**m.metrics, "selection": metrics["selection"], **({"list_month": detection} if detection else {})}
-    return TrainOutput(models[metrics["selection"]["selected"]], models["logistic"], metrics, curves, evaluated,
-                       list_models=models)  # fmt: skip
+        m.term_model = models["hazard"].estimator
+    for kind in ("hazard", "average"):
+        models[kind].metrics = metrics[kind]
+
+
+def _average_model(
+    d: _Prepared, refit: Splits, models: dict[str, FailureModel], metrics: dict[str, Any],
+    log: Callable[[str], None],
+) -> None:  # fmt: skip
+    """The average list model: the mean log-odds of the LightGBM, logistic and hazard list models."""
+    members = ["lightgbm", "logistic", "hazard"]
+    avg = MarginAverage([models[k].estimator for k in members], members)
+    spans = [models[k].training["fit"] for k in members]
+    fitted = {"from": min(str(f["from"]) for f in spans), "to": max(str(f["to"]) for f in spans),
+              "rows": sum(int(f["rows"]) for f in spans), "members": members}  # fmt: skip
+    models["average"], avg_info = _list_candidate("average", avg, {"members": members}, models["lightgbm"], d.df,
+                                                  d.X, d.y, refit, d.early, fitted, log)  # fmt: skip
+    metrics["average"] = {"params": {"members": members}, "list_model": avg_info,
+                          "thresholds": avg_info["thresholds"], "calibration": avg_info["calibration"]}  # fmt: skip
 
 
 def _select_themes(

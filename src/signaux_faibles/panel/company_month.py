@@ -88,6 +88,20 @@ def company_month(
     keep: Cache = cache or (lambda _name, t: t)
     cal = extended_calendar(first, last)
     c = clean.get
+    tables = _feature_tables(clean, cal, keep)
+    t = _spine(tables, clean, cal, first, last)
+    t = _with_sirene(t, clean, keep)
+    t = _null_columns(t, clean)
+    t, dette = _cross_source(t)
+    t = _active_months(t, dette)
+    t = _perimeter(t, c("clean_filter"))
+    t = _target(t, c("clean_procol"))
+    return t.select(*feature_columns())
+
+
+def _feature_tables(clean: Mapping[str, ibis.Table], cal: ibis.Table, keep: Cache) -> list[ibis.Table]:
+    """The monthly feature tables (SIREN × month of the extended calendar) of the sources present."""
+    c = clean.get
     monthly = {
         "urssaf": urssaf_features(c("clean_cotisation"), c("clean_debit"), c("clean_delai"), cal, keep),
         "effectif": effectif_features(c("clean_effectif"), c("clean_effectif_ent"), cal),
@@ -97,14 +111,18 @@ def company_month(
         "diane": diane_features(c("clean_diane"), cal),
         "paydex": paydex_features(c("clean_paydex"), cal),
     }
-    tables = [keep(f"features_{name}", t) for name, t in monthly.items() if t is not None]
-    filt = c("clean_filter")
+    return [keep(f"features_{name}", t) for name, t in monthly.items() if t is not None]
+
+
+def _spine(
+    tables: list[ibis.Table], clean: Mapping[str, ibis.Table], cal: ibis.Table, first: dt.date, last: dt.date
+) -> ibis.Table:
+    """Every SIREN of a feature table, the filter or the proceedings × the window's months, the features joined."""
     universe = [_sirens(t) for t in tables]
-    if filt is not None:
-        universe.append(_sirens(filt))
-    procol = c("clean_procol")
-    if procol is not None:
-        universe.append(_sirens(procol))
+    for name in ("clean_filter", "clean_procol"):
+        extra = clean.get(name)
+        if extra is not None:
+            universe.append(_sirens(extra))
     if not universe:
         universe.append(ibis.memtable({"siren": []}, schema={"siren": "string"}))
     sirens = universe[0] if len(universe) == 1 else universe[0].union(*universe[1:])
@@ -115,35 +133,47 @@ def company_month(
         f = f.filter((f.periode >= first) & (f.periode <= last))
         f = f.rename(_k="siren", _p="periode")
         t = t.left_join(f, [t.siren == f._k, t.periode == f._p]).drop("_k", "_p")
+    return t
+
+
+def _with_sirene(t: ibis.Table, clean: Mapping[str, ibis.Table], keep: Cache) -> ibis.Table:
+    """The company attributes (SIRENE) and ``_sirene_active``: SIRENE knows the company open at the month."""
+    c = clean.get
     attrs = company_attributes(c("clean_sirene_ul"), c("clean_sirene"), c("clean_sirene_histo"))
-    if attrs is not None:
-        attrs = keep("features_sirene", attrs)
-        a = attrs.rename(_k="siren")
-        t = t.left_join(a, t.siren == a._k).drop("_k")
-        known = t.code_ape.notnull() | t.date_creation.notnull() | t.statut_juridique.notnull()
-        t = t.mutate(
-            _sirene_active=known
-            & (t.date_creation.isnull() | (month_start(t.date_creation) <= t.periode))
-            & (t.date_fermeture.isnull() | (t.periode <= t.date_fermeture))
-        )
-        t = t.drop("date_fermeture")
-    else:
-        t = t.mutate(_sirene_active=ibis.literal(False))
+    if attrs is None:
+        return t.mutate(_sirene_active=ibis.literal(False))
+    attrs = keep("features_sirene", attrs)
+    a = attrs.rename(_k="siren")
+    t = t.left_join(a, t.siren == a._k).drop("_k")
+    known = t.code_ape.notnull() | t.date_creation.notnull() | t.statut_juridique.notnull()
+    t = t.mutate(
+        _sirene_active=known
+        & (t.date_creation.isnull() | (month_start(t.date_creation) <= t.periode))
+        & (t.date_fermeture.isnull() | (t.periode <= t.date_fermeture))
+    )
+    return t.drop("date_fermeture")
+
+
+#: Columns computed here (not NULL-filled when their source is missing).
+_DERIVED = {
+    "dette_par_effectif",
+    "dette_par_effectif_diff_3m",
+    "ratio_apart",
+    "age_entreprise",
+    "taille",
+    "in_perimeter",
+    "date_premier_jugement",
+    "failure",
+    "time_til_failure",
+    "signal_fort",
+}
+
+
+def _null_columns(t: ibis.Table, clean: Mapping[str, ibis.Table]) -> ibis.Table:
+    """The registered columns of missing sources as typed NULLs; AP hours 0 when AP files exist."""
     wanted = [f.name for f in registry() if f.name not in t.columns]
-    derived = {
-        "dette_par_effectif",
-        "dette_par_effectif_diff_3m",
-        "ratio_apart",
-        "age_entreprise",
-        "taille",
-        "in_perimeter",
-        "date_premier_jugement",
-        "failure",
-        "time_til_failure",
-        "signal_fort",
-    }
-    t = t.mutate(**{n: ibis.null(_null_type(n)) for n in wanted if n not in derived})
-    if c("clean_ap") is not None:  # absent from the AP files: no activité partielle
+    t = t.mutate(**{n: ibis.null(_null_type(n)) for n in wanted if n not in _DERIVED})
+    if clean.get("clean_ap") is not None:  # absent from the AP files: no activité partielle
         t = t.mutate(
             **{
                 n: t[n].fill_null(0.0)
@@ -154,7 +184,11 @@ def company_month(
                 )
             }
         )
-    # cross-source features (the grid is dense per SIREN: lag 3 = 3 months)
+    return t
+
+
+def _cross_source(t: ibis.Table) -> tuple[ibis.Table, ibis.Value]:
+    """Cross-source features (the grid is dense per SIREN: lag 3 = 3 months); also returns the URSSAF debt."""
     dette = t.montant_part_ouvriere.fill_null(0.0) + t.montant_part_patronale.fill_null(0.0)
     t = t.mutate(
         dette_par_effectif=ibis.ifelse(t.effectif > 0, dette / t.effectif, ibis.null("float64")),
@@ -180,7 +214,11 @@ def company_month(
             else_=ibis.null("string"),
         ),
     )
-    # the window and the active months
+    return t, dette
+
+
+def _active_months(t: ibis.Table, dette: ibis.Value) -> ibis.Table:
+    """The months the company is active: SIRENE knows it open, or any source has data at the month."""
     has_data = (
         t.cotisation.notnull()
         | (dette > 0)
@@ -190,16 +228,22 @@ def company_month(
         | t.paydex_nb_jours.notnull()
         | (t.etat_proc_collective != "in_bonis")
     )
-    t = t.filter(t._sirene_active | has_data).drop("_sirene_active")
-    # perimeter
-    if filt is not None:
-        fs = _sirens(filt).distinct().mutate(_in=ibis.literal(True)).rename(_k="siren")
-        n_filter = fs.aggregate(_n_filter=fs.count())
-        t = t.left_join(fs, t.siren == fs._k).drop("_k").cross_join(n_filter)
-        t = t.mutate(in_perimeter=t._in.fill_null(False) | (t._n_filter == 0)).drop("_in", "_n_filter")
-    else:
-        t = t.mutate(in_perimeter=ibis.literal(True))
-    # target
+    return t.filter(t._sirene_active | has_data).drop("_sirene_active")
+
+
+def _perimeter(t: ibis.Table, filt: ibis.Table | None) -> ibis.Table:
+    """``in_perimeter``: the SIREN is in ``clean_filter`` (true for all when there is no filter, or an empty one)."""
+    if filt is None:
+        return t.mutate(in_perimeter=ibis.literal(True))
+    fs = _sirens(filt).distinct().mutate(_in=ibis.literal(True)).rename(_k="siren")
+    n_filter = fs.aggregate(_n_filter=fs.count())
+    t = t.left_join(fs, t.siren == fs._k).drop("_k").cross_join(n_filter)
+    return t.mutate(in_perimeter=t._in.fill_null(False) | (t._n_filter == 0)).drop("_in", "_n_filter")
+
+
+def _target(t: ibis.Table, procol: ibis.Table | None) -> ibis.Table:
+    """The target: the first judgment since 2014, ``failure`` within the horizon, ``time_til_failure``,
+    ``signal_fort``."""
     if procol is not None:
         p = procol.filter(procol.date_effet >= FIRST_JUDGMENT_SINCE)
         fj = p.group_by(_k=p.siren).agg(date_premier_jugement=p.date_effet.min())
@@ -207,13 +251,12 @@ def company_month(
     else:
         t = t.mutate(date_premier_jugement=ibis.null("date"))
     ttf = months_between(t.periode, t.date_premier_jugement)
-    t = t.mutate(
+    return t.mutate(
         failure=(t.date_premier_jugement <= add_months(t.periode, HORIZON_MONTHS))
         .fill_null(False)
         .cast("int8"),
         time_til_failure=ttf.cast("int64"),
         signal_fort=(ttf <= 0).fill_null(False),
     )
-    return t.select(*feature_columns())
 
 

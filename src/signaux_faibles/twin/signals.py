@@ -39,6 +39,19 @@ def _sigmoid(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@dataclass
+class _Proceedings:
+    """Each company's collective proceeding (if it fails) and the months it operates."""
+
+    kind: npt.NDArray[np.str_]
+    resol: npt.NDArray[np.int64]
+    plan: npt.NDArray[np.bool_]
+    op_start: npt.NDArray[np.int64]
+    op_end: npt.NDArray[np.int64]
+    operating: npt.NDArray[np.bool_]  # (company, month)
+    sx: npt.NDArray[np.float64]  # observed state (company, month), NaN when not operating
+
+
 def observe(
     companies: pd.DataFrame,
     etabs: pd.DataFrame,
@@ -49,13 +62,38 @@ def observe(
     oracle_now: npt.NDArray[np.float64] | None = None,
 ) -> ChunkSignals:
     cal = world.cal
-    n, t = len(companies), cal.n
     t_deliv = len(cal.delivered)
-    state, fm, cm = hidden["state"], hidden["failure_m"], hidden["closure_m"]
-    created = companies.created_m.to_numpy()
+    fm, cm = hidden["failure_m"], hidden["closure_m"]
     sev = np.array([CRISIS_SEVERITY.get(s, 0.6) for s in companies.section])
+    pr = _proceedings(companies, hidden, cal.n, rng)
+    ci = etabs.company.to_numpy()
+    eff, ent_eff = _headcount(companies, etabs, pr, world.crisis, rng)
+    xs = np.nan_to_num(pr.sx[ci], nan=0.0)
+    cotis, unpaid, has_debt = _cotisations(companies, ci, eff, xs, sev, pr.operating, cal.crisis_start, rng)
+    e_idx, m_idx = np.nonzero(has_debt)
+    debits, delais = _debts(e_idx, m_idx, unpaid, xs, pr.op_end[ci], fm[ci], cal.crisis_start, world, rng)
+    ccsf = _ccsf(companies, pr.sx, has_debt, ci, rng)
+    procol = _procol(companies, etabs, fm, pr.kind, pr.resol, pr.plan, rng)
+    apdemande, apconso = _ap(etabs, eff, pr.sx[ci], sev[ci], pr.operating[ci], cal.crisis_start, t_deliv, rng)
+    bilans = _bilans(companies, pr.sx, ent_eff, world, rng)
+    paydex = _paydex(companies, pr.sx, world.crisis, rng)
+    truth = _truth(companies, hidden, oracle, oracle_now, t_deliv)
+    comp = companies.assign(
+        op_start=pr.op_start, op_end=pr.op_end, failure_m=fm, procol_kind=np.where(fm >= 0, pr.kind, ""),
+        plan=pr.plan & (fm >= 0), resol_m=np.where(fm >= 0, pr.resol, -1), closure_m=cm,
+    )  # fmt: skip
+    return ChunkSignals(
+        comp, etabs, eff, cotis, debits, delais, ccsf, procol, apdemande, apconso, bilans, paydex, truth
+    )
 
-    # ---- collective proceedings: kind, resolution, end of operations -------------------------------------
+
+def _proceedings(
+    companies: pd.DataFrame, hidden: dict[str, npt.NDArray[np.int64]], t: int, rng: np.random.Generator
+) -> _Proceedings:
+    """Collective proceedings: kind, resolution, end of operations; the observed state: the hidden one, then
+    distress until a plan, then recovery."""
+    n = len(companies)
+    state, fm, cm = hidden["state"], hidden["failure_m"], hidden["closure_m"]
     u = rng.random(n)
     kind = np.where(u < 0.65, "liquidation", np.where(u < 0.99, "redressement", "sauvegarde"))
     resol = fm + np.where(kind == "sauvegarde", rng.integers(6, 13, n), rng.integers(3, 10, n))
@@ -64,18 +102,24 @@ def observe(
     op_end = np.where(cm >= 0, cm + 1, op_end)
     op_end = np.where((fm >= 0) & (kind == "liquidation"), fm + 1, op_end)
     op_end = np.where((fm >= 0) & (kind != "liquidation") & ~plan, resol + 1, op_end)
-    op_start = np.maximum(created, 0)
+    op_start = np.maximum(companies.created_m.to_numpy(), 0)
     months = np.arange(t)
     operating = (months[None, :] >= op_start[:, None]) & (months[None, :] < op_end[:, None])
-    # observed state: the hidden one, then distress until a plan, then recovery
     sx = state.astype(float).copy()
     after = (fm[:, None] >= 0) & (months[None, :] > fm[:, None])
     sx[after] = 8.0
     sx[after & plan[:, None] & (months[None, :] >= resol[:, None])] = 5.0
     sx[~operating] = np.nan
+    return _Proceedings(kind, resol, plan, op_start, op_end, operating, sx)
 
-    # ---- headcount ---------------------------------------------------------------------------------------
-    crisis = world.crisis
+
+def _headcount(
+    companies: pd.DataFrame, etabs: pd.DataFrame, pr: _Proceedings, crisis: npt.NDArray[np.float64],
+    rng: np.random.Generator,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:  # fmt: skip
+    """Head count per establishment and month, and per company (NaN when not operating)."""
+    n, t = pr.sx.shape
+    sx, operating = pr.sx, pr.operating
     g = 0.002 - 0.006 * np.clip(np.nan_to_num(sx, nan=4.0) - 4.0, 0, None) + rng.normal(0, 0.012, size=(n, t))
     g = np.where(crisis[None, :] > 0, np.maximum(g, -0.004), g)
     cap = companies.effectif0.to_numpy()[:, None] * np.exp(np.cumsum(g, axis=1) - g[:, :1])
@@ -87,38 +131,43 @@ def observe(
     ent_eff = np.zeros((n, t))
     np.add.at(ent_eff, ci, np.nan_to_num(eff))
     ent_eff[~operating] = np.nan
+    return eff, ent_eff
 
-    # ---- cotisations and debts, per establishment and month ----------------------------------------------
+
+def _cotisations(
+    companies: pd.DataFrame, ci: npt.NDArray[np.int64], eff: npt.NDArray[np.float64], xs: npt.NDArray[np.float64],
+    sev: npt.NDArray[np.float64], operating: npt.NDArray[np.bool_], crisis_start: int, rng: np.random.Generator,
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:  # fmt: skip
+    """Cotisations due and paid per establishment and month (centimes); the unpaid part and where it is a debt."""
+    t = eff.shape[1]
     wage = companies.wage.to_numpy()[ci]
     due = np.nan_to_num(eff) * wage[:, None] * 0.42 * rng.lognormal(0, 0.04, size=eff.shape)
     due_c = np.round(due * 100).astype(np.int64)  # centimes
-    xs = np.nan_to_num(sx[ci], nan=0.0)
     crisis_bump = np.zeros(t)
-    crisis_bump[cal.crisis_start : cal.crisis_start + 6] = 0.12
+    crisis_bump[crisis_start : crisis_start + 6] = 0.12
     p_debt = _sigmoid(-6.6 + 0.8 * xs) + crisis_bump[None, :] * sev[ci][:, None]
     has_debt = (rng.random(eff.shape) < p_debt) & (due_c > 0) & operating[ci]
     frac = rng.beta(1 + 0.4 * xs, 6 - 0.4 * xs)
     unpaid = np.where(has_debt, np.round(due_c * frac), 0).astype(np.int64)
-    e_idx, m_idx = np.nonzero(has_debt)
     cotis = pd.DataFrame({"etab": np.nonzero(due_c > 0)[0], "m": np.nonzero(due_c > 0)[1]})
     cotis["due"] = due_c[cotis.etab, cotis.m]
     cotis["paid"] = cotis.due - unpaid[cotis.etab, cotis.m]
     cotis["quarterly"] = companies.effectif0.to_numpy()[ci[cotis.etab]] < 11
     cotis["avail_m"] = cotis.m + 1
+    return cotis, unpaid, has_debt
 
-    debits, delais = _debts(e_idx, m_idx, unpaid, xs, op_end[ci], fm[ci], cal.crisis_start, world, rng)
-    ccsf = _ccsf(companies, sx, has_debt, ci, rng)
-    procol = _procol(companies, etabs, fm, kind, resol, plan, rng)
-    apdemande, apconso = _ap(etabs, eff, sx[ci], sev[ci], operating[ci], cal.crisis_start, t_deliv, rng)
-    bilans = _bilans(companies, sx, ent_eff, world, rng)
-    paydex = _paydex(companies, sx, crisis, rng)
 
-    # ---- ground truth: at-risk company-months of the delivered window --------------------------------------
+def _truth(
+    companies: pd.DataFrame, hidden: dict[str, npt.NDArray[np.int64]], oracle: npt.NDArray[np.float64],
+    oracle_now: npt.NDArray[np.float64] | None, t_deliv: int,
+) -> pd.DataFrame:  # fmt: skip
+    """The ground truth: at-risk company-months of the delivered window."""
+    state, fm = hidden["state"], hidden["failure_m"]
     f = companies.fragility.to_numpy()
     s = companies.section_idx.to_numpy()
     z = companies.size_class.to_numpy()
     ii, mm = np.nonzero(state[:, :t_deliv] >= 0)
-    truth = pd.DataFrame(
+    return pd.DataFrame(
         {
             "siren": companies.siren.to_numpy()[ii],
             "m": mm,
@@ -127,13 +176,20 @@ def observe(
             "failure_18m": ((fm[ii] >= mm) & (fm[ii] < mm + HORIZON)).astype(np.int8),
         }
     )
-    comp = companies.assign(
-        op_start=op_start, op_end=op_end, failure_m=fm, procol_kind=np.where(fm >= 0, kind, ""),
-        plan=plan & (fm >= 0), resol_m=np.where(fm >= 0, resol, -1), closure_m=cm,
-    )  # fmt: skip
-    return ChunkSignals(
-        comp, etabs, eff, cotis, debits, delais, ccsf, procol, apdemande, apconso, bilans, paydex, truth
-    )
+
+
+@dataclass
+class _DebtLines:
+    """The débits (one per establishment and month with an unpaid part), in (establishment, month) order."""
+
+    e_idx: npt.NDArray[np.int64]
+    m_idx: npt.NDArray[np.int64]
+    amount: npt.NDArray[np.int64]
+    x: npt.NDArray[np.float64]
+    num_ecn: npt.NDArray[np.int64]
+    months_to_pay: npt.NDArray[np.int64]
+    delai: npt.NDArray[np.bool_]  # gets a payment plan
+    duree: npt.NDArray[np.int64]  # the plan's length in days
 
 
 def _debts(
@@ -148,6 +204,16 @@ def _debts(
     rng: np.random.Generator,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """URSSAF débits with their operation history, and the payment plans (délais) some of them get."""
+    d = _debt_lines(e_idx, m_idx, unpaid, xs, crisis_start, rng)
+    deb = _debt_history(d, op_end, fm, world.cal.n, rng)
+    return deb, _delais(d, rng)
+
+
+def _debt_lines(
+    e_idx: npt.NDArray[np.int64], m_idx: npt.NDArray[np.int64], unpaid: npt.NDArray[np.int64],
+    xs: npt.NDArray[np.float64], crisis_start: int, rng: np.random.Generator,
+) -> _DebtLines:  # fmt: skip
+    """The débits, their number within the establishment, when they are paid and which get a payment plan."""
     k = len(e_idx)
     amount = unpaid[e_idx, m_idx]
     x = xs[e_idx, m_idx]
@@ -156,8 +222,6 @@ def _debts(
     first = np.r_[True, e_idx[1:] != e_idx[:-1]] if k else np.zeros(0, bool)
     grp_start = np.maximum.accumulate(np.where(first, np.arange(k), 0)) if k else np.zeros(0, np.int64)
     num_ecn = np.arange(k) - grp_start + 1
-    po = np.round(amount * 0.3).astype(np.int64)
-    pp = amount - po
     crisis_debt = (m_idx >= crisis_start) & (m_idx < crisis_start + 6)
     p_pay = np.where(crisis_debt, 0.12, np.clip(0.75 - 0.08 * x, 0.05, 0.9))
     months_to_pay = 1 + rng.geometric(p_pay)
@@ -165,6 +229,18 @@ def _debts(
     delai = (amount > 200_000) & (x >= 3) & (x <= 7) & (rng.random(k) < 0.25)
     duree = rng.integers(90, 721, size=k)
     months_to_pay = np.where(delai, np.maximum(months_to_pay, duree // 30), months_to_pay)
+    return _DebtLines(e_idx, m_idx, amount, x, num_ecn, months_to_pay, delai, duree)
+
+
+def _debt_history(
+    d: _DebtLines, op_end: npt.NDArray[np.int64], fm: npt.NDArray[np.int64], n_months: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:  # fmt: skip
+    """Each débit's operations: mise en recouvrement, annulation, partial and full payments, admission en
+    non-valeur, remise de majoration."""
+    k, e_idx, m_idx, months_to_pay = len(d.e_idx), d.e_idx, d.m_idx, d.months_to_pay
+    po = np.round(d.amount * 0.3).astype(np.int64)
+    pp = d.amount - po
     cancelled = rng.random(k) < 0.03
     partial = (rng.random(k) < 0.4) & (months_to_pay >= 2)
     trt0 = m_idx + 1
@@ -191,15 +267,22 @@ def _debts(
     paid_off = live & (pay_m < op_end[e_idx])
     add(paid_off, hist_final, pay_m, po * 0, pp * 0, 2)
     # firms that stopped: the debt is written off (admission en non-valeur) six months after the end
-    anv = live & ~paid_off & (op_end[e_idx] < world.cal.n)
+    anv = live & ~paid_off & (op_end[e_idx] < n_months)
     add(anv, hist_final, op_end[e_idx] + 6, po * 0, pp * 0, 3)
     # a remise de majoration now and then (does not change the parts, penalties are excluded)
     rem = live & (rng.random(k) < 0.05)
     add(rem, np.full(k, 9), trt0 + 1, po, pp, 4)
-    deb = pd.concat(ops, ignore_index=True)
+    return _number_history(pd.concat(ops, ignore_index=True), d, fm, rng)
+
+
+def _number_history(
+    deb: pd.DataFrame, d: _DebtLines, fm: npt.NDArray[np.int64], rng: np.random.Generator
+) -> pd.DataFrame:
+    """The operations' keys, history numbers (in processing order), day, procol flag, motif and recours."""
+    e_idx = d.e_idx
     deb["etab"] = e_idx[deb.debt]
-    deb["period_m"] = m_idx[deb.debt]
-    deb["num_ecn"] = num_ecn[deb.debt]
+    deb["period_m"] = d.m_idx[deb.debt]
+    deb["num_ecn"] = d.num_ecn[deb.debt]
     # a remise is history number 2 (its own position); renumber the history per debt in processing order
     deb = deb.sort_values(["debt", "trt_m", "num_hist"], kind="stable")
     deb["num_hist"] = deb.groupby("debt").cumcount() + 1
@@ -208,15 +291,19 @@ def _debts(
     deb["in_procol"] = (fm[e_idx[deb.debt]] >= 0) & (fm[e_idx[deb.debt]] <= deb.trt_m)
     deb["motif"] = rng.choice(np.array([0, 1, 2, 4, 7, 10]), size=len(deb), p=[0.5, 0.2, 0.1, 0.1, 0.05, 0.05])
     deb["recours"] = (rng.random(len(deb)) < 0.02).astype(np.int8)
-    deb = deb.reset_index(drop=True)
-    di = np.nonzero(delai)[0]
+    return deb.reset_index(drop=True)
+
+
+def _delais(d: _DebtLines, rng: np.random.Generator) -> pd.DataFrame:
+    """The payment plans (délais) of the débits that get one."""
+    di = np.nonzero(d.delai)[0]
     creation_day = rng.integers(5, 40, size=len(di))
     dl = pd.DataFrame({
-        "etab": e_idx[di], "trt_m": trt0[di], "offset_days": creation_day, "duree": duree[di],
-        "montant": amount[di], "numero": rng.integers(10**12, 10**13 - 1, size=len(di)),
+        "etab": d.e_idx[di], "trt_m": d.m_idx[di] + 1, "offset_days": creation_day, "duree": d.duree[di],
+        "montant": d.amount[di], "numero": rng.integers(10**12, 10**13 - 1, size=len(di)),
     })  # fmt: skip
     dl["avail_m"] = dl.trt_m + (dl.offset_days >= 28).astype(np.int64)
-    return deb, dl
+    return dl
 
 
 def _ccsf(

@@ -204,8 +204,16 @@ def make_population(
     companies : one row per SIREN (hidden columns ``fragility``, ``size_class`` and ``created_m``)
     establishments : one row per SIRET (``pseudo`` marks ACOSS pseudo-SIRETs, absent from SIRENE)
     """
-    n = n_companies
     depts = departements_of(regions)
+    companies, siren = _companies(n_companies, cal, dyn, rng)
+    return companies, _establishments(companies, siren, depts, rng)
+
+
+def _companies(
+    n: int, cal: Calendar, dyn: Dynamics, rng: np.random.Generator
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
+    """The companies (sector, legal category, SIREN, head count, fragility, creation, wage, name), and their SIREN as
+    integers."""
     naf = nomenclature()
     by_section: dict[str, list[str]] = {}
     for code, v in naf.items():
@@ -253,7 +261,15 @@ def make_population(
             "group_head": -1,
         }
     )
-    # establishments: bigger firms have more of them
+    return companies, siren
+
+
+def _establishments(
+    companies: pd.DataFrame, siren: npt.NDArray[np.int64], depts: list[str], rng: np.random.Generator
+) -> pd.DataFrame:
+    """The establishments: bigger firms have more of them, mostly in the head office's département; ACOSS
+    pseudo-SIRETs (temporary work agencies, and a few others) fail the Luhn key."""
+    n, eff = len(companies), companies.effectif0.to_numpy()
     n_etab = 1 + rng.poisson(np.clip(np.log1p(eff) - 1.6, 0, None) * 0.6)
     n_etab = np.minimum(n_etab, 30)
     rows = []
@@ -281,7 +297,7 @@ def make_population(
     et["compte"] = [f"{v:018d}" for v in _unique_ids(rng, len(et), 10**17, 10**18 - 1)]
     et["commune"] = [_commune(rng, d) for d in et.departement]
     et.loc[et.siege.to_numpy() & companies.siege_abroad.to_numpy()[et.company.to_numpy()], "departement"] = ""
-    return companies, et
+    return et
 
 
 _NAME_A = ("Atelier", "Boulangerie", "Transports", "Menuiserie", "Garage", "Société", "Établissements", "Hôtel",
