@@ -17,6 +17,7 @@ Codes outside the documented tables (débit ``Cd_op_ecn`` 63, ``Etat_cpte`` 5…
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -40,21 +41,24 @@ SIRET = Cell("siret", "Siret", "VARCHAR", "SIRET of the établissement", invalid
              reason="siret: expected 14 digits")
 _COMPTE = Cell("numero_compte", "Compte", "VARCHAR", "URSSAF account number")
 
+
+def _urssaf(name: str, file: str, *cells: Cell, **options: Any) -> DelimitedSource:
+    """A URSSAF flux keyed by SIRET, ``sigfaible_<file>.csv`` (any case, gzipped or not): the SIRET, then ``cells``."""
+    return DelimitedSource(name, f"stg_{name}", "flux", "siret", (gz(rf"^sigfaible_{file}\.csv", ignore_case=True),),
+                           cells=(SIRET, *cells), **options)
+
 # --- cotisations -------------------------------------------------------------------------------------------
 
-COTISATION = DelimitedSource(
-    "cotisation", "stg_cotisation", "flux", "siret", (gz(r"^sigfaible_cotisdues\.csv", ignore_case=True),),
-    cells=(
-        SIRET,
-        _COMPTE,
-        Cell("periode_debut", "periode", "DATE", "first day of the period (YYQM)", sql.urssaf_period_start,
-             lambda x: f"NOT {sql.is_urssaf_period(x)}", "periode: expected YYQM or YYYYQM"),
-        Cell("periode_fin", "periode", "DATE", "first day after the period", sql.urssaf_period_end),
-        Cell("encaisse", "enc_direct", "DOUBLE", "amount collected (euros, decimal comma)", sql.comma_float,
-             _unless_empty(sql.is_comma_float), "enc_direct: not a number"),
-        Cell("du", "cotis_due", "DOUBLE", "amount due (euros, decimal comma)", sql.comma_float,
-             _unless_empty(sql.is_comma_float), "cotis_due: not a number"),
-    ),
+COTISATION = _urssaf(
+    "cotisation", "cotisdues",
+    _COMPTE,
+    Cell("periode_debut", "periode", "DATE", "first day of the period (YYQM)", sql.urssaf_period_start,
+         lambda x: f"NOT {sql.is_urssaf_period(x)}", "periode: expected YYQM or YYYYQM"),
+    Cell("periode_fin", "periode", "DATE", "first day after the period", sql.urssaf_period_end),
+    Cell("encaisse", "enc_direct", "DOUBLE", "amount collected (euros, decimal comma)", sql.comma_float,
+         _unless_empty(sql.is_comma_float), "enc_direct: not a number"),
+    Cell("du", "cotis_due", "DOUBLE", "amount due (euros, decimal comma)", sql.comma_float,
+         _unless_empty(sql.is_comma_float), "cotis_due: not a number"),
 )
 
 # --- débits ------------------------------------------------------------------------------------------------
@@ -213,26 +217,23 @@ def _debit_vector(f: dict[str, pa.ChunkedArray]) -> vec.VectorResult:
     )
 
 
-DEBIT = DelimitedSource(
-    "debit", "stg_debit", "flux", "siret", (gz(r"^sigfaible_debits\.csv", ignore_case=True),),
-    cells=(
-        SIRET,
-        Cell("numero_compte", "num_cpte", "VARCHAR", "URSSAF account number"),
-        Cell("numero_ecart_negatif", "Num_Ecn", "VARCHAR", "écart négatif: one debt for one period"),
-        Cell("date_traitement", "Dt_trt_ecn", "DATE", "processing date, (A)AAMMJJ"),
-        Cell("part_ouvriere", "Mt_PO", "DOUBLE", "employee share, euros (file in centimes)"),
-        Cell("part_patronale", "Mt_PP", "DOUBLE", "employer share, euros (file in centimes)"),
-        Cell("numero_historique_ecart_negatif", "Num_Hist_Ecn", "INTEGER", "order of operations on the debt"),
-        Cell("etat_compte", "Etat_cpte", "INTEGER", "1 actif, 2 suspendu, 3 radié"),
-        Cell("code_procedure_collective", "Cd_pro_col", "VARCHAR", "0 none, 1 in progress, 2 plan, 9 without debt"),
-        Cell("periode_debut", "Periode", "DATE", "first day of the period (YYYYQM)"),
-        Cell("periode_fin", "Periode", "DATE", "first day after the period"),
-        Cell("periode_prise_en_compte", None, "DATE", "month of date_traitement if its day ≤ 20, else the next month"),
-        Cell("code_operation_ecart_negatif", "Cd_op_ecn", "VARCHAR", "1 mise en recouvrement, 2 paiement…"),
-        Cell("code_motif_ecart_negatif", "Motif_ecn", "VARCHAR", "motif 0–27"),
-        Cell("recours_en_cours", "Recours_en_cours", "BOOLEAN", "appeal in progress"),
-        Cell("debit_id", None, "VARCHAR", "siret + periode_debut + periode_fin (YYYYMMDD) + numero_ecart_negatif"),
-    ),
+DEBIT = _urssaf(
+    "debit", "debits",
+    Cell("numero_compte", "num_cpte", "VARCHAR", "URSSAF account number"),
+    Cell("numero_ecart_negatif", "Num_Ecn", "VARCHAR", "écart négatif: one debt for one period"),
+    Cell("date_traitement", "Dt_trt_ecn", "DATE", "processing date, (A)AAMMJJ"),
+    Cell("part_ouvriere", "Mt_PO", "DOUBLE", "employee share, euros (file in centimes)"),
+    Cell("part_patronale", "Mt_PP", "DOUBLE", "employer share, euros (file in centimes)"),
+    Cell("numero_historique_ecart_negatif", "Num_Hist_Ecn", "INTEGER", "order of operations on the debt"),
+    Cell("etat_compte", "Etat_cpte", "INTEGER", "1 actif, 2 suspendu, 3 radié"),
+    Cell("code_procedure_collective", "Cd_pro_col", "VARCHAR", "0 none, 1 in progress, 2 plan, 9 without debt"),
+    Cell("periode_debut", "Periode", "DATE", "first day of the period (YYYYQM)"),
+    Cell("periode_fin", "Periode", "DATE", "first day after the period"),
+    Cell("periode_prise_en_compte", None, "DATE", "month of date_traitement if its day ≤ 20, else the next month"),
+    Cell("code_operation_ecart_negatif", "Cd_op_ecn", "VARCHAR", "1 mise en recouvrement, 2 paiement…"),
+    Cell("code_motif_ecart_negatif", "Motif_ecn", "VARCHAR", "motif 0–27"),
+    Cell("recours_en_cours", "Recours_en_cours", "BOOLEAN", "appeal in progress"),
+    Cell("debit_id", None, "VARCHAR", "siret + periode_debut + periode_fin (YYYYMMDD) + numero_ecart_negatif"),
     project=_debit,
     vector=_debit_vector,
     dedup=("Siret", "Periode", "Num_Ecn", "Num_Hist_Ecn", "Dt_trt_ecn", "Mt_PO"),
@@ -250,28 +251,25 @@ def _fr_date(x: str) -> str:
 
 _INT = _unless_empty(sql.is_int)
 
-DELAI = DelimitedSource(
-    "delai", "stg_delai", "flux", "siret", (gz(r"^sigfaible_delais\.csv", ignore_case=True),),
-    cells=(
-        SIRET,
-        Cell("numero_compte", "Numero_compte_externe", "VARCHAR", "URSSAF account number"),
-        Cell("numero_contentieux", "Numero_structure", "VARCHAR", "case number"),
-        Cell("date_creation", "Date_creation", "DATE", "creation of the payment plan (dd/mm/yyyy)", _fr_date,
-             lambda x: f"{_fr_date(x)} IS NULL", "Date_creation: impossible date, expected dd/mm/yyyy"),
-        Cell("date_echeance", "Date_echeance", "DATE", "end of the payment plan (dd/mm/yyyy)", _fr_date,
-             lambda x: f"{_fr_date(x)} IS NULL", "Date_echeance: impossible date, expected dd/mm/yyyy"),
-        Cell("duree_delai", "Duree_delai", "INTEGER", "duration in days",
-             lambda x: f"CASE WHEN {sql.is_int(x)} THEN try_cast({x} AS INTEGER) END", _INT,
-             "Duree_delai: not an integer (value dropped, row kept)", level="field"),
-        Cell("denomination", "Denomination_premiere_ligne", "VARCHAR", "company name"),
-        Cell("indic_6m", "Indic_6M", "VARCHAR", "INF/SUP six months"),
-        Cell("annee_creation", "Annee_creation", "INTEGER", "year of creation", lambda x: f"try_cast({x} AS INTEGER)",
-             _INT, "Annee_creation: not an integer"),
-        Cell("montant_echeancier", "Montant_global_echeancier", "DOUBLE", "amount of the plan (decimal comma)",
-             sql.comma_float, _unless_empty(sql.is_comma_float), "Montant_global_echeancier: not a number"),
-        Cell("stade", "Code_externe_stade", "VARCHAR", "stage code"),
-        Cell("action", "Code_externe_action", "VARCHAR", "action code"),
-    ),
+DELAI = _urssaf(
+    "delai", "delais",
+    Cell("numero_compte", "Numero_compte_externe", "VARCHAR", "URSSAF account number"),
+    Cell("numero_contentieux", "Numero_structure", "VARCHAR", "case number"),
+    Cell("date_creation", "Date_creation", "DATE", "creation of the payment plan (dd/mm/yyyy)", _fr_date,
+         lambda x: f"{_fr_date(x)} IS NULL", "Date_creation: impossible date, expected dd/mm/yyyy"),
+    Cell("date_echeance", "Date_echeance", "DATE", "end of the payment plan (dd/mm/yyyy)", _fr_date,
+         lambda x: f"{_fr_date(x)} IS NULL", "Date_echeance: impossible date, expected dd/mm/yyyy"),
+    Cell("duree_delai", "Duree_delai", "INTEGER", "duration in days",
+         lambda x: f"CASE WHEN {sql.is_int(x)} THEN try_cast({x} AS INTEGER) END", _INT,
+         "Duree_delai: not an integer (value dropped, row kept)", level="field"),
+    Cell("denomination", "Denomination_premiere_ligne", "VARCHAR", "company name"),
+    Cell("indic_6m", "Indic_6M", "VARCHAR", "INF/SUP six months"),
+    Cell("annee_creation", "Annee_creation", "INTEGER", "year of creation", lambda x: f"try_cast({x} AS INTEGER)",
+         _INT, "Annee_creation: not an integer"),
+    Cell("montant_echeancier", "Montant_global_echeancier", "DOUBLE", "amount of the plan (decimal comma)",
+         sql.comma_float, _unless_empty(sql.is_comma_float), "Montant_global_echeancier: not a number"),
+    Cell("stade", "Code_externe_stade", "VARCHAR", "stage code"),
+    Cell("action", "Code_externe_action", "VARCHAR", "action code"),
     check_order=("siret", "date_creation", "date_echeance", "annee_creation", "montant_echeancier", "duree_delai"),
 )
 
@@ -279,18 +277,15 @@ DELAI = DelimitedSource(
 
 CCSF_STADES = ("DEBUT", "REFUS", "APPROB", "FIN", "REJ")
 
-CCSF = DelimitedSource(
-    "ccsf", "stg_ccsf", "flux", "siret", (gz(r"^sigfaible_ccsf\.csv", ignore_case=True),),
-    cells=(
-        SIRET,
-        _COMPTE,
-        Cell("date_traitement", "Date_de_traitement", "DATE", "processing date, (A)AAMMJJ", sql.urssaf_date,
-             lambda x: f"NOT {sql.is_urssaf_date(x)}", "Date_de_traitement: impossible date, expected (A)AAMMJJ"),
-        Cell("stade", "Code_externe_stade", "VARCHAR", "DEBUT, REFUS, APPROB, FIN or REJ",
-             invalid=lambda x: f"{x} NOT IN ({', '.join(sql.lit(s) for s in CCSF_STADES)})",
-             reason=f"Code_externe_stade: unknown code, expected one of {'/'.join(CCSF_STADES)}"),
-        Cell("action", "Code_externe_action", "VARCHAR", "always CCSF"),
-    ),
+CCSF = _urssaf(
+    "ccsf", "ccsf",
+    _COMPTE,
+    Cell("date_traitement", "Date_de_traitement", "DATE", "processing date, (A)AAMMJJ", sql.urssaf_date,
+         lambda x: f"NOT {sql.is_urssaf_date(x)}", "Date_de_traitement: impossible date, expected (A)AAMMJJ"),
+    Cell("stade", "Code_externe_stade", "VARCHAR", "DEBUT, REFUS, APPROB, FIN or REJ",
+         invalid=lambda x: f"{x} NOT IN ({', '.join(sql.lit(s) for s in CCSF_STADES)})",
+         reason=f"Code_externe_stade: unknown code, expected one of {'/'.join(CCSF_STADES)}"),
+    Cell("action", "Code_externe_action", "VARCHAR", "always CCSF"),
 )
 
 # --- procédures collectives --------------------------------------------------------------------------------
@@ -313,16 +308,13 @@ def _date_effet(x: str) -> str:
             f"THEN try_strptime({x}, '%d%b%Y') END AS DATE)")
 
 
-PROCOL = DelimitedSource(
-    "procol", "stg_procol", "flux", "siret", (gz(r"^sigfaible_pcoll\.csv", ignore_case=True),),
-    cells=(
-        SIRET,
-        Cell("date_effet", "Dt_effet", "DATE", "effective date (26MAY2014)", _date_effet,
-             lambda x: f"{_date_effet(x)} IS NULL", "Dt_effet: impossible date, expected like 26MAY2014"),
-        Cell("action_procol", "Lib_actx_stdx", "VARCHAR", "liquidation, redressement or sauvegarde",
-             lambda x: f"{_tokens(x)}[{_action_at(x)}]", lambda x: f"{_action_at(x)} IS NULL",
-             "Lib_actx_stdx: unknown label, no action among liquidation/redressement/sauvegarde"),
-        Cell("stade_procol", "Lib_actx_stdx", "VARCHAR", "the rest of the label: ouverture, solde_procedure…",
-             lambda x: f"array_to_string(list_filter({_tokens(x)}, lambda t, i: i <> {_action_at(x)}), '_')"),
-    ),
+PROCOL = _urssaf(
+    "procol", "pcoll",
+    Cell("date_effet", "Dt_effet", "DATE", "effective date (26MAY2014)", _date_effet,
+         lambda x: f"{_date_effet(x)} IS NULL", "Dt_effet: impossible date, expected like 26MAY2014"),
+    Cell("action_procol", "Lib_actx_stdx", "VARCHAR", "liquidation, redressement or sauvegarde",
+         lambda x: f"{_tokens(x)}[{_action_at(x)}]", lambda x: f"{_action_at(x)} IS NULL",
+         "Lib_actx_stdx: unknown label, no action among liquidation/redressement/sauvegarde"),
+    Cell("stade_procol", "Lib_actx_stdx", "VARCHAR", "the rest of the label: ouverture, solde_procedure…",
+         lambda x: f"array_to_string(list_filter({_tokens(x)}, lambda t, i: i <> {_action_at(x)}), '_')"),
 )

@@ -33,7 +33,7 @@ def parse_delimited(
     vector: Callable[[dict[str, pa.ChunkedArray]], VectorResult] | None = None,
     categorical: Sequence[str] = (),
 ) -> ParseResult:
-    """Parse a delimited file into typed rows and rejections (see the module docstring).
+    """Parse a delimited file into typed rows and rejections (see the docstring of :mod:`signaux_faibles.sources._read`).
 
     Parameters
     ----------

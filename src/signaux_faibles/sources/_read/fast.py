@@ -32,7 +32,7 @@ def parse_fast(
     con: duckdb.DuckDBPyConnection,
     job: Job,
 ) -> ParseResult:
-    """A reader splits the fields; only flagged records take the per-line rules (module docstring, 2)."""
+    """A reader splits the fields; only flagged records take the per-line rules (package docstring, 2)."""
     info, columns, project, delimiter, hashed = job.info, job.columns, job.project, job.delimiter, job.hashed
     fields = {key: f"c{i}" for key, i in field_names(info.header).items()}
     proj = project(fields, info.header)
@@ -114,7 +114,7 @@ def finish_fast(
     keys: list[str] | None = None,
     among: np.ndarray | None = None,
 ) -> ParseResult:
-    """Flagged records through the per-line rules, then the duplicate search (module docstring, 2, 3, 5).
+    """Flagged records through the per-line rules, then the duplicate search (package docstring, 2, 3, 5).
 
     ``among``: the hashes of every record (flagged ones too), sorted, when at hand."""
     info, columns, delimiter = job.info, job.columns, job.delimiter

@@ -118,7 +118,7 @@ def parse_slow(
     con: duckdb.DuckDBPyConnection,
     job: Job,
 ) -> ParseResult:
-    """Every physical line through the per-line rules (module docstring, 3)."""
+    """Every physical line through the per-line rules (package docstring, 3)."""
     info, columns = job.info, job.columns
     path = info.path
     uid = next(_counter)

@@ -1,6 +1,6 @@
-"""Vectorised helpers for the optimistic Arrow path of :mod:`signaux_faibles.sources._csv`.
+"""Vectorised helpers for the Arrow variant of the fast path (:mod:`signaux_faibles.sources._read.arrow`).
 
-A source may give, besides its SQL :class:`~signaux_faibles.sources._csv.Projection` (the exact rules), a
+A source may give, besides its SQL :class:`~signaux_faibles.sources._read.rules.Projection` (the exact rules), a
 *vector* function: from the raw fields as Arrow string columns it computes the typed columns with numpy for the
 records that pass cheap tests (ASCII digits, lengths, ranges), and a mask of those records. Every other record
 is flagged and goes through the exact per-line rules, so the vector function only has to be right on the records
