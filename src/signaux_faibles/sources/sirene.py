@@ -112,7 +112,7 @@ SIRENE = TextSource(
         Field("siren", "siren", description="SIREN of the company (9 digits)"),
         _SIRET,
         Field("siege", "etablissementSiege", "BOOLEAN", "Head office of the company", BOOLEAN, on_error="field",
-              invalid="etablissementSiege is not a boolean"),
+              invalid="{raw} is not a boolean"),
         Field("complement_adresse", "complementAdresseEtablissement", description="Address complement"),
         Field("numero_voie", "numeroVoieEtablissement", description="Street number"),
         Field("indrep", "indiceRepetitionEtablissement", description="Repetition index, spelt out (BIS, TER…)",
@@ -137,7 +137,7 @@ SIRENE = TextSource(
         Field("nomenclature_activite", _NOMEN, description="Raw nomenclature when the activity code is not a valid "
               "NAF rev2 code (else NULL)", sql=f"(CASE WHEN {_OTHER_CODE} THEN {txt(_NOMEN)} END)"),
         Field("date_creation", "dateCreationEtablissement", "DATE", "Creation date", ISO_DATE, on_error="field",
-              invalid="dateCreationEtablissement is not a valid YYYY-MM-DD date"),
+              invalid="{raw} is not a valid YYYY-MM-DD date"),
         _geo("longitude", "Longitude"),
         _geo("latitude", "Latitude"),
         Field("est_actif", "etatAdministratifEtablissement", "BOOLEAN", "Administrative state is A (active)",

@@ -35,9 +35,9 @@ SIRENE_HISTO = TextSource(
     fields=(
         _SIRET,
         Field("date_debut", "dateDebut", "DATE", "First day of the period", ISO_DATE,
-              invalid="dateDebut is not a valid YYYY-MM-DD date"),
+              invalid="{raw} is not a valid YYYY-MM-DD date"),
         Field("date_fin", "dateFin", "DATE", "Last day of the period (NULL: still current)", ISO_DATE,
-              invalid="dateFin is not a valid YYYY-MM-DD date"),
+              invalid="{raw} is not a valid YYYY-MM-DD date"),
         Field("est_actif", "etatAdministratifEtablissement", "BOOLEAN", "State A (active) during the period",
               sql=f"({_ETAT} = 'A')"),
         Field("changement_statut_actif", "changementEtatAdministratifEtablissement", "BOOLEAN",

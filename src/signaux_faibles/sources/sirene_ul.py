@@ -47,7 +47,7 @@ SIRENE_UL = TextSource(
         ape_field("activite_principale", "activitePrincipaleUniteLegale", "APE, NAF rev2 (NN.NNX); NULL when the "
                   "code does not have that shape"),
         Field("creation", "dateCreationUniteLegale", "DATE", "Creation date", ISO_DATE, on_error="field",
-              invalid="dateCreationUniteLegale is not a valid YYYY-MM-DD date"),
+              invalid="{raw} is not a valid YYYY-MM-DD date"),
         Field("est_actif", "etatAdministratifUniteLegale", "BOOLEAN", "Administrative state is A (active)",
               sql=f"coalesce({txt('etatAdministratifUniteLegale')} = 'A', false)"),
         ape_field("activite_principale_naf25", "activitePrincipaleNAF25UniteLegale", "Activity in NAF 2025 "

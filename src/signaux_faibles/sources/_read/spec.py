@@ -78,7 +78,8 @@ class Field:
     label : str or None
         The format as the reasons name it, instead of the parser's.
     invalid : str or None
-        The whole reason of an unreadable value, instead of ``<raw> (<format>) is not valid``.
+        The whole reason of an unreadable value, instead of ``<raw> (<format>) is not valid`` (``{raw}``: the raw
+        header).
     optional : bool
         The column may be missing from the file (its values are then NULL).
     identifier : {"siret", "siren"} or None
@@ -127,7 +128,9 @@ class Field:
         if self.required:
             return required_value(self.raw, parsed, what)
         check = optional_value(self.raw, parsed, what, self.on_error)
-        return [Check(check.column, check.condition, self.invalid, check.level)] if self.invalid else [check]
+        if self.invalid is None:
+            return [check]
+        return [Check(check.column, check.condition, self.invalid.format(raw=self.raw), check.level)]
 
 
 def luhn_of(key: Field) -> Field:
