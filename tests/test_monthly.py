@@ -111,6 +111,13 @@ def _wait_running(data: Path, batch: str, step: str, proc: subprocess.Popen[str]
     raise AssertionError(f"step {step} never started")
 
 
+def _copy(base: Path, work: Path) -> Path:
+    """A copy of the data directory ``base`` (its published symbolic links kept as links), ``work/data``."""
+    data = work / "data"
+    shutil.copytree(base, data, symlinks=True)
+    return data
+
+
 def _kill_then_rerun(base: Path, folder: Path, batch: str, work: Path, when: Any, extra: tuple[str, ...]) -> Path:
     """From a copy of ``base``: the run of ``batch`` killed (at the start of step ``when``, or after ``when``
     seconds), then run again to the end; returns the data directory."""
@@ -165,9 +172,7 @@ def test_kill_at_each_step_then_rerun_ends_as_an_uninterrupted_run(
 
 def test_rerun_skips_what_is_done_and_from_forces(three_batches: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
     twin, base, batches = three_batches
-    data = tmp_path / "data"
-    shutil.copytree(base, data, symlinks=True)
-    b = batches[2]
+    data, b = _copy(base, tmp_path), batches[2]
     before = _snapshot(data)
     code, out = _run(data, twin / b, b)
     assert code in (0, 1), out
@@ -189,9 +194,7 @@ def test_rerun_skips_what_is_done_and_from_forces(three_batches: tuple[Path, Pat
 
 def test_one_run_at_a_time(three_batches: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
     twin, base, batches = three_batches
-    data = tmp_path / "data"
-    shutil.copytree(base, data, symlinks=True)
-    b = batches[2]
+    data, b = _copy(base, tmp_path), batches[2]
     first = _monthly(data, twin / b, b, "--from", "ingest", env={"SF_MONTHLY_TEST_PAUSE": "ingest:30"})
     _wait_running(data, b, "ingest", first)
     code, out = _run(data, twin / b, b)
@@ -231,8 +234,7 @@ def test_operations_page_shows_runs_quarantine_and_models(
     from signaux_faibles.platform.web import create_app
 
     _, base, batches = three_batches
-    data = tmp_path / "data"
-    shutil.copytree(base, data, symlinks=True)
+    data = _copy(base, tmp_path)
     q = data / "quarantine" / "stg_debit"
     q.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table({"batch": [batches[2]] * 2, "file": ["sigfaible_debits.csv"] * 2, "source": ["debit"] * 2,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import shutil
 from collections.abc import Callable
@@ -14,6 +12,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from golden import REFERENCE_BATCH, read_golden
 from signaux_faibles.config import Settings
 from signaux_faibles.ingest import ingest_batch, run_ingest
 
@@ -99,7 +98,7 @@ def test_perimeter_filters_and_counts(tmp_path: Path) -> None:
     assert r2["filtered"] == 2
 
 
-def test_filter_golden(reference_dir: Path, tmp_path: Path) -> None:
+def test_filterread_golden(reference_dir: Path, tmp_path: Path) -> None:
     """The perimeter list from the real filter's test data equals its golden output."""
     import duckdb
 
@@ -115,34 +114,7 @@ def test_filter_golden(reference_dir: Path, tmp_path: Path) -> None:
 
 # --- golden staging tables of the real system's reference run ---------------------------------------------------
 
-REFERENCE_BATCH = {
-    "urssaf/debitTestData.csv": "sigfaible_debits.csv",
-    "urssaf/ccsfTestData.csv": "sigfaible_ccsf.csv",
-    "urssaf/cotisationTestData.csv": "sigfaible_cotisdues.csv",
-    "urssaf/delaiTestData.csv": "sigfaible_delais.csv",
-    "urssaf/procolTestData.csv": "sigfaible_pcoll.csv",
-    "effectif/effectifTestData.csv": "sigfaible_effectif_siret.csv",
-    "effectif/effectifEntTestData.csv": "sigfaible_effectif_siren.csv",
-    "activite_partielle/apconsoTestData.csv": "consommation_ap.csv",
-    "activite_partielle/apdemandeTestData.csv": "demande_ap.csv",
-    "sirene/sireneTestData.csv": "StockEtablissement_utf8_geo.csv",
-    "sirene/sireneULTestData.csv": "sireneUL.csv",
-    "sirene/sireneHistoTestData.csv": "StockEtablissementHistorique_utf8.csv",
-}
 MY_TABLES = ("stg_cotisation", "stg_debit", "stg_delai", "stg_procol", "stg_effectif", "stg_effectif_ent")
-
-
-def _golden(path: Path) -> tuple[list[str], list[list[str]]]:
-    text = path.read_text(encoding="utf-8")
-    if "\t" not in text.split("\n", 1)[0]:
-        rows = list(csv.reader(io.StringIO(text)))
-        head, body = [h.strip() for h in rows[0]], [[c.strip() for c in r] for r in rows[1:] if r]
-    else:
-        lines = text.splitlines()
-        head = [h.strip() for h in lines[0].split("\t")]
-        body = [[c.strip() for c in ln.split("\t")] for ln in lines[1:] if ln.strip()]
-    fix = {"NULL": "", "t": "true", "f": "false"}
-    return head, [[fix.get(c, c) for c in r] for r in body]
 
 
 def _norm(v: object) -> str:
@@ -175,7 +147,7 @@ def reference_run(reference_dir: Path, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.mark.parametrize("table", MY_TABLES)
 def test_staging_equals_golden(table: str, reference_run: Path, reference_dir: Path) -> None:
-    head, grows = _golden(reference_dir / "golden" / f"test-import.sql.{table}.golden.txt")
+    head, grows = read_golden(reference_dir / "golden" / f"test-import.sql.{table}.golden.txt")
     t = staging(reference_run, table)
     cols = [next(c for c in t.column_names if c == h or c.startswith(h)) for h in head]
     orows = [[_norm(v) for v in r] for r in zip(*[t.column(c).to_pylist() for c in cols], strict=True)]

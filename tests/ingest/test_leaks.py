@@ -20,6 +20,7 @@ import pytest
 from signaux_faibles.config import Settings
 from signaux_faibles.ingest import ingest_batch, run_ingest
 from signaux_faibles.ingest._store import Store
+from signaux_faibles.sources._base import ParseResult
 from signaux_faibles.sources.registry import source_for
 from signaux_faibles.twin import TwinConfig, generate
 
@@ -29,6 +30,21 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     out = tmp_path_factory.mktemp("leaks2") / "twin"
     summary = generate(TwinConfig(out=out, companies=300, months=24, seed=5, defects=0.0, monthly_batches=1))
     return out, list(summary.batches)
+
+
+def _twin_file(twin: tuple[Path, list[str]], tmp_path: Path, name: str) -> Path:
+    """A copy of the twin's first batch's file ``name``, to damage."""
+    root, batches = twin
+    path = tmp_path / name
+    shutil.copy(root / batches[0] / name, path)
+    return path
+
+
+def _parse(path: Path) -> ParseResult:
+    """The file parsed by its source."""
+    source = source_for(path.name)
+    assert source is not None
+    return source.parse(path, duckdb.connect())
 
 
 def _mutate(path: Path, line: int, edit: str) -> tuple[str, str]:
@@ -56,14 +72,10 @@ def _mutate(path: Path, line: int, edit: str) -> tuple[str, str]:
 def test_a_stray_quote_is_quarantined_with_its_field_and_what_was_expected(
     twin: tuple[Path, list[str]], tmp_path: Path, name: str
 ) -> None:
-    root, batches = twin
-    path = tmp_path / name
-    shutil.copy(root / batches[0] / name, path)
+    path = _twin_file(twin, tmp_path, name)
     sep, field = _mutate(path, 3, "quote")
     n_fields = len(path.read_text(encoding="utf-8").split("\n", 1)[0].split(sep))
-    source = source_for(name)
-    assert source is not None
-    result = source.parse(path, duckdb.connect())
+    result = _parse(path)
     (rej,) = [r for r in result.rejections.to_pylist() if r["line"] == 3]
     assert rej["level"] == "row" and rej["column"] == field
     assert rej["reason"].startswith(f"malformed line: unbalanced or stray double quote in field 2 ({field})")
@@ -75,14 +87,10 @@ def test_a_stray_quote_is_quarantined_with_its_field_and_what_was_expected(
 def test_a_quote_still_open_at_the_end_of_the_file_is_a_stray_quote(
     twin: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
-    root, batches = twin
-    path = tmp_path / "sireneUL.csv"
-    shutil.copy(root / batches[0] / "sireneUL.csv", path)
+    path = _twin_file(twin, tmp_path, "sireneUL.csv")
     last = len(path.read_text(encoding="utf-8").rstrip("\n").split("\n"))
     _, field = _mutate(path, last, "quote")
-    source = source_for(path.name)
-    assert source is not None
-    result = source.parse(path, duckdb.connect())
+    result = _parse(path)
     (rej,) = [r for r in result.rejections.to_pylist() if r["line"] == last]
     assert rej["column"] == field and "stray double quote" in rej["reason"]
     assert "not closed before the end of the file" in rej["reason"]
@@ -93,13 +101,9 @@ def test_a_quote_still_open_at_the_end_of_the_file_is_a_stray_quote(
 def test_a_nul_byte_is_binary_content_on_its_line_not_an_encoding_error(
     twin: tuple[Path, list[str]], tmp_path: Path, name: str
 ) -> None:
-    root, batches = twin
-    path = tmp_path / name
-    shutil.copy(root / batches[0] / name, path)
+    path = _twin_file(twin, tmp_path, name)
     _, field = _mutate(path, 4, "nul")
-    source = source_for(name)
-    assert source is not None
-    result = source.parse(path, duckdb.connect())
+    result = _parse(path)
     assert result.fatal is None
     (rej,) = [r for r in result.rejections.to_pylist() if r["line"] == 4]
     assert rej["reason"].startswith("binary content: the line holds a NUL byte in field 2") and rej["column"] == field

@@ -8,24 +8,9 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
+from golden import REFERENCE_BATCH
 from signaux_faibles.ingest import ingest_batch
 from signaux_faibles.twin.generate import TwinConfig, generate
-
-#: The real system's 12 reference inputs and their delivery names (as ../shared/acceptance/lib/reference_batch.sh).
-REFERENCE_INPUTS = {
-    "activite_partielle/apconsoTestData.csv": "consommation_ap.csv",
-    "activite_partielle/apdemandeTestData.csv": "demande_ap.csv",
-    "sirene/sireneTestData.csv": "StockEtablissement_utf8_geo.csv",
-    "sirene/sireneULTestData.csv": "sireneUL.csv",
-    "sirene/sireneHistoTestData.csv": "StockEtablissementHistorique_utf8.csv",
-    "urssaf/debitTestData.csv": "sigfaible_debits.csv",
-    "urssaf/ccsfTestData.csv": "sigfaible_ccsf.csv",
-    "urssaf/cotisationTestData.csv": "sigfaible_cotisdues.csv",
-    "urssaf/delaiTestData.csv": "sigfaible_delais.csv",
-    "urssaf/procolTestData.csv": "sigfaible_pcoll.csv",
-    "effectif/effectifTestData.csv": "sigfaible_effectif_siret.csv",
-    "effectif/effectifEntTestData.csv": "sigfaible_effectif_siren.csv",
-}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +19,7 @@ def reference_data(reference_dir: Path, tmp_path_factory: pytest.TempPathFactory
     root = tmp_path_factory.mktemp("reference")
     batch = root / "1910"
     batch.mkdir()
-    for src, name in REFERENCE_INPUTS.items():
+    for src, name in REFERENCE_BATCH.items():
         shutil.copy(reference_dir / src, batch / name)
     data = root / "data"
     ingest_batch(batch, "1910", data, no_filter=True)

@@ -8,6 +8,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 import pytest
+from panel_rows import debit_row, stg_debit
 
 from signaux_faibles.panel.clean import (
     clean_ap,
@@ -36,34 +37,7 @@ def rows(con: ibis.BaseBackend, t: ibis.Table, *order: str) -> list[dict[str, An
 def debit_event(
     debt: str, hist: int, treated: dt.date, po: float, pp: float, siret: str = SIRET
 ) -> dict[str, Any]:
-    # periode_prise_en_compte as the parser computes it: day <= 20 → that month, else the next one
-    month = D(treated.year, treated.month, 1)
-    if treated.day > 20:
-        month = D(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return {
-        "siret": siret,
-        "debit_id": debt,
-        "numero_historique_ecart_negatif": hist,
-        "date_traitement": treated,
-        "periode_prise_en_compte": month,
-        "part_ouvriere": po,
-        "part_patronale": pp,
-    }
-
-
-def stg_debit(events: list[dict[str, Any]]) -> ibis.Table:
-    schema = pa.schema(
-        [
-            ("siret", pa.string()),
-            ("debit_id", pa.string()),
-            ("numero_historique_ecart_negatif", pa.int32()),
-            ("date_traitement", pa.date32()),
-            ("periode_prise_en_compte", pa.date32()),
-            ("part_ouvriere", pa.float64()),
-            ("part_patronale", pa.float64()),
-        ]
-    )
-    return ibis.memtable(pa.Table.from_pylist(events, schema=schema))
+    return debit_row(debt, hist, treated, po, pp, siret=siret)
 
 
 def test_debit_events_after_the_20th_count_next_month(con: ibis.BaseBackend) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 import pytest
+from panel_rows import DEBIT_SCHEMA, debit_row
 
 from signaux_faibles.panel.clean import clean_ap, clean_bdf, clean_debit, clean_procol
 from signaux_faibles.panel.company_month import company_month, feature_columns
@@ -28,29 +29,7 @@ def mt(rows: list[dict[str, Any]], schema: dict[str, pa.DataType]) -> ibis.Table
 
 
 def debit(debt: str, hist: int, treated: dt.date, po: float, pp: float, siret: str = S1) -> dict[str, Any]:
-    month = D(treated.year, treated.month, 1)
-    if treated.day > 20:  # as the parser: after the 20th → the next month
-        month = D(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return {
-        "siret": siret,
-        "debit_id": debt,
-        "numero_historique_ecart_negatif": hist,
-        "date_traitement": treated,
-        "periode_prise_en_compte": month,
-        "part_ouvriere": po,
-        "part_patronale": pp,
-    }
-
-
-DEBIT_SCHEMA = {
-    "siret": pa.string(),
-    "debit_id": pa.string(),
-    "numero_historique_ecart_negatif": pa.int32(),
-    "date_traitement": pa.date32(),
-    "periode_prise_en_compte": pa.date32(),
-    "part_ouvriere": pa.float64(),
-    "part_patronale": pa.float64(),
-}
+    return debit_row(debt, hist, treated, po, pp, siret=siret)
 
 
 def panel(

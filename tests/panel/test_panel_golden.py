@@ -7,8 +7,6 @@ numbers numerically, text by its cut prefix) with one difference: the dumps cut 
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from pathlib import Path
@@ -17,26 +15,13 @@ import ibis
 import pyarrow.dataset as ds
 import pytest
 
+from golden import read_golden
 from signaux_faibles.panel.build import build_clean
 
 SKIP = {
     "clean_filter",
     "clean_sirene",
 }  # no perimeter in the reference run; clean_sirene's dump is unreadable
-
-
-def read_golden(path: Path) -> tuple[list[str], list[list[str]]]:
-    text = path.read_text(encoding="utf-8")
-    first = text.split("\n", 1)[0]
-    if "\t" not in first and "," in first:
-        rows = list(csv.reader(io.StringIO(text)))
-        head, body = [h.strip() for h in rows[0]], [[c.strip() for c in r] for r in rows[1:] if r]
-    else:
-        lines = text.splitlines()
-        head = [h.strip() for h in lines[0].split("\t")]
-        body = [[c.strip() for c in line.split("\t")] for line in lines[1:] if line.strip()]
-    fix = {"NULL": "", "t": "true", "f": "false"}
-    return head, [[fix.get(c, c) for c in r] for r in body]
 
 
 def norm(v: object) -> str:
