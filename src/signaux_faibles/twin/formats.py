@@ -472,11 +472,16 @@ BDF_SECTEUR = {"C": "01 Industrie et Transports (Hors TRM)", "H": "01 Industrie 
                "F": "02 Construction", "G": "03 Commerce", "I": "04 Hébergement et restauration"}  # fmt: skip
 
 
-def _bdf(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
+def _statements(sig: ChunkSignals, b: Batch, source: str) -> pd.DataFrame:
+    """The statements ``source`` (``bdf`` or ``diane``) delivers in batch ``b`` (a stock: every one known by then)."""
     bl = sig.bilans
     if bl.empty:
-        return []
-    d = bl[bl.bdf.to_numpy() & b.stock(bl.avail_m)]
+        return bl
+    return bl[bl[source].to_numpy() & b.stock(bl.avail_m)]
+
+
+def _bdf(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
+    d = _statements(sig, b, "bdf")
     if d.empty:
         return []
     c = sig.companies
@@ -511,10 +516,7 @@ def _diane_header(ctx: Context, b: Batch) -> str:
 
 
 def _diane(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
-    bl = sig.bilans
-    if bl.empty:
-        return []
-    d = bl[bl.diane.to_numpy() & b.stock(bl.avail_m)]
+    d = _statements(sig, b, "diane")
     if d.empty:
         return []
     y0 = _diane_latest_year(b, ctx)
