@@ -51,24 +51,23 @@ __all__ = [
 ]
 
 import re
+from collections.abc import Callable
 
 _TRUE = "('1','t','T','TRUE','true','True')"
 _FALSE = "('0','f','F','FALSE','false','False')"
 
 
-def is_siret(x: str) -> str:
-    """14 digits."""
-    return f"regexp_full_match({x}, '[0-9]{{14}}')"
+def _full_match(pattern: str) -> Callable[[str], str]:
+    """The test that a value wholly matches ``pattern`` (NULL for NULL)."""
+    return lambda x: f"regexp_full_match({x}, '{pattern}')"
 
 
-def is_siren(x: str) -> str:
-    """9 digits."""
-    return f"regexp_full_match({x}, '[0-9]{{9}}')"
-
-
-def is_int(x: str) -> str:
-    """An optionally signed integer (Go ``strconv.Atoi``)."""
-    return f"regexp_full_match({x}, '[+-]?[0-9]+')"
+#: 14 digits.
+is_siret = _full_match("[0-9]{14}")
+#: 9 digits.
+is_siren = _full_match("[0-9]{9}")
+#: An optionally signed integer (Go ``strconv.Atoi``).
+is_int = _full_match("[+-]?[0-9]+")
 
 
 def is_float(x: str) -> str:
