@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import json
 import math
 import re
@@ -15,6 +13,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from golden import read_golden
 from needs import unavailable
 from signaux_faibles.sources._base import REJECTION_SCHEMA, ParseResult, Source, rows_schema
 
@@ -89,20 +88,6 @@ def assert_gzip_same(source: Source, con: duckdb.DuckDBPyConnection, tmp_path: P
 
 # --- golden staging dumps, compared as ../shared/acceptance/lib/golden.py does ------------------------------------
 
-def _read_golden(path: Path) -> tuple[list[str], list[list[str]]]:
-    text = path.read_text(encoding="utf-8")
-    first = text.split("\n", 1)[0]
-    if "\t" not in first and "," in first:
-        rows = list(csv.reader(io.StringIO(text)))
-        head, body = [h.strip() for h in rows[0]], [[c.strip() for c in r] for r in rows[1:] if r]
-    else:
-        lines = text.splitlines()
-        head = [h.strip() for h in lines[0].split("\t")]
-        body = [[c.strip() for c in line.split("\t")] for line in lines[1:] if line.strip()]
-    fix = {"NULL": "", "t": "true", "f": "false"}
-    return head, [[fix.get(c, c) for c in r] for r in body]
-
-
 def _norm(v: object) -> str:
     if v is None:
         return ""
@@ -127,7 +112,7 @@ def _same(g: str, o: str) -> bool:
 
 def assert_golden(rows: pa.Table, golden: Path) -> None:
     """Rows equal a golden staging dump: multiset of rows, columns matched by name prefix."""
-    head, grows = _read_golden(golden)
+    head, grows = read_golden(golden)
     cols = []
     for h in head:
         match = [c for c in rows.column_names if c == h] or [c for c in rows.column_names if c.startswith(h)]
