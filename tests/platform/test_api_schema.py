@@ -26,9 +26,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from seed import SEED_COMPANIES
 from sqlalchemy import select
 
-from conftest import SEED_COMPANIES
 from signaux_faibles.platform.accounts import issue_token
 from signaux_faibles.platform.models import Follow, User
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from seed import SEED_COMPANIES
 from sqlalchemy import delete, select
 from test_web_matrix import _login
 
-from conftest import SEED_COMPANIES
 from signaux_faibles.platform import accounts
 from signaux_faibles.platform import db as platform_db
 from signaux_faibles.platform.models import Company, Establishment, Follow, OpenRegion, Score, User

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from seed import SEED_PASSWORD, SEED_USERS
 from sqlalchemy import select
 from test_web_auth import _csrf, _password_step
 from test_web_matrix import _login
 
-from conftest import SEED_PASSWORD, SEED_USERS
 from signaux_faibles.config import Settings
 from signaux_faibles.platform.models import AuditEvent, Case, User
 from signaux_faibles.platform.web import create_app

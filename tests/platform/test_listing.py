@@ -1,6 +1,6 @@
 """The list page's filters, sort, paging, htmx fragment and exports, and the dashboard, under the access policy.
 
-On the seeded platform (``conftest.seed_platform``) plus 45 companies added to its list: ``i`` in 1..45, in
+On the seeded platform (``seed.seed_platform``) plus 45 companies added to its list: ``i`` in 1..45, in
 département 75 (région 11) unless ``i % 3 == 0`` (92, région 11: outside agent B's territory). Runs on SQLite and
 PostgreSQL.
 """

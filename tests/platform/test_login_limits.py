@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from seed import SEED_PASSWORD, SEED_USERS
 from sqlalchemy import func, select
 from test_web_auth import _csrf, _events, _password_step
 
-from conftest import SEED_PASSWORD, SEED_USERS
 from signaux_faibles.config import Settings
 from signaux_faibles.platform.accounts import THROTTLE, login_throttled, record_failed_login
 from signaux_faibles.platform.models import LoginAttempt

@@ -22,9 +22,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from seed import SEED_USERS, seed_platform
 from sqlalchemy import select
 
-from conftest import SEED_USERS, seed_platform
 from signaux_faibles.config import Settings
 from signaux_faibles.platform.models import AuditEvent, User, WebSession
 from signaux_faibles.platform.web import create_app

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from signaux_faibles.platform.accounts import AccountError
 from signaux_faibles.platform.models import CaseMeasure, SuggestionDecision, User
-from signaux_faibles.platform.support import suggest
-from signaux_faibles.platform.work import (
+from signaux_faibles.platform.services.support import suggest
+from signaux_faibles.platform.services.work import (
     add_comment,
     case_of,
     codefi_flag,

@@ -14,10 +14,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from seed import SEED_COMPANIES
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from conftest import SEED_COMPANIES
 from signaux_faibles.cli import app
 from signaux_faibles.platform import db as platform_db
 from signaux_faibles.platform.models import ApiToken, AuditEvent, User

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from seed import SEED_COMPANIES
 from test_web_matrix import _login
 
-from conftest import SEED_COMPANIES
 from signaux_faibles.platform.models import User
 
 

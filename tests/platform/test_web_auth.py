@@ -9,9 +9,9 @@ from typing import Any
 
 import pyotp
 from fastapi.testclient import TestClient
+from seed import SEED_PASSWORD, SEED_USERS
 from sqlalchemy import select, update
 
-from conftest import SEED_PASSWORD, SEED_USERS
 from signaux_faibles.platform.accounts import issue_token
 from signaux_faibles.platform.models import ApiToken, AuditEvent, User, WebSession
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from seed import SEED_COMPANIES, SEED_USERS
 from sqlalchemy import select
 
-from conftest import SEED_COMPANIES, SEED_USERS
 from signaux_faibles.platform.accounts import sha256
 from signaux_faibles.platform.models import AuditEvent, User, WebSession
 from signaux_faibles.platform.policy import Action, Actor, CompanyFacts, OrganisationRef, Territory, allowed
@@ -393,7 +393,7 @@ def test_every_state_changing_route_needs_csrf(web_app: Any, seeded: tuple[str, 
 
 def _seed_work(app: Any, ids: dict[str, int]) -> dict[str, dict[str, int]]:
     """On every company: a comment by agent A and a case (with one measure) opened by agent A."""
-    from signaux_faibles.platform.work import add_comment, add_measure, open_case
+    from signaux_faibles.platform.services.work import add_comment, add_measure, open_case
 
     out = {}
     with app.state.sessions() as db:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -205,16 +205,21 @@ def users_set_password(email: str, database_url: DbUrl = None) -> None:
     _change(email, database_url, "password set", password=sys.stdin.readline().rstrip("\n"))
 
 
+def _found(db: Any, email: str) -> Any:
+    """The account of ``email``, or the command fails saying why."""
+    from .accounts import AccountError, find_user
+
+    try:
+        return find_user(db, email)
+    except AccountError as e:
+        raise _fail(str(e)) from None
+
+
 @users_app.command("reset-2fa")
 def users_reset_2fa(email: str, database_url: DbUrl = None) -> None:
     """Forget an account's TOTP secret: the next login enrols a new one."""
-    from .accounts import AccountError, find_user
-
     with _db(database_url) as db:
-        try:
-            user = find_user(db, email)
-        except AccountError as e:
-            raise _fail(str(e)) from None
+        user = _found(db, email)
         user.totp_secret, user.totp_last_step = None, None
         _audit(db, "second factor reset", email=user.email)
         db.commit()
@@ -246,13 +251,10 @@ def users_token(
 @users_app.command("revoke-tokens")
 def users_revoke_tokens(email: str, database_url: DbUrl = None) -> None:
     """Revoke every API token of an account."""
-    from .accounts import AccountError, find_user, revoke_tokens
+    from .accounts import revoke_tokens
 
     with _db(database_url) as db:
-        try:
-            user = find_user(db, email)
-        except AccountError as e:
-            raise _fail(str(e)) from None
+        user = _found(db, email)
         n = revoke_tokens(db, user)
         _audit(db, "API tokens revoked", email=user.email, tokens=n)
         db.commit()

@@ -2,7 +2,7 @@
 chromium through Playwright (sync API).
 
 - ``platform_server`` (session): seeds a SQLite platform database with ``seed_platform`` (``tests/platform/
-  conftest.py``), starts ``signaux-faibles serve`` on a free port (its own process group), waits for ``/sante``,
+  seed.py``), starts ``signaux-faibles serve`` on a free port (its own process group), waits for ``/sante``,
   yields the base URL, then stops the process group and checks the port is free again.
 - ``browser`` (session): ``/usr/bin/chromium`` launched by Playwright (never ``playwright install``). When it is
   missing the tests fail in CI (``CI=true``) and are skipped elsewhere.
@@ -11,15 +11,14 @@ chromium through Playwright (sync API).
   the secret read from the page — then the confidentiality notice) and ends on ``/listes``.
 - ``shot``: ``shot(page, name)`` saves a full-page screenshot under ``test-artifacts/screenshots/`` (gitignored).
 
-The folder is a package (``__init__.py``): this conftest is then ``browser.conftest`` and leaves the module
-``conftest`` (``tests/platform/conftest.py``, which the other platform tests import by that name) alone. The seed is
-loaded from the parent conftest by path, under its own name; the helpers here are reached as fixtures.
+The folder is a package (``__init__.py``): this conftest is then ``browser.conftest``, apart from
+``tests/platform/conftest.py``. The seed is the plain module ``tests/platform/seed.py`` (``from seed import …``); the
+helpers here are reached as fixtures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import signal
 import socket
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import seed as seed_module
+from seed import SEED_PASSWORD, seed_history, seed_platform
 
 from needs import unavailable
 
@@ -50,19 +51,6 @@ CHROMIUM_ARGS = [
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 TIMEOUT_MS = 10_000
-
-
-def _platform_seed() -> Any:
-    """``tests/platform/conftest.py`` loaded by path under its own name (the seed and its constants)."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("sf_platform_seed_for_browser", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SEED = _platform_seed()
 
 
 def require_chromium() -> Path:
@@ -98,8 +86,8 @@ def platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_chromium()  # no server to start when there is no browser to drive it
     root = tmp_path_factory.mktemp("browser_platform")
     db_path = root / "platform.db"
-    SEED.seed_platform(f"sqlite:///{db_path}")
-    SEED.seed_history(f"sqlite:///{db_path}")
+    seed_platform(f"sqlite:///{db_path}")
+    seed_history(f"sqlite:///{db_path}")
     port = _free_port()
     assert not _port_in_use(port), f"port {port} is already in use"
     env = os.environ.copy()
@@ -188,7 +176,7 @@ def page(browser: Any, platform_server: str) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def seed() -> Any:
     """The seed's definitions (``SEED_USERS``, ``SEED_COMPANIES``, ``SEED_PASSWORD``)."""
-    return SEED
+    return seed_module
 
 
 @pytest.fixture
@@ -217,7 +205,7 @@ def login_2fa(
 
     page.goto("/connexion")
     page.fill("#email", email)
-    page.fill("#password", password or SEED.SEED_PASSWORD)
+    page.fill("#password", password or SEED_PASSWORD)
     if shot:
         shot(page, "connexion")
     page.get_by_role("button", name="Se connecter", exact=True).click()

@@ -44,6 +44,7 @@ __all__ = [
     "json_number",
     "list_header",
     "list_rows",
+    "name_or_siren",
 ]
 
 PAGE_SIZE = 20
@@ -370,12 +371,18 @@ def _conditions(
         conds += [ca >= f.ca_min] if f.ca_min is not None else []
         conds += [ca <= f.ca_max] if f.ca_max is not None else []
     if f.q:
-        q = f.q.replace(" ", "")
-        if q.isdigit():
-            conds.append(Score.siren.startswith(q[:9]))
-        else:
-            conds.append(func.lower(Company.raison_sociale).contains(f.q.lower(), autoescape=True))
+        conds.append(name_or_siren(f.q, Score.siren))
     return conds, month
+
+
+def name_or_siren(q: str, siren: Any) -> ColumnElement[bool]:
+    """The filter « Raison sociale ou SIREN »: a SIREN prefix when ``q`` is digits, else the name contains ``q``
+    (``%`` and ``_`` as text)."""
+    digits = q.replace(" ", "")
+    if digits.isdigit():
+        condition: ColumnElement[bool] = siren.startswith(digits[:9])
+        return condition
+    return func.lower(Company.raison_sociale).contains(q.lower(), autoescape=True)
 
 
 def json_number(v: Any) -> Any:

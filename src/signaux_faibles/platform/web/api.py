@@ -96,8 +96,8 @@ def list_changes(
     page: int = Query(1, ge=1, le=100_000),
     size: int = Query(50, ge=1, le=500),
 ) -> Any:
+    from ..services.list_rows import ListFilters
     from .changes import list_changes as changes_of
-    from .listing import ListFilters
 
     granted = ensure_allowed(ctx, Action.VIEW_LIST_SCORES, ListRef(list_id))
     filters, _ = ListFilters.parse({"departement": departement})

@@ -85,6 +85,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         redoc_url=None,
         dependencies=[Depends(check_request)],
     )
+    from . import sso
+
+    _state(app, settings, engine, key)
+    _middleware(app, settings, key)
+    _error_pages(app, settings)
+    _static_and_docs(app)
+    _routers(app)
+    sso.configure(app, settings)
+    return app
+
+
+def _state(app: FastAPI, settings: Settings, engine: Any, key: str) -> None:
+    """What the routes find on ``app.state``: settings, database, key, session policy, templates, view cache."""
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = platform_db.sessions(engine)
@@ -99,6 +112,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     from .cache import ViewCache
 
     app.state.view_cache = ViewCache()
+
+
+def _middleware(app: FastAPI, settings: Settings, key: str) -> None:
+    """The OpenID Connect session cookie, and the security headers of every answer."""
     app.add_middleware(
         SessionMiddleware,  # only for the OpenID Connect state and nonce (Authlib)
         secret_key=key,
@@ -120,6 +137,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if request.url.path.startswith(("/static/", "/api/docs/assets/")):
             response.headers["Cache-Control"] = "public, max-age=86400"
         return response
+
+
+def _error_pages(app: FastAPI, settings: Settings) -> None:
+    """A login redirect; the API's errors in JSON; French error pages elsewhere (the SSO's: back to the login)."""
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -152,6 +173,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             status_code=exc.status_code,
         )
 
+
+def _static_and_docs(app: FastAPI) -> None:
+    """The platform's static files, and the API documentation from the packaged Swagger UI."""
     static = HERE / "static"
     static.mkdir(exist_ok=True)
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -162,6 +186,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         """The API documentation (Swagger UI) from the package's own files; started by ``static/api-docs.js``."""
         return HTMLResponse(API_DOCS_PAGE)
 
+
+def _routers(app: FastAPI) -> None:
     from . import api, auth, changes, dashboard, listing, operations, pages, sso, work
 
     app.include_router(auth.router)
@@ -173,8 +199,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(dashboard.router)
     app.include_router(pages.router)
     app.include_router(work.router)
-    sso.configure(app, settings)
-    return app
 
 
 def _flat(routes: Any) -> list[Any]:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 from ...contract import ALERT_LABELS, ALERTED
 from ..models import Company, Follow, List, ListChange, Score
 from ..policy import Action, ListRef, visible_companies
-from ..services.list_rows import NAF_SECTIONS, ListFilters
+from ..services.list_rows import NAF_SECTIONS, ListFilters, name_or_siren
 from .context import Ctx
 from .deps import CtxDep
 from .guard import Granted, ensure_allowed
@@ -68,11 +68,7 @@ def _conditions(ctx: Ctx, li: List, f: ListFilters, change: str | None) -> list[
             )
         )
     if f.q:
-        q = f.q.replace(" ", "")
-        if q.isdigit():
-            conds.append(ListChange.siren.startswith(q[:9]))
-        else:
-            conds.append(func.lower(Company.raison_sociale).contains(f.q.lower(), autoescape=True))
+        conds.append(name_or_siren(f.q, ListChange.siren))
     return conds
 
 

@@ -551,95 +551,69 @@ def latest_score(view: Mapping[str, Any]) -> dict[str, Any] | None:
     return dict(scores[0]) if isinstance(scores, list) and scores and isinstance(scores[0], Mapping) else None
 
 
+#: The charts of the series blocks, in page order: (chart, block of the view, kind, title, unit, date column,
+#: ((series label, column), …), label of a date).
+SERIES_CHARTS: tuple[tuple[str, str, Literal["line", "bar"], str, str, str, tuple[tuple[str, str], ...],
+                           Callable[[Any], str]], ...] = (
+    ("effectif", "effectif", "line", "Effectif salarié (nombre de salariés)", "salariés", "periode",
+     (("Établissement siège", "effectif"), ("Entreprise", "effectif_ent")), str),
+    ("urssaf", "urssaf", "line", "Cotisations et dette URSSAF", "€", "periode",
+     (("Cotisations appelées", "cotisation"), ("Dette URSSAF", "dette")), str),
+    ("dgefp", "dgefp", "line", "Activité partielle", "h", "periode",
+     (("Heures autorisées", "apart_heures_autorisees"), ("Heures consommées", "apart_heures_consommees")), str),
+    ("finance", "diane", "bar", "Chiffre d'affaires et résultat d'exploitation (comptes publiés)", "k€", "exercice",
+     (("Chiffre d'affaires", "ca"), ("Résultat d'exploitation", "resultat_expl")), _year),
+    ("bdf", "bdf", "bar", "Taux de marge (Banque de France)", "%", "arrete_bilan",
+     (("Taux de marge", "taux_marge"),), _year),
+)  # fmt: skip
+
+
+def _waterfall_spec(view: Mapping[str, Any]) -> ChartSpec | None:
+    """The latest score's decomposition, when it has one."""
+    score = latest_score(view)
+    if score is None:
+        return None
+    macro = {str(k): f for k, v in as_mapping(score.get("macro_expl")).items() if (f := _finite(v)) is not None}
+    base, p = _finite(score.get("base_probability")), _finite(score.get("probability"))
+    if not (macro and base is not None and p is not None):
+        return None
+    title = "Décomposition du score"
+    if score.get("liste"):
+        title += f" — liste {score['liste']}"
+    return ChartSpec("waterfall", "waterfall", title, base=base, contributions=macro, total=p)
+
+
+def _history_spec(scores: list[Any]) -> ChartSpec:
+    history = list(reversed(scores))  # oldest first
+    return ChartSpec(
+        "historique",
+        "line",
+        "Historique du score : probabilité de défaillance à 18 mois et seuils de chaque liste",
+        "%",
+        (
+            ("Probabilité", _points(history, "periode", "probability", pct=True)),
+            ("Seuil risque élevé", _points(history, "periode", "threshold_high", pct=True)),
+            ("Seuil risque modéré", _points(history, "periode", "threshold_moderate", pct=True)),
+        ),
+    )
+
+
 def chart_specs(view: Mapping[str, Any]) -> dict[str, ChartSpec]:
     """The charts of a ``company_view`` dict, only for the blocks present in it (in page order): ``waterfall``
     (latest score's ``macro_expl``), ``effectif``, ``urssaf``, ``dgefp``, ``finance`` (DIANE, k€), ``bdf``
     (Banque de France taux de marge, %)."""
     out: dict[str, ChartSpec] = {}
-    score = latest_score(view)
-    if score is not None:
-        macro = {
-            str(k): f for k, v in as_mapping(score.get("macro_expl")).items() if (f := _finite(v)) is not None
-        }
-        base, p = _finite(score.get("base_probability")), _finite(score.get("probability"))
-        if macro and base is not None and p is not None:
-            title = "Décomposition du score"
-            if score.get("liste"):
-                title += f" — liste {score['liste']}"
-            out["waterfall"] = ChartSpec(
-                "waterfall", "waterfall", title, base=base, contributions=macro, total=p
-            )
+    if (waterfall := _waterfall_spec(view)) is not None:
+        out["waterfall"] = waterfall
     scores = view.get("scores")
     if isinstance(scores, list) and scores:
-        history = list(reversed(scores))  # oldest first
-        out["historique"] = ChartSpec(
-            "historique",
-            "line",
-            "Historique du score : probabilité de défaillance à 18 mois et seuils de chaque liste",
-            "%",
-            (
-                ("Probabilité", _points(history, "periode", "probability", pct=True)),
-                ("Seuil risque élevé", _points(history, "periode", "threshold_high", pct=True)),
-                ("Seuil risque modéré", _points(history, "periode", "threshold_moderate", pct=True)),
-            ),
-        )
-    if "effectif" in view:
-        eff = view.get("effectif") or []
-        out["effectif"] = ChartSpec(
-            "effectif",
-            "line",
-            "Effectif salarié (nombre de salariés)",
-            "salariés",
-            (
-                ("Établissement siège", _points(eff, "periode", "effectif")),
-                ("Entreprise", _points(eff, "periode", "effectif_ent")),
-            ),
-        )
-    if "urssaf" in view:
-        urs = view.get("urssaf") or []
-        out["urssaf"] = ChartSpec(
-            "urssaf",
-            "line",
-            "Cotisations et dette URSSAF",
-            "€",
-            (
-                ("Cotisations appelées", _points(urs, "periode", "cotisation")),
-                ("Dette URSSAF", _points(urs, "periode", "dette")),
-            ),
-        )
-    if "dgefp" in view:
-        ap = view.get("dgefp") or []
-        out["dgefp"] = ChartSpec(
-            "dgefp",
-            "line",
-            "Activité partielle",
-            "h",
-            (
-                ("Heures autorisées", _points(ap, "periode", "apart_heures_autorisees")),
-                ("Heures consommées", _points(ap, "periode", "apart_heures_consommees")),
-            ),
-        )
-    if "diane" in view:
-        diane = view.get("diane") or []
-        out["finance"] = ChartSpec(
-            "finance",
-            "bar",
-            "Chiffre d'affaires et résultat d'exploitation (comptes publiés)",
-            "k€",
-            (
-                ("Chiffre d'affaires", _points(diane, "exercice", "ca", _year)),
-                ("Résultat d'exploitation", _points(diane, "exercice", "resultat_expl", _year)),
-            ),
-        )
-    if "bdf" in view:
-        bdf = view.get("bdf") or []
-        out["bdf"] = ChartSpec(
-            "bdf",
-            "bar",
-            "Taux de marge (Banque de France)",
-            "%",
-            (("Taux de marge", _points(bdf, "arrete_bilan", "taux_marge", _year)),),
-        )
+        out["historique"] = _history_spec(scores)
+    for name, block, kind, title, unit, date_key, series, label in SERIES_CHARTS:
+        if block in view:
+            rows = view.get(block) or []
+            out[name] = ChartSpec(
+                name, kind, title, unit, tuple((s, _points(rows, date_key, key, label)) for s, key in series)
+            )
     return out
 
 

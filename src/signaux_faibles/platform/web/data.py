@@ -10,22 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
+from sqlalchemy.orm import Session
 
 from ...contract import ALERT_HIGH, ALERT_MODERATE, ALERTED
-from ..models import (
-    BdfStatement,
-    Company,
-    CompanyMonth,
-    DianeStatement,
-    Establishment,
-    List,
-    ProcolEvent,
-    Score,
-)
+from ..models import Company, Establishment, List, Score
 from ..policy import Action, restrict_explanation, visible_companies
 from ..services.list_rows import json_number as _num
 from ..services.list_rows import list_rows as service_rows
+from ..store.series import BdfStatement, CompanyMonth, DianeStatement, ProcolEvent
 from .context import Ctx
 from .guard import Granted, may
 
@@ -124,161 +117,164 @@ def procedure_of(procol: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
+def _value(v: Any) -> Any:
+    """A date as ISO text, NaN as None (JSON)."""
+    return _num(v.isoformat() if isinstance(v, dt.date) else v)
+
+
+def _statements(db: Session, model: Any, order: Any, siren: str) -> list[dict[str, Any]]:
+    """Every statement of a company (DIANE, Banque de France) with all its columns, in ``order``."""
+    return [
+        {k: _value(v) for k, v in d.__dict__.items() if not k.startswith("_")}
+        for d in db.scalars(select(model).where(model.siren == siren).order_by(order))
+    ]
+
+
+def _months(db: Session, siren: str) -> list[Any]:
+    """The company's monthly series (effectifs, URSSAF, activité partielle), by month, as named columns."""
+    m = CompanyMonth
+    return list(
+        db.execute(
+            select(
+                m.periode,
+                m.effectif,
+                m.effectif_ent,
+                m.etat_proc_collective,
+                m.cotisation,
+                m.montant_part_ouvriere,
+                m.montant_part_patronale,
+                m.delai_montant_echeancier,
+                m.delai_nb_jours_restants,
+                m.apart_heures_autorisees,
+                m.apart_heures_consommees,
+            )
+            .where(m.siren == siren)
+            .order_by(m.periode)
+        ).all()
+    )
+
+
+def _procol(db: Session, siren: str) -> list[dict[str, Any]]:
+    fields = ("date_effet", "action_procol", "stade_procol", "libelle_procol")
+    p = ProcolEvent
+    rows = db.execute(
+        select(p.date_effet, p.action_procol, p.stade_procol, p.libelle_procol)
+        .where(p.siren == siren)
+        .order_by(p.date_effet)
+    ).all()
+    return _series(rows, fields)
+
+
+def _urssaf(r: Row[Any]) -> dict[str, Any]:
+    ouvriere, patronale = r.montant_part_ouvriere, r.montant_part_patronale
+    return {
+        "periode": r.periode.isoformat(),
+        "cotisation": _num(r.cotisation),
+        "dette_part_ouvriere": _num(ouvriere),
+        "dette_part_patronale": _num(patronale),
+        "dette": None if ouvriere is None and patronale is None else (_num(ouvriere) or 0) + (_num(patronale) or 0),
+        "delai_montant_echeancier": _num(r.delai_montant_echeancier),
+        "delai_nb_jours_restants": r.delai_nb_jours_restants,
+    }
+
+
+def _dgefp(r: Row[Any]) -> dict[str, Any]:
+    return {
+        "periode": r.periode.isoformat(),
+        "apart_heures_autorisees": _num(r.apart_heures_autorisees),
+        "apart_heures_consommees": _num(r.apart_heures_consommees),
+    }
+
+
+def _score(li: Any, s: Score, perms: dict[str, bool]) -> dict[str, Any]:
+    """One list's score of the company (its explanation not yet restricted to the actor's rights)."""
+    return {
+        "list_id": li.id,
+        "liste": li.label,
+        "batch": li.batch,
+        "algo": li.algo,
+        "periode": li.periode.isoformat(),
+        "threshold_high": li.threshold_high,
+        "threshold_moderate": li.threshold_moderate,
+        "probability": s.probability,
+        "alert": s.alert,
+        "alert_pre_adjustment": s.alert_pre_adjustment,
+        "adjustments": s.adjustments,
+        "rank": s.rank,
+        "base_probability": s.base_probability,
+        "macro_expl": s.macro_expl,
+        "micro_expl": s.micro_expl,
+        "what_if": s.what_if,
+        "first_alert": s.first_alert,
+        "procedure_en_cours": bool(s.procedure_en_cours),
+        "etat_procol": s.etat_procol,
+        "date_procol": s.date_procol.isoformat() if s.date_procol else None,
+        "term_structure": _term_structure(s),
+        # the list's flags follow their own data rights
+        **({"dette_urssaf": _num(s.dette_urssaf), "hausse_urssaf": s.hausse_urssaf} if perms["urssaf"] else {}),
+        **({"ap_12m": s.ap_12m} if perms["dgefp"] else {}),
+    }
+
+
+def _scores(db: Session, siren: str, perms: dict[str, bool], rights: frozenset[str]) -> list[dict[str, Any]]:
+    """The company's scores on every list, newest first, as the actor's rights allow."""
+    rows = db.execute(
+        select(
+            List.id,
+            List.label,
+            List.batch,
+            List.algo,
+            List.periode,
+            List.threshold_high,
+            List.threshold_moderate,
+            Score,
+        )
+        .join(Score, Score.list_id == List.id)
+        .where(Score.siren == siren)
+        .order_by(List.periode.desc(), List.id.desc())
+    ).all()
+    return [restrict_explanation(_score(r, r.Score, perms), rights) for r in rows]
+
+
 def company_view(ctx: Ctx, granted: Granted) -> dict[str, Any]:
     """The company page's data for ``ctx.actor``, once ``ensure_allowed(VIEW_COMPANY)`` granted it."""
-    db, actor, facts = ctx.db, ctx.actor, granted.facts
+    db, facts = ctx.db, granted.facts
     assert facts is not None
     siren = facts.siren
     company = db.get(Company, siren)
     etabs = db.scalars(
         select(Establishment).where(Establishment.siren == siren).order_by(Establishment.siret)
     ).all()
-    in_territory = granted.in_territory
     perms = {name: may(ctx, action, facts) for name, action in BLOCKS.items()}
     out: dict[str, Any] = {
         "siren": siren,
         "identity": _row(company, COMPANY_FIELDS) if company else {"siren": siren},
         "establishments": [_row(e, ESTABLISHMENT_FIELDS) for e in etabs],
-        "in_territory": in_territory,
+        "in_territory": granted.in_territory,
         # whether the company was ever alerted is score-derived: null without the score block
         "alerted": facts.alerted if perms["scores"] else None,
         "followed": facts.followed,
         "permissions": perms,
     }
-    months = db.execute(
-        select(
-            CompanyMonth.periode,
-            CompanyMonth.effectif,
-            CompanyMonth.effectif_ent,
-            CompanyMonth.etat_proc_collective,
-            CompanyMonth.cotisation,
-            CompanyMonth.montant_part_ouvriere,
-            CompanyMonth.montant_part_patronale,
-            CompanyMonth.delai_montant_echeancier,
-            CompanyMonth.delai_nb_jours_restants,
-            CompanyMonth.apart_heures_autorisees,
-            CompanyMonth.apart_heures_consommees,
-        )
-        .where(CompanyMonth.siren == siren)
-        .order_by(CompanyMonth.periode)
-    ).all()
-    out["effectif"] = _series(
-        [r[:4] for r in months], ("periode", "effectif", "effectif_ent", "etat_proc_collective")
-    )
-    out["procol"] = _series(
-        db.execute(
-            select(
-                ProcolEvent.date_effet,
-                ProcolEvent.action_procol,
-                ProcolEvent.stade_procol,
-                ProcolEvent.libelle_procol,
-            )
-            .where(ProcolEvent.siren == siren)
-            .order_by(ProcolEvent.date_effet)
-        ).all(),
-        ("date_effet", "action_procol", "stade_procol", "libelle_procol"),
-    )
-    out["procedure"] = procedure_of(out["procol"])
-    out["diane"] = [
-        {
-            k: _num(v.isoformat() if isinstance(v, dt.date) else v)
-            for k, v in d.__dict__.items()
-            if not k.startswith("_")
-        }
-        for d in db.scalars(
-            select(DianeStatement).where(DianeStatement.siren == siren).order_by(DianeStatement.exercice)
-        )
+    months = _months(db, siren)
+    out["effectif"] = [
+        {f: _value(getattr(r, f)) for f in ("periode", "effectif", "effectif_ent", "etat_proc_collective")}
+        for r in months
     ]
+    out["procol"] = _procol(db, siren)
+    out["procedure"] = procedure_of(out["procol"])
+    out["diane"] = _statements(db, DianeStatement, DianeStatement.exercice, siren)
+    blocks = {
+        "scores": ("score", lambda: _scores(db, siren, perms, ctx.actor.rights)),
+        "urssaf": ("urssaf", lambda: [_urssaf(r) for r in months]),
+        "dgefp": ("dgefp", lambda: [_dgefp(r) for r in months]),
+        "bdf": ("bdf", lambda: _statements(db, BdfStatement, BdfStatement.arrete_bilan, siren)),
+    }
     shown = []
-    if perms["scores"]:
-        rows = db.execute(
-            select(
-                List.id,
-                List.label,
-                List.batch,
-                List.algo,
-                List.periode,
-                List.threshold_high,
-                List.threshold_moderate,
-                Score,
-            )
-            .join(Score, Score.list_id == List.id)
-            .where(Score.siren == siren)
-            .order_by(List.periode.desc(), List.id.desc())
-        ).all()
-        out["scores"] = [
-            restrict_explanation(
-                {
-                    "list_id": lid,
-                    "liste": label,
-                    "batch": batch,
-                    "algo": algo,
-                    "periode": periode.isoformat(),
-                    "threshold_high": t_high,
-                    "threshold_moderate": t_moderate,
-                    "probability": s.probability,
-                    "alert": s.alert,
-                    "alert_pre_adjustment": s.alert_pre_adjustment,
-                    "adjustments": s.adjustments,
-                    "rank": s.rank,
-                    "base_probability": s.base_probability,
-                    "macro_expl": s.macro_expl,
-                    "micro_expl": s.micro_expl,
-                    "what_if": s.what_if,
-                    "first_alert": s.first_alert,
-                    "procedure_en_cours": bool(s.procedure_en_cours),
-                    "etat_procol": s.etat_procol,
-                    "date_procol": s.date_procol.isoformat() if s.date_procol else None,
-                    "term_structure": _term_structure(s),
-                    # the list's flags follow their own data rights
-                    **(
-                        {"dette_urssaf": _num(s.dette_urssaf), "hausse_urssaf": s.hausse_urssaf}
-                        if perms["urssaf"]
-                        else {}
-                    ),
-                    **({"ap_12m": s.ap_12m} if perms["dgefp"] else {}),
-                },
-                actor.rights,
-            )
-            for lid, label, batch, algo, periode, t_high, t_moderate, s in rows
-        ]
-        shown.append("score")
-    if perms["urssaf"]:
-        out["urssaf"] = [
-            {
-                "periode": r[0].isoformat(),
-                "cotisation": _num(r[4]),
-                "dette_part_ouvriere": _num(r[5]),
-                "dette_part_patronale": _num(r[6]),
-                "dette": None if r[5] is None and r[6] is None else (_num(r[5]) or 0) + (_num(r[6]) or 0),
-                "delai_montant_echeancier": _num(r[7]),
-                "delai_nb_jours_restants": r[8],
-            }
-            for r in months
-        ]
-        shown.append("urssaf")
-    if perms["dgefp"]:
-        out["dgefp"] = [
-            {
-                "periode": r[0].isoformat(),
-                "apart_heures_autorisees": _num(r[9]),
-                "apart_heures_consommees": _num(r[10]),
-            }
-            for r in months
-        ]
-        shown.append("dgefp")
-    if perms["bdf"]:
-        out["bdf"] = [
-            {
-                k: _num(v.isoformat() if isinstance(v, dt.date) else v)
-                for k, v in b.__dict__.items()
-                if not k.startswith("_")
-            }
-            for b in db.scalars(
-                select(BdfStatement).where(BdfStatement.siren == siren).order_by(BdfStatement.arrete_bilan)
-            )
-        ]
-        shown.append("bdf")
+    for name, (word, read) in blocks.items():
+        if perms[name]:
+            out[name] = read()
+            shown.append(word)
     ctx.audit("company_viewed", siren=siren)
     if shown:
         ctx.audit("confidential_shown", siren=siren, detail={"blocks": shown})

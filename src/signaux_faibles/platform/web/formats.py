@@ -8,6 +8,7 @@ platform stores them). ``None`` and unparsable values give an empty string.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,32 +21,27 @@ LOCALE = "fr_FR"
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def fr_int(v: Any) -> str:
+def _number(v: Any, write: Callable[[float], Any]) -> str:
+    """``write(float(v))`` as text; empty for nothing or for what is not a number."""
     if v is None or v == "":
         return ""
     try:
-        return str(format_decimal(round(float(v)), format="#,##0", locale=LOCALE))
+        return str(write(float(v)))
     except (TypeError, ValueError):
         return ""
+
+
+def fr_int(v: Any) -> str:
+    return _number(v, lambda f: format_decimal(round(f), format="#,##0", locale=LOCALE))
 
 
 def fr_decimal(v: Any, digits: int = 1) -> str:
-    if v is None or v == "":
-        return ""
-    try:
-        return str(format_decimal(float(v), format="#,##0." + "0" * digits, locale=LOCALE))
-    except (TypeError, ValueError):
-        return ""
+    return _number(v, lambda f: format_decimal(f, format="#,##0." + "0" * digits, locale=LOCALE))
 
 
 def fr_percent(v: Any, digits: int = 1) -> str:
     """A share (0.123) as a French percentage (``12,3 %``)."""
-    if v is None or v == "":
-        return ""
-    try:
-        return str(format_percent(float(v), format="#,##0." + "0" * digits + " %", locale=LOCALE))
-    except (TypeError, ValueError):
-        return ""
+    return _number(v, lambda f: format_percent(f, format="#,##0." + "0" * digits + " %", locale=LOCALE))
 
 
 def _moment(v: Any) -> dt.datetime | dt.date | None:

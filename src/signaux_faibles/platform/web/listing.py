@@ -36,12 +36,7 @@ from .guard import Granted, ensure_allowed, may
 from .rendering import render
 
 __all__ = [
-    "NAF_SECTIONS",
-    "PAGE_SIZE",
-    "PROCOL_STATES",
-    "SORTS",
-    "ListFilters",
-    "ListSort",
+    "EXPORT_MAX",
     "router",
 ]
 
@@ -147,9 +142,19 @@ def list_page(
     return response
 
 
-def _export_rows(ctx: Ctx, granted: Granted, filters: ListFilters, sort: ListSort) -> dict[str, Any]:
+def _export(
+    ctx: Ctx, list_id: int, tri: str | None, ordre: str | None, fmt: str
+) -> tuple[Granted, ListFilters, ListSort, dict[str, Any]]:
+    """An export's rows (the filtered list, up to ``EXPORT_MAX``), once allowed; recorded as an ``export``."""
+    granted = ensure_allowed(ctx, Action.EXPORT_LIST, ListRef(list_id))
     assert granted.list is not None
-    return list_rows(ctx.db, ctx.actor, granted.list, filters, sort, 1, EXPORT_MAX)
+    filters, _ = ListFilters.parse(ctx.request.query_params)
+    sort = ListSort.parse(tri, ordre)
+    rows = list_rows(ctx.db, ctx.actor, granted.list, filters, sort, 1, EXPORT_MAX)
+    ctx.audit("export", list_id=list_id,
+              detail={"format": fmt, "filters": filters.as_dict(), "rows": len(rows["items"])})  # fmt: skip
+    ctx.finish()
+    return granted, filters, sort, rows
 
 
 CSV_FIELDS = ["rank", "siren", "siret", "raison_sociale", "departement", "activite", "probability", "alert",
@@ -163,13 +168,7 @@ def list_export(
     tri: str | None = Query(None, max_length=32),
     ordre: str | None = Query(None, max_length=32),
 ) -> Response:
-    granted = ensure_allowed(ctx, Action.EXPORT_LIST, ListRef(list_id))
-    filters, _ = ListFilters.parse(ctx.request.query_params)
-    sort = ListSort.parse(tri, ordre)
-    rows = _export_rows(ctx, granted, filters, sort)
-    ctx.audit("export", list_id=list_id,
-              detail={"format": "csv", "filters": filters.as_dict(), "rows": len(rows["items"])})  # fmt: skip
-    ctx.finish()
+    rows = _export(ctx, list_id, tri, ordre, "csv")[3]
     out = io.StringIO()
     extra = [
         k for k in ("dette_urssaf", "hausse_urssaf", "ap_12m") if rows["items"] and k in rows["items"][0]
@@ -226,15 +225,9 @@ def list_export_xlsx(
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    granted = ensure_allowed(ctx, Action.EXPORT_LIST, ListRef(list_id))
+    granted, filters, sort, rows = _export(ctx, list_id, tri, ordre, "xlsx")
     user = granted.user
-    filters, _ = ListFilters.parse(ctx.request.query_params)
-    sort = ListSort.parse(tri, ordre)
-    rows = _export_rows(ctx, granted, filters, sort)
     items = rows["items"]
-    ctx.audit("export", list_id=list_id,
-              detail={"format": "xlsx", "filters": filters.as_dict(), "rows": len(items)})  # fmt: skip
-    ctx.finish()
     columns = list(XLSX_COLUMNS)
     if may(ctx, Action.VIEW_URSSAF, ListRef(list_id)):
         columns += XLSX_URSSAF

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +52,19 @@ def _seconds(start: str | None, end: str | None) -> float | None:
         return None
 
 
+def _journals(folder: Path, pattern: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The JSON files of ``folder`` matching ``pattern``, newest batch first, read (unreadable ones left out)."""
+    for path in sorted(folder.glob(pattern), reverse=True):
+        try:
+            yield path, json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+
+
 def run_rows(data_dir: Path) -> list[dict[str, Any]]:
     """Every run log, newest batch first."""
     out = []
-    for path in sorted((data_dir / "runs").glob("*/run.json"), reverse=True):
-        try:
-            run = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+    for _path, run in _journals(data_dir / "runs", "*/run.json"):
         steps = {s["name"]: s for s in run.get("steps", [])}
         ingest = steps.get("ingest", {}).get("counts", {})
         out.append({
@@ -103,11 +109,7 @@ def quarantine_summary(data_dir: Path, batch: str) -> list[dict[str, Any]]:
 def model_rows(data_dir: Path) -> list[dict[str, Any]]:
     """The trained models, newest first; the first one is in service (``score`` takes the latest)."""
     out = []
-    for path in sorted((data_dir / "models").glob("*/metrics.json"), reverse=True):
-        try:
-            m = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+    for path, m in _journals(data_dir / "models", "*/metrics.json"):
         kind = (m.get("selection") or {}).get("selected") or next(
             (k for k in ("lightgbm", "hazard", "logistic") if isinstance(m.get(k), dict)), None
         )

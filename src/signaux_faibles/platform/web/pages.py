@@ -44,8 +44,8 @@ def health(ctx: CtxDep) -> Response:
 @router.get("/entreprises/{siren}")
 def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:
     from ..models import CASE_STATES, MEASURE_STATUSES, MEASURES
-    from ..support import suggest
-    from ..work import codefi_flag, comments_of, followers_of, work_summary
+    from ..services.support import suggest
+    from ..services.work import codefi_flag, comments_of, followers_of, work_summary
 
     granted = ensure_allowed(ctx, Action.VIEW_COMPANY, CompanyRef(siren))
     view = data.company_view(ctx, granted)

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from ...config import Settings
 from .. import audit as audit_trail
 from ..accounts import AccountError, add_user, login_blocker, login_throttled, record_failed_login, set_user
-from ..claims import ClaimsError, map_claims
+from ..claims import ClaimsError, MappedAccount, map_claims
 from ..db import WRITE
 from ..models import Organisation, User
 from .context import Ctx
@@ -105,19 +105,11 @@ async def sso_login(ctx: CtxDep, next: str = "/") -> Response:
     return response
 
 
-@router.get("/retour", name="sso_callback")
-async def sso_callback(ctx: CtxDep) -> Response:
+async def _provider_claims(ctx: Ctx, client: Any) -> dict[str, Any]:
+    """The identity provider's claims: the ID token's, completed by its userinfo endpoint (refused: recorded)."""
     from authlib.common.errors import AuthlibBaseError
     from joserfc.errors import JoseError
 
-    from .auth import finish_login
-
-    client = _client(ctx)
-    # the events of this login are about the identity the provider asserts, not a session this browser still holds
-    ctx.user = None
-    if login_throttled(ctx.db, None, ctx.ip) is not None:  # refused unchecked; one audit row per address and window
-        audit_trail.count_anonymous(ctx.db, "login_failed", ctx.ip, "throttled (address)", str(ctx.request.url.path))
-        raise HTTPException(429, detail=FR["throttled"])
     try:
         token = await client.authorize_access_token(ctx.request)
     # OAuthError: state missing or forged, error=… from the provider, code refused; JoseError: invalid ID token
@@ -133,13 +125,12 @@ async def sso_callback(ctx: CtxDep) -> Response:
             claims.update(
                 {k: v for k, v in dict(await client.userinfo(token=token)).items() if k not in claims}
             )
-    settings = ctx.request.app.state.settings
-    try:
-        mapped = map_claims(claims, settings.oidc_client_id or "")
-    except ClaimsError as e:
-        raw = claims.get("email")
-        raise _refuse(ctx, raw if isinstance(raw, str) else "", str(e), detail=e.french) from None
-    sub = str(claims.get("sub") or "")
+    return claims
+
+
+def _account(ctx: Ctx, mapped: MappedAccount, sub: str) -> User:
+    """The account of the asserted identity: checked against the provider (organisation, subject, blocker), created
+    or updated from its roles; refused (recorded) otherwise."""
     user = ctx.db.scalar(select(User).where(User.email == mapped.email))
     if user is not None:  # checked before the provider's roles may change the account
         org = ctx.db.get(Organisation, user.organisation_id)
@@ -181,6 +172,28 @@ async def sso_callback(ctx: CtxDep) -> Response:
                           "changes": {k: [str(a), str(b)] for k, (a, b) in changes.items()}})  # fmt: skip
     except AccountError as e:
         raise _refuse(ctx, mapped.email, str(e)) from None
+    return user
+
+
+@router.get("/retour", name="sso_callback")
+async def sso_callback(ctx: CtxDep) -> Response:
+    from .auth import finish_login
+
+    client = _client(ctx)
+    # the events of this login are about the identity the provider asserts, not a session this browser still holds
+    ctx.user = None
+    if login_throttled(ctx.db, None, ctx.ip) is not None:  # refused unchecked; one audit row per address and window
+        audit_trail.count_anonymous(ctx.db, "login_failed", ctx.ip, "throttled (address)", str(ctx.request.url.path))
+        raise HTTPException(429, detail=FR["throttled"])
+    claims = await _provider_claims(ctx, client)
+    settings = ctx.request.app.state.settings
+    try:
+        mapped = map_claims(claims, settings.oidc_client_id or "")
+    except ClaimsError as e:
+        raw = claims.get("email")
+        raise _refuse(ctx, raw if isinstance(raw, str) else "", str(e), detail=e.french) from None
+    sub = str(claims.get("sub") or "")
+    user = _account(ctx, mapped, sub)
     blocker = login_blocker(user)
     if blocker is not None:
         raise _refuse(ctx, user.email, blocker)

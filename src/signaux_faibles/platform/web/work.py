@@ -7,6 +7,8 @@ the company page.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, UploadFile
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from ..accounts import AccountError, company_facts
 from ..models import MEASURES, Case, CaseMeasure, CodefiImport, Comment
 from ..policy import Action, CompanyRef
-from ..work import (
+from ..services.work import (
     add_comment,
     add_measure,
     add_participant,
@@ -45,6 +47,15 @@ def _id() -> Any:
     return Path(..., ge=1, le=2**31 - 1)
 
 MAX_UPLOAD = 5 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def _refused_as(status: int = 400) -> Iterator[None]:
+    """A request the work services refuse (``AccountError``): its message, with ``status``."""
+    try:
+        yield
+    except AccountError as e:
+        raise HTTPException(status, detail=str(e)) from None
 
 
 def _back(ctx: Ctx, siren: str, anchor: str) -> Response:
@@ -119,10 +130,8 @@ def post_open_case(
 ) -> Response:
     ensure_allowed(ctx, Action.CASE, CompanyRef(siren))
     assert ctx.user is not None
-    try:
+    with _refused_as(409):
         open_case(ctx.db, ctx.user, siren, _difficulties(difficulties), summary.strip() or None)
-    except AccountError as e:
-        raise HTTPException(409, detail=str(e)) from None
     return _back(ctx, siren, "accompagnement")
 
 
@@ -145,13 +154,11 @@ def post_update_case(
     participant: str = Form(""),
 ) -> Response:
     case = _case(ctx, case_id)
-    try:
+    with _refused_as():
         update_case(ctx.db, case, state=state or None, summary=summary,
                     difficulties=_difficulties(difficulties) if difficulties is not None else None)  # fmt: skip
         if participant.strip():
             add_participant(ctx.db, case, participant)
-    except AccountError as e:
-        raise HTTPException(400, detail=str(e)) from None
     return _back(ctx, case.siren, "accompagnement")
 
 
@@ -165,10 +172,8 @@ def post_measure(
 ) -> Response:
     case = _case(ctx, case_id)
     assert ctx.user is not None
-    try:
+    with _refused_as():
         add_measure(ctx.db, ctx.user, case, measure, status, outcome)
-    except AccountError as e:
-        raise HTTPException(400, detail=str(e)) from None
     return _back(ctx, case.siren, "accompagnement")
 
 
@@ -184,10 +189,8 @@ def post_update_measure(
     if m is None:
         raise ctx.deny("unknown measure", 404)
     case = _case(ctx, m.case_id)
-    try:
+    with _refused_as():
         update_measure(ctx.db, m, status, outcome)
-    except AccountError as e:
-        raise HTTPException(400, detail=str(e)) from None
     return _back(ctx, case.siren, "accompagnement")
 
 
@@ -214,16 +217,14 @@ def post_suggestion(
     assert ctx.user is not None
     if measure not in MEASURES:
         raise HTTPException(400, detail="Mesure inconnue.")
-    try:
+    with _refused_as():
         decide_suggestion(ctx.db, ctx.user, siren, measure, decision, signal[:500] or None, delta)
-    except AccountError as e:
-        raise HTTPException(400, detail=str(e)) from None
     return _back(ctx, siren, "suggestions")
 
 
 @router.get("/entreprises/{siren}/dossier.docx")
 def dossier(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:
-    from ..work import work_summary
+    from ..services.work import work_summary
     from .dossier import company_dossier_docx
 
     granted = ensure_allowed(ctx, Action.VIEW_COMPANY, CompanyRef(siren))

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .accounts import AccountError, now
-from .models import (
+from ..models import Follow, Organisation, User
+from ..store.work import (
     CASE_STATES,
     MEASURE_STATUSES,
     MEASURES,
@@ -23,13 +23,11 @@ from .models import (
     CaseMeasure,
     CaseParticipant,
     CodefiAlert,
-    CodefiImport,
+    CodefiImport,  # fmt: skip
     Comment,
-    Follow,
-    Organisation,
     SuggestionDecision,
-    User,
 )
+from .common import AccountError, now
 
 __all__ = [
     "CodefiResult",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .models import MEASURES
+from ..models import MEASURES
 
 __all__ = ["Suggestion", "suggest"]
 
