@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -278,22 +278,29 @@ def regions_list(database_url: DbUrl = None) -> None:
             )
 
 
+def _regions(database_url: str | None, done_word: str, change: Callable[[Session], list[str]], none: str) -> None:
+    """Open or close régions (``change``), recorded in the audit trail, and say which."""
+    from .accounts import AccountError
+
+    with _db(database_url) as db:
+        try:
+            done = change(db)
+        except AccountError as e:
+            raise _fail(str(e)) from None
+        _audit(db, f"régions {done_word}", codes=done)
+        db.commit()
+        console.print(f"{done_word}: {', '.join(done) or none}")
+
+
 @regions_app.command("open")
 def regions_open(
     codes: Annotated[str, typer.Argument(help="FR or régions R27,R44 (comma-separated)")],
     database_url: DbUrl = None,
 ) -> None:
     """Open the platform in these régions: their companies become visible and searchable."""
-    from .accounts import AccountError, open_region_codes
+    from .accounts import open_region_codes
 
-    with _db(database_url) as db:
-        try:
-            done = open_region_codes(db, codes, by=_operator())
-        except AccountError as e:
-            raise _fail(str(e)) from None
-        _audit(db, "régions opened", codes=done)
-        db.commit()
-        console.print(f"opened: {', '.join(done) or 'nothing new'}")
+    _regions(database_url, "opened", lambda db: open_region_codes(db, codes, by=_operator()), "nothing new")
 
 
 @regions_app.command("close")
@@ -302,16 +309,9 @@ def regions_close(
     database_url: DbUrl = None,
 ) -> None:
     """Close the platform in these régions (closing FR ends the national opening; opened régions stay)."""
-    from .accounts import AccountError, close_regions
+    from .accounts import close_regions
 
-    with _db(database_url) as db:
-        try:
-            done = close_regions(db, codes)
-        except AccountError as e:
-            raise _fail(str(e)) from None
-        _audit(db, "régions closed", codes=done)
-        db.commit()
-        console.print(f"closed: {', '.join(done) or 'nothing'}")
+    _regions(database_url, "closed", lambda db: close_regions(db, codes), "nothing")
 
 
 #: The demo's accounts: (e-mail, organisation, territory, rights, role). Password printed by the demo.
