@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
 from ...cells import neutralise
@@ -31,7 +31,7 @@ from ..services.list_rows import (
 from . import data
 from .cache import data_version
 from .context import Ctx
-from .deps import CtxDep
+from .deps import CtxDep, ListId, SortParam
 from .guard import Granted, ensure_allowed, may
 from .rendering import render
 
@@ -82,10 +82,10 @@ def _query(*parts: list[tuple[str, str]]) -> str:
 @router.get("/listes/{list_id}")
 def list_page(
     ctx: CtxDep,
-    list_id: int = Path(..., ge=1, le=2**31 - 1),
+    list_id: ListId,
     page: int = Query(1, ge=1, le=100_000),
-    tri: str | None = Query(None, max_length=32),
-    ordre: str | None = Query(None, max_length=32),
+    tri: SortParam = None,
+    ordre: SortParam = None,
 ) -> Response:
     granted = ensure_allowed(ctx, Action.VIEW_LIST_SCORES, ListRef(list_id))
     filters, errors = ListFilters.parse(ctx.request.query_params)
@@ -164,9 +164,9 @@ CSV_FIELDS = ["rank", "siren", "siret", "raison_sociale", "departement", "activi
 @router.get("/listes/{list_id}/export.csv")
 def list_export(
     ctx: CtxDep,
-    list_id: int = Path(..., ge=1, le=2**31 - 1),
-    tri: str | None = Query(None, max_length=32),
-    ordre: str | None = Query(None, max_length=32),
+    list_id: ListId,
+    tri: SortParam = None,
+    ordre: SortParam = None,
 ) -> Response:
     rows = _export(ctx, list_id, tri, ordre, "csv")[3]
     out = io.StringIO()
@@ -217,9 +217,9 @@ XLSX_DGEFP = [("Activité partielle (12 mois)", lambda r: _yes(r["ap_12m"]), Non
 @router.get("/listes/{list_id}/export.xlsx")
 def list_export_xlsx(
     ctx: CtxDep,
-    list_id: int = Path(..., ge=1, le=2**31 - 1),
-    tri: str | None = Query(None, max_length=32),
-    ordre: str | None = Query(None, max_length=32),
+    list_id: ListId,
+    tri: SortParam = None,
+    ordre: SortParam = None,
 ) -> Response:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
