@@ -5,6 +5,15 @@ the fixtures of ``conftest.py`` call it.
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from signaux_faibles.platform.accounts import sha256
+from signaux_faibles.platform.models import User, WebSession
+
 #: The seeded companies: (siren, [(siret, département, région)], alert on the list or None).
 SEED_COMPANIES = {
     "in_alerted": ("111111111", [("11111111100011", "21", "27")], "Alerte seuil F1"),
@@ -112,3 +121,20 @@ def seed_history(url: str) -> None:
         db.get(List, 1).previous_batch = "2608"  # type: ignore[union-attr]
         db.commit()
     engine.dispose()
+
+
+def login(app: Any, kind: str, ids: dict[str, int]) -> tuple[TestClient, str | None]:
+    """A client with a logged-in session for the seeded account ``kind`` (notice accepted), and its CSRF token
+    (``None`` for ``"anonymous"``, a client without a session)."""
+    client = TestClient(app)
+    if kind == "anonymous":
+        return client, None
+    token, csrf = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    now = dt.datetime.now(dt.UTC)
+    with app.state.sessions() as db:
+        db.add(WebSession(token_hash=sha256(token), user_id=ids[kind], stage="ok", method="password",
+                          csrf_token=csrf, created_at=now, last_seen_at=now))  # fmt: skip
+        db.get(User, ids[kind]).notice_accepted_at = now
+        db.commit()
+    client.cookies.set("sf_session", token)
+    return client, csrf

@@ -11,14 +11,13 @@ import csv
 import datetime as dt
 import io
 import re
-import secrets
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from seed import login
 from sqlalchemy import select
 
-from signaux_faibles.platform.accounts import sha256
 from signaux_faibles.platform.models import (
     AuditEvent,
     Case,
@@ -32,8 +31,6 @@ from signaux_faibles.platform.models import (
     List,
     ProcolEvent,
     Score,
-    User,
-    WebSession,
 )
 
 F1, F2 = "Alerte seuil F1", "Alerte seuil F2"
@@ -42,19 +39,8 @@ EXTRA = range(1, 46)
 
 
 def _login(app: Any, kind: str, ids: dict[str, int]) -> TestClient:
-    """A client with a logged-in session for ``kind`` (notice accepted), as in ``test_web_matrix``."""
-    client = TestClient(app)
-    if kind == "anonymous":
-        return client
-    token, csrf = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-    now = dt.datetime.now(dt.UTC)
-    with app.state.sessions() as db:
-        db.add(WebSession(token_hash=sha256(token), user_id=ids[kind], stage="ok", method="password",
-                          csrf_token=csrf, created_at=now, last_seen_at=now))  # fmt: skip
-        db.get(User, ids[kind]).notice_accepted_at = now
-        db.commit()
-    client.cookies.set("sf_session", token)
-    return client
+    """A client with a logged-in session for ``kind`` (notice accepted)."""
+    return login(app, kind, ids)[0]
 
 
 def _siren(i: int) -> str:

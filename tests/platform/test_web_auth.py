@@ -151,23 +151,27 @@ def test_throttling_by_address(web_app: Any) -> None:
     assert codes[:20] == [400] * 20 and codes[20] == 429
 
 
+def _age_sessions(app: Any, **ago: dt.timedelta) -> None:
+    """Every session's timestamps named in ``ago`` set that long before now."""
+    now = dt.datetime.now(dt.UTC)
+    with app.state.sessions() as db:
+        db.execute(update(WebSession).values(**{column: now - delta for column, delta in ago.items()}))
+        db.commit()
+
+
 def test_session_timeouts_and_logout(web_app: Any) -> None:
     client = TestClient(web_app)
     _r, secret = _login(client)
     _accept_notice(client)
     assert client.get("/listes").status_code == 200
     # idle for 31 minutes: the session is over
-    with web_app.state.sessions() as db:
-        db.execute(update(WebSession).values(last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31)))
-        db.commit()
+    _age_sessions(web_app, last_seen_at=dt.timedelta(minutes=31))
     assert client.get("/listes", follow_redirects=False).headers["location"].startswith("/connexion")
     # absolute timeout: 12 hours, even when active
     client = TestClient(web_app)
     _login(client, secret, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30))
     assert client.get("/listes").status_code == 200
-    with web_app.state.sessions() as db:
-        db.execute(update(WebSession).values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=13)))
-        db.commit()
+    _age_sessions(web_app, created_at=dt.timedelta(hours=13))
     assert client.get("/listes", follow_redirects=False).headers["location"].startswith("/connexion")
     # logout ends the session, even if the cookie is replayed
     a = TestClient(web_app)

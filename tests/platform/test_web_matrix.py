@@ -8,18 +8,15 @@ Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import secrets
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from seed import SEED_COMPANIES, SEED_USERS
+from seed import SEED_COMPANIES, SEED_USERS, login
 from sqlalchemy import select
 
-from signaux_faibles.platform.accounts import sha256
-from signaux_faibles.platform.models import AuditEvent, User, WebSession
+from signaux_faibles.platform.models import AuditEvent, User
 from signaux_faibles.platform.policy import Action, Actor, CompanyFacts, OrganisationRef, Territory, allowed
 
 ACTORS = ("anonymous", *SEED_USERS)
@@ -110,20 +107,7 @@ def _facts(kind: str, company: str) -> CompanyFacts:
     )
 
 
-def _login(app: Any, kind: str, ids: dict[str, int]) -> tuple[TestClient, str | None]:
-    """A client with a logged-in session for ``kind`` (notice accepted), and its CSRF token."""
-    client = TestClient(app)
-    if kind == "anonymous":
-        return client, None
-    token, csrf = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-    now = dt.datetime.now(dt.UTC)
-    with app.state.sessions() as db:
-        db.add(WebSession(token_hash=sha256(token), user_id=ids[kind], stage="ok", method="password",
-                          csrf_token=csrf, created_at=now, last_seen_at=now))  # fmt: skip
-        db.get(User, ids[kind]).notice_accepted_at = now
-        db.commit()
-    client.cookies.set("sf_session", token)
-    return client, csrf
+_login = login
 
 
 def _expect_login(r: Any, api: bool) -> None:
