@@ -17,6 +17,7 @@ __all__ = [
     "ALERT_NONE",
     "ALERT_WORDS",
     "DIANE_FIELDS",
+    "DIANE_UNITS",
     "THEMES",
 ]
 
@@ -45,28 +46,32 @@ THEMES = (
     "autres",
 )
 
+_KEUR = "kEUR"
+_RATIO = "% or ratio (as delivered)"
+#: The units of the DIANE fields, as the DIANE export delivers them (amounts in kEUR, ratios as delivered).
+DIANE_UNITS = {
+    "ca": _KEUR,
+    "valeur_ajoutee": _KEUR,
+    "excedent_brut_d_exploitation": _KEUR,
+    "resultat_expl": _KEUR,
+    "benefice_ou_perte": _KEUR,
+    "capacite_autofinancement": _RATIO,
+    "charge_personnel": _KEUR,
+    "charges_financieres": _KEUR,
+    "dette_fiscale_et_sociale": _KEUR,
+    "concours_bancaire_courant": _KEUR,
+    "liquidite_generale": _RATIO,
+    "liquidite_reduite": _RATIO,
+    "endettement": _RATIO,
+    "autonomie_financiere": _RATIO,
+    "capacite_remboursement": _RATIO,
+    "rentabilite_economique": _RATIO,
+    "rentabilite_nette": _RATIO,
+    "taux_d_investissement_productif": _RATIO,
+    "credit_client": "days",
+    "credit_fournisseur": "days",
+    "effectif_consolide": "persons",
+}
 #: The DIANE fields of a statement that travel past the clean relation (``clean_diane``): the panel keeps each as a
 #: feature ``diane_<field>`` (``charge_personnel`` only inside a ratio) and the platform publishes them per exercise.
-DIANE_FIELDS = (
-    "ca",
-    "valeur_ajoutee",
-    "excedent_brut_d_exploitation",
-    "resultat_expl",
-    "benefice_ou_perte",
-    "capacite_autofinancement",
-    "charge_personnel",
-    "charges_financieres",
-    "dette_fiscale_et_sociale",
-    "concours_bancaire_courant",
-    "liquidite_generale",
-    "liquidite_reduite",
-    "endettement",
-    "autonomie_financiere",
-    "capacite_remboursement",
-    "rentabilite_economique",
-    "rentabilite_nette",
-    "taux_d_investissement_productif",
-    "credit_client",
-    "credit_fournisseur",
-    "effectif_consolide",
-)
+DIANE_FIELDS = tuple(DIANE_UNITS)

@@ -34,26 +34,6 @@ def _div(a: ir.NumericValue, b: ir.NumericValue) -> ir.FloatingValue:
     return ibis.ifelse(b != 0, a / b, ibis.null("float64"))
 
 
-#: Units of the DIANE fields that are not amounts in kEUR (as the DIANE export delivers them).
-_DIANE_UNITS = {
-    "effectif_consolide": "persons",
-    "credit_client": "days",
-    "credit_fournisseur": "days",
-    **{
-        c: "% or ratio (as delivered)"
-        for c in (
-            "capacite_autofinancement",
-            "liquidite_generale",
-            "liquidite_reduite",
-            "endettement",
-            "autonomie_financiere",
-            "capacite_remboursement",
-            "rentabilite_economique",
-            "rentabilite_nette",
-            "taux_d_investissement_productif",
-        )
-    },
-}
 
 #: Ratios derived from DIANE (SFDL ``extract_financial_DGFiP.py``, the ones the DIANE fields allow).
 DIANE_RATIOS = {
@@ -114,7 +94,7 @@ FEATURES = (
             f"DIANE field {c} of the latest statement published and still valid",
             "clean_diane (stg_diane)",
             "as of month (published 7 months after closing, valid 14)",
-            _DIANE_UNITS.get(c, "kEUR"),
+            contract.DIANE_UNITS[c],
             _F,
         )
         for c in DIANE_FIELDS
