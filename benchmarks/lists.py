@@ -243,14 +243,14 @@ def _peak_mb() -> float:
 def _child(kind: str, data: Path, url: str | None) -> None:
     t0 = time.perf_counter()
     if kind == "read":
-        from signaux_faibles.platform.publish import _Inputs
+        from signaux_faibles.platform.store.publish import _Inputs
 
         inp = _Inputs(data, BATCH)
         queries = [inp.companies(), inp.establishments(), inp.company_months(), inp.diane(), inp.bdf(),
                    inp.procol(), inp.scores(1), inp.changes(1)]  # fmt: skip
         rows = {"rows": sum(b.num_rows for q in queries if q for b in inp.stream(q))}
     else:
-        from signaux_faibles.platform.publish import publish
+        from signaux_faibles.platform.store.publish import publish
 
         rows = publish(data, BATCH, url).rows
     seconds = time.perf_counter() - t0

@@ -98,7 +98,6 @@ def build_database(url: str, companies: int, agents_n: int, seed: int = 7) -> li
     """The platform schema and its rows (Core bulk inserts); returns the agents with their session tokens."""
     from sqlalchemy import insert, select
 
-    from signaux_faibles.platform import db as platform_db
     from signaux_faibles.platform.models import (
         Company,
         CompanyMonth,
@@ -111,6 +110,7 @@ def build_database(url: str, companies: int, agents_n: int, seed: int = 7) -> li
         User,
         WebSession,
     )
+    from signaux_faibles.platform.store import db as platform_db
 
     rng = random.Random(seed)
     t0 = time.perf_counter()
@@ -225,7 +225,7 @@ def build_database(url: str, companies: int, agents_n: int, seed: int = 7) -> li
 def analyze(url: str) -> None:
     from sqlalchemy import text
 
-    from signaux_faibles.platform import db as platform_db
+    from signaux_faibles.platform.store import db as platform_db
 
     engine = platform_db.get_engine(url)
     with engine.begin() as conn:
@@ -235,10 +235,10 @@ def analyze(url: str) -> None:
 
 def raw_list_baseline(url: str, agents: list[Agent], repeat: int = 40) -> list[float]:
     """The list page's query alone (``services.list_rows``, page 1), in this process, unloaded: seconds."""
-    from signaux_faibles.platform import db as platform_db
     from signaux_faibles.platform.accounts import actor_of
     from signaux_faibles.platform.models import List, User
     from signaux_faibles.platform.services.list_rows import list_rows
+    from signaux_faibles.platform.store import db as platform_db
 
     engine = platform_db.get_engine(url)
     factory = platform_db.sessions(engine)

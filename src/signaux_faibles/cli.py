@@ -324,7 +324,7 @@ def publish(
     from sqlalchemy.exc import OperationalError
 
     from .config import get_settings
-    from .platform.publish import publish as run_publish
+    from .platform.store.publish import publish as run_publish
 
     settings = get_settings()
     try:
@@ -515,8 +515,8 @@ def demo(
     last, first = summary.batches[-1], summary.batches[0]
     step = len(summary.batches) + 2
     _demo_results(settings, first, last, step)
-    from .platform import db as platform_db
     from .platform.cli import DEMO_PASSWORD, create_demo_accounts
+    from .platform.store import db as platform_db
 
     console.rule(f"{step + 1}. Comptes de démonstration (demo accounts)")
     engine = platform_db.get_engine(platform_db.resolve_url(settings.database_url, settings.data_dir))

@@ -269,8 +269,8 @@ class Monthly:
     def _published(self) -> bool:
         from sqlalchemy import select
 
-        from .platform import db as platform_db
         from .platform.models import List
+        from .platform.store import db as platform_db
 
         url = platform_db.resolve_url(self.settings.database_url, self.data_dir)
         engine = platform_db.get_engine(url)
@@ -435,7 +435,7 @@ class Monthly:
     def publish(self, step: Step) -> None:
         from sqlalchemy.exc import OperationalError
 
-        from .platform.publish import publish as run_publish
+        from .platform.store.publish import publish as run_publish
 
         try:
             res = run_publish(self.data_dir, self.batch, self.settings.database_url, log=self.say)
@@ -447,7 +447,7 @@ class Monthly:
 
     def _apply_open_regions(self) -> None:
         from .platform import accounts
-        from .platform import db as platform_db
+        from .platform.store import db as platform_db
 
         engine = platform_db.get_engine(platform_db.resolve_url(self.settings.database_url, self.data_dir))
         try:

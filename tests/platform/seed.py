@@ -46,8 +46,8 @@ def seed_platform(url: str) -> dict[str, int]:
     import datetime as dt
 
     from signaux_faibles.platform import accounts
-    from signaux_faibles.platform import db as platform_db
     from signaux_faibles.platform.models import Company, CompanyMonth, Establishment, List, Score, User
+    from signaux_faibles.platform.store import db as platform_db
 
     engine = platform_db.get_engine(url)
     platform_db.upgrade(engine)
@@ -95,8 +95,8 @@ def seed_history(url: str) -> None:
     """An earlier list (August 2026, id 2) for the seeded companies, and list 1's changes against it."""
     import datetime as dt
 
-    from signaux_faibles.platform import db as platform_db
     from signaux_faibles.platform.models import List, ListChange, Score
+    from signaux_faibles.platform.store import db as platform_db
 
     engine = platform_db.get_engine(url)
     with platform_db.sessions(engine)() as db:

@@ -18,7 +18,6 @@ from sqlalchemy import delete, select
 from test_web_matrix import _login
 
 from signaux_faibles.platform import accounts
-from signaux_faibles.platform import db as platform_db
 from signaux_faibles.platform.models import Company, Establishment, Follow, OpenRegion, Score, User
 from signaux_faibles.platform.policy import (
     WITHHELD_THEME,
@@ -30,6 +29,7 @@ from signaux_faibles.platform.policy import (
     restrict_explanation,
     visible_companies,
 )
+from signaux_faibles.platform.store import db as platform_db
 
 #: Keys whose value would tell something derived from the score (the acceptance check's words).
 SCORE_WORDS = ("alert", "score", "probab", "rank", "rang", "explanation", "expl", "what_if", "levier", "risque")

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from signaux_faibles.platform import models as m
-from signaux_faibles.platform.db import current_revision, get_engine, head_revision, sessions, upgrade
-from signaux_faibles.platform.publish import PUBLISH_TEST_PAUSE, publish
+from signaux_faibles.platform.store.db import current_revision, get_engine, head_revision, sessions, upgrade
+from signaux_faibles.platform.store.publish import PUBLISH_TEST_PAUSE, publish
 
 WriteList = Callable[..., pd.DataFrame]
 
@@ -167,7 +167,7 @@ def test_kill_during_publication_leaves_previous_state(
     write_list(full, "2609", seed=2)
     marker = tmp_path / "paused"
     env = {**os.environ, PUBLISH_TEST_PAUSE: str(marker)}
-    code = f"from signaux_faibles.platform.publish import publish; publish({str(full)!r}, '2609', {db_url!r})"
+    code = f"from signaux_faibles.platform.store.publish import publish; publish({str(full)!r}, '2609', {db_url!r})"
     proc = subprocess.Popen([sys.executable, "-c", code], env=env)
     try:
         deadline = time.monotonic() + 60
@@ -215,7 +215,7 @@ def test_migrations_match_models(db_url: str) -> None:
             assert found is not None and "gin" in found and "gin_trgm_ops" in found
         from alembic import command
 
-        from signaux_faibles.platform.db import _alembic_config
+        from signaux_faibles.platform.store.db import _alembic_config
 
         with engine.begin() as c:
             command.downgrade(_alembic_config(c), "base")

@@ -56,7 +56,7 @@ def test_suggestions_follow_the_explanation() -> None:
 
 
 def _session(seeded: tuple[str, dict[str, int]]) -> Any:
-    from signaux_faibles.platform import db as platform_db
+    from signaux_faibles.platform.store import db as platform_db
 
     engine = platform_db.get_engine(seeded[0])
     return engine, platform_db.sessions(engine)()

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from signaux_faibles.cli import app
-from signaux_faibles.platform import db as platform_db
 from signaux_faibles.platform.models import ApiToken, AuditEvent, User
+from signaux_faibles.platform.store import db as platform_db
 
 PASSWORD = "S3cret-passw0rd-operator"
 

@@ -82,7 +82,7 @@ def count_anonymous(
     """Record an anonymous refusal without one row per request: the address's row of ``event_type`` for this
     ``reason`` in the current window (``COUNT_WINDOW``) gets ``count`` + 1, else a new row is written. Its own
     transaction: whatever the request did before is rolled back."""
-    from .db import WRITE
+    from .store.db import WRITE
 
     db.rollback()
     db.connection(execution_options=WRITE)

@@ -42,7 +42,7 @@ def _db(database_url: str | None) -> Iterator[Session]:
     from pathlib import Path
 
     from ..config import get_settings
-    from . import db as platform_db
+    from .store import db as platform_db
 
     settings = get_settings()
     engine = platform_db.get_engine(

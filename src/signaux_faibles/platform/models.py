@@ -2,7 +2,7 @@
 
 One ``Base`` (``store/base.py``) for every table; each family lives in its own module of ``store/``: ``identity``,
 ``series``, ``lists``, ``accounts``, ``work``, ``audit`` (each says what its tables hold). Any change needs a new
-Alembic revision under ``platform/migrations/versions/`` (a test checks the models and the migrations agree).
+Alembic revision under ``platform/store/migrations/versions/`` (a test checks the models and the migrations agree).
 """
 
 from __future__ import annotations

@@ -29,9 +29,9 @@ from sqlalchemy import ColumnElement, Row, and_, case, exists, false, func, sele
 from sqlalchemy.orm import Session, aliased
 
 from ...contract import ALERT_CODES, ALERT_HIGH, ALERT_LABELS, ALERTED
-from ..db import no_jit
 from ..models import CodefiAlert, CodefiImport, Company, CompanyMonth, DianeStatement, Follow, List, Score
 from ..policy import Action, Actor, ListRef, allowed, visible_companies
+from ..store.db import no_jit
 
 __all__ = [
     "FILTER_LABELS",

@@ -213,9 +213,9 @@ def actor_of(db: Session, user: User) -> Actor:
 
 def seal_totp_secrets(engine: Any, key: str) -> int:
     """Seal (``security.seal``) every TOTP secret still stored in clear; return how many were sealed."""
-    from ..db import sessions
     from ..models import WebSession
     from ..security import SEALED, seal
+    from ..store.db import sessions
 
     n = 0
     with sessions(engine)() as db:

@@ -20,8 +20,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from ...config import Settings, get_settings
-from .. import db as platform_db
 from ..security import SessionPolicy
+from ..store import db as platform_db
 from .context import LoginRequired
 from .deps import check_request
 

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from .. import audit as audit_trail
 from ..accounts import actor_of, aware, now, sha256, token_row
-from ..db import WRITE
 from ..models import ApiToken, AuditEvent, User, WebSession
 from ..policy import Actor
 from ..security import SessionPolicy
+from ..store.db import WRITE
 
 __all__ = ["SESSION_COOKIE", "Ctx", "LoginRequired", "get_ctx"]
 

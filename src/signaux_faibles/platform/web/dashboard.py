@@ -24,9 +24,9 @@ from sqlalchemy import case, exists, func, or_, select
 
 from ...contract import ALERT_HIGH, ALERTED
 from ..accounts import now
-from ..db import no_jit
 from ..models import CASE_STATES, Case, Company, Follow, List, ProcolEvent, Score
 from ..policy import Action, visible_companies
+from ..store.db import no_jit
 from .context import Ctx
 from .deps import CtxDep
 from .guard import ensure_allowed, may

@@ -29,8 +29,8 @@ from ...config import Settings
 from .. import audit as audit_trail
 from ..accounts import AccountError, add_user, login_blocker, login_throttled, record_failed_login, set_user
 from ..claims import ClaimsError, MappedAccount, map_claims
-from ..db import WRITE
 from ..models import Organisation, User
+from ..store.db import WRITE
 from .context import Ctx
 from .deps import CtxDep
 

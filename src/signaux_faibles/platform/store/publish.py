@@ -39,10 +39,9 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.engine import Connection
 
-from ..contract import ALERT_LEVELS
-from ..layout import DataDir
-from .db import get_engine, lock, resolve_url, upgrade
-from .models import (
+from ...contract import ALERT_LEVELS
+from ...layout import DataDir
+from ..models import (
     DIANE_FIELDS,
     SERIES_FIELDS,
     Base,
@@ -57,6 +56,7 @@ from .models import (
     Publication,
     Score,
 )
+from .db import get_engine, lock, resolve_url, upgrade
 
 __all__ = ["PUBLISH_TEST_PAUSE", "PublishResult", "publish"]
 

@@ -1,6 +1,6 @@
 """Alembic environment of the platform database.
 
-Run through :func:`signaux_faibles.platform.db.upgrade`, which passes an open connection (inside its transaction)
+Run through :func:`signaux_faibles.platform.store.db.upgrade`, which passes an open connection (inside its transaction)
 in ``config.attributes["connection"]``. New revisions are written under ``versions/`` (autogenerate can draft them;
 see docs/platform.md); ``tests/platform/test_publish.py`` checks that they match ``models.py``.
 """
