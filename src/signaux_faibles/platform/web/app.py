@@ -12,17 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from ...config import Settings, get_settings
 from ..security import SessionPolicy
 from ..store import db as platform_db
-from .context import LoginRequired
+from .context import LoginRequired, page_user
 from .deps import check_request
 
 __all__ = ["create_app", "secret_key"]
@@ -139,6 +141,76 @@ def _middleware(app: FastAPI, settings: Settings, key: str) -> None:
         return response
 
 
+#: The title of a French error page, by status.
+ERROR_TITLES = {
+    400: "Demande invalide",
+    401: "Connexion requise",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+    413: "Fichier trop volumineux",
+    422: "Adresse invalide",
+    429: "Trop de tentatives",
+    500: "Erreur interne",
+    502: "Service indisponible",
+}
+#: What a page says when the refusal gives no reason of its own.
+ERROR_TEXTS = {
+    404: "La page demandée n'existe pas, ou plus. Vérifiez l'adresse, ou repartez de l'accueil.",
+    405: "Cette adresse ne répond pas à cette méthode.",
+    422: "Un paramètre de l'adresse n'a pas la forme attendue.",
+    500: "La plateforme a rencontré une erreur. Elle est enregistrée ; réessayez dans un instant.",
+}
+#: The parameters an agent may mistype, named for a page.
+FIELD_NAMES = {
+    "siren": "le SIREN (9 chiffres)",
+    "siret": "le SIRET (14 chiffres)",
+    "list_id": "le numéro de la liste",
+    "page": "le numéro de page",
+}
+#: Starlette's own English details (unknown route, wrong method), replaced on the pages by ``ERROR_TEXTS``.
+STARLETTE_DETAILS = frozenset({"Not Found", "Method Not Allowed", "Internal Server Error"})
+
+
+def wants_json(request: Request) -> bool:
+    """An API request (``/api/…``, the API docs page aside) or one that asks for JSON and not for HTML."""
+    path = request.url.path
+    if path.startswith("/api/") and path != "/api/docs":
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_page(request: Request, status: int, detail: Any = None, **extra: Any) -> HTMLResponse:
+    """A French error page, its header naming the logged-in user (``context.page_user``)."""
+    from .guard import in_french
+
+    user, csrf = page_user(request)
+    text = ERROR_TEXTS.get(status, "") if detail is None or detail in STARLETTE_DETAILS else in_french(detail)
+    html = request.app.state.templates.get_template("error.html").render(
+        request=request,
+        user=user,
+        csrf_token=csrf,
+        status=status,
+        title=ERROR_TITLES.get(status, "Erreur"),
+        detail=text,
+        **extra,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _invalid_fields(exc: RequestValidationError) -> list[str]:
+    """The parameters a request got wrong, named for a page (« siren (chemin) »)."""
+    where = {"path": "adresse", "query": "paramètre", "body": "formulaire", "header": "en-tête", "cookie": "cookie"}
+    out = []
+    for e in exc.errors():
+        loc = [str(x) for x in e.get("loc", ())]
+        if loc:
+            name = ".".join(loc[1:]) or loc[0]
+            out.append(FIELD_NAMES.get(name, f"{where.get(loc[0], loc[0])} « {name} »"))
+    return sorted(set(out))
+
+
 def _error_pages(app: FastAPI, settings: Settings) -> None:
     """A login redirect; the API's errors in JSON; French error pages elsewhere (the SSO's: back to the login)."""
 
@@ -146,9 +218,9 @@ def _error_pages(app: FastAPI, settings: Settings) -> None:
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(exc.where, status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
-        if request.url.path.startswith("/api/"):
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_json(request):
             return await http_exception_handler(request, exc)
         if request.url.path.startswith("/sso/"):  # a refused single sign-on: a French page back to the login
             return HTMLResponse(
@@ -157,21 +229,26 @@ def _error_pages(app: FastAPI, settings: Settings) -> None:
                 ),
                 status_code=exc.status_code,
             )
-        messages = {
-            401: "Connexion requise.",
-            403: "Accès refusé.",
-            404: "Page introuvable.",
-            429: "Trop de tentatives.",
-        }
-        return HTMLResponse(
-            app.state.templates.get_template("error.html").render(
-                request=request,
-                status=exc.status_code,
-                title=messages.get(exc.status_code, "Erreur"),
-                detail=exc.detail,
-            ),
-            status_code=exc.status_code,
+        response = error_page(request, exc.status_code, exc.detail)
+        for k, v in (exc.headers or {}).items():
+            response.headers.setdefault(k, v)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if wants_json(request):
+            return await request_validation_exception_handler(request, exc)
+        return error_page(request, 422, None, fields=_invalid_fields(exc))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        response: Response = (
+            JSONResponse({"detail": "internal server error"}, status_code=500)
+            if wants_json(request)
+            else error_page(request, 500)
         )
+        response.headers.update(SECURITY_HEADERS)  # outside the headers middleware (Starlette's error middleware)
+        return response
 
 
 def _static_and_docs(app: FastAPI) -> None:
@@ -229,6 +306,7 @@ API_DOCS_PAGE = """<!doctype html>
 <head>
   <meta charset="utf-8">
   <title>Signaux Faibles — documentation de l'API</title>
+  <link rel="icon" href="/static/dsfr/favicon/favicon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
 </head>
 <body>

@@ -32,7 +32,7 @@ from ..policy import Actor
 from ..security import SessionPolicy
 from ..store.db import WRITE
 
-__all__ = ["SESSION_COOKIE", "Ctx", "LoginRequired", "get_ctx"]
+__all__ = ["SESSION_COOKIE", "Ctx", "LoginRequired", "PageUser", "get_ctx", "page_user"]
 
 SESSION_COOKIE = "sf_session"
 CSRF_COOKIE = "sf_csrf"
@@ -239,6 +239,40 @@ def _session_row(db: Session, token: str, at: datetime, policy: SessionPolicy) -
 def _due(last: datetime | None, at: datetime) -> bool:
     last = aware(last)
     return last is None or (at - last).total_seconds() >= TOUCH_EVERY
+
+
+@dataclass(frozen=True)
+class PageUser:
+    """Who the header of an error page names (a copy: the database session is gone when the page is drawn)."""
+
+    email: str
+    name: str | None
+    role: str
+
+
+def page_user(request: Request) -> tuple[PageUser | None, str | None]:
+    """The logged-in user of a browser request and their CSRF token, read only (no write, no audit): what an error
+    page's header needs ("Mon compte" and "Se déconnecter" rather than "Se connecter"), also for an unknown route,
+    where no route dependency ran."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or getattr(request.app.state, "sessions", None) is None:
+        return None, None
+    db: Session = request.app.state.sessions()
+    try:
+        row = db.scalar(select(WebSession).where(WebSession.token_hash == sha256(token)))
+        if row is None or row.revoked_at is not None or row.stage != "ok":
+            return None, None
+        created, seen = aware(row.created_at), aware(row.last_seen_at)
+        if created is None or seen is None or not request.app.state.session_policy.valid(created, seen, now()):
+            return None, None
+        user = db.get(User, row.user_id)
+        if user is None:
+            return None, None
+        return PageUser(user.email, user.name, user.role), row.csrf_token
+    except Exception:  # an error page must not fail on its header
+        return None, None
+    finally:
+        db.close()
 
 
 def get_ctx(request: Request) -> Iterator[Ctx]:

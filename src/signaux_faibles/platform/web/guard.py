@@ -32,10 +32,81 @@ from ..policy import (
 )
 from .context import Ctx
 
-__all__ = ["Granted", "Target", "ensure_allowed", "may"]
+__all__ = ["REASONS_FR", "Granted", "Target", "ensure_allowed", "in_french", "may"]
 
 #: What a route may name: nothing (an action on the platform), a company, an establishment, a list, an organisation.
 Target = CompanyRef | EstablishmentRef | ListRef | OrganisationRef | None
+
+
+#: What a refusal says to an agent, in French, by the reason the policy and the guard record (in English, in the
+#: audit trail). The API keeps the recorded reason; the pages show this one.
+REASONS_FR = {
+    "not authenticated": "Connexion requise.",
+    "authentication required": "Connexion requise.",
+    "platform admin only": "Page réservée aux administrateurs de la plateforme.",
+    "organisation admin of the same organisation": "Réservé aux administrateurs de l'organisation de ce compte.",
+    "platform admin or CODEFI organisation admin": (
+        "Réservé aux administrateurs de la plateforme et aux administrateurs de l'organisation CODEFI (DGFiP)."
+    ),
+    "needs the score right": (
+        "Votre habilitation ne comprend pas le droit « score » (niveaux d'alerte et probabilités de défaillance)."
+    ),
+    "needs the score on this company": (
+        "Votre habilitation ne vous permet pas de voir le score de cette entreprise."
+    ),
+    "no company given": "Aucune entreprise n'est désignée.",
+    "the platform is not open in this company's régions": (
+        "La plateforme n'est pas encore ouverte dans les régions des établissements de cette entreprise."
+    ),
+    "in the territory or followed": (
+        "Cette entreprise n'a aucun établissement dans votre territoire et vous ne la suivez pas."
+    ),
+    "in the territory and alerted, or followed": (
+        "Ces données ne sont visibles que pour une entreprise en alerte de votre territoire, ou que vous suivez."
+    ),
+    "followed (no score right)": (
+        "Sans le droit « score », ces données ne sont visibles que pour une entreprise que vous suivez."
+    ),
+    "unknown company": "Entreprise inconnue de la plateforme (ou hors des régions où elle est ouverte).",
+    "unknown establishment": "Établissement inconnu de la plateforme (ou hors des régions où elle est ouverte).",
+    "unknown list": "Liste inconnue.",
+    "unknown account": "Compte inconnu.",
+    "unknown comment": "Commentaire inconnu.",
+    "unknown case": "Dossier d'accompagnement inconnu.",
+    "unknown measure": "Mesure inconnue.",
+    "only the author may edit a comment": "Seul l'auteur d'un commentaire peut le modifier.",
+    "CSRF token missing or invalid: reload the page and try again": (
+        "Le formulaire a expiré ou n'est pas valide : rechargez la page et recommencez."
+    ),
+    "invalid character (NUL) in the request": "Caractère invalide dans la demande.",
+    "the confidentiality notice must be accepted first (/avis)": (
+        "Acceptez d'abord l'avis de confidentialité (page /avis)."
+    ),
+    "single sign-on is not configured": "La connexion unique (SSO) n'est pas configurée.",
+}
+#: The data rights, named for an agent.
+RIGHTS_FR = {
+    "score": "« score » (niveaux d'alerte et probabilités)",
+    "urssaf": "« urssaf » (cotisations et dettes sociales)",
+    "dgefp": "« dgefp » (activité partielle)",
+    "bdf": "« bdf » (ratios de la Banque de France)",
+}
+
+
+def in_french(reason: object) -> str:
+    """A refusal's reason (``REASONS_FR``) for a page; a message already in French is kept as it is."""
+    text = str(reason or "")
+    if text in REASONS_FR:
+        return REASONS_FR[text]
+    words = text.split()
+    if text.startswith("needs the ") and text.endswith(" rights") and len(words) == 6:  # "needs the score and X rights"
+        right = RIGHTS_FR.get(words[4], words[4])
+        return f"Votre habilitation doit comprendre les droits {RIGHTS_FR['score']} et {right}."
+    if text.startswith("needs the ") and text.endswith(" right") and len(words) == 4:
+        return f"Votre habilitation ne comprend pas le droit {RIGHTS_FR.get(words[2], words[2])}."
+    if text.startswith("unknown action"):
+        return "Action inconnue."
+    return text
 
 
 @dataclass(frozen=True)

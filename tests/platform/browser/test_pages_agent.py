@@ -1,0 +1,86 @@
+"""Issue 22 in a real browser at 1 280 × 800 (Debian's chromium, Playwright): the API docs page renders its
+operations from the platform's own files (no CDN, the platform's CSP); an unknown page and a refused one are French
+pages with the user's header; the company page's DIANE amounts carry their unit (k€ / M€)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import TIMEOUT_MS, login_2fa
+
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def page(browser: Any, platform_server: str) -> Iterator[Any]:
+    """A fresh context at 1 280 × 800 (the conftest's page is 1 280 × 900); ``page.sf_errors`` as there."""
+    from .conftest import PageErrors
+
+    context = browser.new_context(base_url=platform_server, locale="fr-FR", viewport=VIEWPORT)
+    context.set_default_timeout(TIMEOUT_MS)
+    p = context.new_page()
+    errors = PageErrors()
+    p.on("pageerror", lambda e: errors.scripts.append(str(e)))
+    p.on("console", lambda m: errors.scripts.append(m.text) if m.type == "error" else None)
+    p.on("response", lambda r: errors.responses.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    p.sf_errors = errors
+    try:
+        yield p
+    finally:
+        context.close()
+
+
+def test_api_docs_render_their_operations(page: Any, platform_server: str, shot: Callable[[Any, str], Path]) -> None:
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith((platform_server, "data:")) else outside.append(r.url))
+    page.goto("/api/docs")
+    page.wait_for_selector(".opblock", timeout=TIMEOUT_MS)
+    operations = page.locator(".opblock")
+    assert operations.count() >= 5, operations.count()
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/api/companies/" in p for p in paths), paths
+    assert not page.sf_errors.scripts, page.sf_errors.scripts  # no script blocked by the CSP
+    assert not page.sf_errors.responses, page.sf_errors.responses
+    assert not outside, outside
+    served = page.request.get("/api/docs").text()
+    assert not re.findall(r'(?:src|href)\s*=\s*["\'](https?://[^"\']+)', served), served
+    shot(page, "api-docs")
+
+
+def test_unknown_page_is_a_french_404(page: Any, seed: Any, shot: Callable[[Any, str], Path]) -> None:
+    response = page.goto("/cette-page-n-existe-pas")
+    assert response.status == 404
+    assert page.get_by_role("heading", level=1).inner_text() == "Page introuvable"
+    assert "Not Found" not in page.content()
+    assert page.get_by_role("link", name="Se connecter").is_visible()
+    shot(page, "404-anonyme")
+    login_2fa(page, seed.SEED_USERS["agent_b"][0])
+    page.goto("/cette-page-n-existe-pas")
+    assert page.get_by_role("heading", level=1).inner_text() == "Page introuvable"
+    assert page.get_by_role("button", name="Se déconnecter").is_visible()
+    assert page.get_by_role("link", name="Se connecter").count() == 0
+    shot(page, "404-connecte")
+
+
+def test_refusal_speaks_french(page: Any, seed: Any, shot: Callable[[Any, str], Path]) -> None:
+    login_2fa(page, seed.SEED_USERS["no_rights"][0])
+    response = page.goto("/listes/1/export.csv")
+    assert response.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "Accès refusé"
+    detail = page.locator("#error-detail").inner_text()
+    assert "droit « score »" in detail, detail
+    assert "needs" not in page.content()
+    response = page.goto(f"/entreprises/{seed.SEED_COMPANIES['out_alerted'][0]}")
+    assert response.status == 403
+    assert "aucun établissement dans votre territoire" in page.locator("#error-detail").inner_text()
+    shot(page, "403")
+    response = page.goto("/entreprises/abc")
+    assert response.status == 422
+    assert page.get_by_role("heading", level=1).inner_text() == "Adresse invalide"
+    assert "SIREN (9 chiffres)" in page.locator("main").inner_text()
+    shot(page, "422")
