@@ -207,10 +207,10 @@ def test_migrations_match_models(db_url: str) -> None:
                 MigrationContext.configure(c, opts={"compare_type": True}), m.Base.metadata
             )
         assert diffs == []
-        if engine.dialect.name == "postgresql":  # the name search's trigram index (migration 0004)
+        if engine.dialect.name == "postgresql":  # the name search's trigram index (migrations 0004, 0009)
             with engine.connect() as c:
                 found = c.exec_driver_sql(
-                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_companies_raison_sociale_trgm'"
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_companies_raison_sociale_folded'"
                 ).scalar()
             assert found is not None and "gin" in found and "gin_trgm_ops" in found
         from alembic import command

@@ -32,6 +32,7 @@ from ...contract import ALERT_CODES, ALERT_HIGH, ALERT_LABELS, ALERTED
 from ..models import CodefiAlert, CodefiImport, Company, CompanyMonth, DianeStatement, Follow, List, Score
 from ..policy import Action, Actor, ListRef, allowed, visible_companies
 from ..store.db import no_jit
+from ..store.identity import fold_name
 
 __all__ = [
     "FILTER_LABELS",
@@ -44,7 +45,9 @@ __all__ = [
     "json_number",
     "list_header",
     "list_rows",
+    "name_match",
     "name_or_siren",
+    "name_rank",
 ]
 
 PAGE_SIZE = 20
@@ -375,14 +378,38 @@ def _conditions(
     return conds, month
 
 
+def name_match(q: str) -> ColumnElement[bool]:
+    """The company's name holds every word of ``q``, whatever the case and the accents ("societe lefevre" finds
+    "SOCIÉTÉ LEFÈVRE"): the folded words (``fold_name``) in the folded name, ``%`` and ``_`` as text. One path for
+    ``/recherche``, ``/api/search`` and the list's filter ``q``."""
+    words = (fold_name(q) or "").split()
+    if not words:
+        return false()
+    column = Company.raison_sociale_folded
+    return and_(*(column.contains(w, autoescape=True) for w in words))
+
+
+def name_rank(q: str) -> ColumnElement[int]:
+    """How well the name matches ``q``, best first: 0 the whole name, 1 its beginning, 2 the beginning of a word,
+    3 elsewhere (the words of ``q`` found apart)."""
+    folded = fold_name(q) or ""
+    column = Company.raison_sociale_folded
+    return case(
+        (column == folded, 0),
+        (column.startswith(folded, autoescape=True), 1),
+        (column.contains(" " + folded, autoescape=True), 2),
+        else_=3,
+    )
+
+
 def name_or_siren(q: str, siren: Any) -> ColumnElement[bool]:
-    """The filter « Raison sociale ou SIREN »: a SIREN prefix when ``q`` is digits, else the name contains ``q``
-    (``%`` and ``_`` as text)."""
+    """The filter « Raison sociale ou SIREN »: a SIREN prefix when ``q`` is digits, else the name holds every word
+    of ``q`` whatever the case and the accents (``name_match``)."""
     digits = q.replace(" ", "")
     if digits.isdigit():
         condition: ColumnElement[bool] = siren.startswith(digits[:9])
         return condition
-    return func.lower(Company.raison_sociale).contains(q.lower(), autoescape=True)
+    return name_match(q)
 
 
 def json_number(v: Any) -> Any:

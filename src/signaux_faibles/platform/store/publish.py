@@ -6,7 +6,8 @@ transaction):
 1. ``companies`` and ``establishments``: upserted from ``clean_sirene_ul`` / ``clean_sirene`` for every SIREN of
    the panel or of the list (SIRENs SIRENE does not know get a row with NULL identity). Rows of earlier
    publications are never deleted (other tables may reference them); ``snapshot_batch`` says which publication
-   last carried them.
+   last carried them. The folded name the search compares (``raison_sociale_folded``, ``identity.fold_name``)
+   is computed here, in Python, batch by batch.
 2. The series the company page charts are **replaced** by the data directory's current snapshot:
    ``company_months`` (panel), ``diane_statements``, ``bdf_statements``, ``procol_events`` (clean relations).
 3. The list (``lists``, one row per (batch, algo), its id kept when re-published), its ``scores`` and
@@ -57,6 +58,7 @@ from ..models import (
     Score,
 )
 from .db import get_engine, lock, resolve_url, upgrade
+from .identity import fold_name
 
 __all__ = ["PUBLISH_TEST_PAUSE", "PublishResult", "publish"]
 
@@ -379,6 +381,16 @@ def _write(
     return n
 
 
+def _with_folded_names(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The companies' record batches with ``raison_sociale_folded`` (``fold_name`` of ``raison_sociale``)."""
+    for b in batches:
+        if "raison_sociale" not in b.schema.names:
+            yield b
+            continue
+        folded = pa.array([fold_name(n) for n in b.column("raison_sociale").to_pylist()], type=pa.string())
+        yield pa.RecordBatch.from_arrays([*b.columns, folded], names=[*b.schema.names, "raison_sociale_folded"])
+
+
 def _t(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -417,7 +429,7 @@ def publish(
             lock(conn)
             log("companies and establishments")
             rows["companies"] = _write(
-                conn, _t(Company), inputs.stream(inputs.companies()), upsert_on=["siren"]
+                conn, _t(Company), _with_folded_names(inputs.stream(inputs.companies())), upsert_on=["siren"]
             )
             sql = inputs.establishments()
             rows["establishments"] = (

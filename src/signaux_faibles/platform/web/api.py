@@ -116,13 +116,23 @@ def establishment(ctx: CtxDep, siret: str = SIRET) -> Any:
     return json(ctx, data.establishment_view(ctx, granted))
 
 
-@router.get("/search", summary="Companies visible to the caller by name, SIREN or SIRET")
+@router.get(
+    "/search",
+    summary="Companies visible to the caller by name (whatever the case and the accents), SIREN or SIRET",
+    description=f"The first {data.SEARCH_LIMIT} matches, best first (the whole name, its beginning, a word's "
+    "beginning, elsewhere), each with its head office's town (`commune`), département, alert level on the latest "
+    "list (`alert`, with the score right, for alerted companies) and collective proceeding (`procedure`). The "
+    "header `X-Total-Count` gives how many companies matched in all.",
+)
 def search(
     ctx: CtxDep,
     q: str = Query(..., min_length=2, max_length=100, pattern=NO_NUL),
 ) -> Any:
     ensure_allowed(ctx, Action.SEARCH)
-    return json(ctx, data.search(ctx, q))
+    results = data.search(ctx, q)
+    response = json(ctx, list(results))
+    response.headers["X-Total-Count"] = str(results.total)
+    return response
 
 
 @router.put(

@@ -15,14 +15,16 @@ from sqlalchemy.orm import Session
 
 from ...contract import ALERT_HIGH, ALERT_MODERATE, ALERTED
 from ..models import Company, Establishment, List, Score
-from ..policy import Action, restrict_explanation, visible_companies
+from ..policy import Action, ListRef, restrict_explanation, visible_companies
 from ..services.list_rows import json_number as _num
 from ..services.list_rows import list_rows as service_rows
+from ..services.list_rows import name_match, name_rank
 from ..store.series import BdfStatement, CompanyMonth, DianeStatement, ProcolEvent
 from .context import Ctx
 from .guard import Granted, may
 
-__all__ = ["company_view", "establishment_view", "list_rows", "lists_overview", "search"]
+__all__ = ["SEARCH_LIMIT", "SearchResults", "company_view", "establishment_view", "list_rows", "lists_overview",
+           "search"]  # fmt: skip
 
 #: Confidential blocks of the company page and the action that guards each.
 BLOCKS = {
@@ -350,26 +352,101 @@ def list_rows(ctx: Ctx, granted: Granted, page: int = 1, size: int = 50) -> dict
     }
 
 
-def search(ctx: Ctx, q: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Companies visible to the actor whose name, SIREN or one SIRET matches ``q``."""
+#: How many results a search shows (the first ones, best first); ``SearchResults.total`` says how many matched.
+SEARCH_LIMIT = 50
+
+
+class SearchResults(list[dict[str, Any]]):
+    """A search's first results (a plain list for JSON), with ``total``: how many companies matched in all."""
+
+    total: int = 0
+
+
+def _search_towns(db: Session, sirens: list[str]) -> dict[str, str]:
+    """The head office's town (the address's second line, postcode left out), by SIREN."""
+    rows = db.execute(
+        select(Establishment.siren, Establishment.adresse, Establishment.code_commune)
+        .join(Company, Company.siren == Establishment.siren)
+        .where(Establishment.siren.in_(sirens), Establishment.siret == Company.siret_siege)
+    ).all()
+    towns = {}
+    for siren, adresse, code in rows:
+        lines = (adresse or "").split("\n")
+        town = lines[1].strip() if len(lines) > 1 else ""
+        postcode, _, name = town.partition(" ")
+        towns[siren] = (name if postcode.isdigit() and name else town) or (code or "")
+    return towns
+
+
+def _search_alerts(ctx: Ctx, sirens: list[str]) -> dict[str, str]:
+    """The alert level on the latest list, for the alerted companies, when the actor may see that list's alerts
+    (the score right: what the list page shows them)."""
+    latest = ctx.db.scalar(select(List.id).order_by(List.periode.desc(), List.id.desc()).limit(1))
+    if latest is None or not may(ctx, Action.VIEW_LIST_SCORES, ListRef(latest)):
+        return {}
+    rows = ctx.db.execute(
+        select(Score.siren, Score.alert).where(
+            Score.list_id == latest, Score.siren.in_(sirens), Score.alert.in_(ALERTED)
+        )
+    ).all()
+    return {siren: alert for siren, alert in rows}
+
+
+def _search_procedures(db: Session, sirens: list[str]) -> dict[str, str]:
+    """The collective proceeding (public judgments) in French, e.g. « liquidation judiciaire (ouverture) »."""
+    p = ProcolEvent
+    events: dict[str, list[dict[str, Any]]] = {}
+    for r in db.execute(
+        select(p.siren, p.date_effet, p.action_procol, p.stade_procol)
+        .where(p.siren.in_(sirens))
+        .order_by(p.siren, p.date_effet)
+    ).all():
+        events.setdefault(r.siren, []).append(
+            {"date_effet": r.date_effet, "action_procol": r.action_procol, "stade_procol": r.stade_procol}
+        )
+    out = {}
+    for siren, evs in events.items():
+        proc = procedure_of(evs)
+        if proc is not None:
+            out[siren] = f"{proc['action']} ({proc['stade']})" if proc["stade"] else proc["action"]
+    return out
+
+
+def search(ctx: Ctx, q: str, limit: int = SEARCH_LIMIT) -> SearchResults:
+    """Companies visible to the actor whose name holds the words of ``q`` whatever the case and the accents (best
+    matches first: the whole name, its beginning, a word's beginning, elsewhere), or whose SIREN or one SIRET
+    starts with ``q``; with their town, département, alert level (if the actor may see it) and proceeding."""
     q = q.strip()
+    out = SearchResults()
     if len(q) < 2:
-        return []
+        return out
     digits = q.replace(" ", "")
     if digits.isdigit():
         match = or_(
             Company.siren.startswith(digits[:9]),
             Company.siren.in_(select(Establishment.siren).where(Establishment.siret.startswith(digits))),
         )
+        rank: Any = Company.siren
     else:
-        match = func.lower(Company.raison_sociale).contains(q.lower(), autoescape=True)  # % and _ are text
+        match, rank = name_match(q), name_rank(q)  # % and _ are text
     rows = ctx.db.execute(
-        select(
-            Company.siren, Company.raison_sociale, Company.departement, Company.libelle_activite_principale
-        )
+        select(Company.siren, Company.raison_sociale, Company.departement, Company.libelle_departement,
+               Company.libelle_activite_principale, func.count().over().label("total"))
         .where(match, visible_companies(ctx.actor, Company.siren))
-        .order_by(Company.raison_sociale)
+        .order_by(rank, Company.raison_sociale, Company.siren)
         .limit(limit)
-    ).all()
-    ctx.audit("search", detail={"q": q[:100], "results": len(rows)})
-    return [{"siren": s, "raison_sociale": n, "departement": d, "activite": a} for s, n, d, a in rows]
+    ).all()  # fmt: skip
+    out.total = rows[0].total if rows else 0
+    sirens = [r.siren for r in rows]
+    towns = _search_towns(ctx.db, sirens) if sirens else {}
+    alerts = _search_alerts(ctx, sirens) if sirens else {}
+    procedures = _search_procedures(ctx.db, sirens) if sirens else {}
+    ctx.audit("search", detail={"q": q[:100], "results": len(rows), "total": out.total})
+    out.extend(
+        {"siren": r.siren, "raison_sociale": r.raison_sociale, "departement": r.departement,
+         "libelle_departement": r.libelle_departement, "commune": towns.get(r.siren) or None,
+         "activite": r.libelle_activite_principale, "alert": alerts.get(r.siren),
+         "procedure": procedures.get(r.siren)}
+        for r in rows
+    )  # fmt: skip
+    return out
