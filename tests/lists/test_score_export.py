@@ -255,6 +255,12 @@ def test_csv_and_xlsx_have_french_labels(scored: tuple[Path, str], tmp_path: Pat
     csv = pd.read_csv(tmp_path / "l.csv", sep=";", encoding="utf-8-sig", dtype=str)
     assert list(csv.columns) == list(FRENCH_COLUMNS.values())
     assert set(csv["Niveau d'alerte"]) <= {"risque élevé", "risque modéré", "pas d'alerte"}
+    # French values (issue 22): percentages with a decimal comma, the debt to the euro, oui/non
+    assert csv["Probabilité de défaillance à 18 mois"].str.fullmatch(r"\d{1,3},\d %").all()
+    debt = csv["Dette URSSAF (EUR)"].dropna()
+    assert debt.str.fullmatch(r"-?\d+").all()
+    assert set(csv["Première alerte"]) <= {"oui", "non"}
+    assert not {"rank", "probability", "alert", "first_alert"} & {c.lower() for c in csv.columns}
     wb = openpyxl.load_workbook(tmp_path / "l.xlsx", read_only=True)
     header = next(wb.active.iter_rows(max_row=1, values_only=True))  # type: ignore[union-attr]
     assert list(header) == list(FRENCH_COLUMNS.values())

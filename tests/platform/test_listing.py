@@ -132,10 +132,23 @@ def _rows_b() -> list[dict[str, Any]]:
     return seed + extra
 
 
+#: The CSV export's French headers, and the keys the tests read them by.
+CSV_KEYS = {"Rang": "rank", "SIREN": "siren", "Raison sociale": "raison_sociale",
+            "Probabilité de défaillance": "probability", "Dette URSSAF (€)": "dette_urssaf",
+            "Hausse de la dette URSSAF": "hausse_urssaf", "Activité partielle (12 mois)": "ap_12m"}  # fmt: skip
+
+
 def _csv(client: TestClient, qs: str = "") -> list[dict[str, str]]:
+    """The CSV export's rows, by the keys of ``CSV_KEYS`` (other columns by their French header); the
+    probability as a fraction again (``45,1 %`` → ``0.451``)."""
     r = client.get(f"/listes/1/export.csv?{qs}")
     assert r.status_code == 200, (qs, r.status_code)
-    return list(csv.DictReader(io.StringIO(r.text), delimiter=";"))
+    assert r.text.startswith("\ufeff")  # UTF-8 with BOM
+    rows = [{CSV_KEYS.get(k, k): v for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=";")]  # fmt: skip
+    for row in rows:
+        row["probability"] = str(float(row["probability"].rstrip(" %").replace(",", ".")) / 100)
+    return rows
 
 
 def _page_sirens(html: str) -> list[str]:
@@ -305,7 +318,7 @@ def test_xlsx_export_and_audit(app_b: tuple[Any, dict[str, int], TestClient]) ->
     first = dict(zip(header, sheet[1], strict=True))
     w0 = want[0]
     assert first["Niveau d'alerte"] == "Risque modéré" and first["Effectif de l'établissement"] == w0["eff"]
-    assert first["Effectif de l'entreprise"] == w0["eff_ent"] and first["Chiffre d'affaires (€)"] == w0["ca"]
+    assert first["Effectif de l'entreprise"] == w0["eff_ent"] and first["Chiffre d'affaires (k€)"] == w0["ca"]
     assert first["Section NAF"] == "C" and first["Suivie par moi"] == ("Oui" if w0["followed"] else "Non")
     assert all(isinstance(row[col["Probabilité de défaillance"]], float) for row in sheet[1:])
     meta = dict(wb["Filtres"].iter_rows(min_row=2, values_only=True))

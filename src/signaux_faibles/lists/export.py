@@ -5,7 +5,8 @@ imports): one object per SIREN with ``siren, probability, alertPreRedressements,
 periode`` and, for alerted companies, ``macroRadar`` (theme → contribution), ``explSelection.selectConcerning``
 ([theme, variable] pairs pushing the risk up), plus the fields datapi's import also reads: ``macroExpl``,
 ``microExpl`` and ``redressements``. CSV (``;``-separated, UTF-8 with BOM for spreadsheet software) and XLSX carry
-French column labels.
+the same columns with French labels, booleans as oui/non and the URSSAF debt rounded to the euro; the CSV writes
+decimal commas and the probabilities as percentages (``45,1 %``), as the platform's CSV export.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from signaux_faibles.cells import neutralise
 from signaux_faibles.contract import ALERT_NONE, ALERT_WORDS
 from signaux_faibles.layout import DataDir
 
-__all__ = ["FORMATS", "FRENCH_COLUMNS", "THEME_KEYS", "export_list", "to_sf_json"]
+__all__ = ["FORMATS", "FRENCH_COLUMNS", "PROBABILITIES", "THEME_KEYS", "export_list", "to_sf_json"]
 
 FORMATS = ("sf-json", "csv", "xlsx")
 #: Themes → the real system's keys (``macroRadar``, ``explSelection``).
@@ -95,8 +96,26 @@ def to_sf_json(scores: pd.DataFrame, themes: dict[str, str]) -> list[dict[str, A
     return out
 
 
-def _french(scores: pd.DataFrame, themes: dict[str, str]) -> pd.DataFrame:
+#: The probability columns (shares, 0 to 1).
+PROBABILITIES = ("probability", "probability_3m", "probability_6m", "probability_12m")
+
+
+def _percent(v: object) -> str:
+    """A share as French text, ``0.4512`` → ``45,1 %`` (empty when missing)."""
+    if not isinstance(v, int | float) or v != v:
+        return ""
+    return f"{v * 100:.1f}".replace(".", ",") + " %"
+
+
+def _french(scores: pd.DataFrame, themes: dict[str, str], *, text: bool = False) -> pd.DataFrame:
+    """The list with French column labels and values (``text``: the probabilities as ``45,1 %``, for CSV)."""
     df = scores.copy()
+    if "dette_urssaf" in df:
+        df["dette_urssaf"] = df.dette_urssaf.round().astype("Int64")  # to the euro
+    if text:
+        for c in PROBABILITIES:
+            if c in df:
+                df[c] = df[c].map(_percent)
     df["niveau"] = df.alert.map(ALERT_WORDS)
     df["niveau_avant"] = df.alert_pre_adjustment.map(ALERT_WORDS)
     df["redressements"] = [", ".join(json.loads(a)) for a in df.adjustments]
@@ -131,7 +150,7 @@ def export_list(data_dir: Path, batch: str, fmt: Literal["sf-json", "csv", "xlsx
     if fmt == "sf-json":
         out.write_text(json.dumps(to_sf_json(scores, themes), ensure_ascii=False, indent=1), encoding="utf-8")
     elif fmt == "csv":
-        _french(scores, themes).to_csv(out, sep=";", index=False, encoding="utf-8-sig")
+        _french(scores, themes, text=True).to_csv(out, sep=";", decimal=",", index=False, encoding="utf-8-sig")
     elif fmt == "xlsx":
         _french(scores, themes).to_excel(out, index=False, sheet_name=f"Liste {batch}")
     else:

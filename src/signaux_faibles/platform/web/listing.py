@@ -32,6 +32,7 @@ from . import data
 from .cache import data_version
 from .context import Ctx
 from .deps import CtxDep, ListId, SortParam
+from .formats import fr_decimal
 from .guard import Granted, ensure_allowed, may
 from .rendering import render
 
@@ -157,8 +158,62 @@ def _export(
     return granted, filters, sort, rows
 
 
-CSV_FIELDS = ["rank", "siren", "siret", "raison_sociale", "departement", "activite", "probability", "alert",
-              "first_alert"]  # fmt: skip
+def _yes(v: Any) -> str | None:
+    return None if v is None else ("Oui" if v else "Non")
+
+
+#: A column of both exports: French header, value of an item, kind (``text``, ``int``, ``percent``, ``keur``,
+#: ``eur``, ``bool``). Amounts: the turnover (DIANE) in thousands of euros, the URSSAF debt in euros, both labelled.
+ExportColumn = tuple[str, Callable[[Mapping[str, Any]], Any], str]
+EXPORT_COLUMNS: list[ExportColumn] = [
+    ("Rang", lambda r: r["rank"], "int"),
+    ("SIREN", lambda r: r["siren"], "text"),
+    ("SIRET", lambda r: r["siret"], "text"),
+    ("Raison sociale", lambda r: r["raison_sociale"], "text"),
+    ("Département", lambda r: r["departement"], "text"),
+    ("Activité", lambda r: r["activite"], "text"),
+    ("Section NAF", lambda r: r["naf_section"], "text"),
+    ("Niveau d'alerte", lambda r: ALERT_LABELS.get(r["alert"], r["alert"]), "text"),
+    ("Probabilité de défaillance", lambda r: r["probability"], "percent"),
+    ("Première alerte", lambda r: r["first_alert"], "bool"),
+    ("Procédure collective", lambda r: PROCOL_STATES.get(r["etat_proc_collective"] or "in_bonis"), "text"),
+    ("Effectif de l'établissement", lambda r: r["effectif"], "int"),
+    ("Effectif de l'entreprise", lambda r: r["effectif_ent"], "int"),
+    ("Chiffre d'affaires (k€)", lambda r: r["ca"], "keur"),
+    ("Suivie par moi", lambda r: r["followed"], "bool"),
+    ("Signalée par le CODEFI", lambda r: r["codefi"], "bool"),
+]
+EXPORT_URSSAF: list[ExportColumn] = [
+    ("Dette URSSAF (€)", lambda r: r.get("dette_urssaf"), "eur"),
+    ("Hausse de la dette URSSAF", lambda r: r.get("hausse_urssaf"), "bool"),
+]
+EXPORT_DGEFP: list[ExportColumn] = [("Activité partielle (12 mois)", lambda r: r.get("ap_12m"), "bool")]
+#: The XLSX number format of each kind.
+XLSX_FORMATS = {"int": "0", "percent": "0.0%", "keur": "#,##0", "eur": "#,##0"}
+
+
+def _columns(ctx: Ctx, list_id: int) -> list[ExportColumn]:
+    """The export's columns: the URSSAF and DGEFP ones with their rights."""
+    columns = list(EXPORT_COLUMNS)
+    if may(ctx, Action.VIEW_URSSAF, ListRef(list_id)):
+        columns += EXPORT_URSSAF
+    if may(ctx, Action.VIEW_DGEFP, ListRef(list_id)):
+        columns += EXPORT_DGEFP
+    return columns
+
+
+def csv_cell(value: Any, kind: str) -> str:
+    """A CSV cell in French: decimal comma, percentages ``45,1 %``, amounts and effectifs rounded (no thousands
+    separator, so that a spreadsheet reads them as numbers), booleans Oui/Non, text neutralised (no formula)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if kind == "bool":
+        return _yes(value) or ""
+    if kind == "percent":
+        return fr_decimal(value * 100, 1).replace("\u202f", "").replace("\xa0", "") + " %"
+    if kind in ("int", "keur", "eur"):
+        return str(round(value))
+    return str(neutralise(value))
 
 
 @router.get("/listes/{list_id}/export.csv")
@@ -168,50 +223,20 @@ def list_export(
     tri: SortParam = None,
     ordre: SortParam = None,
 ) -> Response:
+    """The filtered list in CSV, as the XLSX: French headers and values, ``;``-separated, UTF-8 with BOM."""
     rows = _export(ctx, list_id, tri, ordre, "csv")[3]
+    columns = _columns(ctx, list_id)
     out = io.StringIO()
-    extra = [
-        k for k in ("dette_urssaf", "hausse_urssaf", "ap_12m") if rows["items"] and k in rows["items"][0]
-    ]
-    w = csv.DictWriter(out, CSV_FIELDS + extra, extrasaction="ignore", delimiter=";")
-    w.writeheader()
-    w.writerows({k: neutralise(v) for k, v in item.items()} for item in rows["items"])
+    out.write("\ufeff")  # spreadsheet software reads the accents
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w.writerow([h for h, _, _ in columns])
+    w.writerows([csv_cell(get(item), kind) for _, get, kind in columns] for item in rows["items"])
     name = f"signaux-faibles-{rows['list']['batch']}.csv"
     return StreamingResponse(
         iter([out.getvalue()]),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-def _yes(v: Any) -> str | None:
-    return None if v is None else ("Oui" if v else "Non")
-
-
-#: The XLSX columns: (French header, value of an item, number format).
-XLSX_COLUMNS: list[tuple[str, Callable[[Mapping[str, Any]], Any], str | None]] = [
-    ("Rang", lambda r: r["rank"], None),
-    ("SIREN", lambda r: r["siren"], None),
-    ("SIRET", lambda r: r["siret"], None),
-    ("Raison sociale", lambda r: r["raison_sociale"], None),
-    ("Département", lambda r: r["departement"], None),
-    ("Activité", lambda r: r["activite"], None),
-    ("Section NAF", lambda r: r["naf_section"], None),
-    ("Niveau d'alerte", lambda r: ALERT_LABELS.get(r["alert"], r["alert"]), None),
-    ("Probabilité de défaillance", lambda r: r["probability"], "0.0%"),
-    ("Première alerte", lambda r: _yes(r["first_alert"]), None),
-    ("Procédure collective", lambda r: PROCOL_STATES.get(r["etat_proc_collective"] or "in_bonis"), None),
-    ("Effectif de l'établissement", lambda r: r["effectif"], "0"),
-    ("Effectif de l'entreprise", lambda r: r["effectif_ent"], "0"),
-    ("Chiffre d'affaires (€)", lambda r: r["ca"], "#,##0"),
-    ("Suivie par moi", lambda r: _yes(r["followed"]), None),
-    ("Signalée par le CODEFI", lambda r: _yes(r["codefi"]), None),
-]
-XLSX_URSSAF = [
-    ("Dette URSSAF (€)", lambda r: r["dette_urssaf"], "#,##0"),
-    ("Hausse de la dette URSSAF", lambda r: _yes(r["hausse_urssaf"]), None),
-]
-XLSX_DGEFP = [("Activité partielle (12 mois)", lambda r: _yes(r["ap_12m"]), None)]
 
 
 @router.get("/listes/{list_id}/export.xlsx")
@@ -226,13 +251,9 @@ def list_export_xlsx(
     from openpyxl.styles import Font
 
     granted, filters, sort, rows = _export(ctx, list_id, tri, ordre, "xlsx")
+    columns = _columns(ctx, list_id)
     user = granted.user
     items = rows["items"]
-    columns = list(XLSX_COLUMNS)
-    if may(ctx, Action.VIEW_URSSAF, ListRef(list_id)):
-        columns += XLSX_URSSAF
-    if may(ctx, Action.VIEW_DGEFP, ListRef(list_id)):
-        columns += XLSX_DGEFP
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Liste")
@@ -251,7 +272,7 @@ def list_export_xlsx(
     ws.freeze_panes = "A2"
     ws.append([cell(h, font=bold) for h, _, _ in columns])
     for r in items:
-        ws.append([cell(get(r), fmt) for _, get, fmt in columns])
+        ws.append([cell(_yes(get(r)) if kind == "bool" else get(r), XLSX_FORMATS.get(kind)) for _, get, kind in columns])
     meta = wb.create_sheet("Filtres")
     li = rows["list"]
     exported = dt.datetime.now(dt.UTC).astimezone().strftime("%d/%m/%Y %H:%M")
