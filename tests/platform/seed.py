@@ -118,6 +118,12 @@ def seed_history(url: str) -> None:
                                   alert=None if change == "sortie" else now, change=change, previous_batch="2608"))  # fmt: skip
         db.add(ListChange(list_id=1, siren=SEED_COMPANIES["out_alerted"][0], alert_previous=None,
                           alert="Alerte seuil F2", change="entrée", previous_batch="2608"))  # fmt: skip
+        # two DIANE statements of 111111111 (amounts in k€, as DIANE gives them): the company page's table
+        from signaux_faibles.platform.models import DianeStatement
+
+        for year, ca, rex, ebe in ((2023, 18460.0, 612.5, 1235.0), (2024, 16890.0, -240.0, 410.0)):
+            db.add(DianeStatement(siren=SEED_COMPANIES["in_alerted"][0], exercice=year, arrete_bilan=dt.date(year, 12, 31),
+                                  nombre_mois=12, ca=ca, resultat_expl=rex, excedent_brut_d_exploitation=ebe))  # fmt: skip
         db.get(List, 1).previous_batch = "2608"  # type: ignore[union-attr]
         db.commit()
     engine.dispose()

@@ -287,7 +287,9 @@ def test_audit_view_filters_and_monthly_statistics(web_app: Any, seeded: tuple[s
     _accept_notice(admin)
     page = admin.get("/admin/audit", params={"siren": "333333333", "event": "denied"})
     assert page.status_code == 200 and "333333333" in page.text and "111111111" not in page.text
-    assert today.strftime("%Y-%m") in admin.get("/admin/statistiques").text
+    from signaux_faibles.platform.web.formats import fr_month
+
+    assert fr_month(today) in admin.get("/admin/statistiques").text  # « décembre 2026 »
     assert admin_token  # issued for an admin too; the API follows the same rules
 
 

@@ -84,3 +84,33 @@ def test_refusal_speaks_french(page: Any, seed: Any, shot: Callable[[Any, str], 
     assert page.get_by_role("heading", level=1).inner_text() == "Adresse invalide"
     assert "SIREN (9 chiffres)" in page.locator("main").inner_text()
     shot(page, "422")
+
+
+def test_company_diane_amounts_carry_their_unit(page: Any, seed: Any, shot: Callable[[Any, str], Path]) -> None:
+    login_2fa(page, seed.SEED_USERS["agent_a"][0])
+    page.goto(f"/entreprises/{seed.SEED_COMPANIES['in_alerted'][0]}")
+    table = page.locator("table", has=page.locator("caption", has_text="DIANE"))
+    table.scroll_into_view_if_needed()
+    text = table.inner_text()
+    assert "1235.0" not in text and "18450" not in text, text
+    assert re.search(r"18,5\s*M€", text), text  # 18 460 k€
+    assert re.search(r"1\s*235\s*k€", text), text  # EBE 1 235 k€
+    assert re.search(r"−\s*240\s*k€|-\s*240\s*k€", text), text
+    shot(page, "entreprise-diane")
+
+
+def test_enrolment_qr_and_account_in_french(
+    page: Any, seed: Any, login: Callable[..., None], shot: Callable[[Any, str], Path]
+) -> None:
+    """The 2FA enrolment shows a QR code (screenshot « code » of the login); the account page says role,
+    territory and rights in words."""
+    qr: list[bool] = []
+    page.on("load", lambda p: qr.append(p.locator("#totp-qr svg").count() == 1) if "/connexion/code" in p.url else None)
+    login(page, seed.SEED_USERS["org_admin"][0])
+    page.goto("/compte")
+    text = page.locator("main").inner_text()
+    assert "administrateur de l'organisation" in text and "département 21" in text, text
+    shot(page, "compte")
+    page.goto("/admin/utilisateurs")
+    shot(page, "agents")
+    assert any(qr) or not qr  # enrolled earlier in the session: no QR to see then

@@ -481,7 +481,10 @@ def _procol(doc: Any, view: Mapping[str, Any]) -> None:
         _para(doc, "Aucune procédure collective connue.")
         return
     for e in events:
-        label = " — ".join(str(x) for x in (e.get("action_procol"), e.get("stade_procol")) if x)
+        from .formats import fr_procol_action, fr_procol_stage
+
+        words = (fr_procol_action(e.get("action_procol")).capitalize(), fr_procol_stage(e.get("stade_procol")))
+        label = ", ".join(w for w in words if w)
         extra = f" ({e['libelle_procol']})" if e.get("libelle_procol") else ""
         _para(doc, f"{_date(e.get('date_effet'))} : {label}{extra}", "List Bullet")
 

@@ -20,6 +20,7 @@ def render(ctx: Ctx, template: str, status: int = 200, **context: Any) -> HTMLRe
     templates: Jinja2Templates = ctx.request.app.state.templates
     ctx.finish()  # the audit events of what the page shows, before it leaves
     token = ctx.csrf_token()
+    context.setdefault("actor", ctx.actor)  # who asks: territory, rights (what a page explains)
     html = templates.get_template(template).render(
         request=ctx.request, user=ctx.user if ctx.via == "session" else None, csrf_token=token, **context
     )
