@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException
@@ -214,7 +215,21 @@ def code_page(ctx: CtxDep) -> Response:
         return RedirectResponse("/connexion", status_code=303)
     s, user = _partial(ctx)
     enrol = unseal(s.pending_totp, _key(ctx)) if s.pending_totp else None
-    return render(ctx, "code.html", enrol=enrol, uri=totp_uri(enrol, user.email) if enrol else None)
+    return render(ctx, "code.html", **_enrolment(enrol, user.email))
+
+
+def _enrolment(secret: str | None, email: str) -> dict[str, Any]:
+    """What the code page shows to enrol a secret: the key, its ``otpauth://`` link and that link as a QR code
+    (inline SVG drawn on the server: no image from elsewhere, no script)."""
+    if secret is None:
+        return {"enrol": None, "uri": None, "qr": None}
+    import segno
+    from markupsafe import Markup
+
+    uri = totp_uri(secret, email)
+    svg = segno.make(uri, error="m").svg_inline(scale=5, border=2, dark="#161616", light="#ffffff",
+                                                 title="QR code d'enregistrement", svgclass="sf-totp-qr")  # fmt: skip
+    return {"enrol": secret, "uri": uri, "qr": Markup(svg)}
 
 
 @router.post("/connexion/code")
@@ -232,7 +247,7 @@ def code(ctx: CtxDep, code: str = Form("")) -> Response:
     if step is None:
         _fail(ctx, user, user.email, "wrong TOTP code")
         enrol = secret if s.pending_totp else None
-        return render(ctx, "code.html", 400, enrol=enrol, uri=totp_uri(enrol, user.email) if enrol else None,
+        return render(ctx, "code.html", 400, **_enrolment(enrol, user.email),
                       messages=[("error", "Code incorrect ou déjà utilisé.")])  # fmt: skip
     if s.pending_totp:
         user.totp_secret = s.pending_totp  # sealed

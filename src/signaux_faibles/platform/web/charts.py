@@ -65,7 +65,10 @@ def clean(text: Any) -> str:
 
 
 def _decimals(step: float) -> int:
-    return 0 if step >= 1 or step <= 0 else min(4, math.ceil(-math.log10(step) - 1e-9))
+    """The decimals a tick step needs to be written truthfully (2,5 / 7,5 / 12,5, not 2 / 8 / 12)."""
+    if step <= 0:
+        return 0
+    return next((d for d in range(4) if abs(round(step, d) - step) < 1e-9 * max(1.0, step)), 4)
 
 
 def fmt_number(v: float, unit: str = "", decimals: int | None = None) -> str:
@@ -121,7 +124,9 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
         hi = lo + 1.0
     raw = (hi - lo) / max(n, 1)
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if raw <= m * mag * (1 + 1e-9))
+    # no step of 2,5 units (counts of salariés or hours read best on whole ticks); 0,25, 25, 250 are fine
+    steps = (1, 2, 5, 10) if mag == 1 else (1, 2, 2.5, 5, 10)
+    step = next(m * mag for m in steps if raw <= m * mag * (1 + 1e-9))
     start = math.floor(lo / step + 1e-9) * step
     end = math.ceil(hi / step - 1e-9) * step
     return [start + i * step for i in range(round((end - start) / step) + 1)]
@@ -447,6 +452,8 @@ def waterfall(
     rows = waterfall_rows(base_f, contributions, total_f)
     ends = [x for r in rows for x in (r[2], r[3])]
     ticks = _ticks(min(0.0, *ends), max(*ends, 0.01))
+    if max(base_f, total_f) <= 1:  # a probability: the axis stops at 100 % (a running sum may pass it)
+        ticks = [t for t in ticks if t <= 1 + 1e-9] or [0.0, 1.0]
     lo, hi = ticks[0], ticks[-1]
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 0.1
     row_h, top = 26.0, 8.0
@@ -456,7 +463,7 @@ def waterfall(
     height = bottom + 28
 
     def x_of(v: float) -> float:
-        return left + (v - lo) / (hi - lo) * (right - left)
+        return left + (min(max(v, lo), hi) - lo) / (hi - lo) * (right - left)
 
     uid = _uid(chart_id)
     parts = [f"{label} {fmt_points(v)}" for label, kind, _, _, v in rows if kind in ("increase", "decrease")]
@@ -629,4 +636,17 @@ def company_charts(view: Mapping[str, Any]) -> dict[str, Markup]:
     """The company page's charts as inline SVG, keyed like ``chart_specs`` (only the blocks present in the view;
     a block without any value gives a "Pas de données" paragraph). Each SVG carries ``data-chart="<key>"`` and
     the ids ``sf-chart-<key>-title``/``-desc`` (one company per page: unique)."""
-    return {key: render_svg(spec) for key, spec in chart_specs(view).items()}
+    out: dict[str, Markup] = {}
+    for key, spec in chart_specs(view).items():
+        if key == "dgefp" and spec.has_data() and not _any_nonzero(spec):
+            out[key] = Markup(
+                '<p class="sf-chart-empty fr-text--sm" data-chart="dgefp" id="dgefp-none">'
+                "Aucune activité partielle : ni heures autorisées ni heures consommées sur la période.</p>"
+            )
+        else:
+            out[key] = render_svg(spec)
+    return out
+
+
+def _any_nonzero(spec: ChartSpec) -> bool:
+    return any((f := _finite(v)) is not None and f != 0 for _, pts in spec.series for _, v in pts)
