@@ -480,10 +480,15 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the demo twin")] = 1,
     serve_after: Annotated[
         bool,
-        typer.Option("--serve", help="Then start the platform on http://127.0.0.1:8000/ (Ctrl-C to stop)"),
+        typer.Option("--serve", help="Then start the platform on http://127.0.0.1:PORT/ (Ctrl-C to stop)"),
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port of the platform started by --serve")] = 8000,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="With --serve: rebuild the demo even when one is already there")
     ] = False,
 ) -> None:
-    """Run the whole chain on a small digital twin and print what each stage did."""
+    """Run the whole chain on a small digital twin and print what each stage did. With ``--serve``, an existing
+    demo (its twin and a published list) is reused as it is, its accounts completed, and the platform started."""
     from .config import get_settings
     from .layout import DataDir
     from .twin import TwinConfig, generate
@@ -492,6 +497,11 @@ def demo(
 
     settings = get_settings()
     twin_dir = DataDir(settings.data_dir).twin
+    if serve_after and not rebuild and _demo_exists(settings):
+        console.rule("Démo existante réutilisée (existing demo reused; --rebuild to build it again)")
+        _demo_accounts(settings, port)
+        serve(host="127.0.0.1", port=port, workers=1)
+        return
     console.rule("1. Jumeau numérique (digital twin)")
     with _progress() as p:
         task = p.add_task("Jumeau numérique", total=None)
@@ -515,10 +525,39 @@ def demo(
     last, first = summary.batches[-1], summary.batches[0]
     step = len(summary.batches) + 2
     _demo_results(settings, first, last, step)
+    console.rule(f"{step + 1}. Comptes de démonstration (demo accounts)")
+    _demo_accounts(settings, port)
+    if serve_after:
+        serve(host="127.0.0.1", port=port, workers=1)
+
+
+def _demo_exists(settings: Any) -> bool:
+    """A demo is there: its twin, and a platform database with a published list."""
+    from .layout import DataDir
+    from .platform.store import db as platform_db
+
+    if not DataDir(settings.data_dir).twin.is_dir():
+        return False
+    try:
+        engine = platform_db.get_engine(platform_db.resolve_url(settings.database_url, settings.data_dir))
+        try:
+            from sqlalchemy import func, select
+
+            from .platform.models import List
+
+            with platform_db.sessions(engine)() as session:
+                return bool(session.scalar(select(func.count()).select_from(List)))
+        finally:
+            engine.dispose()
+    except Exception:  # no database, or not migrated yet: no demo
+        return False
+
+
+def _demo_accounts(settings: Any, port: int) -> None:
+    """Create (or keep) the demo accounts in the demo's most populated département, and say how to log in."""
     from .platform.cli import DEMO_PASSWORD, create_demo_accounts
     from .platform.store import db as platform_db
 
-    console.rule(f"{step + 1}. Comptes de démonstration (demo accounts)")
     engine = platform_db.get_engine(platform_db.resolve_url(settings.database_url, settings.data_dir))
     with platform_db.sessions(engine)() as session:
         from sqlalchemy import func, select
@@ -534,18 +573,16 @@ def demo(
         accounts = create_demo_accounts(session, dept or "21", region or "27")
     engine.dispose()
     for email, org, territory, rights, role in accounts:
-        console.print(f"  {email:<28} {org:<18} territoire {territory:<6} droits {rights:<24} rôle {role}",
+        console.print(f"  {email:<32} {org:<18} territoire {territory:<6} droits {rights:<24} rôle {role}",
                       highlight=False, soft_wrap=True)  # fmt: skip
     console.print(
         f"password of every demo account: {DEMO_PASSWORD} (the second factor is enrolled at first login: "
-        "the page shows the key to add to an authenticator app)",
+        "the page shows a QR code and the key to add to an authenticator app)",
         highlight=False,
     )
     console.print(
-        f"start the platform with: SF_DATA_DIR={settings.data_dir} uv run signaux-faibles serve"
-        "  →  http://127.0.0.1:8000/ (API: http://127.0.0.1:8000/api/docs)",
+        f"start the platform with: SF_DATA_DIR={settings.data_dir} uv run signaux-faibles serve --port {port}"
+        f"  →  http://127.0.0.1:{port}/ (API: http://127.0.0.1:{port}/api/docs)",
         highlight=False,
         soft_wrap=True,
     )
-    if serve_after:
-        serve(host="127.0.0.1", port=8000, workers=1)

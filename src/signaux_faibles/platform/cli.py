@@ -320,6 +320,11 @@ DEMO_ACCOUNTS = (
     ("crp@dreets.gouv.fr", "DREETS/DDETS", "R{region}", "score,urssaf,dgefp,bdf", "agent"),
     ("admin.urssaf@urssaf.fr", "URSSAF", "{dept}", "score,urssaf", "org-admin"),
     ("admin@beta.gouv.fr", "Équipe nationale", "FR", "", "admin"),
+    # each partner's view: the DGE nationally with every data right, a Banque de France regional correspondent,
+    # the CODEFI of the département (DGFiP; organisation admin: imports the CODEFI alert list)
+    ("dge@finances.gouv.fr", "DGE", "FR", "score,urssaf,dgefp,bdf", "agent"),
+    ("correspondant@banque-france.fr", "Banque de France", "R{region}", "score,bdf", "agent"),
+    ("codefi@dgfip.finances.gouv.fr", "DGFiP/CODEFI", "{dept}", "score", "org-admin"),
 )
 DEMO_PASSWORD = "Demo-Signaux-2026!"
 
