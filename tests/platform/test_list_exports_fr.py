@@ -50,3 +50,20 @@ def test_csv_is_french_and_as_the_xlsx(web_app: Any, seeded: tuple[str, dict[str
     assert "Dette URSSAF (€)" not in head and "Activité partielle (12 mois)" not in head
     wb = load_workbook(io.BytesIO(org_admin.get("/listes/1/export.xlsx").content))
     assert tuple(head) == next(wb["Liste"].iter_rows(values_only=True))
+
+
+def test_list_shows_turnover_in_keuros(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    """DIANE gives the turnover in k€: the list shows « 844 k€ » (not « 844 € »), « 18,5 M€ » from 10 M€, and the CA
+    filters say they compare thousands of euros (issue 22, item 3)."""
+    _prepare(web_app)
+    with web_app.state.sessions() as db:
+        db.add(DianeStatement(siren=SEED_COMPANIES["both_alerted"][0], exercice=2025, ca=18460.0))
+        db.commit()
+    client, _ = login(web_app, "agent_a", seeded[1])
+    html = client.get("/listes/1").text
+    assert "844&nbsp;k€" in html and "18,5&nbsp;M€" in html and "844 €" not in html
+    assert "Chiffre d&#39;affaires min. (k€)" in html and "En milliers d&#39;euros" in html
+    assert "149\u202f444&nbsp;€" in html or "149\xa0444&nbsp;€" in html  # the URSSAF debt, to the euro
+    only = client.get("/listes/1", params={"ca_min": "1000"}).text  # 1 000 k€: 18,5 M€ stays, 844 k€ goes
+    assert f"/entreprises/{SEED_COMPANIES['both_alerted'][0]}" in only
+    assert f"/entreprises/{SEED_COMPANIES['in_alerted'][0]}" not in only

@@ -284,7 +284,7 @@ def test_page_form_and_htmx_fragment(app_b: tuple[Any, dict[str, int], TestClien
     want = [r for r in _rows_b() if r["first"]]
     assert f"<strong>{len(want)}</strong> entreprise" in body
     assert sorted(_page_sirens(body)) == sorted(r["siren"] for r in want)
-    assert body.count('class="fr-badge fr-badge--error">Risque élevé') == sum(r["alert"] == F1 for r in want)
+    assert body.count('class="fr-badge fr-badge--sm fr-badge--error">Risque élevé') == sum(r["alert"] == F1 for r in want)
     # the history restore of htmx gets the whole page
     restore = client.get("/listes/1", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<form" in restore.text

@@ -8,7 +8,7 @@ columns with their own rights (``policy.allowed`` on the list).
 Filters (query parameters, French names, as the real system's ``paramsListeScores``): ``departement`` (multi),
 ``secteur`` (NAF section letter, multi), ``effectif_min``/``effectif_max`` (établissement: the company's monthly
 ``effectif`` at the list's month or the latest before), ``effectif_ent_min``/``effectif_ent_max``
-(``effectif_ent``), ``ca_min``/``ca_max`` (latest DIANE turnover), ``procol`` (``etat_proc_collective``, multi;
+(``effectif_ent``), ``ca_min``/``ca_max`` (latest DIANE turnover, in k€ as DIANE gives it), ``procol`` (``etat_proc_collective``, multi;
 none is ``in_bonis``), ``alerte`` (``F1``/``F2``, multi), ``premiere_alerte``, ``exclure_suivies``,
 ``siege_uniquement``, ``codefi`` (booleans), ``creation_avant`` (date), ``q`` (name contains, or SIREN prefix);
 sort ``tri`` (``rang``, ``probabilite``, ``raison_sociale``, ``departement``, ``effectif``) and ``ordre``
@@ -103,8 +103,8 @@ FILTER_LABELS = {
     "effectif_max": "Effectif de l'établissement, maximum",
     "effectif_ent_min": "Effectif de l'entreprise, minimum",
     "effectif_ent_max": "Effectif de l'entreprise, maximum",
-    "ca_min": "Chiffre d'affaires minimum (€)",
-    "ca_max": "Chiffre d'affaires maximum (€)",
+    "ca_min": "Chiffre d'affaires minimum (k€)",
+    "ca_max": "Chiffre d'affaires maximum (k€)",
     "procol": "Procédure collective",
     "alerte": "Niveau d'alerte",
     "premiere_alerte": "Première alerte uniquement",

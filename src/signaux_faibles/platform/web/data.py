@@ -433,7 +433,7 @@ def search(ctx: Ctx, q: str, limit: int = SEARCH_LIMIT) -> SearchResults:
         select(Company.siren, Company.raison_sociale, Company.departement, Company.libelle_departement,
                Company.libelle_activite_principale, func.count().over().label("total"))
         .where(match, visible_companies(ctx.actor, Company.siren))
-        .order_by(rank, Company.raison_sociale, Company.siren)
+        .order_by(rank, Company.raison_sociale_folded, Company.raison_sociale, Company.siren)
         .limit(limit)
     ).all()  # fmt: skip
     out.total = rows[0].total if rows else 0
