@@ -10,7 +10,10 @@ Filters (query parameters, French names, as the real system's ``paramsListeScore
 ``effectif`` at the list's month or the latest before), ``effectif_ent_min``/``effectif_ent_max``
 (``effectif_ent``), ``ca_min``/``ca_max`` (latest DIANE turnover, in k€ as DIANE gives it), ``procol`` (``etat_proc_collective``, multi;
 none is ``in_bonis``), ``alerte`` (``F1``/``F2``, multi), ``premiere_alerte``, ``exclure_suivies``,
-``siege_uniquement``, ``codefi`` (booleans), ``creation_avant`` (date), ``q`` (name contains, or SIREN prefix);
+``siege_uniquement``, ``codefi``, ``sans_delai`` (no URSSAF payment plan at the list's month; needs the URSSAF
+right, ``restrict``) (booleans), ``naf`` (division, group, class or sub-class, multi), ``etat`` (``actif`` or
+``ferme``), ``creation_avant`` (date), ``q`` (every word of the name whatever the case and accents, or SIREN prefix);
+an invalid value is left out and reported (``errors``);
 sort ``tri`` (``rang``, ``probabilite``, ``raison_sociale``, ``departement``, ``effectif``) and ``ordre``
 (``asc``/``desc``).
 
@@ -22,10 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import asdict, dataclass, fields
+import re
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, exists, false, func, select
+from sqlalchemy import ColumnElement, Row, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ...contract import ALERT_CODES, ALERT_HIGH, ALERT_LABELS, ALERTED
@@ -35,6 +39,7 @@ from ..store.db import no_jit
 from ..store.identity import fold_name
 
 __all__ = [
+    "ETATS",
     "FILTER_LABELS",
     "NAF_SECTIONS",
     "PAGE_SIZE",
@@ -45,9 +50,11 @@ __all__ = [
     "json_number",
     "list_header",
     "list_rows",
+    "naf_prefix",
     "name_match",
     "name_or_siren",
     "name_rank",
+    "restrict",
 ]
 
 PAGE_SIZE = 20
@@ -84,6 +91,10 @@ PROCOL_STATES = {
     "plan_redressement": "Plan de redressement",
     "liquidation": "Liquidation",
 }
+#: ``etat``: the company's administrative state (SIRENE).
+ETATS = {"actif": "Active", "ferme": "Fermée (cessée)"}
+#: A NAF code below the section: division ``56``, group ``56.1``, class ``56.10``, sub-class ``56.10A`` (dots optional).
+_NAF = re.compile(r"^(\d{2})(\d{1,2})?([A-Z])?$")
 #: Sort keys, their French label and default order.
 SORTS = {
     "rang": ("Rang", "asc"),
@@ -99,6 +110,7 @@ _INT_MAX = 10**12
 FILTER_LABELS = {
     "departement": "Départements",
     "secteur": "Secteurs d'activité (section NAF)",
+    "naf": "Code NAF (division, groupe, classe ou sous-classe)",
     "effectif_min": "Effectif de l'établissement, minimum",
     "effectif_max": "Effectif de l'établissement, maximum",
     "effectif_ent_min": "Effectif de l'entreprise, minimum",
@@ -112,6 +124,8 @@ FILTER_LABELS = {
     "siege_uniquement": "Sièges uniquement",
     "creation_avant": "Entreprises créées avant le",
     "codefi": "Signalées par le CODEFI (dernière liste importée)",
+    "sans_delai": "Sans délai de paiement URSSAF en cours",
+    "etat": "État administratif",
     "en_procedure": "En procédure collective (à la place des alertes)",
     "q": "Raison sociale ou SIREN",
 }
@@ -130,6 +144,32 @@ def _ints(raw: str, name: str, errors: dict[str, str]) -> int | None:
         errors[name] = "Saisissez un nombre positif."
         return None
     return v
+
+
+def naf_prefix(raw: str) -> str | None:
+    """A NAF code below the section as the prefix of ``activite_principale`` (``01.11Z``): ``56`` → ``56``,
+    ``561`` or ``56.1`` → ``56.1``, ``5610a`` → ``56.10A``; None when it is not one."""
+    m = _NAF.match(raw.replace(".", "").replace(" ", "").upper())
+    if m is None or (m.group(3) and len(m.group(2) or "") != 2):
+        return None
+    return m.group(1) + ("." + m.group(2) if m.group(2) else "") + (m.group(3) or "")
+
+
+def _codes(
+    values: list[str], check: Any, name: str, message: str, errors: dict[str, str]
+) -> list[str]:
+    """The valid codes of a multi-valued filter (``check``: the code, or None), sorted, without duplicates; the
+    others are reported in ``errors`` (« message : x, y »)."""
+    kept, bad = set(), []
+    for v in values:
+        code = check(v)
+        if code is None:
+            bad.append(v[:20])
+        else:
+            kept.add(code)
+    if bad:
+        errors[name] = f"{message} : {', '.join(bad[:5])}."
+    return sorted(kept)
 
 
 @dataclass(frozen=True)
@@ -152,6 +192,9 @@ class ListFilters:
     creation_avant: dt.date | None = None
     codefi: bool = False
     en_procedure: bool = False
+    naf: tuple[str, ...] = ()
+    sans_delai: bool = False
+    etat: str = ""
     q: str = ""
 
     @classmethod
@@ -172,10 +215,19 @@ class ListFilters:
             values = many(name) if name != "q" else [params.get("q") or ""]
             return str(values[-1]) if values else ""
 
-        depts = sorted({d.upper() for d in many("departement") if len(d) <= 3 and d.isalnum()})
-        secteurs = sorted({s.upper() for s in many("secteur") if s.upper() in NAF_SECTIONS})
-        procol = sorted({p for p in many("procol") if p in PROCOL_STATES})
-        alerte = sorted({a.upper() for a in many("alerte") if a.upper() in ALERT_CODES})
+        depts = _codes(many("departement"), lambda d: d.upper() if len(d) <= 3 and d.isalnum() else None,
+                       "departement", "Département inconnu", errors)  # fmt: skip
+        secteurs = _codes(many("secteur"), lambda v: v.upper() if v.upper() in NAF_SECTIONS else None,
+                          "secteur", "Section NAF inconnue", errors)  # fmt: skip
+        procol = _codes(many("procol"), lambda v: v if v in PROCOL_STATES else None, "procol",
+                        "État de procédure inconnu", errors)  # fmt: skip
+        alerte = _codes(many("alerte"), lambda v: v.upper() if v.upper() in ALERT_CODES else None, "alerte",
+                        "Niveau d'alerte inconnu (F1 ou F2)", errors)  # fmt: skip
+        naf = _codes(many("naf"), naf_prefix, "naf", "Code NAF invalide (ex. 56, 56.1, 56.10 ou 56.10A)", errors)
+        etat = one("etat").lower()
+        if etat and etat not in ETATS:
+            errors["etat"] = "Choisissez « actif » ou « ferme »."
+            etat = ""
         nums = {
             n: _ints(one(n), n, errors)
             for n in (
@@ -215,6 +267,9 @@ class ListFilters:
                 creation_avant=creation,
                 codefi=one("codefi").lower() in _TRUE,
                 en_procedure=one("en_procedure").lower() in _TRUE,
+                naf=tuple(naf),
+                sans_delai=one("sans_delai").lower() in _TRUE,
+                etat=etat,
                 q=q,
                 **nums,
             ),
@@ -254,6 +309,8 @@ class ListFilters:
                 text = ", ".join(PROCOL_STATES[p] for p in v)
             elif k == "alerte":
                 text = ", ".join(ALERT_LABELS[ALERT_CODES[a]] for a in v)
+            elif k == "etat":
+                text = ETATS[v]
             elif isinstance(v, list):
                 text = ", ".join(v)
             elif v is True:
@@ -321,6 +378,23 @@ def _ca() -> Any:
     )
 
 
+def _delai(periode: dt.date) -> ColumnElement[bool]:
+    """A URSSAF payment plan (délai) runs at the list's month (``hasntDelai`` of the real system, negated)."""
+    return exists().where(
+        CompanyMonth.siren == Score.siren,
+        CompanyMonth.periode == periode,
+        or_(CompanyMonth.delai_montant_echeancier > 0, CompanyMonth.delai_nb_jours_restants > 0),
+    )
+
+
+def restrict(f: ListFilters, actor: Actor, list_id: int) -> tuple[ListFilters, dict[str, str]]:
+    """The filters the actor may use on a list: « sans délai URSSAF » reads URSSAF data, it needs that right (else
+    it is left out, with a message)."""
+    if f.sans_delai and not allowed(actor, Action.VIEW_URSSAF, ListRef(list_id)):
+        return replace(f, sans_delai=False), {"sans_delai": "Ce filtre demande le droit URSSAF."}
+    return f, {}
+
+
 def _followed(user_id: int | None) -> ColumnElement[bool]:
     return exists().where(Follow.user_id == user_id, Follow.siren == Score.siren, Follow.active.is_(True))
 
@@ -360,6 +434,12 @@ def _conditions(
         conds.append(Company.creation < f.creation_avant)
     if f.codefi:
         conds.append(_codefi(codefi_import))
+    if f.naf:
+        conds.append(or_(*(Company.activite_principale.startswith(code) for code in f.naf)))
+    if f.etat:
+        conds.append(Company.est_actif.is_(f.etat == "actif"))
+    if f.sans_delai and allowed(actor, Action.VIEW_URSSAF, ListRef(li.id)):
+        conds.append(~_delai(li.periode))
     for col, lo, hi in (
         ("effectif", f.effectif_min, f.effectif_max),
         ("effectif_ent", f.effectif_ent_min, f.effectif_ent_max),

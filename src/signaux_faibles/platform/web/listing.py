@@ -19,6 +19,7 @@ from ...cells import neutralise
 from ...contract import ALERT_CODES, ALERT_LABELS
 from ..policy import Action, ListRef
 from ..services.list_rows import (
+    ETATS,
     FILTER_LABELS,
     NAF_SECTIONS,
     PAGE_SIZE,
@@ -27,6 +28,7 @@ from ..services.list_rows import (
     ListFilters,
     ListSort,
     list_rows,
+    restrict,
 )
 from . import data
 from .cache import data_version
@@ -90,6 +92,8 @@ def list_page(
 ) -> Response:
     granted = ensure_allowed(ctx, Action.VIEW_LIST_SCORES, ListRef(list_id))
     filters, errors = ListFilters.parse(ctx.request.query_params)
+    filters, refused = restrict(filters, ctx.actor, list_id)
+    errors |= refused
     sort = ListSort.parse(tri, ordre)
     key = ("list", data_version(ctx), list_id, repr(filters), repr(sort), page)
     li = granted.list
@@ -137,6 +141,8 @@ def list_page(
             departements=_departements(ctx, rows["items"]),
             secteurs=list(NAF_SECTIONS.items()),
             alert_codes=ALERT_CODES,
+            etats=ETATS,
+            can_urssaf=may(ctx, Action.VIEW_URSSAF, ListRef(list_id)),
             can_export=may(ctx, Action.EXPORT_LIST),
         )
     response.headers["Vary"] = "HX-Request"
@@ -149,7 +155,7 @@ def _export(
     """An export's rows (the filtered list, up to ``EXPORT_MAX``), once allowed; recorded as an ``export``."""
     granted = ensure_allowed(ctx, Action.EXPORT_LIST, ListRef(list_id))
     assert granted.list is not None
-    filters, _ = ListFilters.parse(ctx.request.query_params)
+    filters = restrict(ListFilters.parse(ctx.request.query_params)[0], ctx.actor, list_id)[0]
     sort = ListSort.parse(tri, ordre)
     rows = list_rows(ctx.db, ctx.actor, granted.list, filters, sort, 1, EXPORT_MAX)
     ctx.audit("export", list_id=list_id,
