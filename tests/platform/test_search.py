@@ -155,3 +155,24 @@ def test_publication_writes_the_folded_names(db_url: str, twin_data: tuple[Path,
         engine.dispose()
     named = [(n, f) for n, f in rows if n]
     assert named and all(f == fold_name(n) for n, f in named)
+
+
+def test_national_search_gives_identity_only(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    """« Recherche nationale » (the real system's ``ignorezone``): the companies of the whole platform, those
+    outside the actor's view with their identity only; never a company of a closed région."""
+    from seed import SEED_COMPANIES
+
+    client, _ = login(web_app, "agent_a", seeded[1])
+    out, closed = SEED_COMPANIES["out_alerted"][0], SEED_COMPANIES["closed_region"][0]
+    local = {c["siren"] for c in client.get("/api/search", params={"q": "societe"}).json()}
+    assert out not in local
+    got = {c["siren"]: c for c in client.get("/api/search", params={"q": "societe", "national": "true"}).json()}
+    assert out in got and closed not in got and local < set(got)
+    assert got[out]["visible"] is False and got[out]["alert"] is None and got[out]["procedure"] is None
+    assert got[SEED_COMPANIES["in_alerted"][0]]["visible"] is True
+    assert got[SEED_COMPANIES["in_alerted"][0]]["alert"] == "Alerte seuil F1"
+    page = client.get("/recherche", params={"q": "societe", "nationale": "1"}).text
+    assert "SOCIETE OUT_ALERTED" in page and f"/entreprises/{out}" not in page
+    assert "Hors de votre territoire" in page and "toutes celles de la plateforme" in page
+    assert f"/entreprises/{closed}" not in page and "SOCIETE CLOSED_REGION" not in page
+    assert client.get(f"/entreprises/{out}").status_code == 403  # the page stays closed

@@ -127,9 +127,14 @@ def establishment(ctx: CtxDep, siret: str = SIRET) -> Any:
 def search(
     ctx: CtxDep,
     q: str = Query(..., min_length=2, max_length=100, pattern=NO_NUL),
+    national: bool = Query(
+        False,
+        description="Search the whole platform (the real system's `ignorezone`): the companies outside the "
+        "caller's view come with their identity only (`visible`: false; no alert level, no proceeding).",
+    ),
 ) -> Any:
     ensure_allowed(ctx, Action.SEARCH)
-    results = data.search(ctx, q)
+    results = data.search(ctx, q, national=national)
     response = json(ctx, list(results))
     response.headers["X-Total-Count"] = str(results.total)
     return response

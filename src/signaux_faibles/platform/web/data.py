@@ -8,6 +8,7 @@ the audit events of what it returns in the request's transaction, and returns pl
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Row, func, or_, select
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ...contract import ALERT_HIGH, ALERT_MODERATE, ALERTED
 from ..models import Company, Establishment, List, Score
-from ..policy import Action, ListRef, restrict_explanation, visible_companies
+from ..policy import Action, ListRef, Territory, restrict_explanation, visible_companies
 from ..services.list_rows import json_number as _num
 from ..services.list_rows import list_rows as service_rows
 from ..services.list_rows import name_match, name_rank
@@ -412,14 +413,23 @@ def _search_procedures(db: Session, sirens: list[str]) -> dict[str, str]:
     return out
 
 
-def search(ctx: Ctx, q: str, limit: int = SEARCH_LIMIT) -> SearchResults:
+def _national_flag(ctx: Ctx) -> bool:
+    return (ctx.request.query_params.get("nationale") or "").lower() in ("1", "on", "oui", "true")
+
+
+def search(ctx: Ctx, q: str, limit: int = SEARCH_LIMIT, national: bool | None = None) -> SearchResults:
     """Companies visible to the actor whose name holds the words of ``q`` whatever the case and the accents (best
     matches first: the whole name, its beginning, a word's beginning, elsewhere), or whose SIREN or one SIRET
-    starts with ``q``; with their town, département, alert level (if the actor may see it) and proceeding."""
+    starts with ``q``; with their town, département, alert level (if the actor may see it) and proceeding.
+
+    ``national`` (the real system's ``ignorezone``; None: the request's ``nationale`` parameter): every company on
+    the platform (an establishment in an open région, the policy's rule for a national territory), those outside
+    the actor's view with their identity only (``visible`` False: no alert level, no proceeding, no page)."""
     q = q.strip()
     out = SearchResults()
     if len(q) < 2:
         return out
+    national = _national_flag(ctx) if national is None else national
     digits = q.replace(" ", "")
     if digits.isdigit():
         match = or_(
@@ -429,24 +439,29 @@ def search(ctx: Ctx, q: str, limit: int = SEARCH_LIMIT) -> SearchResults:
         rank: Any = Company.siren
     else:
         match, rank = name_match(q), name_rank(q)  # % and _ are text
+    visible = visible_companies(ctx.actor, Company.siren)
+    scope = visible_companies(replace(ctx.actor, territory=Territory(national=True)), Company.siren) if national \
+        else visible  # fmt: skip
     rows = ctx.db.execute(
         select(Company.siren, Company.raison_sociale, Company.departement, Company.libelle_departement,
-               Company.libelle_activite_principale, func.count().over().label("total"))
-        .where(match, visible_companies(ctx.actor, Company.siren))
+               Company.libelle_activite_principale, visible.label("visible"), func.count().over().label("total"))
+        .where(match, scope)
         .order_by(rank, Company.raison_sociale_folded, Company.raison_sociale, Company.siren)
         .limit(limit)
     ).all()  # fmt: skip
     out.total = rows[0].total if rows else 0
     sirens = [r.siren for r in rows]
+    seen = [r.siren for r in rows if r.visible]
     towns = _search_towns(ctx.db, sirens) if sirens else {}
-    alerts = _search_alerts(ctx, sirens) if sirens else {}
-    procedures = _search_procedures(ctx.db, sirens) if sirens else {}
-    ctx.audit("search", detail={"q": q[:100], "results": len(rows), "total": out.total})
+    alerts = _search_alerts(ctx, seen) if seen else {}
+    procedures = _search_procedures(ctx.db, seen) if seen else {}
+    ctx.audit("search", detail={"q": q[:100], "results": len(rows), "total": out.total}
+              | ({"national": True, "outside": len(sirens) - len(seen)} if national else {}))  # fmt: skip
     out.extend(
         {"siren": r.siren, "raison_sociale": r.raison_sociale, "departement": r.departement,
          "libelle_departement": r.libelle_departement, "commune": towns.get(r.siren) or None,
          "activite": r.libelle_activite_principale, "alert": alerts.get(r.siren),
-         "procedure": procedures.get(r.siren)}
+         "procedure": procedures.get(r.siren), "visible": bool(r.visible)}
         for r in rows
     )  # fmt: skip
     return out
