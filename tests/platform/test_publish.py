@@ -67,7 +67,8 @@ def test_publish_contents(db_url: str, twin_data: tuple[Path, str]) -> None:
     assert res.rows["company_months"] == len(panel)
     assert res.rows["scores"] == len(scores)
     assert res.rows["list_changes"] == len(diff)
-    assert res.rows["companies"] == len(set(panel.siren) | set(scores.siren))
+    sirene = pd.read_parquet(data / "clean" / "clean_sirene_ul", columns=["siren"])
+    assert res.rows["companies"] == len(set(panel.siren) | set(scores.siren) | set(sirene.siren))
     assert (
         res.rows["establishments"] > 0 and res.rows["diane_statements"] > 0 and res.rows["procol_events"] > 0
     )

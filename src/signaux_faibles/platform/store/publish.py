@@ -4,7 +4,7 @@ Everything is written in **one transaction** (after the schema is brought to the
 transaction):
 
 1. ``companies`` and ``establishments``: upserted from ``clean_sirene_ul`` / ``clean_sirene`` for every SIREN of
-   the panel or of the list (SIRENs SIRENE does not know get a row with NULL identity). Rows of earlier
+   the panel, of the list or of ``clean_sirene_ul`` (SIRENs SIRENE does not know get a row with NULL identity). Rows of earlier
    publications are never deleted (other tables may reference them); ``snapshot_batch`` says which publication
    last carried them. The folded name the search compares (``raison_sociale_folded``, ``identity.fold_name``)
    is computed here, in Python, batch by batch.
@@ -139,9 +139,12 @@ class _Inputs:
             self.clean[name] = path is not None
             if path is not None:
                 self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_lit(path)})")
+        # every company of the panel, of the list, and of SIRENE (the perimeter's legal units, so that the search
+        # finds a company the panel left out, e.g. one without URSSAF data)
+        sirene = " UNION ALL SELECT siren FROM clean_sirene_ul" if self.clean["clean_sirene_ul"] else ""
         self.con.execute(
             "CREATE TABLE universe AS SELECT DISTINCT siren FROM "
-            "(SELECT siren FROM panel UNION ALL SELECT siren FROM scores) WHERE siren IS NOT NULL"
+            f"(SELECT siren FROM panel UNION ALL SELECT siren FROM scores{sirene}) WHERE siren IS NOT NULL"
         )
 
     def columns(self, view: str) -> list[str]:
