@@ -71,3 +71,10 @@ def test_company_page_diane_amounts_have_their_unit(web_app: Any, seeded: tuple[
     assert ">1235.0<" not in page
     assert "1 235 k€" in page and "18,5 M€" in page and "240 k€" in page
     assert "clos le 31/12/2024" in page
+
+
+def test_establishment_page_in_french(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    client, _ = login(web_app, "agent_a", seeded[1])
+    siret = SEED_COMPANIES["in_alerted"][1][0][0]
+    page = html.unescape(client.get(f"/etablissements/{siret}").text)
+    assert "Siège : oui" in page and "Département : 21" in page
