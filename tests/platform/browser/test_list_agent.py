@@ -106,6 +106,15 @@ def test_search_ignores_case_and_accents(
     assert "SOCIETE IN_ALERTED" in links and "SOCIÉTÉ LEFÈVRE ET FILS" in links, links
     badges = [b.lower() for b in page.locator("main table .fr-badge").all_inner_texts()]
     assert "risque élevé" in badges, badges
+    # « recherche nationale »: the companies outside the territory too, their identity only
+    page.locator('label[for="nationale"]').click()
+    page.get_by_role("button", name="Rechercher").click()
+    page.wait_for_url("**nationale=1*")
+    rows = page.locator("main table tbody tr").all_inner_texts()
+    outside = [r for r in rows if "SOCIETE OUT_ALERTED" in r]
+    assert outside and "hors de votre territoire" in outside[0].lower(), rows
+    assert page.locator(f"a[href='/entreprises/{seed.SEED_COMPANIES['out_alerted'][0]}']").count() == 0
+    shot(page, "recherche-nationale")
     assert not page.sf_errors.scripts
 
 
