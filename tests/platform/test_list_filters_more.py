@@ -12,6 +12,7 @@ import pytest
 from seed import SEED_COMPANIES, login
 
 from signaux_faibles.platform.models import Company, CompanyMonth
+from signaux_faibles.platform.services.covid_sectors import covid_sector
 from signaux_faibles.platform.services.list_rows import naf_prefix
 
 IN, BOTH = SEED_COMPANIES["in_alerted"][0], SEED_COMPANIES["both_alerted"][0]
@@ -88,3 +89,17 @@ def test_invalid_values_are_said(web_app: Any, seeded: tuple[str, dict[str, int]
     assert got == {IN, BOTH} and "Ce filtre demande le droit URSSAF" in _warning(page)
     assert 'id="sans_delai"' not in page  # nor offered
     assert IN in org_admin.get("/listes/1/export.csv", params={"sans_delai": "1"}).text
+
+
+def test_covid_sectors_are_left_out_on_request(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    """« Hors secteurs COVID-19 » (the real system's ``excludeSecteursCovid``): 56.10A, restauration traditionnelle,
+    is in S1; 47.11F, hypermarchés, is in no list."""
+    assert covid_sector("56.10A") == "S1 : très probable" and covid_sector("47.11F") is None
+    assert covid_sector("47.78C") == "S1 : possible"  # in S1 (possible) and in S2: the first list names it
+    assert covid_sector("96.02A") == "S2 : très probable" and covid_sector(None) is None
+    _prepare(web_app)
+    client, _ = login(web_app, "agent_a", seeded[1])
+    got, page = _listed(client, hors_covid="1")
+    assert got == {BOTH} and 'id="hors_covid" name="hors_covid" value="1" checked' in page
+    csv_text = client.get("/listes/1/export.csv", params={"hors_covid": "1"}).text
+    assert BOTH in csv_text and IN not in csv_text

@@ -37,6 +37,7 @@ from ..models import CodefiAlert, CodefiImport, Company, CompanyMonth, DianeStat
 from ..policy import Action, Actor, ListRef, allowed, visible_companies
 from ..store.db import no_jit
 from ..store.identity import fold_name
+from .covid_sectors import COVID_CODES
 
 __all__ = [
     "ETATS",
@@ -126,6 +127,7 @@ FILTER_LABELS = {
     "codefi": "Signalées par le CODEFI (dernière liste importée)",
     "sans_delai": "Sans délai de paiement URSSAF en cours",
     "etat": "État administratif",
+    "hors_covid": "Hors secteurs COVID-19 (S1, S1 bis, S2)",
     "en_procedure": "En procédure collective (à la place des alertes)",
     "q": "Raison sociale ou SIREN",
 }
@@ -195,6 +197,7 @@ class ListFilters:
     naf: tuple[str, ...] = ()
     sans_delai: bool = False
     etat: str = ""
+    hors_covid: bool = False
     q: str = ""
 
     @classmethod
@@ -270,6 +273,7 @@ class ListFilters:
                 naf=tuple(naf),
                 sans_delai=one("sans_delai").lower() in _TRUE,
                 etat=etat,
+                hors_covid=one("hors_covid").lower() in _TRUE,
                 q=q,
                 **nums,
             ),
@@ -438,6 +442,8 @@ def _conditions(
         conds.append(or_(*(Company.activite_principale.startswith(code) for code in f.naf)))
     if f.etat:
         conds.append(Company.est_actif.is_(f.etat == "actif"))
+    if f.hors_covid:  # a company without a known activity is not in a COVID-19 sector
+        conds.append(or_(Company.activite_principale.is_(None), Company.activite_principale.not_in(COVID_CODES)))
     if f.sans_delai and allowed(actor, Action.VIEW_URSSAF, ListRef(li.id)):
         conds.append(~_delai(li.periode))
     for col, lo, hi in (
