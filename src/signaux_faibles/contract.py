@@ -16,6 +16,7 @@ __all__ = [
     "ALERT_MODERATE",
     "ALERT_NONE",
     "ALERT_WORDS",
+    "DATA_RIGHTS",
     "DIANE_FIELDS",
     "DIANE_UNITS",
     "THEMES",
@@ -75,3 +76,11 @@ DIANE_UNITS = {
 #: The DIANE fields of a statement that travel past the clean relation (``clean_diane``): the panel keeps each as a
 #: feature ``diane_<field>`` (``charge_personnel`` only inside a ratio) and the platform publishes them per exercise.
 DIANE_FIELDS = tuple(DIANE_UNITS)
+
+#: The data rights an account may hold: code → (whose data, what the right opens), in French.
+DATA_RIGHTS = {
+    "score": ("score", "alertes et probabilités"),
+    "urssaf": ("URSSAF", "cotisations et dettes"),
+    "dgefp": ("DGEFP", "activité partielle"),
+    "bdf": ("Banque de France", "ratios"),
+}

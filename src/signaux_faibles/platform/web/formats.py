@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 
+from ...contract import DATA_RIGHTS as RIGHTS
 from ...geo import REGIONS
 from .data import ACTIONS_FR, STAGES_FR
 
@@ -159,13 +160,8 @@ ORGANISATIONS_FR = {
     "CRP": "Commissaires aux restructurations et à la prévention",
     "Équipe nationale": "Équipe nationale Signaux Faibles",
 }
-#: The data rights, in French.
-RIGHTS_FR = {
-    "score": "score (alertes et probabilités)",
-    "urssaf": "URSSAF (cotisations et dettes)",
-    "dgefp": "DGEFP (activité partielle)",
-    "bdf": "Banque de France (ratios)",
-}
+#: The data rights, as a page lists them.
+RIGHTS_FR = {code: f"{name} ({opens})" for code, (name, opens) in RIGHTS.items()}
 
 
 def fr_territory(v: Any) -> str:

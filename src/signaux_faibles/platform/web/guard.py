@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ...contract import DATA_RIGHTS as RIGHTS
 from ..accounts import company_facts
 from ..models import Establishment, List, User
 from ..policy import (
@@ -84,12 +85,10 @@ REASONS_FR = {
     ),
     "single sign-on is not configured": "La connexion unique (SSO) n'est pas configurée.",
 }
-#: The data rights, named for an agent.
+#: The data rights, named for an agent by their code (as the administrator grants them).
 RIGHTS_FR = {
-    "score": "« score » (niveaux d'alerte et probabilités)",
-    "urssaf": "« urssaf » (cotisations et dettes sociales)",
-    "dgefp": "« dgefp » (activité partielle)",
-    "bdf": "« bdf » (ratios de la Banque de France)",
+    code: f"« {code} » ({opens})" if name == code else f"« {code} » ({name}, {opens})"
+    for code, (name, opens) in RIGHTS.items()
 }
 
 
