@@ -12,7 +12,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from signaux_faibles.platform.accounts import sha256
-from signaux_faibles.platform.models import User, WebSession
+from signaux_faibles.platform.models import Company, Establishment, User, WebSession
 
 #: The seeded companies: (siren, [(siret, département, région)], alert on the list or None).
 SEED_COMPANIES = {
@@ -144,3 +144,15 @@ def login(app: Any, kind: str, ids: dict[str, int]) -> tuple[TestClient, str | N
         db.commit()
     client.cookies.set("sf_session", token)
     return client, csrf
+
+
+def add_hotel_in_dijon(db: Any, siren: str, name: str, adresse: str = "1 RUE DE LA GARE\n21000 DIJON") -> str:
+    """A company of agent A's territory (département 21) with its head office, for the search tests; its SIRET."""
+    siret = siren + "00011"
+    db.add(Company(siren=siren, raison_sociale=name, departement="21", libelle_departement="Côte-d'Or", region="27",
+                   siret_siege=siret, snapshot_batch="2609",
+                   libelle_activite_principale="Hôtels et hébergement similaire"))  # fmt: skip
+    db.flush()
+    db.add(Establishment(siret=siret, siren=siren, departement="21", region="27", siege=True, adresse=adresse,
+                         est_actif=True, snapshot_batch="2609"))  # fmt: skip
+    return siret

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from seed import login
+from seed import add_hotel_in_dijon, login
 from sqlalchemy import select, text
 
 from signaux_faibles.platform.models import Company, Establishment, ProcolEvent, Score
@@ -37,13 +37,7 @@ def test_fold_name() -> None:
 def _add_accented(app: Any) -> None:
     with app.state.sessions() as db:
         for i, (siren, (name, alert)) in enumerate(ACCENTED.items(), start=10):
-            siret = siren + "00011"
-            db.add(Company(siren=siren, raison_sociale=name, departement="21", libelle_departement="Côte-d'Or",
-                           region="27", siret_siege=siret, snapshot_batch="2609",
-                           libelle_activite_principale="Hôtels et hébergement similaire"))  # fmt: skip
-            db.flush()
-            db.add(Establishment(siret=siret, siren=siren, departement="21", region="27", siege=True,
-                                 adresse="1 RUE DE LA GARE\n21000 DIJON", est_actif=True, snapshot_batch="2609"))  # fmt: skip
+            siret = add_hotel_in_dijon(db, siren, name)
             if alert:
                 db.add(Score(list_id=1, siren=siren, siret=siret, algo="test", rank=i, probability=0.4,
                              alert=alert, alert_pre_adjustment=alert, adjustments=[], first_alert=True,

@@ -155,22 +155,30 @@ class PageErrors:
     responses: list[str] = field(default_factory=list)
 
 
-@pytest.fixture
-def page(browser: Any, platform_server: str) -> Iterator[Any]:
-    """A page in a fresh context (its own cookies) on the server; ``page.sf_errors`` collects the errors."""
-    context = browser.new_context(
-        base_url=platform_server, locale="fr-FR", viewport={"width": 1280, "height": 900}
-    )
+def open_page(
+    browser: Any, base_url: str, viewport: dict[str, int], console_errors: bool = False
+) -> Iterator[Any]:
+    """A page in a fresh context (its own cookies) on ``base_url``; ``page.sf_errors`` collects uncaught script
+    errors (and the console's errors when ``console_errors``) and failed answers. A generator: fixtures yield from it."""
+    context = browser.new_context(base_url=base_url, locale="fr-FR", viewport=viewport)
     context.set_default_timeout(TIMEOUT_MS)
     p = context.new_page()
     errors = PageErrors()
     p.on("pageerror", lambda e: errors.scripts.append(str(e)))
+    if console_errors:
+        p.on("console", lambda m: errors.scripts.append(m.text) if m.type == "error" else None)
     p.on("response", lambda r: errors.responses.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     p.sf_errors = errors
     try:
         yield p
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Any, platform_server: str) -> Iterator[Any]:
+    """A page in a fresh context (its own cookies) on the server; ``page.sf_errors`` collects the errors."""
+    yield from open_page(browser, platform_server, {"width": 1280, "height": 900})
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,9 @@ ACCENTED = {"777777781": "HÔTEL SIMON", "777777782": "SOCIÉTÉ LEFÈVRE ET FIL
 @pytest.fixture(scope="module")
 def accented(platform_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The accented companies, written into the served database (the session's seeded SQLite file)."""
-    from signaux_faibles.platform.models import Company, Establishment
+    from seed import add_hotel_in_dijon
+
+    from signaux_faibles.platform.models import Company
     from signaux_faibles.platform.store.db import get_engine, sessions
 
     (db_path,) = tmp_path_factory.getbasetemp().glob("browser_platform[0-9]*/platform.db")
@@ -29,14 +31,7 @@ def accented(platform_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
         with sessions(engine)() as db:
             for siren, name in ACCENTED.items():
                 if db.get(Company, siren) is None:
-                    siret = siren + "00011"
-                    db.add(Company(siren=siren, raison_sociale=name, departement="21", region="27",
-                                   libelle_departement="Côte-d'Or", siret_siege=siret, snapshot_batch="2609",
-                                   libelle_activite_principale="Hôtels et hébergement similaire"))  # fmt: skip
-                    db.flush()
-                    db.add(Establishment(siret=siret, siren=siren, departement="21", region="27", siege=True,
-                                         adresse="2 PLACE DARCY\n21000 DIJON", est_actif=True,
-                                         snapshot_batch="2609"))  # fmt: skip
+                    add_hotel_in_dijon(db, siren, name, adresse="2 PLACE DARCY\n21000 DIJON")
             db.commit()
     finally:
         engine.dispose()

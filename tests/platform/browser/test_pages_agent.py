@@ -11,28 +11,15 @@ from typing import Any
 
 import pytest
 
-from .conftest import TIMEOUT_MS, login_2fa
+from .conftest import TIMEOUT_MS, login_2fa, open_page
 
 VIEWPORT = {"width": 1280, "height": 800}
 
 
 @pytest.fixture
 def page(browser: Any, platform_server: str) -> Iterator[Any]:
-    """A fresh context at 1 280 × 800 (the conftest's page is 1 280 × 900); ``page.sf_errors`` as there."""
-    from .conftest import PageErrors
-
-    context = browser.new_context(base_url=platform_server, locale="fr-FR", viewport=VIEWPORT)
-    context.set_default_timeout(TIMEOUT_MS)
-    p = context.new_page()
-    errors = PageErrors()
-    p.on("pageerror", lambda e: errors.scripts.append(str(e)))
-    p.on("console", lambda m: errors.scripts.append(m.text) if m.type == "error" else None)
-    p.on("response", lambda r: errors.responses.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    p.sf_errors = errors
-    try:
-        yield p
-    finally:
-        context.close()
+    """A fresh context at 1 280 × 800 (the conftest's page is 1 280 × 900), console errors counted too."""
+    yield from open_page(browser, platform_server, VIEWPORT, console_errors=True)
 
 
 def test_api_docs_render_their_operations(page: Any, platform_server: str, shot: Callable[[Any, str], Path]) -> None:

@@ -413,23 +413,18 @@ def _search_procedures(db: Session, sirens: list[str]) -> dict[str, str]:
     return out
 
 
-def _national_flag(ctx: Ctx) -> bool:
-    return (ctx.request.query_params.get("nationale") or "").lower() in ("1", "on", "oui", "true")
-
-
-def search(ctx: Ctx, q: str, limit: int = SEARCH_LIMIT, national: bool | None = None) -> SearchResults:
+def search(ctx: Ctx, q: str, limit: int = SEARCH_LIMIT, national: bool = False) -> SearchResults:
     """Companies visible to the actor whose name holds the words of ``q`` whatever the case and the accents (best
     matches first: the whole name, its beginning, a word's beginning, elsewhere), or whose SIREN or one SIRET
     starts with ``q``; with their town, département, alert level (if the actor may see it) and proceeding.
 
-    ``national`` (the real system's ``ignorezone``; None: the request's ``nationale`` parameter): every company on
+    ``national`` (the real system's ``ignorezone``): every company on
     the platform (an establishment in an open région, the policy's rule for a national territory), those outside
     the actor's view with their identity only (``visible`` False: no alert level, no proceeding, no page)."""
     q = q.strip()
     out = SearchResults()
     if len(q) < 2:
         return out
-    national = _national_flag(ctx) if national is None else national
     digits = q.replace(" ", "")
     if digits.isdigit():
         match = or_(

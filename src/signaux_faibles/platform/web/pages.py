@@ -119,10 +119,11 @@ def unfollow_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Re
 
 
 @router.get("/recherche")
-def search_page(ctx: CtxDep, q: str = Query("", max_length=100)) -> Response:
+def search_page(ctx: CtxDep, q: str = Query("", max_length=100), nationale: str = Query("")) -> Response:
     ensure_allowed(ctx, Action.SEARCH)
-    results = data.search(ctx, q) if q.strip() else []
-    return render(ctx, "search.html", q=q, results=results)
+    national = nationale.lower() in ("1", "on", "oui", "true")
+    results = data.search(ctx, q, national=national) if q.strip() else []
+    return render(ctx, "search.html", q=q, results=results, nationale=national)
 
 
 @router.get("/mes-entreprises")
