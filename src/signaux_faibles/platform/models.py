@@ -12,11 +12,34 @@ from .store.audit import AUDIT_EVENTS, AuditEvent
 from .store.base import Base
 from .store.identity import Company, Establishment
 from .store.lists import List, ListChange, Publication, Score
-from .store.series import DIANE_FIELDS, SERIES_FIELDS, BdfStatement, CompanyMonth, DianeStatement, ProcolEvent
+from .store.series import (
+    DIANE_FIELDS,
+    SERIES_FIELDS,
+    BdfStatement,
+    CcsfEvent,
+    CompanyMonth,
+    Delai,
+    DianeStatement,
+    EstablishmentMonth,
+    GroupMember,
+    PaymentRecord,
+    ProcolEvent,
+)
 
 # one line per family
 # isort: off
-from .store.work import CASE_STATES, MEASURE_STATUSES, MEASURES, Case, CaseMeasure, CaseParticipant, CodefiAlert, CodefiImport, Comment, SuggestionDecision
+from .store.work import (
+    CASE_STATES,
+    MEASURE_STATUSES,
+    MEASURES,
+    Case,
+    CaseMeasure,
+    CaseParticipant,
+    CodefiAlert,
+    CodefiImport,
+    Comment,
+    SuggestionDecision,
+)
 # isort: on
 
 
@@ -34,19 +57,24 @@ __all__ = [
     "Case",
     "CaseMeasure",
     "CaseParticipant",
+    "CcsfEvent",
     "CodefiAlert",
     "CodefiImport",
     "Comment",
     "Company",
     "CompanyMonth",
+    "Delai",
     "DianeStatement",
     "Establishment",
+    "EstablishmentMonth",
     "Follow",
+    "GroupMember",
     "List",
     "ListChange",
     "LoginAttempt",
     "OpenRegion",
     "Organisation",
+    "PaymentRecord",
     "ProcolEvent",
     "Publication",
     "Score",

@@ -1,12 +1,14 @@
-"""The series tables, what the company page charts: ``company_months``, ``diane_statements``, ``bdf_statements``,
-``procol_events``; replaced as a whole by the latest snapshot at each publication.
+"""The series tables, what the company and establishment pages show: ``company_months``, ``diane_statements``,
+``bdf_statements``, ``procol_events``, ``payment_records`` (Altares paydex and FPI), ``ccsf_events``,
+``group_members`` (Ellisphere), ``establishment_months`` and ``delais`` (per SIRET); replaced as a whole by the latest
+snapshot at each publication.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, Integer, String
+from sqlalchemy import Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 # the DIANE fields published per exercise (``clean_diane``), after the key columns
@@ -45,8 +47,6 @@ class CompanyMonth(Base):
     apart_heures_autorisees: Mapped[float | None] = mapped_column(Float)
     apart_heures_consommees: Mapped[float | None] = mapped_column(Float)
     etat_proc_collective: Mapped[str | None] = mapped_column(String(32))
-
-
 
 
 class DianeStatement(Base):
@@ -109,3 +109,83 @@ class ProcolEvent(Base):
     action_procol: Mapped[str] = mapped_column(String(32), primary_key=True)
     stade_procol: Mapped[str] = mapped_column(String(64), primary_key=True)
     libelle_procol: Mapped[str | None]
+
+
+class PaymentRecord(Base):
+    """Altares payment behaviour of a company at a value date: paydex (days late, ``clean_paydex``) and the FPI
+    alert scores (``clean_fpi``: probability, out of 100, of a payment over 30 or 90 days late)."""
+
+    __tablename__ = "payment_records"
+
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    date_valeur: Mapped[dt.date] = mapped_column(primary_key=True)
+    paydex_jours: Mapped[float | None] = mapped_column(Float)
+    fpi_30: Mapped[float | None] = mapped_column(Float)
+    fpi_90: Mapped[float | None] = mapped_column(Float)
+
+
+class CcsfEvent(Base):
+    """A CCSF event (plan d'apurement of the Commission des chefs des services financiers, ``clean_ccsf``)."""
+
+    __tablename__ = "ccsf_events"
+    __table_args__ = (Index("ix_ccsf_events_siren", "siren"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    siret: Mapped[str] = mapped_column(String(14))
+    siren: Mapped[str] = mapped_column(String(9))
+    numero_compte: Mapped[str | None] = mapped_column(String(32))
+    date_traitement: Mapped[dt.date | None]
+    stade: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str | None] = mapped_column(String(32))
+
+
+class GroupMember(Base):
+    """A company's membership of a group (Ellisphere, ``clean_ellisphere``): the group, its head, the holding."""
+
+    __tablename__ = "group_members"
+    __table_args__ = (Index("ix_group_members_siren", "siren"),)
+
+    code_groupe: Mapped[str] = mapped_column(String(32), primary_key=True)
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    siren_tete: Mapped[str | None] = mapped_column(String(9))
+    raison_sociale_groupe: Mapped[str | None]
+    niveau_detention: Mapped[int | None] = mapped_column(Integer)
+    part_financiere: Mapped[float | None] = mapped_column(Float)
+
+
+class EstablishmentMonth(Base):
+    """The monthly series of an establishment (SIRET × first day of the month), from the clean views: effectif
+    (``clean_effectif``), cotisations due (``clean_cotisation``), URSSAF debt (``clean_debit``, carried forward
+    from its last event), activité partielle in ETP (``clean_ap``)."""
+
+    __tablename__ = "establishment_months"
+    __table_args__ = (Index("ix_establishment_months_siren", "siren"),)
+
+    siret: Mapped[str] = mapped_column(String(14), primary_key=True)
+    periode: Mapped[dt.date] = mapped_column(primary_key=True)
+    siren: Mapped[str] = mapped_column(String(9))
+    effectif: Mapped[int | None] = mapped_column(Integer)
+    cotisation: Mapped[float | None] = mapped_column(Float)
+    part_ouvriere: Mapped[float | None] = mapped_column(Float)
+    part_patronale: Mapped[float | None] = mapped_column(Float)
+    etp_autorise: Mapped[float | None] = mapped_column(Float)
+    etp_consomme: Mapped[float | None] = mapped_column(Float)
+
+
+class Delai(Base):
+    """A payment plan (délai) granted by the URSSAF to an establishment (``clean_delai``)."""
+
+    __tablename__ = "delais"
+    __table_args__ = (Index("ix_delais_siren", "siren"), Index("ix_delais_siret", "siret"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    siret: Mapped[str] = mapped_column(String(14))
+    siren: Mapped[str] = mapped_column(String(9))
+    numero_compte: Mapped[str | None] = mapped_column(String(32))
+    numero_contentieux: Mapped[str | None] = mapped_column(String(32))
+    date_creation: Mapped[dt.date | None]
+    date_echeance: Mapped[dt.date | None]
+    duree_delai: Mapped[int | None] = mapped_column(Integer)
+    montant_echeancier: Mapped[float | None] = mapped_column(Float)
+    stade: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str | None] = mapped_column(String(32))
