@@ -1,0 +1,164 @@
+"""The followed portfolio (issue 23): « Mes entreprises » and the organisation's portfolio, their rows (level,
+change since the previous list, proceeding, case, last comment), the rights on them, their exports (XLSX, DOCX)
+and their audit; and who follows a company (names only to the same organisation or the case's participants)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from seed import SEED_COMPANIES, seed_history
+from sqlalchemy.orm import Session
+
+from signaux_faibles.platform import accounts
+from signaux_faibles.platform.models import Comment, ProcolEvent, User
+from signaux_faibles.platform.policy import Action, Actor, allowed
+from signaux_faibles.platform.services.portfolio import portfolio_rows
+from signaux_faibles.platform.services.work import add_participant, open_case
+from signaux_faibles.platform.store import db as platform_db
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+IN_ALERTED = SEED_COMPANIES["in_alerted"][0]  # 111111111, dépt 21, F1 (F2 on the previous list: « hausse »)
+IN_QUIET = SEED_COMPANIES["in_quiet"][0]  # 222222222, dépt 21, no alert (F2 before: « sortie »)
+OUT_FOLLOWED = SEED_COMPANIES["out_followed"][0]  # 444444444, dépt 75, followed by agent A
+CLOSED = SEED_COMPANIES["closed_region"][0]  # 666666666, région 93 (closed)
+
+
+@dataclass
+class FakeCtx:
+    """What ``portfolio_rows`` needs of a request."""
+
+    db: Session
+    actor: Actor
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def audit(self, event: str, **kw: Any) -> None:
+        self.events.append((event, kw))
+
+
+def _db(url: str) -> Session:
+    return platform_db.sessions(platform_db.get_engine(url))()
+
+
+def _prepare(url: str, ids: dict[str, int]) -> None:
+    """The history of lists, follows by agent A and B and the no-rights agent, a case, comments, a proceeding."""
+    seed_history(url)
+    with _db(url) as db:
+        a, b, nr = (db.get(User, ids[k]) for k in ("agent_a", "agent_b", "no_rights"))
+        assert a is not None and b is not None and nr is not None
+        t0 = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.UTC)
+        accounts.follow(db, a, IN_ALERTED, "Accompagnement en cours")
+        accounts.follow(db, a, IN_QUIET, "Veille")
+        accounts.follow(db, a, CLOSED, "Veille")  # a closed région: listed for nobody
+        accounts.follow(db, b, IN_ALERTED, "Signalement d'un partenaire")
+        accounts.follow(db, b, SEED_COMPANIES["out_alerted"][0], "Veille")
+        accounts.follow(db, nr, IN_ALERTED, "Veille")
+        case = open_case(db, a, IN_ALERTED, ["trésorerie"])
+        add_participant(db, case, "sans.droit@dreets.gouv.fr")
+        db.add(Comment(siren=IN_ALERTED, user_id=a.id, body="Premier échange.", created_at=t0))
+        db.add(Comment(siren=IN_ALERTED, user_id=nr.id, body="Rendez-vous pris " + "x" * 400,
+                       created_at=t0 + dt.timedelta(days=2)))  # fmt: skip
+        db.add(ProcolEvent(siren=IN_QUIET, date_effet=dt.date(2026, 9, 15), action_procol="redressement",
+                           stade_procol="ouverture", libelle_procol=None))  # fmt: skip
+        db.commit()
+
+
+def _facts(url: str, actor: Actor, siren: str) -> Any:
+    with _db(url) as db:
+        return accounts.company_facts(db, actor, siren)
+
+
+def _ctx(db: Session, user_id: int) -> FakeCtx:
+    user = db.get(User, user_id)
+    assert user is not None
+    return FakeCtx(db, accounts.actor_of(db, user))
+
+
+def test_my_rows_hold_level_change_procedure_case_and_last_comment(
+    seeded: tuple[str, dict[str, int]],
+) -> None:
+    url, ids = seeded
+    _prepare(url, ids)
+    with _db(url) as db:
+        ctx = _ctx(db, ids["agent_a"])
+        rows = {r["siren"]: r for r in portfolio_rows(ctx, "mine")}
+    assert set(rows) == {IN_ALERTED, IN_QUIET, OUT_FOLLOWED}  # not the company of a closed région
+    r = rows[IN_ALERTED]
+    assert r["raison_sociale"] == "SOCIETE IN_ALERTED" and r["departement"] == "21" and r["in_territory"]
+    assert (r["category"], r["followers"]) == ("Accompagnement en cours", 1)
+    assert (r["level"], r["level_label"], r["level_list"]) == (
+        "Alerte seuil F1",
+        "Risque élevé",
+        "Septembre 2026",
+    )
+    assert (r["change"], r["change_label"]) == ("hausse", "Hausse de niveau")
+    assert (r["case_state"], r["case_label"]) == ("in_progress", "En cours")
+    last = r["last_comment"]
+    assert last["organisation"] == "DREETS/DDETS" and last["text"].startswith("Rendez-vous pris")
+    assert len(last["text"]) <= 280 and last["text"].endswith("…")
+    q = rows[IN_QUIET]
+    assert (q["level_label"], q["change"]) == ("Pas d'alerte", "sortie")
+    assert q["procedure"]["action"] == "redressement" and q["procedure"]["date"] == dt.date(2026, 9, 15)
+    assert q["case_state"] is None and q["last_comment"] is None
+    o = rows[OUT_FOLLOWED]
+    assert not o["in_territory"] and o["level_label"] == "Pas d'alerte" and o["change"] is None
+    assert ctx.events == [("list_viewed", {"detail": {"view": "portefeuille", "scope": "mine", "rows": 3,
+                                                      "out_of_territory": [OUT_FOLLOWED]}})]  # fmt: skip
+
+
+def test_the_level_is_withheld_without_the_score_right(seeded: tuple[str, dict[str, int]]) -> None:
+    url, ids = seeded
+    _prepare(url, ids)
+    with _db(url) as db:
+        rows = portfolio_rows(_ctx(db, ids["no_rights"]), "mine")
+    assert [r["siren"] for r in rows] == [IN_ALERTED]
+    r = rows[0]
+    assert r["level_withheld"] and r["level"] is None and r["level_label"] is None and r["change"] is None
+    assert r["case_label"] == "En cours" and r["last_comment"] is not None  # the work, not the score
+
+
+def test_the_organisation_portfolio_gathers_its_agents_follows(seeded: tuple[str, dict[str, int]]) -> None:
+    url, ids = seeded
+    _prepare(url, ids)
+    with _db(url) as db:
+        ctx = _ctx(db, ids["agent_b"])  # URSSAF, Paris
+        rows = {r["siren"]: r for r in portfolio_rows(ctx, "organisation")}
+        nr_rows = portfolio_rows(_ctx(db, ids["no_rights"]), "organisation")
+    # agent A's and agent B's follows (URSSAF), not the DREETS agent's; one row per company, those the policy lets
+    # agent B open (identity: every agent, on a company of an open région)
+    urssaf = {IN_ALERTED, IN_QUIET, OUT_FOLLOWED, SEED_COMPANIES["out_alerted"][0]}
+    assert set(rows) == {
+        s for s in urssaf if allowed(ctx.actor, Action.VIEW_COMPANY, _facts(url, ctx.actor, s))
+    }
+    assert {IN_ALERTED, SEED_COMPANIES["out_alerted"][0]} <= set(rows)  # followed by B, in B's territory
+    r = rows[IN_ALERTED]
+    assert r["followers"] == 2
+    assert {f["email"] for f in r["followed_by"]} == {"agent.a@urssaf.fr", "agent.b@urssaf.fr"}
+    assert r["categories"] == ["Accompagnement en cours", "Signalement d'un partenaire"]
+    assert r["category"] == "Accompagnement en cours"  # the earliest follow
+    # agent B (Paris) follows 111111111 (Dijon): the score opens on a followed company
+    assert r["level_label"] == "Risque élevé"
+    # 222222222 (Dijon), followed by a colleague only, outside B's territory: no score
+    assert IN_QUIET not in rows or rows[IN_QUIET]["level_withheld"]
+    assert ctx.events[0][0] == "list_viewed" and ctx.events[0][1]["detail"]["scope"] == "organisation"
+    assert [r["siren"] for r in nr_rows] == [IN_ALERTED]  # the DREETS organisation follows one company
+
+
+def test_an_export_is_recorded_as_such(seeded: tuple[str, dict[str, int]]) -> None:
+    url, ids = seeded
+    _prepare(url, ids)
+    with _db(url) as db:
+        ctx = _ctx(db, ids["agent_a"])
+        portfolio_rows(ctx, "mine", export="xlsx")
+    assert ctx.events[0][0] == "export"
+    assert ctx.events[0][1]["detail"] | {"out_of_territory": None} == {
+        "format": "xlsx", "kind": "portefeuille", "scope": "mine", "rows": 3, "out_of_territory": None}  # fmt: skip
+
+
+def test_an_unknown_scope_is_refused(seeded: tuple[str, dict[str, int]]) -> None:
+    url, ids = seeded
+    with _db(url) as db, pytest.raises(ValueError, match="scope"):
+        portfolio_rows(_ctx(db, ids["agent_a"]), "everyone")  # type: ignore[arg-type]
