@@ -9,7 +9,12 @@ transaction):
    last carried them. The folded name the search compares (``raison_sociale_folded``, ``identity.fold_name``)
    is computed here, in Python, batch by batch.
 2. The series the company page charts are **replaced** by the data directory's current snapshot:
-   ``company_months`` (panel), ``diane_statements``, ``bdf_statements``, ``procol_events`` (clean relations).
+   ``company_months`` (panel), ``diane_statements``, ``bdf_statements``, ``procol_events`` (clean relations),
+   and — since issue 23 — the partners' data and the establishment series (``publish_series``):
+   ``payment_records`` (Altares paydex and FPI 30/90), ``ccsf_events``, ``group_members`` (Ellisphere),
+   ``establishment_months`` (effectif, cotisations, carried-forward URSSAF debt and activité partielle per SIRET
+   over the panel's last 36 months) and ``delais``. Each of their clean views is optional (a missing one loads
+   nothing). These five tables add to the publication's time: the national benchmark measures it.
 3. The list (``lists``, one row per (batch, algo), its id kept when re-published), its ``scores`` and
    ``list_changes`` (the diff) are replaced; earlier lists stay.
 4. A ``publications`` row records the run.
@@ -47,16 +52,22 @@ from ..models import (
     SERIES_FIELDS,
     Base,
     BdfStatement,
+    CcsfEvent,
     Company,
     CompanyMonth,
+    Delai,
     DianeStatement,
     Establishment,
+    EstablishmentMonth,
+    GroupMember,
     List,
     ListChange,
+    PaymentRecord,
     ProcolEvent,
     Publication,
     Score,
 )
+from . import publish_series as series_sql
 from .db import get_engine, lock, resolve_url, upgrade
 from .identity import fold_name
 
@@ -66,6 +77,11 @@ __all__ = ["PUBLISH_TEST_PAUSE", "PublishResult", "publish"]
 #: ``company_months`` are inserted (inside the transaction) and then waits, so that a test can kill it there.
 PUBLISH_TEST_PAUSE = "SF_PUBLISH_TEST_PAUSE"
 BATCH_ROWS = 100_000
+#: The clean views a publication reads when they exist (each optional).
+CLEAN_VIEWS = (
+    "clean_sirene_ul", "clean_sirene", "clean_diane", "clean_bdf", "clean_procol", "clean_paydex", "clean_fpi",
+    "clean_ccsf", "clean_ellisphere", "clean_effectif", "clean_cotisation", "clean_debit", "clean_ap", "clean_delai",
+)  # fmt: skip
 
 JSON_COLUMNS = ("adjustments", "macro_expl", "micro_expl", "what_if")
 SCORE_COLUMNS = (
@@ -134,7 +150,7 @@ class _Inputs:
         if self.has_diff:
             self.con.execute(f"CREATE VIEW diff AS SELECT * FROM read_parquet({_lit(str(diff))})")
         self.clean: dict[str, bool] = {}
-        for name in ("clean_sirene_ul", "clean_sirene", "clean_diane", "clean_bdf", "clean_procol"):
+        for name in CLEAN_VIEWS:
             path = _glob(layout.clean(name))
             self.clean[name] = path is not None
             if path is not None:
@@ -146,6 +162,11 @@ class _Inputs:
             "CREATE TABLE universe AS SELECT DISTINCT siren FROM "
             f"(SELECT siren FROM panel UNION ALL SELECT siren FROM scores{sirene}) WHERE siren IS NOT NULL"
         )
+        self.con.execute(series_sql.calendar_sql())
+
+    def has(self, view: str) -> bool:
+        """Whether the clean view ``view`` exists in the data directory."""
+        return self.clean.get(view, False)
 
     def columns(self, view: str) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {view}").fetchall()]
@@ -391,7 +412,9 @@ def _with_folded_names(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordB
             yield b
             continue
         folded = pa.array([fold_name(n) for n in b.column("raison_sociale").to_pylist()], type=pa.string())
-        yield pa.RecordBatch.from_arrays([*b.columns, folded], names=[*b.schema.names, "raison_sociale_folded"])
+        yield pa.RecordBatch.from_arrays(
+            [*b.columns, folded], names=[*b.schema.names, "raison_sociale_folded"]
+        )
 
 
 def _t(model: type[Base]) -> Table:
@@ -406,6 +429,32 @@ def _test_pause() -> None:
 
 
 # -- the publication ----------------------------------------------------------------------------------------
+
+
+def _write_series(conn: Connection, inputs: _Inputs) -> dict[str, int]:
+    """Replace every series table by the data directory's snapshot; rows written per table (0: no source)."""
+    has = inputs.has
+    queries: list[tuple[type[Base], str | None]] = [
+        (DianeStatement, inputs.diane()),
+        (BdfStatement, inputs.bdf()),
+        (ProcolEvent, inputs.procol()),
+        (PaymentRecord, series_sql.payment_records(has)),
+        (CcsfEvent, series_sql.ccsf(has)),
+        (GroupMember, series_sql.group_members(has)),
+        (EstablishmentMonth, series_sql.establishment_months(has)),
+        (Delai, series_sql.delais(has)),
+    ]
+    conn.execute(delete(CompanyMonth))
+    for model, _ in queries:
+        conn.execute(delete(model))
+    rows = {
+        "company_months": _write(
+            conn, _t(CompanyMonth), inputs.stream(inputs.company_months()), after_first=_test_pause
+        )
+    }
+    for model, q in queries:
+        rows[model.__tablename__] = 0 if q is None else _write(conn, _t(model), inputs.stream(q))
+    return rows
 
 
 def publish(
@@ -440,14 +489,7 @@ def publish(
                 _write(conn, _t(Establishment), inputs.stream(sql), upsert_on=["siret"])
             )  # fmt: skip
             log("series (replaced by the latest snapshot)")
-            for model in (CompanyMonth, DianeStatement, BdfStatement, ProcolEvent):
-                conn.execute(delete(model))
-            rows["company_months"] = _write(
-                conn, _t(CompanyMonth), inputs.stream(inputs.company_months()), after_first=_test_pause
-            )
-            for model, q in ((DianeStatement, inputs.diane()), (BdfStatement, inputs.bdf()),
-                             (ProcolEvent, inputs.procol())):  # fmt: skip
-                rows[model.__tablename__] = 0 if q is None else _write(conn, _t(model), inputs.stream(q))
+            rows.update(_write_series(conn, inputs))
             log(f"list {facts['label']} ({facts['algo']})")
             values = {"label": facts["label"], "periode": facts["periode"], "published_at": now,
                       "threshold_high": facts["threshold_high"], "threshold_moderate": facts["threshold_moderate"],
