@@ -40,7 +40,9 @@ from signaux_faibles.panel.clean import (
     clean_diane,
     clean_effectif,
     clean_effectif_ent,
+    clean_ellisphere,
     clean_filter,
+    clean_fpi,
     clean_paydex,
     clean_procol,
     clean_procol_at_date,
@@ -52,9 +54,13 @@ from signaux_faibles.panel.clean import (
 )
 from signaux_faibles.panel.clean._common import parse_month
 
-__all__ = ["STAGING_TABLES", "build_clean", "window"]
+__all__ = ["ALTARES_TABLES", "STAGING_TABLES", "build_clean", "window"]
+
+#: The Altares tables (stock, monthly increment, datapi import): paydex and FPI.
+ALTARES_TABLES = ("stg_altares_stock", "stg_altares_increment", "stg_altares_datapi")
 
 STAGING_TABLES = (
+    *ALTARES_TABLES,
     "stg_apconso",
     "stg_apdemande",
     "stg_bdf",
@@ -65,6 +71,7 @@ STAGING_TABLES = (
     "stg_diane",
     "stg_effectif",
     "stg_effectif_ent",
+    "stg_ellisphere",
     "stg_filter_import",
     "stg_paydex",
     "stg_procol",
@@ -83,6 +90,7 @@ _EMPTY: dict[str, dict[str, pa.DataType]] = {
         "departement": pa.string(),
     },
 }
+
 
 def window(batch: str, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
     """The processing window: ``end`` defaults to the batch's month, ``start`` to ``end`` − 5 years (as the real
@@ -145,8 +153,18 @@ def relations(stg: dict[str, ibis.Table | None], calendar: ibis.Table) -> dict[s
     out["clean_filter"] = clean_filter(filt if filt is not None else _empty("stg_filter_import"), blacklist)
     add("clean_bdf", clean_bdf, "stg_bdf")
     add("clean_diane", clean_diane, "stg_diane")
-    add("clean_paydex", clean_paydex, "stg_paydex")
+    _add_altares(stg, out)
+    add("clean_ellisphere", clean_ellisphere, "stg_ellisphere")
     return out
+
+
+def _add_altares(stg: dict[str, ibis.Table | None], out: dict[str, ibis.Table]) -> None:
+    """``clean_paydex`` (legacy retro file and Altares files) and ``clean_fpi`` (Altares files)."""
+    altares = [t for name in ALTARES_TABLES if (t := stg.get(name)) is not None]
+    if stg.get("stg_paydex") is not None or altares:
+        out["clean_paydex"] = clean_paydex(stg.get("stg_paydex"), altares=altares)
+    if altares:
+        out["clean_fpi"] = clean_fpi(altares)
 
 
 def build_clean(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from signaux_faibles.sources._base import Source
+from signaux_faibles.sources.altares import ALTARES_DATAPI, ALTARES_INCREMENT, ALTARES_STOCK
 from signaux_faibles.sources.apconso import APCONSO
 from signaux_faibles.sources.apdemande import APDEMANDE
 from signaux_faibles.sources.bdf import BDF
@@ -39,6 +40,9 @@ SOURCES: tuple[Source, ...] = (
     BDF,
     DIANE,
     PAYDEX,
+    ALTARES_STOCK,
+    ALTARES_INCREMENT,
+    ALTARES_DATAPI,
     ELLISPHERE,
     COMPTE,
 )
