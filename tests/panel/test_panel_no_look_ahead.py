@@ -30,6 +30,9 @@ DATED = {
     "stg_apconso": "periode",
     "stg_apdemande": "date_statut",  # the decision: an authorisation counts from it
     "stg_paydex": "date_valeur",
+    "stg_altares_stock": "date_valeur",
+    "stg_altares_increment": "date_valeur",
+    "stg_altares_datapi": "date_valeur",
     "stg_bdf": "arrete_bilan_bdf",
     "stg_diane": "arrete_bilan_diane",
     "stg_ccsf": "date_traitement",

@@ -95,8 +95,10 @@ def euros_comma(cents: npt.ArrayLike) -> pd.Series:
 
 
 def decimal_comma(x: npt.ArrayLike, digits: int = 2) -> pd.Series:
-    return euros_comma(np.round(np.asarray(x, dtype=float) * 10**digits)) if digits == 2 else pd.Series(
-        [f"{v:.{digits}f}".replace(".", ",") for v in np.asarray(x, dtype=float)]
+    return (
+        euros_comma(np.round(np.asarray(x, dtype=float) * 10**digits))
+        if digits == 2
+        else pd.Series([f"{v:.{digits}f}".replace(".", ",") for v in np.asarray(x, dtype=float)])
     )
 
 
@@ -134,6 +136,12 @@ class FileSpec:
     newline: str = "\n"
     gzip: bool = False
     bom: bool = False
+    batches: Literal["all", "initial", "later"] = "all"  # which batches deliver the file
+    trailer: Callable[[int], str] | None = None  # the last line, from the number of lines after the header
+
+    def delivered(self, batch: Batch) -> bool:
+        """Whether ``batch`` holds this file."""
+        return self.batches == "all" or (self.batches == "initial") == batch.initial
 
 
 def _etab_cols(sig: ChunkSignals, ctx: Context, etab: npt.NDArray[np.int64]) -> dict[str, pd.Series]:
@@ -157,7 +165,9 @@ def _cotisations(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
     mq = c.m.to_numpy()
     period = ctx.lookup(ctx.yyqm, mq).astype(object)
     period[q] = np.array([p[:3] + "0" for p in period[q]], dtype=object)
-    df = pd.DataFrame({"etab": c.etab.to_numpy(), "period": period, "due": c.due.to_numpy(), "paid": c.paid.to_numpy()})
+    df = pd.DataFrame(
+        {"etab": c.etab.to_numpy(), "period": period, "due": c.due.to_numpy(), "paid": c.paid.to_numpy()}
+    )
     df = df.groupby(["etab", "period"], sort=False, as_index=False)[["due", "paid"]].sum()
     k = _etab_cols(sig, ctx, df.etab.to_numpy())
     due = euros_comma(df.due.to_numpy())
@@ -230,7 +240,9 @@ def _procol(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
         return []
     e = _head_office(sig)[d.company.to_numpy()]
     k = _etab_cols(sig, ctx, e)
-    return join([k["siret"], k["siren"], procol_date(ctx.date(d.m.to_numpy(), d.day.to_numpy())), "1", d.label], ";")
+    return join(
+        [k["siret"], k["siren"], procol_date(ctx.date(d.m.to_numpy(), d.day.to_numpy())), "1", d.label], ";"
+    )
 
 
 def _eff_months(ctx: Context, b: Batch) -> npt.NDArray[np.int64]:
@@ -244,7 +256,10 @@ def _eff_header_cols(ctx: Context, b: Batch) -> list[str]:
 
 
 def _fmt_eff(values: npt.NDArray[np.float64]) -> list[pd.Series]:
-    return [pd.Series(np.where(np.isnan(col), "", np.nan_to_num(col).astype(np.int64).astype(str))) for col in values.T]
+    return [
+        pd.Series(np.where(np.isnan(col), "", np.nan_to_num(col).astype(np.int64).astype(str)))
+        for col in values.T
+    ]
 
 
 def _effectif(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
@@ -258,7 +273,9 @@ def _effectif(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
     k = _etab_cols(sig, ctx, idx)
     names = pd.Series(sig.companies.name.to_numpy()[e.company.to_numpy()[idx]])
     ape = pd.Series(e.naf.to_numpy()[idx]).str.replace(".", "", regex=False).str.lower()
-    return join([k["compte"], k["siret"], names, ape, k["dep"], *_fmt_eff(vals[idx]), "RG", k["gestion"]], ";")
+    return join(
+        [k["compte"], k["siret"], names, ape, k["dep"], *_fmt_eff(vals[idx]), "RG", k["gestion"]], ";"
+    )
 
 
 def _effectif_ent(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
@@ -274,7 +291,9 @@ def _effectif_ent(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
     if not len(keep):
         return []
     c = sig.companies
-    return join([pd.Series(c.siren.to_numpy()[keep]), *_fmt_eff(tot[keep]), pd.Series(c.name.to_numpy()[keep])], ";")
+    return join(
+        [pd.Series(c.siren.to_numpy()[keep]), *_fmt_eff(tot[keep]), pd.Series(c.name.to_numpy()[keep])], ";"
+    )
 
 
 def _comptes(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
@@ -403,7 +422,9 @@ def _sirene(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
         eff = sig.effectif[j, b.end_m - 1] if b.end_m >= 1 else np.nan
         num = str(1 + (j * 37) % 120)
         voie = f"{VOIES[j % len(VOIES)]}"
-        libvoie = ("DE LA GARE", "DES ECOLES", "DU MOULIN", "JEAN JAURES", "DE LA REPUBLIQUE", "PASTEUR")[j % 6]
+        libvoie = ("DE LA GARE", "DES ECOLES", "DU MOULIN", "JEAN JAURES", "DE LA REPUBLIQUE", "PASTEUR")[
+            j % 6
+        ]
         rows.append([
             E["siren"][j], E["siret"][j][9:], E["siret"][j], "O", created, tranche(eff), str(asof)[:4],
             "", f"{asof}T00:00:00", "true" if E["siege"][j] else "false", "2" if closed else "1", "",
@@ -593,6 +614,75 @@ def _paydex(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
                  fr_date(ctx.date(d.m.to_numpy(), 15))], ";")  # fmt: skip
 
 
+def _altares_values(sig: ChunkSignals, ctx: Context, d: pd.DataFrame) -> dict[str, pd.Series]:
+    """The Altares values of paydex rows ``d``: SIREN, paydex code and label, days late, suppliers, amount
+    studied, payment experiences, FPI 30 and 90 (empty when not scored), the value date (15th of the month)."""
+    days = d.days.to_numpy()
+    c, m = d.company.to_numpy(), d.m.to_numpy()
+    suppliers = 3 + (c * 7 + m // 6) % 40
+    fpi = [pd.Series(np.where(np.isnan(v), "", np.nan_to_num(v).astype(np.int64).astype(str)))
+           for v in (d.fpi_30.to_numpy(), d.fpi_90.to_numpy())]  # fmt: skip
+    return {
+        "siren": pd.Series(sig.companies.siren.to_numpy()[c]),
+        "code": pd.Series([f"{max(1, 80 - int(x)):03d}" for x in days]),
+        "label": pd.Series(days.astype(str)) + " jours",
+        "days": pd.Series(days.astype(str)),
+        "suppliers": pd.Series(suppliers.astype(str)),
+        "amount": pd.Series([f"{x:.3f}" for x in suppliers * 2513.271 + (c % 97) * 101.5]),
+        "experiences": pd.Series((suppliers * 3 + m % 5).astype(str)),
+        "fpi_30": fpi[0],
+        "fpi_90": fpi[1],
+        "date": pd.Series(ctx.date(m, 15)),
+    }
+
+
+def _altares_stock(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
+    """The Altares stock file (first batch): every paydex row known by then, FPI included."""
+    d = sig.paydex[b.stock(sig.paydex.avail_m)]
+    if d.empty:
+        return []
+    v = _altares_values(sig, ctx, d)
+    return join([v["siren"], "Actif", v["code"], v["label"], v["days"], v["suppliers"], v["amount"],
+                 v["experiences"], v["fpi_30"], v["fpi_90"], fr_date(v["date"].to_numpy())], ";")  # fmt: skip
+
+
+def _altares_increment(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
+    """The monthly Altares increment (later batches): the rows of the month, one per company (head office), 31
+    columns, each line ending with ``;``."""
+    d = sig.paydex[b.flux(sig.paydex.avail_m)]
+    if d.empty:
+        return []
+    v = _altares_values(sig, ctx, d)
+    e = sig.etabs
+    head = _head_office(sig)[d.company.to_numpy()]
+    commune = e.commune.to_numpy()[head]
+    postal = pd.Series([c[1] for c in commune])
+    city = pd.Series([c[2].upper() for c in commune])
+    names = pd.Series(
+        [n.upper().replace(";", " ") for n in sig.companies.name.to_numpy()[d.company.to_numpy()]]
+    )
+    return join([v["siren"], v["siren"], pd.Series(e.siret.to_numpy()[head]), names, "", "", "", "",
+                 "1 RUE DU COMMERCE", "", postal + " " + city, "FRANCE", postal, city, "Siège", "1", "Siège social",
+                 "Actif", "Actif", "", "O", v["code"], v["days"], v["suppliers"],
+                 v["amount"].str.replace(".", ",", regex=False), "0", v["fpi_30"], v["fpi_90"], "PAY",
+                 "Mise à jour des indicateurs de paiement", iso_date(v["date"].to_numpy()), ""], ";")  # fmt: skip
+
+
+ALTARES_STOCK_HEADER = (
+    "SIREN;ETAT_ORGANISATION;CODE_PAYDEX;PAYDEX;NBR_JRS_RETARD;NBR_FOURNISSEURS;ENCOURS_ETUDIES;"
+    "NBR_EXPERIENCES_PAIEMENT;NOTE100_ALERTEUR_PLUS_30;NOTE100_ALERTEUR_PLUS_90_JOURS;DATE_VALEUR"
+)
+ALTARES_INCREMENT_HEADER = (
+    "Référence Client;Siren;Siret;Raison sociale 1;Raison sociale 2;Enseigne;Sigle;Complément d'adresse;Adresse;"
+    "Distribution spéciale;Code postal et bureau distributeur;Pays;Code postal;Ville;Qualité Etablissement;"
+    "Code type d'établissement;Libellé type d'établissement;Etat d'activité établissement;"
+    "Etat d'activité entreprise;Etat de procédure collective;Diffusible;Paydex;Retard moyen de paiements (j);"
+    "Nombre de fournisseurs analysés;Montant total des encours étudiés (€);"
+    "Montant total des encours échus non réglés (€);FPI 30+;FPI 90+;Code du mouvement;Libellé du mouvement;"
+    "Date d'effet du mouvement;"
+)
+
+
 def _name(fixed: str) -> Callable[[Batch], str]:
     return lambda b: fixed
 
@@ -639,6 +729,11 @@ FILES: tuple[FileSpec, ...] = (
              newline="\r\n", bom=True),
     FileSpec("paydex", lambda b: f"E_20{b.name}000001_Retro-Paydex_20{b.name}15.csv",
              lambda c, b: "SIREN;NB_JOURS;NB_JOURS_LIB;DATE_VALEUR", _paydex, "flux", encoding="iso-8859-15"),
+    FileSpec("altares_stock", lambda b: f"SF_DATA_20{b.name}01.txt", lambda c, b: ALTARES_STOCK_HEADER,
+             _altares_stock, "stock", batches="initial"),
+    FileSpec("altares_increment", lambda b: f"S_202011095834-3_20{b.name}010315.csv",
+             lambda c, b: ALTARES_INCREMENT_HEADER, _altares_increment, "flux", encoding="iso-8859-15",
+             newline="\r\n", batches="later", trailer=lambda n: f"Fin du fichier : total {n} ligne(s);"),
 )  # fmt: skip
 
 ELLISPHERE_HEADER = (

@@ -33,8 +33,13 @@ from .world import Calendar, Dynamics, World, make_population, simulate_states
 
 DEFAULT_END = "2026-09"
 TRUTH_SCHEMA = pa.schema(
-    [("siren", pa.string()), ("periode", pa.date32()), ("p_failure_18m", pa.float64()), ("failure_18m", pa.int8()),
-     ("p_failure_18m_now", pa.float64())]
+    [
+        ("siren", pa.string()),
+        ("periode", pa.date32()),
+        ("p_failure_18m", pa.float64()),
+        ("failure_18m", pa.int8()),
+        ("p_failure_18m_now", pa.float64()),
+    ]
 )
 
 
@@ -51,7 +56,9 @@ class TwinConfig:
     chunk_size: int = 2000
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))  # processes; output is the same
     dynamics: Dynamics = field(default_factory=Dynamics)
-    urssaf_format: str = "siret"  # "account": cotisation, débit, délai, CCSF keyed by account only (before 12/2025)
+    urssaf_format: str = (
+        "siret"  # "account": cotisation, débit, délai, CCSF keyed by account only (before 12/2025)
+    )
 
 
 @dataclass
@@ -87,7 +94,9 @@ KINDS = ("malformed_line", "broken_quote", "bad_siret_length", "bad_siret_letter
 class Writer:
     """Appends lines to one delivered file, counting lines and injecting defects."""
 
-    def __init__(self, root: Path, batch: Batch, spec: FileSpec, ctx: Context, defects: float, gz: bool) -> None:
+    def __init__(
+        self, root: Path, batch: Batch, spec: FileSpec, ctx: Context, defects: float, gz: bool
+    ) -> None:
         self.spec, self.defect_rate = spec, defects
         name = spec.filename(batch)
         if gz and not name.endswith(".gz"):
@@ -196,6 +205,8 @@ class Writer:
         raise ValueError(kind)
 
     def close(self) -> None:
+        if self.spec.trailer is not None:
+            self._emit([self.spec.trailer(self.line - 1)])
         if self.fh is not self.raw:
             self.fh.close()
         self.raw.close()
@@ -208,7 +219,9 @@ def _batch_name(p: pd.Period) -> str:
 def make_batches(cal: Calendar, monthly: int) -> list[Batch]:
     n = len(cal.delivered)
     if monthly >= n - 12:
-        raise ValueError(f"--monthly-batches {monthly} leaves less than 12 months of history in the initial batch")
+        raise ValueError(
+            f"--monthly-batches {monthly} leaves less than 12 months of history in the initial batch"
+        )
     first_end = n - 1 - monthly
     out = [Batch(_batch_name(cal.start + first_end), first_end, -(10**6), True)]
     for k in range(1, monthly + 1):
@@ -295,7 +308,9 @@ def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None
     world_ss, pop_ss, chunk_ss, defect_ss = ss.spawn(4)
     world = World(cfg.dynamics, cal, np.random.default_rng(world_ss))
     oracle, oracle_now = world.oracle(), world.oracle(frozen=True)
-    companies, etabs = make_population(cfg.companies, cal, cfg.region, cfg.dynamics, np.random.default_rng(pop_ss))
+    companies, etabs = make_population(
+        cfg.companies, cal, cfg.region, cfg.dynamics, np.random.default_rng(pop_ss)
+    )
     depts = departements_of(cfg.region)
     ctx = Context.make(cal, depts)
     batches = make_batches(cal, cfg.monthly_batches)
@@ -305,6 +320,8 @@ def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None
     truncated: list[Writer] = []
     for b in batches:
         for spec in FILES:
+            if not spec.delivered(b):
+                continue
             truncate = cfg.defects > 0 and b.initial and spec.key == "ccsf"
             w = Writer(out, b, spec, ctx, 0.0 if truncate else cfg.defects, spec.gzip or truncate)
             writers.append((b, w))
@@ -361,7 +378,9 @@ def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None
             _account_format(out / b.name)
     elif cfg.urssaf_format != "siret":
         raise ValueError(f"--urssaf-format {cfg.urssaf_format!r}: expected siret or account")
-    return TwinSummary(out, [b.name for b in batches], files, len(companies), len(etabs), len(defects), truth_rows)
+    return TwinSummary(
+        out, [b.name for b in batches], files, len(companies), len(etabs), len(defects), truth_rows
+    )
 
 
 #: The URSSAF files of the account-only format and the columns they did not carry then.
@@ -390,4 +409,3 @@ def _account_format(folder: Path) -> None:
                          for ln in lines for f in [ln.split(";")])  # fmt: skip
         raw = out.encode("utf-8", errors="surrogateescape")
         path.write_bytes(gzip.compress(raw, mtime=0) if gz else raw)
-

@@ -172,7 +172,9 @@ def _truth(
             "siren": companies.siren.to_numpy()[ii],
             "m": mm,
             "p_failure_18m": oracle[f[ii], s[ii], z[ii], mm, state[ii, mm]],
-            "p_failure_18m_now": (oracle if oracle_now is None else oracle_now)[f[ii], s[ii], z[ii], mm, state[ii, mm]],
+            "p_failure_18m_now": (oracle if oracle_now is None else oracle_now)[
+                f[ii], s[ii], z[ii], mm, state[ii, mm]
+            ],
             "failure_18m": ((fm[ii] >= mm) & (fm[ii] < mm + HORIZON)).astype(np.int8),
         }
     )
@@ -289,7 +291,9 @@ def _number_history(
     deb["day"] = np.clip(np.round(rng.normal(19, 5, size=len(deb))), 1, 28).astype(np.int64)
     deb["avail_m"] = deb.trt_m
     deb["in_procol"] = (fm[e_idx[deb.debt]] >= 0) & (fm[e_idx[deb.debt]] <= deb.trt_m)
-    deb["motif"] = rng.choice(np.array([0, 1, 2, 4, 7, 10]), size=len(deb), p=[0.5, 0.2, 0.1, 0.1, 0.05, 0.05])
+    deb["motif"] = rng.choice(
+        np.array([0, 1, 2, 4, 7, 10]), size=len(deb), p=[0.5, 0.2, 0.1, 0.1, 0.05, 0.05]
+    )
     deb["recours"] = (rng.random(len(deb)) < 0.02).astype(np.int8)
     return deb.reset_index(drop=True)
 
@@ -418,7 +422,9 @@ def _bilans(
         hi = np.clip(cm_idx, 0, t - 1)
         valid = (cm_idx >= -24) & (cm_idx < t) & (diane | bdf)
         # operating at closing (or before the window: assume so for firms created before)
-        op = np.where(cm_idx >= 0, ~np.isnan(sx[np.arange(n), hi]), companies.created_m.to_numpy() < cm_idx - 12)
+        op = np.where(
+            cm_idx >= 0, ~np.isnan(sx[np.arange(n), hi]), companies.created_m.to_numpy() < cm_idx - 12
+        )
         valid &= op
         if not valid.any():
             continue
@@ -454,14 +460,29 @@ def _bilans(
 
 
 def _paydex(
-    companies: pd.DataFrame, sx: npt.NDArray[np.float64], crisis: npt.NDArray[np.float64], rng: np.random.Generator
+    companies: pd.DataFrame,
+    sx: npt.NDArray[np.float64],
+    crisis: npt.NDArray[np.float64],
+    rng: np.random.Generator,
 ) -> pd.DataFrame:
+    """Altares payment behaviour: the paydex (days late) of about 90 % of the companies, and for about 60 % of
+    those the FPI scores (out of 100, the risk of a payment over 30 / 90 days late; NaN when not scored), both
+    following the observed state; known the month after (``avail_m = m + 1``)."""
     n = sx.shape[0]
     covered = np.asarray(rng.random(n) < 0.9)
     ok = ~np.isnan(sx) & covered[:, None]
     i, m = np.nonzero(ok)
     days = np.round(rng.normal(2 + 5 * sx[i, m] + 5 * crisis[m], 3.5)).clip(0, 365)
-    return pd.DataFrame({"company": i, "m": m, "days": days.astype(np.int64), "avail_m": m + 1})
+    # drawn after the paydex so that adding the FPI left every earlier value unchanged
+    scored = np.asarray(rng.random(n) < 0.6)[i]
+    level = rng.normal(0.0, 0.5, n)[i]  # the company's own level, persistent
+    logit = -3.0 + 0.55 * sx[i, m] + 0.8 * crisis[m] + level + rng.normal(0.0, 0.35, len(i))
+    fpi_30 = np.round(100 * _sigmoid(logit))
+    fpi_90 = np.round(100 * _sigmoid(logit - 1.4 + rng.normal(0.0, 0.25, len(i))))
+    return pd.DataFrame({
+        "company": i, "m": m, "days": days.astype(np.int64), "avail_m": m + 1,
+        "fpi_30": np.where(scored, fpi_30, np.nan), "fpi_90": np.where(scored, np.minimum(fpi_90, fpi_30), np.nan),
+    })  # fmt: skip
 
 
 __all__ = ["NEVER", "ChunkSignals", "observe"]
