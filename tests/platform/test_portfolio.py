@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from seed import SEED_COMPANIES, seed_history
+from seed import SEED_COMPANIES, login, seed_history
 from sqlalchemy.orm import Session
 
 from signaux_faibles.platform import accounts
 from signaux_faibles.platform.models import Comment, ProcolEvent, User
 from signaux_faibles.platform.policy import Action, Actor, allowed
 from signaux_faibles.platform.services.portfolio import portfolio_rows
-from signaux_faibles.platform.services.work import add_participant, open_case
+from signaux_faibles.platform.services.work import add_participant, followers_of, open_case
 from signaux_faibles.platform.store import db as platform_db
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -143,6 +143,9 @@ def test_the_organisation_portfolio_gathers_its_agents_follows(seeded: tuple[str
     assert r["level_label"] == "Risque élevé"
     # 222222222 (Dijon), followed by a colleague only, outside B's territory: no score
     assert IN_QUIET not in rows or rows[IN_QUIET]["level_withheld"]
+    # nor its case and comments: the agents' work opens in the territory or on a followed company
+    assert IN_QUIET not in rows or (rows[IN_QUIET]["work_withheld"] and rows[IN_QUIET]["case_label"] is None)
+    assert not r["work_withheld"] and r["case_label"] == "En cours" and r["last_comment"] is not None
     assert ctx.events[0][0] == "list_viewed" and ctx.events[0][1]["detail"]["scope"] == "organisation"
     assert [r["siren"] for r in nr_rows] == [IN_ALERTED]  # the DREETS organisation follows one company
 
@@ -162,3 +165,49 @@ def test_an_unknown_scope_is_refused(seeded: tuple[str, dict[str, int]]) -> None
     url, ids = seeded
     with _db(url) as db, pytest.raises(ValueError, match="scope"):
         portfolio_rows(_ctx(db, ids["agent_a"]), "everyone")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------------- followers
+
+
+def test_followers_are_named_to_the_same_organisation_and_the_case_participants(
+    seeded: tuple[str, dict[str, int]],
+) -> None:
+    url, ids = seeded
+    _prepare(
+        url, ids
+    )  # 111111111: followed by agents A and B (URSSAF) and the DREETS agent, A's case has him
+    with _db(url) as db:
+        as_b = followers_of(db, IN_ALERTED, _ctx(db, ids["agent_b"]).actor)
+        as_nr = followers_of(db, IN_ALERTED, _ctx(db, ids["no_rights"]).actor)
+        as_admin = followers_of(db, IN_ALERTED, _ctx(db, ids["admin"]).actor)
+    by_org = {f["organisation"]: f for f in as_b}
+    assert {f["organisation"] for f in as_b} == {"URSSAF", "DREETS/DDETS"} and len(as_b) == 3
+    assert all(f["known"] and f["email"] for f in as_b if f["organisation"] == "URSSAF")
+    dreets = by_org["DREETS/DDETS"]
+    assert not dreets["known"] and dreets["name"] is None and dreets["email"] is None
+    assert dreets["category"] == "Veille" and dreets["since"] is not None
+    assert all(f["known"] for f in as_nr)  # a participant of the company's case sees everyone
+    assert not any(f["known"] for f in as_admin)  # the national team: another organisation
+
+
+def test_the_company_page_names_followers_only_when_allowed(
+    seeded: tuple[str, dict[str, int]], web_app: Any
+) -> None:
+    url, ids = seeded
+    _prepare(url, ids)
+    with _db(url) as db:
+        dreets = db.get(User, ids["no_rights"])
+        assert dreets is not None
+        accounts.follow(db, dreets, OUT_FOLLOWED, "Veille")  # a DREETS agent, no case on 444444444
+        db.commit()
+    client, _ = login(web_app, "agent_a", ids)
+    page = client.get(f"/entreprises/{OUT_FOLLOWED}")
+    assert page.status_code == 200
+    followers = page.text.split('<ul id="followers">')[1].split("</ul>")[0]
+    assert "agent.a@urssaf.fr" in followers and 'href="mailto:agent.a@urssaf.fr"' in followers
+    assert "Un agent de DREETS" in followers and "sans.droit@dreets.gouv.fr" not in followers
+    assert "— Veille, depuis le " in followers
+    page = client.get(f"/entreprises/{IN_ALERTED}")  # A takes part in its case: A sees every name
+    followers = page.text.split('<ul id="followers">')[1].split("</ul>")[0]
+    assert "sans.droit@dreets.gouv.fr" in followers and "Un agent de" not in followers

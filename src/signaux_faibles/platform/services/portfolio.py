@@ -24,8 +24,9 @@ Each row (a dict, JSON-ready but for dates and times, which are ``date``/``datet
   is not *in bonis* (``action`` that state, no date), else ``None``;
 - ``case_state`` (``CASE_STATES`` code) and ``case_label`` (French; ``None`` when no case);
 - ``last_comment``: the latest comment on the company (``date``, ``organisation`` of its author, ``text`` cut to
-  ``COMMENT_CHARS`` characters), read under the rule of the company page's thread (``VIEW_COMPANY``, which the
-  comments route asks); ``None`` when none.
+  ``COMMENT_CHARS`` characters); ``None`` when none. The case and the comments are the agents' work: the policy
+  decides (``WORK``, the action the company page asks for its case and comments); refused, both are ``None`` and
+  ``work_withheld`` is True.
 
 Only companies the policy lets the actor open (``VIEW_COMPANY``: a company of an open région) are listed. The call
 records a ``list_viewed`` event (``view`` « portefeuille ») or, with ``export="xlsx"``/``"docx"``, an ``export``
@@ -46,7 +47,7 @@ from ..policy import Action, Actor, CompanyFacts, allowed
 from ..store.work import CASE_STATES, Case, Comment
 from .facts import company_facts
 
-__all__ = ["CHANGE_LABELS", "COMMENT_CHARS", "SCOPES", "PortfolioCtx", "Scope", "portfolio_rows"]
+__all__ = ["CHANGE_LABELS", "COMMENT_CHARS", "SCOPES", "WORK", "PortfolioCtx", "Scope", "portfolio_rows"]
 
 Scope = Literal["mine", "organisation"]
 SCOPES: tuple[Scope, ...] = ("mine", "organisation")
@@ -56,6 +57,8 @@ CHANGE_LABELS = {"entrée": "Entrée dans la liste", "sortie": "Sortie de la lis
 #: The length of a last comment's text in a row.
 COMMENT_CHARS = 280
 _OPENINGS = ("liquidation", "redressement", "sauvegarde")
+#: The action that opens a company's case and comments to an agent (in the territory, or followed).
+WORK = Action.COMMENT
 
 
 class PortfolioCtx(Protocol):
@@ -209,6 +212,7 @@ def portfolio_rows(ctx: PortfolioCtx, scope: Scope, *, export: str | None = None
     follows = _follows(db, actor, scope) if actor.authenticated else {}
     rows: list[dict[str, Any]] = []
     score_ok: set[str] = set()
+    work_ok: set[str] = set()
     outside: list[str] = []
     for siren, fs in follows.items():
         facts = company_facts(db, actor, siren)
@@ -222,7 +226,10 @@ def portfolio_rows(ctx: PortfolioCtx, scope: Scope, *, export: str | None = None
             outside.append(siren)
         if allowed(actor, Action.VIEW_SCORE, facts):
             score_ok.add(siren)
+        if allowed(actor, WORK, facts):
+            work_ok.add(siren)
     _complete(db, rows, score_ok)
+    _work(db, rows, work_ok)
     if scope == "organisation":
         rows.sort(key=lambda r: ((r["raison_sociale"] or "").casefold(), r["siren"]))
     detail: dict[str, Any] = {"view": "portefeuille", "scope": scope, "rows": len(rows)}
@@ -243,7 +250,7 @@ def _complete(db: Session, rows: list[dict[str, Any]], score_ok: set[str]) -> No
         return
     levels = _levels(db, sorted(score_ok)) if score_ok else {}
     latest, changes = _changes(db, sorted(score_ok)) if score_ok else (None, {})
-    procedures, cases, comments = _procedures(db, sirens), _cases(db, sirens), _last_comments(db, sirens)
+    procedures = _procedures(db, sirens)
     for r in rows:
         s = r["siren"]
         if s in score_ok:
@@ -255,10 +262,20 @@ def _complete(db: Session, rows: list[dict[str, Any]], score_ok: set[str]) -> No
         else:
             r |= {"level": None, "level_label": None, "level_list": None, "level_withheld": True,
                   "change": None, "change_label": None, "change_list": None}  # fmt: skip
+        r["procedure"] = procedures.get(s)
+
+
+def _work(db: Session, rows: list[dict[str, Any]], work_ok: set[str]) -> None:
+    """Add to each row its case state and last comment, when the actor may see the company's work."""
+    sirens = sorted(work_ok)
+    cases = _cases(db, sirens) if sirens else {}
+    comments = _last_comments(db, sirens)
+    for r in rows:
+        s = r["siren"]
         state = cases.get(s)
         r |= {
-            "procedure": procedures.get(s),
             "case_state": state,
             "case_label": CASE_STATES.get(state) if state else None,
             "last_comment": comments.get(s),
+            "work_withheld": s not in work_ok,
         }

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Follow, Organisation, User
+from ..policy import Actor
 from ..store.work import (
     CASE_STATES,
     MEASURE_STATUSES,
@@ -111,15 +112,34 @@ def edit_comment(db: Session, user: User, comment: Comment, body: str) -> None:
     comment.edited_at = now()
 
 
-def followers_of(db: Session, siren: str) -> list[dict[str, Any]]:
-    """Who follows the company (the real system's "viewers"): name, organisation, category, since."""
+def followers_of(db: Session, siren: str, viewer: Actor) -> list[dict[str, Any]]:
+    """Who follows the company (the real system's "viewers"), the earliest first: each follower's
+    ``organisation``, ``category`` and ``since``; their ``name`` and ``email`` only when ``viewer`` is of the same
+    organisation or takes part in the company's accompaniment case (``case_of``), else ``None`` (``known``
+    False): an agent of another partner learns that the company is followed and by whom, not who to write to."""
     rows = db.execute(
-        select(Follow.user_id, Follow.category, Follow.since).where(
-            Follow.siren == siren, Follow.active.is_(True)
-        )
+        select(Follow.user_id, Follow.category, Follow.since)
+        .where(Follow.siren == siren, Follow.active.is_(True))
+        .order_by(Follow.since, Follow.user_id)
     ).all()
     people = _people(db, {r[0] for r in rows})
-    return [{**people[u], "category": c, "since": s} for u, c, s in rows if u in people]
+    case = case_of(db, siren)
+    participant = (
+        case is not None
+        and viewer.user_id is not None
+        and (db.get(CaseParticipant, (case.id, viewer.user_id)) is not None)
+    )
+    out = []
+    for u, category, since in rows:
+        if u not in people:
+            continue
+        p = people[u]
+        known = viewer.authenticated and (participant or (
+            viewer.organisation is not None and p["organisation"] == viewer.organisation
+        ))  # fmt: skip
+        out.append({"organisation": p["organisation"], "category": category, "since": since, "known": known,
+                    "name": p["name"] if known else None, "email": p["email"] if known else None})  # fmt: skip
+    return out
 
 
 # ------------------------------------------------------------------------------------------------------- cases

@@ -76,7 +76,7 @@ def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Res
         categories=FOLLOW_CATEGORIES,
         charts=charts,
         comments=comments_of(ctx.db, siren),
-        followers=followers_of(ctx.db, siren),
+        followers=followers_of(ctx.db, siren, ctx.actor),
         work=work_summary(ctx.db, siren),
         suggestions=suggestions,
         codefi=codefi,
