@@ -27,6 +27,7 @@ from signaux_faibles.platform.policy import (
     Territory,
     allowed,
     restrict_explanation,
+    visible,
     visible_companies,
 )
 from signaux_faibles.platform.store import db as platform_db
@@ -169,7 +170,7 @@ companies = st.lists(st.sampled_from(sorted(DEPTS)), min_size=1, max_size=3)
 def test_python_rule_and_sql_filter_agree(
     rule_db: Any, etabs: list[list[str]], open_codes: set[str], territory: str, follows: list[bool]
 ) -> None:
-    """``allowed(VIEW_COMPANY, company_facts(...))`` and ``visible_companies`` decide alike (defect 5)."""
+    """``visible(actor, company_facts(...))`` and ``visible_companies`` decide alike (defect 5)."""
     Session, uid = rule_db
     with Session() as db:
         for model in (Follow, Score, Establishment, Company, OpenRegion):
@@ -194,7 +195,7 @@ def test_python_rule_and_sql_filter_agree(
         for i in range(len(etabs)):
             siren = f"{i + 1:09d}"
             facts = accounts.company_facts(db, actor, siren)
-            if facts is not None and facts.open and allowed(actor, Action.VIEW_COMPANY, facts):
+            if facts is not None and visible(actor, facts):
                 python.add(siren)
         db.rollback()
     assert python == sql, (etabs, open_codes, territory, follows)
@@ -217,6 +218,10 @@ def test_closed_region_establishment_does_not_count(web_app: Any, seeded: tuple[
                      first_alert=True, first_high_alert=True))  # fmt: skip
         db.commit()
     client, _ = _login(web_app, "probe", ids)
-    assert client.get("/api/companies/777777777").status_code == 403
+    # out of the territory (the establishment of Marseille is in a closed région): identity only, recorded
+    r = client.get("/api/companies/777777777")
+    assert r.status_code == 200 and not r.json()["in_territory"]
+    assert not any(r.json()["permissions"].values())
+    assert not {"scores", "urssaf", "dgefp", "bdf"} & set(r.json())
     rows = client.get("/api/lists/1/scores").json()["items"]
     assert "777777777" not in {r["siren"] for r in rows}

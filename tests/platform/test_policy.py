@@ -16,6 +16,7 @@ from signaux_faibles.platform.policy import (
     Territory,
     allowed,
     territory_filter,
+    visible,
 )
 
 ALL_RIGHTS = frozenset({"score", "urssaf", "dgefp", "bdf"})
@@ -57,8 +58,12 @@ def test_golden_visible_alerted_followed_cases(shared_dir: Path) -> None:
         # the confidential blocks are only in the answer when the score is allowed
         shown = bool(allowed(actor, Action.VIEW_SCORE, facts))
         assert ("scores" in golden and bool(golden["scores"])) <= shown, f.name
-        # the company page opens in the territory or when followed (the acceptance check wants 403/404 outside)
-        assert bool(allowed(actor, Action.VIEW_COMPANY, facts)) == (code[0] == "V" or code[2] == "F")
+        # every golden answer carries the identity (sirene, entreprise with DIANE and group, effectif): the company
+        # page opens in every case, out of the territory too (recorded), and any company may be followed
+        assert all(k in golden for k in ("sirene", "entreprise", "periodeUrssaf")), f.name
+        for action in (Action.VIEW_COMPANY, Action.FOLLOW):
+            decision = allowed(actor, action, facts)
+            assert decision.allowed and decision.out_of_territory == (not golden["visible"]), (f.name, action)
 
 
 def test_rule_matrix() -> None:
@@ -72,15 +77,18 @@ def test_rule_matrix() -> None:
             assert d.allowed == (has_right and ((inside and alerted) or followed))
             assert d.out_of_territory == (d.allowed and not inside)
         view = allowed(actor, Action.VIEW_COMPANY, facts)
-        assert view.allowed == (inside or followed)
-        assert view.out_of_territory == (view.allowed and not inside)
+        assert view.allowed and view.out_of_territory == (not inside)
+        assert visible(actor, facts) == (inside or followed)  # what lists and the territory search show
         # a company outside the open régions does not exist for anyone
         closed = CompanyFacts(facts.siren, facts.establishments, alerted, followed, open=False)
         for action in Action:
             assert not allowed(actor, action, closed) or action in NO_COMPANY
-        for action in (Action.FOLLOW, Action.COMMENT, Action.CASE):
+        assert allowed(actor, Action.FOLLOW, facts).allowed
+        for action in (Action.COMMENT, Action.CASE):
             assert allowed(actor, action, facts).allowed == (inside or followed)
-        assert allowed(actor, Action.VIEW_CODEFI, facts).allowed == (has_right and ((inside and alerted) or followed))
+        assert allowed(actor, Action.VIEW_CODEFI, facts).allowed == (
+            has_right and ((inside and alerted) or followed)
+        )
 
 
 def test_rights_are_separate() -> None:

@@ -166,7 +166,10 @@ def test_national_search_gives_identity_only(web_app: Any, seeded: tuple[str, di
     assert got[SEED_COMPANIES["in_alerted"][0]]["visible"] is True
     assert got[SEED_COMPANIES["in_alerted"][0]]["alert"] == "Alerte seuil F1"
     page = client.get("/recherche", params={"q": "societe", "nationale": "1"}).text
-    assert "SOCIETE OUT_ALERTED" in page and f"/entreprises/{out}" not in page
+    assert "SOCIETE OUT_ALERTED" in page and f"/entreprises/{out}" in page
     assert "Hors de votre territoire" in page and "toutes celles de la plateforme" in page
     assert f"/entreprises/{closed}" not in page and "SOCIETE CLOSED_REGION" not in page
-    assert client.get(f"/entreprises/{out}").status_code == 403  # the page stays closed
+    # the company page opens out of the territory with the identity only (datapi's golden ``vAf`` case)
+    company = client.get(f"/api/companies/{out}").json()
+    assert company["in_territory"] is False and not any(company["permissions"].values())
+    assert 'id="score-hidden"' in client.get(f"/entreprises/{out}").text

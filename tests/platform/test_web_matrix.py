@@ -17,7 +17,15 @@ from seed import SEED_COMPANIES, SEED_USERS, login
 from sqlalchemy import select
 
 from signaux_faibles.platform.models import AuditEvent, User
-from signaux_faibles.platform.policy import Action, Actor, CompanyFacts, OrganisationRef, Territory, allowed
+from signaux_faibles.platform.policy import (
+    Action,
+    Actor,
+    CompanyFacts,
+    OrganisationRef,
+    Territory,
+    allowed,
+    visible,
+)
 
 ACTORS = ("anonymous", *SEED_USERS)
 OPEN_REGIONS = {"27", "11"}
@@ -213,12 +221,12 @@ def test_list_search_and_account_routes(web_app: Any, seeded: tuple[str, dict[st
     ids = seeded[1]
     client, _ = _login(web_app, kind, ids)
     actor = _actor(kind, ids)
-    visible = {
+    shown = {
         s
         for c, (s, _, _) in SEED_COMPANIES.items()
-        if _facts(kind, c).open and allowed(actor, Action.VIEW_COMPANY, _facts(kind, c))
+        if visible(actor, _facts(kind, c))  # what lists show: in the territory or followed
     }
-    listed = {s for c, (s, _, a) in SEED_COMPANIES.items() if s in visible and a != "Pas d'alerte"}
+    listed = {s for c, (s, _, a) in SEED_COMPANIES.items() if s in shown and a != "Pas d'alerte"}
     score = "score" in actor.rights
     for path, api in (("/api/me", True), ("/api/lists", True), ("/listes", False), ("/mes-entreprises", False),
                       ("/compte", False), ("/", False), ("/tableau-de-bord", False)):  # fmt: skip
@@ -278,7 +286,7 @@ def test_list_search_and_account_routes(web_app: Any, seeded: tuple[str, dict[st
             if api
             else {s for s in _sirens(r.text) if s in {v[0] for v in SEED_COMPANIES.values()}}
         )
-        want = visible if "SOCIETE" in path else visible & {"555555555"}
+        want = shown if "SOCIETE" in path else shown & {"555555555"}
         assert got == want, (kind, path)
     if kind != "anonymous":
         assert _events(web_app, ids[kind], "search") == 3
@@ -411,7 +419,7 @@ def test_work_routes(web_app: Any, seeded: tuple[str, dict[str, int]], kind: str
             return ok_status if allowed(actor, action, facts) else 403
 
         checks: list[tuple[str, str, dict[str, Any], int]] = [
-            ("GET", f"/entreprises/{siren}/commentaires", {}, want(Action.VIEW_COMPANY, 200)),
+            ("GET", f"/entreprises/{siren}/commentaires", {}, want(Action.VIEW_WORK, 200)),
             ("GET", f"/entreprises/{siren}/dossier.docx", {}, want(Action.VIEW_COMPANY, 200)),
             ("POST", f"/entreprises/{siren}/commentaires", {"body": "Vu"}, want(Action.COMMENT, 303)),
             (
@@ -435,7 +443,7 @@ def test_work_routes(web_app: Any, seeded: tuple[str, dict[str, int]], kind: str
             )
         )
         # only the author edits a comment (agent A wrote them all)
-        author_ok = kind == "agent_a" and facts.open and allowed(actor, Action.VIEW_COMPANY, facts)
+        author_ok = kind == "agent_a" and facts.open and allowed(actor, Action.COMMENT, facts)
         edit = -1 if kind == "anonymous" else 404 if not facts.open else 303 if author_ok else 403
         checks.append(("POST", f"/commentaires/{w['comment']}", {"body": "Corrigé"}, edit))
         for method, path, fields, expected in checks:

@@ -8,18 +8,20 @@ Rules (``real_system.md`` §5, datapi ``permissions.md``):
 - a company is **visible** to an actor when one of its establishments *in an open région* is in one of the
   actor's départements or régions (or the actor is national), or when the actor follows it; an establishment in a
   closed région counts for nobody (``open_establishments`` in Python, ``_open_establishment`` in SQL: the same
-  rule, and a property test compares the two). Lists and search only show visible companies
-  (``visible_companies``, ``territory_filter``). Opening a followed company outside the territory is allowed and
-  **recorded** (``Decision.out_of_territory``);
-- on a visible company, identity (SIRENE), effectif, procol and published accounts (DIANE) are shown to every
-  authenticated user;
+  rule, and a property test compares the two). Lists and the territory search only show visible companies
+  (``visible_companies``, ``territory_filter``);
+- identity (SIRENE), establishments, effectif, procol, published accounts (DIANE) and the group are shown to every
+  authenticated partner agent, on any company of an open région, in the territory or not (datapi: "SIRENE, DIANE,
+  effectifs and procol are visible to everyone"; golden case ``vaf``); any agent may **follow** any such company
+  (golden cases ``vaF``, ``vAF``). An access outside the territory is allowed and **recorded**
+  (``Decision.out_of_territory``);
 - score, URSSAF, DGEFP and Banque de France data need the matching right (``score``, ``urssaf``, ``dgefp``,
   ``bdf``) **and** either the company is in the territory and has been on a list with an alert, or the actor
   follows it. Whether a company has been alerted is itself derived from the score: it may decide the opening of
   a block only for an actor who holds the ``score`` right. Without it, the URSSAF, DGEFP and Banque de France
   blocks open on followed companies only, so that their presence never tells an alerted company from another;
-- following, commenting and working on an accompaniment case need the company to be in the territory or already
-  followed; the CODEFI alert flag follows the rule of the score; importing the CODEFI list is for the platform
+- reading and writing the company's comments and accompaniment case (``VIEW_WORK``, ``COMMENT``, ``CASE``) need
+  the company to be in the territory or followed: the agents' work is shared with those who work on the company; the CODEFI alert flag follows the rule of the score; importing the CODEFI list is for the platform
   admin and the admins of DGFiP/CODEFI; exporting a list needs
   the ``score`` right; an organisation admin manages the agents of their own organisation; a platform admin
   everything administrative (not the confidential data: those follow the rules above).
@@ -51,6 +53,7 @@ __all__ = [
     "allowed",
     "open_establishments",
     "territory_filter",
+    "visible",
     "visible_companies",
 ]
 
@@ -74,6 +77,7 @@ class Action(StrEnum):
     FOLLOW = "follow"
     COMMENT = "comment"
     CASE = "case"  # open or update an accompaniment case, decide on suggested measures
+    VIEW_WORK = "view_work"  # read the company's comments and accompaniment case
     VIEW_CODEFI = "view_codefi"  # the DGFiP/CODEFI alert flag of a company
     IMPORT_CODEFI = "import_codefi"
     MANAGE_USERS = "manage_users"
@@ -217,6 +221,12 @@ def _in_territory(actor: Actor, company: CompanyFacts) -> bool:
     return any(actor.territory.covers(d, r) for d, r in company.establishments)
 
 
+def visible(actor: Actor, company: CompanyFacts) -> bool:
+    """Whether lists and the territory search show ``company`` to ``actor``: in the territory or followed, in an
+    open région. The Python side of ``visible_companies`` (a property test compares the two)."""
+    return actor.authenticated and company.open and (_in_territory(actor, company) or company.followed)
+
+
 def allowed(actor: Actor, action: Action | str, resource: Resource = None) -> Decision:
     """Decide whether ``actor`` may do ``action`` on ``resource`` (a company, a list, or the managed user's
     organisation)."""
@@ -248,16 +258,19 @@ def allowed(actor: Actor, action: Action | str, resource: Resource = None) -> De
         return Decision("score" in actor.rights, "needs the score right")
     if isinstance(resource, ListRef) and act in (Action.VIEW_URSSAF, Action.VIEW_DGEFP, Action.VIEW_BDF):
         needed = RIGHT_OF[act]
-        return Decision(needed in actor.rights and "score" in actor.rights, f"needs the score and {needed} rights")
+        return Decision(
+            needed in actor.rights and "score" in actor.rights, f"needs the score and {needed} rights"
+        )
     if not isinstance(resource, CompanyFacts):
         return Decision(False, "no company given")
     if not resource.open:
         return Decision(False, "the platform is not open in this company's régions")
     inside = _in_territory(actor, resource)
-    if act is Action.VIEW_COMPANY:
-        ok = inside or resource.followed
-        return Decision(ok, "in the territory or followed", out_of_territory=ok and not inside)
-    if act in (Action.FOLLOW, Action.COMMENT, Action.CASE):
+    if act in (Action.VIEW_COMPANY, Action.FOLLOW):
+        # identity, effectif, procol, DIANE and group are every partner agent's (datapi's golden ``vaf`` case), and
+        # following out of zone is how an agent opens the data blocks there (the ``vaF``/``vAF`` cases)
+        return Decision(True, "identity: every partner agent", out_of_territory=not inside)
+    if act in (Action.VIEW_WORK, Action.COMMENT, Action.CASE):
         ok = inside or resource.followed
         return Decision(ok, "in the territory or followed", out_of_territory=ok and not inside)
     right = RIGHT_OF.get(act)

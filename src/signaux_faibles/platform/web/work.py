@@ -75,7 +75,7 @@ def _comments_fragment(ctx: Ctx, siren: str, status: int = 200, error: str | Non
 
 @router.get("/entreprises/{siren}/commentaires")
 def comments(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response:
-    ensure_allowed(ctx, Action.VIEW_COMPANY, CompanyRef(siren))
+    ensure_allowed(ctx, Action.VIEW_WORK, CompanyRef(siren))
     return _comments_fragment(ctx, siren)
 
 
@@ -105,7 +105,7 @@ def post_edit_comment(ctx: CtxDep, comment_id: int = _id(), body: str = Form("")
     comment = ctx.db.get(Comment, comment_id)
     if comment is None:
         raise ctx.deny("unknown comment", 404)
-    ensure_allowed(ctx, Action.VIEW_COMPANY, CompanyRef(comment.siren))
+    ensure_allowed(ctx, Action.COMMENT, CompanyRef(comment.siren))
     assert ctx.user is not None
     try:
         edit_comment(ctx.db, ctx.user, comment, body)
@@ -230,13 +230,14 @@ def dossier(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Response
     granted = ensure_allowed(ctx, Action.VIEW_COMPANY, CompanyRef(siren))
     view = data.company_view(ctx, granted)  # the policy's view: only what this actor may see
     work: dict[str, Any] = {}
-    summary = work_summary(ctx.db, siren)
-    if summary["case"]:
-        work["case"] = summary["case"]
-    work["comments"] = [
-        {"author": (c["author"] or {}).get("name", ""), "created_at": c["created_at"], "body": c["body"]}
-        for c in comments_of(ctx.db, siren)
-    ]
+    if may(ctx, Action.VIEW_WORK, granted.facts):  # the agents' work: in the territory or followed
+        summary = work_summary(ctx.db, siren)
+        if summary["case"]:
+            work["case"] = summary["case"]
+        work["comments"] = [
+            {"author": (c["author"] or {}).get("name", ""), "created_at": c["created_at"], "body": c["body"]}
+            for c in comments_of(ctx.db, siren)
+        ]
     assert ctx.user is not None
     content = company_dossier_docx(view, work, generated_by=ctx.user.name or ctx.user.email)
     ctx.audit("export", siren=siren, detail={"format": "docx", "kind": "dossier entreprise"})
