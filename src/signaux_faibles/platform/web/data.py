@@ -285,17 +285,26 @@ def company_view(ctx: Ctx, granted: Granted) -> dict[str, Any]:
 
 
 def establishment_view(ctx: Ctx, granted: Granted) -> dict[str, Any]:
-    """An establishment and its company's identity, once ``ensure_allowed(VIEW_COMPANY)`` granted it."""
+    """An establishment, its company's identity, its series and délais as the guard allows each block
+    (``services.establishments``), and the company's other establishments, once ``ensure_allowed(VIEW_COMPANY)``
+    granted it."""
+    from ..services.establishments import establishment_blocks, other_establishments
+
     etab, facts = granted.establishment, granted.facts
     assert etab is not None and facts is not None
     siret = etab.siret
     company = ctx.db.get(Company, etab.siren)
+    blocks, shown = establishment_blocks(ctx.db, siret, lambda action: may(ctx, action, facts))
     ctx.audit("company_viewed", siren=etab.siren, siret=siret)
+    if shown:
+        ctx.audit("confidential_shown", siren=etab.siren, siret=siret, detail={"blocks": shown})
     return {
         "establishment": _row(etab, ESTABLISHMENT_FIELDS),
         "company": _row(company, COMPANY_FIELDS) if company else {"siren": etab.siren},
         "in_territory": granted.in_territory,
         "followed": facts.followed,
+        **blocks,
+        "other_establishments": other_establishments(ctx.db, etab.siren, siret),
     }
 
 

@@ -51,7 +51,6 @@ def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Res
     view = data.company_view(ctx, granted)
     facts = granted.facts
     can_case = may(ctx, Action.CASE, facts)
-    can_see_work = may(ctx, Action.VIEW_WORK, facts)
     codefi = codefi_flag(ctx.db, siren) if may(ctx, Action.VIEW_CODEFI, facts) else None
     suggestions = []
     if view.get("scores"):
@@ -76,10 +75,9 @@ def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Res
         siren=siren,
         categories=FOLLOW_CATEGORIES,
         charts=charts,
-        comments=comments_of(ctx.db, siren) if can_see_work else [],
+        comments=comments_of(ctx.db, siren),
         followers=followers_of(ctx.db, siren, ctx.actor),
-        work=work_summary(ctx.db, siren) if can_see_work else {"case": None, "decisions": {}},
-        can_see_work=can_see_work,
+        work=work_summary(ctx.db, siren),
         suggestions=suggestions,
         codefi=codefi,
         can_comment=may(ctx, Action.COMMENT, facts),
@@ -92,9 +90,20 @@ def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Res
 
 @router.get("/etablissements/{siret}")
 def establishment_page(ctx: CtxDep, siret: str = Path(..., pattern=r"^\d{14}$")) -> Response:
+    from .establishment_charts import MAP_CREDIT, departement_map, establishment_charts, osm_links
+
     granted = ensure_allowed(ctx, Action.VIEW_COMPANY, EstablishmentRef(siret))
     view = data.establishment_view(ctx, granted)
-    return render(ctx, "establishment.html", e=view)
+    etab = view["establishment"]
+    return render(
+        ctx,
+        "establishment.html",
+        e=view,
+        charts=establishment_charts(view),
+        carte=departement_map(etab["departement"], etab["latitude"], etab["longitude"]),
+        carte_credit=MAP_CREDIT,
+        osm=osm_links(etab["adresse"], etab["latitude"], etab["longitude"]),
+    )
 
 
 @router.post("/entreprises/{siren}/suivre")
