@@ -298,6 +298,25 @@ def _chunks(n: int, workers: int) -> Iterator[ChunkResult]:
             yield pending.popleft().result()
 
 
+def _writers(
+    out: Path, batches: list[Batch], ctx: Context, defects: float
+) -> tuple[list[tuple[Batch, Writer]], list[Writer]]:
+    """One writer per (batch, file delivered in it), in writing order; and the ones whose gzip gets truncated
+    (the first batch's CCSF file, when defects are asked for)."""
+    writers: list[tuple[Batch, Writer]] = []
+    truncated: list[Writer] = []
+    for b in batches:
+        for spec in FILES:
+            if not spec.delivered(b):
+                continue
+            truncate = defects > 0 and b.initial and spec.key == "ccsf"
+            w = Writer(out, b, spec, ctx, 0.0 if truncate else defects, spec.gzip or truncate)
+            writers.append((b, w))
+            if truncate:
+                truncated.append(w)
+    return writers, truncated
+
+
 def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None) -> TwinSummary:
     """Write the twin described by ``cfg`` under ``cfg.out``; ``progress(done, total)`` is called per chunk."""
     end = pd.Period(cfg.end, "M")
@@ -316,17 +335,7 @@ def generate(cfg: TwinConfig, progress: Callable[[int, int], None] | None = None
     batches = make_batches(cal, cfg.monthly_batches)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    writers: list[tuple[Batch, Writer]] = []
-    truncated: list[Writer] = []
-    for b in batches:
-        for spec in FILES:
-            if not spec.delivered(b):
-                continue
-            truncate = cfg.defects > 0 and b.initial and spec.key == "ccsf"
-            w = Writer(out, b, spec, ctx, 0.0 if truncate else cfg.defects, spec.gzip or truncate)
-            writers.append((b, w))
-            if truncate:
-                truncated.append(w)
+    writers, truncated = _writers(out, batches, ctx, cfg.defects)
     ellis: dict[str, list[list[object]]] = {b.name: [] for b in batches}
     truth_path = out / "ground_truth.parquet"
     truth_writer = pq.ParquetWriter(truth_path, TRUTH_SCHEMA)
