@@ -475,7 +475,7 @@ def _paydex(
     days = np.round(rng.normal(2 + 5 * sx[i, m] + 5 * crisis[m], 3.5)).clip(0, 365)
     # drawn after the paydex so that adding the FPI left every earlier value unchanged
     scored = np.asarray(rng.random(n) < 0.6)[i]
-    level = rng.normal(0.0, 0.5, n)[i]  # the company's own level, persistent
+    level = np.asarray(rng.normal(0.0, 0.5, n))[i]  # the company's own level, persistent
     logit = -3.0 + 0.55 * sx[i, m] + 0.8 * crisis[m] + level + rng.normal(0.0, 0.35, len(i))
     fpi_30 = np.round(100 * _sigmoid(logit))
     fpi_90 = np.round(100 * _sigmoid(logit - 1.4 + rng.normal(0.0, 0.25, len(i))))
