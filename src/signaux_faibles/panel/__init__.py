@@ -56,9 +56,7 @@ def build_company_month(
         return read_table(con, data_dir, WORK_LAYER, name)
 
     try:
-        return write_table(
-            con, company_month(clean, first, last, cache), DataDir(data_dir).panel
-        )
+        return write_table(con, company_month(clean, first, last, cache), DataDir(data_dir).panel)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

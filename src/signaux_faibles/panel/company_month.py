@@ -26,9 +26,12 @@ from signaux_faibles.panel.clean._common import HOURS_PER_MONTH, add_months, mon
 from signaux_faibles.panel.features import (
     ap_features,
     bdf_features,
+    ccsf_features,
     company_attributes,
     diane_features,
     effectif_features,
+    fpi_features,
+    group_features,
     paydex_features,
     procol_features,
     urssaf_features,
@@ -64,7 +67,7 @@ def _null_type(name: str) -> str:
         return "date"
     if name.endswith("_reporte") or name.startswith("tag_"):
         return "boolean"
-    if name.startswith(("effectif", "delai_nb_jours", "nb_", "age_")):
+    if name.startswith(("effectif", "delai_nb_jours", "nb_", "age_", "ccsf_mois")):
         return "int64"
     return "float64"
 
@@ -110,6 +113,9 @@ def _feature_tables(clean: Mapping[str, ibis.Table], cal: ibis.Table, keep: Cach
         "bdf": bdf_features(c("clean_bdf"), cal),
         "diane": diane_features(c("clean_diane"), cal),
         "paydex": paydex_features(c("clean_paydex"), cal),
+        "fpi": fpi_features(c("clean_fpi"), cal),
+        "ccsf": ccsf_features(c("clean_ccsf"), cal),
+        "groups": group_features(c("clean_ellisphere"), c("clean_procol"), cal),
     }
     return [keep(f"features_{name}", t) for name, t in monthly.items() if t is not None]
 
@@ -173,6 +179,10 @@ def _null_columns(t: ibis.Table, clean: Mapping[str, ibis.Table]) -> ibis.Table:
     """The registered columns of missing sources as typed NULLs; AP hours 0 when AP files exist."""
     wanted = [f.name for f in registry() if f.name not in t.columns]
     t = t.mutate(**{n: ibis.null(_null_type(n)) for n in wanted if n not in _DERIVED})
+    if clean.get("clean_ccsf") is not None:  # no plan granted in the last 12 months (or ever)
+        t = t.mutate(ccsf_recent=t.ccsf_recent.fill_null(0.0))
+    if clean.get("clean_ellisphere") is not None:  # in no group of the Ellisphere file
+        t = t.mutate(groupe=t.groupe.fill_null(0.0))
     if clean.get("clean_ap") is not None:  # absent from the AP files: no activité partielle
         t = t.mutate(
             **{
@@ -258,5 +268,3 @@ def _target(t: ibis.Table, procol: ibis.Table | None) -> ibis.Table:
         time_til_failure=ttf.cast("int64"),
         signal_fort=(ttf <= 0).fill_null(False),
     )
-
-

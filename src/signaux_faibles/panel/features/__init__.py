@@ -7,7 +7,8 @@ The seam
 (by name), calls the functions of this package with a month calendar (the window extended 24 months back,
 :func:`~signaux_faibles.panel.features._util.extended_calendar`) and joins their outputs, keyed by
 ``(siren, periode)``, on its SIREN × month spine. Modules: ``urssaf`` (cotisation, debts, délais), ``effectif``,
-``ap`` (activité partielle), ``procol``, ``financial`` (BdF, DIANE, paydex), ``sirene`` (company attributes);
+``ap`` (activité partielle), ``procol``, ``financial`` (BdF, DIANE, paydex, FPI), ``ccsf``, ``groups`` (Ellisphere),
+``sirene`` (company attributes);
 ``registry`` lists every column (name, definition, source, window, unit, group) and writes
 ``docs/data_dictionary.md``. Rules kept:
 
@@ -25,8 +26,15 @@ The seam
 """
 
 from signaux_faibles.panel.features.ap import ap_features
+from signaux_faibles.panel.features.ccsf import ccsf_features
 from signaux_faibles.panel.features.effectif import effectif_features
-from signaux_faibles.panel.features.financial import bdf_features, diane_features, paydex_features
+from signaux_faibles.panel.features.financial import (
+    bdf_features,
+    diane_features,
+    fpi_features,
+    paydex_features,
+)
+from signaux_faibles.panel.features.groups import group_features
 from signaux_faibles.panel.features.procol import procol_features
 from signaux_faibles.panel.features.sirene import company_attributes
 from signaux_faibles.panel.features.urssaf import urssaf_features
@@ -34,9 +42,12 @@ from signaux_faibles.panel.features.urssaf import urssaf_features
 __all__ = [
     "ap_features",
     "bdf_features",
+    "ccsf_features",
     "company_attributes",
     "diane_features",
     "effectif_features",
+    "fpi_features",
+    "group_features",
     "paydex_features",
     "procol_features",
     "urssaf_features",

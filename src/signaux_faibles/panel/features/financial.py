@@ -19,6 +19,7 @@ __all__ = [
     "PAYDEX_BINS",
     "bdf_features",
     "diane_features",
+    "fpi_features",
     "paydex_features",
 ]
 
@@ -32,7 +33,6 @@ DIANE_FIELDS = tuple(f for f in contract.DIANE_FIELDS if f != "charge_personnel"
 
 def _div(a: ir.NumericValue, b: ir.NumericValue) -> ir.FloatingValue:
     return ibis.ifelse(b != 0, a / b, ibis.null("float64"))
-
 
 
 #: Ratios derived from DIANE (SFDL ``extract_financial_DGFiP.py``, the ones the DIANE fields allow).
@@ -64,6 +64,8 @@ PAYDEX_LAGS = (3, 6, 12)
 PAYDEX_MEANS = (3, 6, 12)
 #: A paydex value is carried forward at most this many months.
 PAYDEX_CARRY_MONTHS = 12
+#: An FPI value likewise.
+FPI_CARRY_MONTHS = 12
 
 FEATURES = (
     *(
@@ -150,6 +152,18 @@ FEATURES = (
         "label",
         _P,
     ),
+    *(
+        Feature(
+            f"fpi_{k}",
+            f"Altares FPI {k}+ (risk out of 100 of a payment over {k} days late) clipped to [0, 100] then divided "
+            f"by 100 (as the real system), latest value carried forward at most {FPI_CARRY_MONTHS} months",
+            "clean_fpi (stg_altares_stock, stg_altares_increment, stg_altares_datapi)",
+            "as of month",
+            "ratio",
+            _P,
+        )
+        for k in (30, 90)
+    ),
 )
 
 
@@ -229,3 +243,16 @@ def paydex_features(clean_paydex: ibis.Table | None, calendar: ibis.Table) -> ib
             *((x <= ub, label) for ub, label in PAYDEX_BINS), (x.notnull(), ">90"), else_=ibis.null("string")
         ),
     )
+
+
+def fpi_features(clean_fpi: ibis.Table | None, calendar: ibis.Table) -> ibis.Table | None:
+    """``(siren, periode, fpi_30, fpi_90)``: the latest FPI (clipped to [0, 100], / 100) carried forward at most
+    12 months; only the months that have one."""
+    if clean_fpi is None:
+        return None
+    f = clean_fpi
+    f = f.mutate(
+        **{c: f[c].cast("float64").clip(lower=0.0, upper=100.0) / 100.0 for c in ("fpi_30", "fpi_90")}
+    )
+    m = month_events(f, "siren", ["fpi_30", "fpi_90"], calendar, FPI_CARRY_MONTHS, unique=True)
+    return m.select("siren", "periode", "fpi_30", "fpi_90")

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from signaux_faibles.panel.features import ap, effectif, financial, procol, sirene, urssaf
+from signaux_faibles.panel.features import ap, ccsf, effectif, financial, groups, procol, sirene, urssaf
 from signaux_faibles.panel.features.base import FEATURES as base
 from signaux_faibles.panel.features.feature import GROUPS, Feature
 
 __all__ = ["GROUPS", "Feature", "data_dictionary_markdown", "registry", "write_data_dictionary"]
+
 
 def registry() -> tuple[Feature, ...]:
     """Every registered column, in the order of the panel's columns."""
     out = (
         *base,
         *urssaf.FEATURES,
+        *ccsf.FEATURES,
         *effectif.FEATURES,
         *ap.FEATURES,
         *procol.FEATURES,
         *financial.FEATURES,
+        *groups.FEATURES,
         *sirene.FEATURES,
     )
     names = [f.name for f in out]
