@@ -75,7 +75,9 @@ def establishment_charts(view: Mapping[str, Any]) -> dict[str, Markup]:
         series: tuple[Series, ...] = tuple(
             (label, [(str(r["periode"]), _number(r.get(col))) for r in rows]) for label, col in columns
         )
-        out[key] = render_svg(ChartSpec(f"etablissement-{key}", "line", title, unit, series))
+        out[key] = render_svg(
+            ChartSpec(f"etablissement-{key}", "line", title, unit, series), width=1000, height=260
+        )
     return out
 
 
@@ -143,7 +145,7 @@ class _Frame:
         return self.pad + (lon - self.lon0) * self.kx * self.k, self.pad + (self.lat1 - lat) * self.k
 
     def clamp(self, x: float, y: float) -> tuple[float, float]:
-        m = 8.0
+        m = 12.0
         return min(max(x, m), self.width - m), min(max(y, m), self.height - m)
 
 
@@ -194,7 +196,7 @@ def _dot(frame: _Frame, lat: float, lon: float, inside: bool) -> str:
 
 
 def departement_map(
-    departement: str | None, latitude: Any, longitude: Any, size: int = 360
+    departement: str | None, latitude: Any, longitude: Any, size: int = 420
 ) -> DepartementMap | None:
     """The département's outline (its neighbours in light grey) with a dot at the establishment's coordinates, as
     an accessible inline SVG (``role="img"``, French title and description); None for a département the outlines
