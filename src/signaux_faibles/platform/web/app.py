@@ -201,13 +201,7 @@ def error_page(request: Request, status: int, detail: Any = None, **extra: Any) 
 
 def _invalid_fields(exc: RequestValidationError) -> list[str]:
     """The parameters a request got wrong, named for a page (« siren (chemin) »)."""
-    where = {
-        "path": "adresse",
-        "query": "paramètre",
-        "body": "formulaire",
-        "header": "en-tête",
-        "cookie": "cookie",
-    }
+    where = {"path": "adresse", "query": "paramètre", "body": "formulaire", "header": "en-tête", "cookie": "cookie"}
     out = []
     for e in exc.errors():
         loc = [str(x) for x in e.get("loc", ())]
@@ -253,9 +247,7 @@ def _error_pages(app: FastAPI, settings: Settings) -> None:
             if wants_json(request)
             else error_page(request, 500)
         )
-        response.headers.update(
-            SECURITY_HEADERS
-        )  # outside the headers middleware (Starlette's error middleware)
+        response.headers.update(SECURITY_HEADERS)  # outside the headers middleware (Starlette's error middleware)
         return response
 
 
@@ -273,7 +265,7 @@ def _static_and_docs(app: FastAPI) -> None:
 
 
 def _routers(app: FastAPI) -> None:
-    from . import api, api_work, auth, changes, dashboard, listing, operations, pages, portfolio, sso, work
+    from . import api, api_work, auth, changes, dashboard, listing, operations, pages, sso, work
 
     app.include_router(auth.router)
     app.include_router(sso.router)
@@ -285,7 +277,6 @@ def _routers(app: FastAPI) -> None:
     app.include_router(dashboard.router)
     app.include_router(pages.router)
     app.include_router(work.router)
-    app.include_router(portfolio.router)
 
 
 def _flat(routes: Any) -> list[Any]:
