@@ -205,3 +205,30 @@ def test_shipped_outlines_are_small_and_credited() -> None:
     assert (
         "Licence Ouverte" in readme and "gregoiredavid/france-geojson" in readme and "ADMIN EXPRESS" in readme
     )
+
+
+def test_outside_the_territory_nothing_confidential(
+    etab_app: Any, seeded: tuple[str, dict[str, int]]
+) -> None:
+    """Agent B (Paris, every data right) on an establishment of Dijon he does not follow: refused, or (the
+    identity being every agent's) shown with the identity and effectif only, the access recorded as out of the
+    territory — whichever way the territory rule goes, no URSSAF nor activité partielle data."""
+    ids = seeded[1]
+    client, _ = login(etab_app, "agent_b", ids)
+    r = client.get(f"/etablissements/{SIRET}")
+    assert r.status_code in (200, 403)
+    page = html.unescape(r.text)
+    for secret in (
+        "427986174187062566",
+        "12 351",
+        'id="urssaf-tableau"',
+        'id="delais-tableau"',
+        'id="dgefp-tableau"',
+    ):
+        assert secret not in page.replace("\u202f", " ").replace("\u00a0", " "), secret
+    events = [e.event for e in _events(etab_app, ids["agent_b"], SIRET)]
+    if r.status_code == 200:
+        assert 'id="hors-territoire"' in page and 'id="urssaf-hidden"' in page
+        assert "out_of_territory" in events and "confidential_shown" not in events
+    else:
+        assert events == ["denied"]
