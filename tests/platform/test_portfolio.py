@@ -5,15 +5,17 @@ and their audit; and who follows a company (names only to the same organisation 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from seed import SEED_COMPANIES, login, seed_history
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signaux_faibles.platform import accounts
-from signaux_faibles.platform.models import Comment, ProcolEvent, User
+from signaux_faibles.platform.models import AuditEvent, Comment, ProcolEvent, User
 from signaux_faibles.platform.policy import Action, Actor, allowed
 from signaux_faibles.platform.services.portfolio import portfolio_rows
 from signaux_faibles.platform.services.work import add_participant, followers_of, open_case
@@ -211,3 +213,134 @@ def test_the_company_page_names_followers_only_when_allowed(
     page = client.get(f"/entreprises/{IN_ALERTED}")  # A takes part in its case: A sees every name
     followers = page.text.split('<ul id="followers">')[1].split("</ul>")[0]
     assert "sans.droit@dreets.gouv.fr" in followers and "Un agent de" not in followers
+
+
+# ---------------------------------------------------------------------------------------------- pages, exports
+
+
+def _events(url: str, event: str) -> list[AuditEvent]:
+    with _db(url) as db:
+        return list(db.scalars(select(AuditEvent).where(AuditEvent.event == event).order_by(AuditEvent.id)))
+
+
+def test_my_companies_page_shows_the_columns_and_the_export_links(
+    seeded: tuple[str, dict[str, int]], web_app: Any
+) -> None:
+    url, ids = seeded
+    _prepare(url, ids)
+    client, _ = login(web_app, "agent_a", ids)
+    page = client.get("/mes-entreprises")
+    assert page.status_code == 200
+    table = page.text.split('id="portefeuille"')[1]
+    for header in (
+        "Niveau (dernière liste)",
+        "Évolution",
+        "Procédure collective",
+        "Accompagnement",
+        "Dernier commentaire",
+    ):
+        assert header in table
+    row = table.split(f'id="ligne-{IN_ALERTED}"')[1].split("</tr>")[0]
+    assert (
+        "Risque élevé" in row
+        and "Hausse de niveau" in row
+        and "En cours" in row
+        and "Rendez-vous pris" in row
+    )
+    quiet = table.split(f'id="ligne-{IN_QUIET}"')[1].split("</tr>")[0]
+    assert "Sortie de la liste" in quiet and "redressement judiciaire (ouverture), le 15/09/2026" in quiet
+    assert CLOSED not in table
+    assert (
+        'href="/mes-entreprises/export.xlsx"' in page.text
+        and 'href="/mes-entreprises/export.docx"' in page.text
+    )
+    detail = _events(url, "list_viewed")[-1].detail
+    assert detail is not None and detail["view"] == "portefeuille" and detail["scope"] == "mine"
+
+
+def test_the_organisation_page_lists_the_colleagues_follows(
+    seeded: tuple[str, dict[str, int]], web_app: Any
+) -> None:
+    url, ids = seeded
+    _prepare(url, ids)
+    client, _ = login(web_app, "agent_a", ids)
+    page = client.get("/portefeuille")
+    assert page.status_code == 200 and "Portefeuille de mon organisation" in page.text
+    row = page.text.split(f'id="ligne-{IN_ALERTED}"')[1].split("</tr>")[0]
+    assert "2 agents" in row and "agent.b@urssaf.fr" in row
+    assert 'href="/portefeuille/export.xlsx"' in page.text
+    assert _events(url, "list_viewed")[-1].detail["scope"] == "organisation"  # type: ignore[index]
+    anonymous, _ = login(web_app, "anonymous", ids)
+    assert anonymous.get("/portefeuille", follow_redirects=False).status_code in (302, 303, 401)
+
+
+def _xlsx_rows(content: bytes) -> tuple[list[Any], list[list[Any]], dict[str, Any]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(content))
+    rows = [list(r) for r in wb["Portefeuille"].iter_rows(values_only=True)]
+    info = {k: v for k, v in wb["Informations"].iter_rows(values_only=True)}
+    return rows[0], rows[1:], info
+
+
+def test_the_xlsx_exports_hold_the_expected_rows(seeded: tuple[str, dict[str, int]], web_app: Any) -> None:
+    url, ids = seeded
+    _prepare(url, ids)
+    client, _ = login(web_app, "agent_a", ids)
+    got = client.get("/mes-entreprises/export.xlsx")
+    assert got.status_code == 200 and got.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="mes-entreprises-' in got.headers["content-disposition"]
+    header, rows, info = _xlsx_rows(got.content)
+    assert header[:5] == ["SIREN", "Raison sociale", "Département", "Catégorie de suivi", "Suivie depuis le"]
+    by = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    assert set(by) == {IN_ALERTED, IN_QUIET, OUT_FOLLOWED}
+    a = by[IN_ALERTED]
+    assert a["Niveau d'alerte (dernière liste)"] == "Risque élevé" and a["Liste"] == "Septembre 2026"
+    assert (
+        a["Évolution depuis la liste précédente"] == "Hausse de niveau" and a["Accompagnement"] == "En cours"
+    )
+    assert a["Dernier commentaire : organisation"] == "DREETS/DDETS"
+    assert isinstance(
+        a["Dernier commentaire : date"], dt.datetime
+    )  # a date cell (openpyxl reads it as datetime)
+    assert isinstance(a["Suivie depuis le"], dt.datetime)
+    assert by[IN_QUIET]["Procédure collective"] == "redressement judiciaire (ouverture), le 15/09/2026"
+    assert info["Entreprises"] == 3 and info["Exporté par"] == "agent.a@urssaf.fr"
+    export = _events(url, "export")[-1]
+    assert export.detail is not None and export.detail["kind"] == "portefeuille"
+    assert (export.detail["format"], export.detail["scope"], export.detail["rows"]) == ("xlsx", "mine", 3)
+    # the organisation's, seen by the DREETS agent without the score right: the level is withheld
+    client, _ = login(web_app, "no_rights", ids)
+    header, rows, _ = _xlsx_rows(client.get("/portefeuille/export.xlsx").content)
+    assert "Agents qui la suivent" in header and [r[0] for r in rows] == [IN_ALERTED]
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["Niveau d'alerte (dernière liste)"] == "Non communiqué" and row["Liste"] is None
+    assert row["Évolution depuis la liste précédente"] is None and row["Agents qui la suivent"] == 1
+
+
+def test_the_docx_export_is_one_document_with_a_section_per_company(
+    seeded: tuple[str, dict[str, int]], web_app: Any
+) -> None:
+    from docx import Document
+
+    url, ids = seeded
+    _prepare(url, ids)
+    client, _ = login(web_app, "agent_b", ids)
+    got = client.get("/portefeuille/export.docx")
+    assert (
+        got.status_code == 200
+        and 'filename="portefeuille-organisation-' in got.headers["content-disposition"]
+    )
+    doc = Document(io.BytesIO(got.content))
+    headings = [
+        p.text for p in doc.paragraphs if p.style is not None and p.style.name.startswith("Heading 1")
+    ]
+    title = [p.text for p in doc.paragraphs if p.style is not None and p.style.name == "Title"]
+    assert title == ["Portefeuille de mon organisation — URSSAF"]
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "(heure de Paris)" in text and "Généré le" in text
+    assert any(IN_ALERTED[:3] in h and "SOCIETE IN_ALERTED" in h for h in headings)
+    assert len(headings) == client.get("/portefeuille").text.count('id="ligne-')  # one section per row
+    facts = {c[0].text: c[1].text for t in doc.tables for c in (r.cells for r in t.rows)}
+    assert "Niveau d'alerte" in facts and "Dernier commentaire" in text and "Rendez-vous pris" in text
+    assert _events(url, "export")[-1].detail["format"] == "docx"  # type: ignore[index]

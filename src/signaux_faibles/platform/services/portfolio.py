@@ -58,7 +58,7 @@ CHANGE_LABELS = {"entrée": "Entrée dans la liste", "sortie": "Sortie de la lis
 COMMENT_CHARS = 280
 _OPENINGS = ("liquidation", "redressement", "sauvegarde")
 #: The action that opens a company's case and comments to an agent (in the territory, or followed).
-WORK = Action.COMMENT
+WORK = Action.VIEW_WORK
 
 
 class PortfolioCtx(Protocol):

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from .. import audit as audit_trail
 from ..accounts import AccountError, follow, now, set_user, unfollow
-from ..models import AUDIT_EVENTS, Company, Follow, Organisation, User, WebSession
-from ..policy import Action, CompanyRef, EstablishmentRef, OrganisationRef, visible_companies
+from ..models import AUDIT_EVENTS, Organisation, User, WebSession
+from ..policy import Action, CompanyRef, EstablishmentRef, OrganisationRef
 from ..security import review_due
 from . import data
 from .context import Ctx
@@ -139,14 +139,12 @@ def search_page(ctx: CtxDep, q: str = Query("", max_length=100), nationale: str 
 
 @router.get("/mes-entreprises")
 def my_companies(ctx: CtxDep) -> Response:
-    user = ensure_allowed(ctx, Action.ACCOUNT).user
-    rows = ctx.db.execute(
-        select(Follow, Company.raison_sociale, Company.departement)
-        .outerjoin(Company, Company.siren == Follow.siren)
-        .where(Follow.user_id == user.id, Follow.active.is_(True), visible_companies(ctx.actor, Follow.siren))
-        .order_by(Follow.since.desc())
-    ).all()
-    return render(ctx, "my_companies.html", rows=rows)
+    """The companies the agent follows, with their level, change, proceeding, case and last comment
+    (``web.portfolio``)."""
+    from .portfolio import portfolio_page
+
+    ensure_allowed(ctx, Action.ACCOUNT)
+    return portfolio_page(ctx, "mine")
 
 
 @router.get("/compte")
