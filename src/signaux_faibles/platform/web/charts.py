@@ -621,6 +621,7 @@ def chart_specs(view: Mapping[str, Any]) -> dict[str, ChartSpec]:
             out[name] = ChartSpec(
                 name, kind, title, unit, tuple((s, _points(rows, date_key, key, label)) for s, key in series)
             )
+    out.update(payment_specs(view))
     return out
 
 
@@ -650,3 +651,28 @@ def company_charts(view: Mapping[str, Any]) -> dict[str, Markup]:
 
 def _any_nonzero(spec: ChartSpec) -> bool:
     return any((f := _finite(v)) is not None and f != 0 for _, pts in spec.series for _, v in pts)
+
+
+# ------------------------------------------------------------------------- the payments block (issue 23)
+
+#: The charts of the « Paiements » block (``view["paiements"]``, Altares): (chart, title, unit, series).
+PAYMENT_CHARTS: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("paydex", "Retards de paiement aux fournisseurs (paydex, jours de retard en moyenne)", "j",
+     (("Jours de retard", "paydex_jours"),)),
+    ("fpi", "Indices FPI : risque de retard de paiement de plus de 30 et de 90 jours (sur 100)", "",
+     (("FPI 30 jours", "fpi_30"), ("FPI 90 jours", "fpi_90"))),
+)  # fmt: skip
+
+
+def payment_specs(view: Mapping[str, Any]) -> dict[str, ChartSpec]:
+    """The « Paiements » block's line charts (``paydex``, ``fpi``), when the view has the block and the chart a
+    value (a block without any paydex, or without any FPI, gets no chart: its table says what there is)."""
+    if "paiements" not in view:
+        return {}
+    rows = view.get("paiements") or []
+    out = {}
+    for key, title, unit, series in PAYMENT_CHARTS:
+        spec = ChartSpec(key, "line", title, unit, tuple((s, _points(rows, "date_valeur", c)) for s, c in series))
+        if spec.has_data():
+            out[key] = spec
+    return out

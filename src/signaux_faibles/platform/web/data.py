@@ -240,7 +240,10 @@ def _scores(db: Session, siren: str, perms: dict[str, bool], rights: frozenset[s
 
 
 def company_view(ctx: Ctx, granted: Granted) -> dict[str, Any]:
-    """The company page's data for ``ctx.actor``, once ``ensure_allowed(VIEW_COMPANY)`` granted it."""
+    """The company page's data for ``ctx.actor``, once ``ensure_allowed(VIEW_COMPANY)`` granted it; with the
+    partners' blocks of ``services.partners`` (``paiements``, ``ccsf``, ``groupes``) as the guard allows each."""
+    from ..services.partners import partner_blocks
+
     db, facts = ctx.db, granted.facts
     assert facts is not None
     siren = facts.siren
@@ -278,6 +281,10 @@ def company_view(ctx: Ctx, granted: Granted) -> dict[str, Any]:
         if perms[name]:
             out[name] = read()
             shown.append(word)
+    # the partners' blocks (issue 23): « paiements » (bdf), CCSF (urssaf), « groupes » (identity)
+    partners, words = partner_blocks(db, siren, lambda action: may(ctx, action, facts))
+    out.update(partners)
+    shown += words
     ctx.audit("company_viewed", siren=siren)
     if shown:
         ctx.audit("confidential_shown", siren=siren, detail={"blocks": shown})

@@ -489,6 +489,84 @@ def _procol(doc: Any, view: Mapping[str, Any]) -> None:
         _para(doc, f"{_date(e.get('date_effet'))} : {label}{extra}", "List Bullet")
 
 
+# ------------------------------------------------------------------------- the partners' blocks (issue 23)
+
+
+def _group(doc: Any, view: Mapping[str, Any]) -> None:
+    """« Groupe » (Ellisphere): each group, its head and the other members."""
+    doc.add_heading("Groupe", 1)
+    groups = [g for g in view.get("groupes") or [] if isinstance(g, Mapping)]
+    if not groups:
+        _para(doc, "Aucune donnée Ellisphere pour cette entreprise : pas de groupe connu.")
+        return
+    for g in groups:
+        head = g.get("tete") if isinstance(g.get("tete"), Mapping) else None
+        text = f"Groupe {g.get('raison_sociale_groupe') or g.get('code_groupe')}"
+        if g.get("est_tete"):
+            text += " ; tête de groupe : cette entreprise"
+        elif head:
+            text += f" ; tête de groupe : {head.get('raison_sociale') or ''} (SIREN {head.get('siren')})".replace(
+                ":  (", ": ("
+            )
+        if not g.get("est_tete") and g.get("part_financiere") is not None:
+            text += f" ; part détenue dans cette entreprise : {_num(g.get('part_financiere'), '%')}"
+        _para(doc, text + ".")
+        members = [o for o in g.get("membres") or [] if isinstance(o, Mapping)]
+        if members:
+            _table(
+                doc,
+                ("Entreprise", "SIREN", "Niveau de détention", "Part détenue"),
+                [
+                    (
+                        (o.get("raison_sociale") or "") + (" (tête de groupe)" if o.get("tete") else ""),
+                        o.get("siren"),
+                        "" if o.get("niveau_detention") is None else str(o.get("niveau_detention")),
+                        _num(o.get("part_financiere"), "%"),
+                    )
+                    for o in members
+                ],
+            )
+
+
+def _ccsf(doc: Any, view: Mapping[str, Any]) -> None:
+    """The CCSF plans (URSSAF)."""
+    doc.add_heading("Plans d'apurement CCSF", 2)
+    events = [e for e in view.get("ccsf") or [] if isinstance(e, Mapping)]
+    if not events:
+        _para(doc, "Aucune donnée CCSF pour cette entreprise : pas de plan d'apurement connu.")
+        return
+    _table(
+        doc,
+        ("Date", "Étape", "Nature", "Établissement"),
+        [
+            (_date(e.get("date_traitement")), (e.get("stade_fr") or "").capitalize(),
+             e.get("action_fr") or "", e.get("siret"))
+            for e in events
+        ],
+    )  # fmt: skip
+
+
+def _payments(doc: Any, view: Mapping[str, Any], specs: Mapping[str, ChartSpec]) -> None:
+    """« Paiements » (Altares): the last 12 paydex and FPI values, newest first, and the charts."""
+    doc.add_heading("Paiements", 1)
+    rows = [r for r in view.get("paiements") or [] if isinstance(r, Mapping)]
+    if not rows:
+        _para(doc, "Aucune donnée Altares pour cette entreprise : ni paydex ni indice FPI.")
+        return
+    _para(doc, "Paydex : retard moyen des paiements aux fournisseurs, en jours ; indices FPI : risque, sur 100, "
+               "d'un paiement avec plus de 30 ou de 90 jours de retard (Altares).")  # fmt: skip
+    _table(
+        doc,
+        ("Date de valeur", "Paydex (jours de retard)", "FPI 30 jours", "FPI 90 jours"),
+        [
+            (_date(r.get("date_valeur")), _num(r.get("paydex_jours")), _num(r.get("fpi_30")), _num(r.get("fpi_90")))
+            for r in reversed(rows[-12:])
+        ],
+    )
+    _picture(doc, specs.get("paydex"))
+    _picture(doc, specs.get("fpi"))
+
+
 def _flatten(comments: Any, depth: int = 0) -> list[tuple[int, Mapping[str, Any]]]:
     out: list[tuple[int, Mapping[str, Any]]] = []
     for c in comments or []:
@@ -553,7 +631,8 @@ def company_dossier_docx(
     generated_at: dt.datetime | None = None,
 ) -> bytes:
     """The "Dossier entreprise" (.docx bytes) of a ``company_view`` dict: identity, establishments, and only the
-    blocks present in the view (score with themes and levers, URSSAF, activité partielle, Banque de France), the
+    blocks present in the view (group, score with themes and levers, URSSAF with the CCSF plans, activité
+    partielle, Banque de France, payments: paydex and FPI), the
     page's charts as pictures, the collective proceedings, and ``work`` (``comments``, ``case``) when given."""
     ident = dict(view.get("identity") or {})
     siren = str(view.get("siren") or ident.get("siren") or "")
@@ -599,14 +678,20 @@ def company_dossier_docx(
 
     _identity(doc, view)
     _establishments(doc, view)
+    if "groupes" in view:
+        _group(doc, view)
     if "scores" in view:
         _score(doc, view, specs)
     _effectif(doc, view, specs)
     if "urssaf" in view:
         _urssaf(doc, view, specs)
+    if "ccsf" in view:
+        _ccsf(doc, view)
     if "dgefp" in view:
         _dgefp(doc, view, specs)
     _finance(doc, view, specs)
+    if "paiements" in view:
+        _payments(doc, view, specs)
     _procol(doc, view)
     if work:
         _work(doc, work)
