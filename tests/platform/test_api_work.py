@@ -217,3 +217,32 @@ def test_list_filters_sort_and_exports(web_app: Any, seeded: tuple[str, dict[str
     assert a.get("/api/lists/1/export.csv", params={"naf": "x"}).status_code == 422
     r = a.get("/api/lists", params={"size": 1})
     assert len(r.json()) == 1 and r.headers["X-Total-Count"] == "1"
+
+
+def test_browser_session_needs_the_csrf_token(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    """Called with the browser session (not a token), every writing route of the work API asks the CSRF header."""
+    from seed import login
+
+    client, csrf = login(web_app, "agent_a", seeded[1])
+    assert csrf is not None
+    siren = S["in_alerted"]
+    writes = [
+        ("POST", f"/api/companies/{siren}/comments", {"body": "x"}),
+        ("PATCH", "/api/comments/1", {"body": "x"}),
+        ("POST", f"/api/companies/{siren}/case", {}),
+        ("PATCH", "/api/cases/1", {}),
+        ("POST", "/api/cases/1/measures", {"measure": "ccsf"}),
+        ("PATCH", "/api/measures/1", {"status": "obtained"}),
+        ("POST", "/api/cases/1/codefi", None),
+        ("POST", f"/api/companies/{siren}/suggestions", {"measure": "ccsf", "decision": "discarded"}),
+    ]
+    before = (_count(web_app, Comment), _count(web_app, Case))
+    for method, url, body in writes:
+        for headers in ({}, {"X-CSRF-Token": "wrong"}):
+            r = client.request(method, url, json=body, headers=headers)
+            assert r.status_code == 403 and "CSRF" in r.text, (method, url, r.status_code)
+    assert (_count(web_app, Comment), _count(web_app, Case)) == before
+    r = client.post(
+        f"/api/companies/{siren}/comments", json={"body": "Avec le jeton"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == 201
