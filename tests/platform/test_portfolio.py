@@ -248,7 +248,7 @@ def test_my_companies_page_shows_the_columns_and_the_export_links(
         and "Rendez-vous pris" in row
     )
     quiet = table.split(f'id="ligne-{IN_QUIET}"')[1].split("</tr>")[0]
-    assert "Sortie de la liste" in quiet and "redressement judiciaire (ouverture), le 15/09/2026" in quiet
+    assert "Sortie de la liste" in quiet and "Redressement judiciaire (ouverture), le 15/09/2026" in quiet
     assert CLOSED not in table
     assert (
         'href="/mes-entreprises/export.xlsx"' in page.text
@@ -304,7 +304,7 @@ def test_the_xlsx_exports_hold_the_expected_rows(seeded: tuple[str, dict[str, in
         a["Dernier commentaire : date"], dt.datetime
     )  # a date cell (openpyxl reads it as datetime)
     assert isinstance(a["Suivie depuis le"], dt.datetime)
-    assert by[IN_QUIET]["Procédure collective"] == "redressement judiciaire (ouverture), le 15/09/2026"
+    assert by[IN_QUIET]["Procédure collective"] == "Redressement judiciaire (ouverture), le 15/09/2026"
     assert info["Entreprises"] == 3 and info["Exporté par"] == "agent.a@urssaf.fr"
     export = _events(url, "export")[-1]
     assert export.detail is not None and export.detail["kind"] == "portefeuille"

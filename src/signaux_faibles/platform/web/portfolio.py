@@ -43,14 +43,15 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def procedure_label(p: Mapping[str, Any] | None) -> str | None:
-    """A row's collective proceeding in French: « redressement judiciaire (ouverture) depuis le 15/09/2026 », or
+    """A row's collective proceeding in French: « Redressement judiciaire (ouverture), le 15/09/2026 », or
     the proceeding state of the latest list (« Plan de redressement »); None when the firm is in bonis."""
     if not p:
         return None
     if p.get("date") is None:
         return PROCOL_STATES.get(p["action"], str(p["action"]).replace("_", " "))
     stage = f" ({fr_procol_stage(p['stade'])})" if p.get("stade") else ""
-    return f"{fr_procol_action(p['action'])}{stage}, le {fr_date(p['date'])}"
+    label = f"{fr_procol_action(p['action'])}{stage}, le {fr_date(p['date'])}"
+    return label[:1].upper() + label[1:]
 
 
 def _present(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -103,7 +104,11 @@ COLUMNS: list[Column] = [
     ("Suivie depuis le", lambda r: _paris_day(r["since"]), "date"),
     ("Niveau d'alerte (dernière liste)", _level, "text"),
     ("Liste", lambda r: r["level_list"], "text"),
-    ("Évolution depuis la liste précédente", lambda r: r["change_label"], "text"),
+    (
+        "Évolution depuis la liste précédente",
+        lambda r: None if r["level_withheld"] else r["change_label"] or "Sans changement",
+        "text",
+    ),
     ("Procédure collective", lambda r: r["procedure_label"], "text"),
     ("Accompagnement", lambda r: None if r["work_withheld"] else r["case_label"] or "Aucun", "text"),
     ("Dernier commentaire : date", lambda r: _comment(r, "date"), "date"),
@@ -198,7 +203,7 @@ def _facts(r: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Niveau d'alerte", level),
         (
             "Évolution depuis la liste précédente",
-            "" if r["level_withheld"] else r["change_label"] or "Aucune",
+            WITHHELD_LEVEL if r["level_withheld"] else r["change_label"] or "Sans changement",
         ),
         ("Procédure collective", r["procedure_label"] or "Aucune"),
         ("Accompagnement", WITHHELD_WORK if r["work_withheld"] else r["case_label"] or "Aucun"),
