@@ -197,10 +197,16 @@ class CompanyView(BaseModel):
 
 
 class EstablishmentView(BaseModel):
+    """An establishment, its company's identity, and its series as the policy allows each block."""
+
     establishment: dict[str, Any]
     company: dict[str, Any]
     in_territory: bool
     followed: bool
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "establishment": {"siret": "11111111100011", "siren": "111111111", "siege": True, "departement": "21"},
+        "company": {"siren": "111111111", "raison_sociale": "SOCIETE EXEMPLE"}, "in_territory": True,
+        "followed": False, "other_establishments": []}]})  # fmt: skip
 
 
 class SearchHit(BaseModel):
@@ -213,6 +219,10 @@ class SearchHit(BaseModel):
     alert: str | None
     procedure: str | None
     visible: bool
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "siren": "111111111", "raison_sociale": "SOCIETE EXEMPLE", "departement": "21",
+        "libelle_departement": "Côte-d'Or", "commune": "DIJON", "activite": "Hôtels", "alert": "Alerte seuil F1",
+        "procedure": None, "visible": True}]})  # fmt: skip
 
 
 class FollowIn(BaseModel):
@@ -227,7 +237,8 @@ class FollowIn(BaseModel):
 class Followed(BaseModel):
     siren: str
     followed: bool
-    changed: bool | None = None
+    changed: bool | None = Field(None, description="Arrêt du suivi : l'entreprise était-elle suivie")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"siren": "111111111", "followed": True}]})
 
 
 # ------------------------------------------------------------------------------------------- list filters
