@@ -107,8 +107,8 @@ def test_my_rows_hold_level_change_procedure_case_and_last_comment(
     assert q["case_state"] is None and q["last_comment"] is None
     o = rows[OUT_FOLLOWED]
     assert not o["in_territory"] and o["level_label"] == "Pas d'alerte" and o["change"] is None
-    assert ctx.events == [("list_viewed", {"detail": {"view": "portefeuille", "scope": "mine", "rows": 3,
-                                                      "out_of_territory": [OUT_FOLLOWED]}})]  # fmt: skip
+    assert ctx.events == [("list_viewed", {"detail": {"view": "portefeuille", "scope": "mes entreprises", "rows": 3,
+                                                      "hors_territoire": [OUT_FOLLOWED]}})]  # fmt: skip
 
 
 def test_the_level_is_withheld_without_the_score_right(seeded: tuple[str, dict[str, int]]) -> None:
@@ -159,8 +159,8 @@ def test_an_export_is_recorded_as_such(seeded: tuple[str, dict[str, int]]) -> No
         ctx = _ctx(db, ids["agent_a"])
         portfolio_rows(ctx, "mine", export="xlsx")
     assert ctx.events[0][0] == "export"
-    assert ctx.events[0][1]["detail"] | {"out_of_territory": None} == {
-        "format": "xlsx", "kind": "portefeuille", "scope": "mine", "rows": 3, "out_of_territory": None}  # fmt: skip
+    assert ctx.events[0][1]["detail"] == {"format": "xlsx", "kind": "portefeuille", "scope": "mes entreprises",
+                                          "rows": 3, "hors_territoire": [OUT_FOLLOWED]}  # fmt: skip
 
 
 def test_an_unknown_scope_is_refused(seeded: tuple[str, dict[str, int]]) -> None:
@@ -255,7 +255,7 @@ def test_my_companies_page_shows_the_columns_and_the_export_links(
         and 'href="/mes-entreprises/export.docx"' in page.text
     )
     detail = _events(url, "list_viewed")[-1].detail
-    assert detail is not None and detail["view"] == "portefeuille" and detail["scope"] == "mine"
+    assert detail is not None and detail["view"] == "portefeuille" and detail["scope"] == "mes entreprises"
 
 
 def test_the_organisation_page_lists_the_colleagues_follows(
@@ -308,7 +308,11 @@ def test_the_xlsx_exports_hold_the_expected_rows(seeded: tuple[str, dict[str, in
     assert info["Entreprises"] == 3 and info["Exporté par"] == "agent.a@urssaf.fr"
     export = _events(url, "export")[-1]
     assert export.detail is not None and export.detail["kind"] == "portefeuille"
-    assert (export.detail["format"], export.detail["scope"], export.detail["rows"]) == ("xlsx", "mine", 3)
+    assert (export.detail["format"], export.detail["scope"], export.detail["rows"]) == (
+        "xlsx",
+        "mes entreprises",
+        3,
+    )
     # the organisation's, seen by the DREETS agent without the score right: the level is withheld
     client, _ = login(web_app, "no_rights", ids)
     header, rows, _ = _xlsx_rows(client.get("/portefeuille/export.xlsx").content)

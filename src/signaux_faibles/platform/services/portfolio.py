@@ -29,8 +29,9 @@ Each row (a dict, JSON-ready but for dates and times, which are ``date``/``datet
   ``work_withheld`` is True.
 
 Only companies the policy lets the actor open (``VIEW_COMPANY``: a company of an open région) are listed. The call
-records a ``list_viewed`` event (``view`` « portefeuille ») or, with ``export="xlsx"``/``"docx"``, an ``export``
-event, with the SIRENs shown outside the actor's territory; the caller commits (``ctx.finish()``).
+records a ``list_viewed`` event (``view`` « portefeuille », ``scope`` « mes entreprises » or « organisation »,
+``rows``) or, with ``export="xlsx"``/``"docx"``, an ``export`` event (``kind`` « portefeuille »), with the SIRENs
+shown outside the actor's territory (``hors_territoire``); the caller commits (``ctx.finish()``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ SCOPES: tuple[Scope, ...] = ("mine", "organisation")
 #: The kinds of change of a list against the previous one (``list_changes.change``), in French.
 CHANGE_LABELS = {"entrée": "Entrée dans la liste", "sortie": "Sortie de la liste", "hausse": "Hausse de niveau",
                  "baisse": "Baisse de niveau"}  # fmt: skip
+#: Each scope as the audit trail names it.
+AUDIT_SCOPES: dict[Scope, str] = {"mine": "mes entreprises", "organisation": "organisation"}
 #: The length of a last comment's text in a row.
 COMMENT_CHARS = 280
 _OPENINGS = ("liquidation", "redressement", "sauvegarde")
@@ -232,14 +235,14 @@ def portfolio_rows(ctx: PortfolioCtx, scope: Scope, *, export: str | None = None
     _work(db, rows, work_ok)
     if scope == "organisation":
         rows.sort(key=lambda r: ((r["raison_sociale"] or "").casefold(), r["siren"]))
-    detail: dict[str, Any] = {"view": "portefeuille", "scope": scope, "rows": len(rows)}
+    # the audit trail is read in French (``formats.fr_audit_detail``)
+    detail: dict[str, Any] = {"scope": AUDIT_SCOPES[scope], "rows": len(rows)}
     if outside:
-        detail["out_of_territory"] = outside[:100]
+        detail["hors_territoire"] = outside[:100]
     if export:
-        ctx.audit("export", detail={"format": export, "kind": "portefeuille", "scope": scope, "rows": len(rows)}
-                  | ({"out_of_territory": outside[:100]} if outside else {}))  # fmt: skip
+        ctx.audit("export", detail={"format": export, "kind": "portefeuille"} | detail)
     else:
-        ctx.audit("list_viewed", detail=detail)
+        ctx.audit("list_viewed", detail={"view": "portefeuille"} | detail)
     return rows
 
 
