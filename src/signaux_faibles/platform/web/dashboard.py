@@ -114,13 +114,14 @@ def _group(n: int, judgments: int) -> dict[str, Any]:
 
 
 def cohort_months(ctx: Ctx, today: dt.date) -> tuple[list[dt.date], dt.date | None]:
-    """The list months whose 18-month window is complete — over at ``today`` and covered by the latest list's
-    data — and the latest list's month (None without a list)."""
-    periodes = sorted({p.replace(day=1) for p in ctx.db.scalars(select(List.periode).distinct()).all()})
+    """The list months (``lists.periode``) whose 18-month window is complete — over at ``today`` and covered by
+    the latest list's data — and the latest list's month (None without a list)."""
+    periodes = sorted(set(ctx.db.scalars(select(List.periode).distinct()).all()))
     if not periodes:
         return [], None
-    horizon = min(today, periodes[-1])
-    return [p for p in periodes if add_months(p, OUTCOME_MONTHS + 1) <= horizon], periodes[-1]
+    latest = periodes[-1].replace(day=1)
+    horizon = min(today, latest)
+    return [p for p in periodes if add_months(p.replace(day=1), OUTCOME_MONTHS + 1) <= horizon], latest
 
 
 def _cohort_rows(ctx: Ctx, months: list[dt.date]) -> list[Any]:
@@ -133,8 +134,8 @@ def _cohort_rows(ctx: Ctx, months: list[dt.date]) -> list[Any]:
         .group_by(Score.siren)
         .subquery()
     )
-    start = case({p: add_months(p, 1) for p in months}, value=first.c.p)
-    end = case({p: add_months(p, OUTCOME_MONTHS + 1) for p in months}, value=first.c.p)
+    start = case({p: add_months(p.replace(day=1), 1) for p in months}, value=first.c.p)
+    end = case({p: add_months(p.replace(day=1), OUTCOME_MONTHS + 1) for p in months}, value=first.c.p)
     opening = and_(ProcolEvent.siren == first.c.siren, ProcolEvent.stade_procol.in_(OPENING_STAGES))
     judged = exists().where(opening, ProcolEvent.date_effet < start)
     # correlated explicitly: it is also used two levels down (in the follows' EXISTS), where automatic
