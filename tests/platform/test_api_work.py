@@ -246,3 +246,22 @@ def test_browser_session_needs_the_csrf_token(web_app: Any, seeded: tuple[str, d
         f"/api/companies/{siren}/comments", json={"body": "Avec le jeton"}, headers={"X-CSRF-Token": csrf}
     )
     assert r.status_code == 201
+
+
+def test_list_changes_filters_and_paging(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    from test_changes import _changes
+
+    _changes(web_app)
+    a = _api(web_app, seeded[1], "agent_a")
+    every = a.get("/api/lists/1/changes").json()
+    assert every["total"] == len(every["items"]) >= 3
+    first = a.get("/api/lists/1/changes", params={"size": 1, "page": 2}).json()
+    assert (first["total"], first["page"], first["size"]) == (every["total"], 2, 1)
+    assert first["items"] == every["items"][1:2]
+    r = a.get("/api/lists/1/changes", params={"q": "in alerted"}).json()
+    assert [i["siren"] for i in r["items"]] == [S["in_alerted"]]
+    assert a.get("/api/lists/1/changes", params={"secteur": "Z"}).status_code == 422
+    assert a.get("/api/lists/1/changes", params={"secteur": "C"}).json()["items"] == []
+    a.put(f"/api/companies/{S['in_alerted']}/follow", json={"category": "Veille"})
+    r = a.get("/api/lists/1/changes", params={"exclure_suivies": True}).json()
+    assert S["in_alerted"] not in {i["siren"] for i in r["items"]} and r["total"] == every["total"] - 1
