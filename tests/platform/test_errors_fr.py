@@ -50,7 +50,7 @@ def test_bad_path_value_is_a_french_422(web_app: Any, seeded: tuple[str, dict[st
 def test_403_speaks_french(web_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
     client, _ = login(web_app, "agent_a", seeded[1])
     siren = SEED_COMPANIES["out_alerted"][0]  # département 75, agent A's territory is 21
-    r = client.get(f"/entreprises/{siren}", headers=HTML)
+    r = client.get(f"/entreprises/{siren}/commentaires", headers=HTML)  # the agents' work: territory or follow
     assert r.status_code == 403 and "Accès refusé" in r.text
     assert REASONS_FR["in the territory or followed"] in html.unescape(r.text)
     assert "in the territory" not in r.text
