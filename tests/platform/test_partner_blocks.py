@@ -163,6 +163,21 @@ def test_empty_blocks_say_so(partner_app: Any, seeded: tuple[str, dict[str, int]
     assert "tête de groupe : cette entreprise" in group and f'href="/entreprises/{SIREN}"' in group
 
 
+def test_a_large_group_is_cut(partner_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
+    from signaux_faibles.platform.services.partners import GROUP_MEMBERS_SHOWN
+
+    with partner_app.state.sessions() as db:
+        for i in range(GROUP_MEMBERS_SHOWN + 5):
+            db.add(GroupMember(code_groupe="G42", siren=f"{700000000 + i}", siren_tete=HEAD, niveau_detention=3,
+                               raison_sociale_groupe="GROUPE TEST", part_financiere=10.0))  # fmt: skip
+        db.commit()
+    client, _ = login(partner_app, "agent_a", seeded[1])
+    [g] = client.get(f"/api/companies/{SIREN}").json()["groupes"]
+    assert len(g["membres"]) == GROUP_MEMBERS_SHOWN and g["membres_total"] == GROUP_MEMBERS_SHOWN + 7
+    assert g["membres"][0]["siren"] == HEAD and g["membres"][1]["siren"] == UNPUBLISHED  # head, then by level
+    assert "… et 7 autres entreprises du groupe (57 en tout)" in _section(_page(client), "groupe")
+
+
 def test_dossier_has_the_blocks(partner_app: Any, seeded: tuple[str, dict[str, int]]) -> None:
     client, _ = login(partner_app, "agent_a", seeded[1])
     text = _docx_text(client)

@@ -28,7 +28,14 @@ from ..models import CcsfEvent, Company, GroupMember, PaymentRecord
 from ..policy import Action
 from .list_rows import json_number
 
-__all__ = ["BLOCKS", "CCSF_ACTIONS_FR", "CCSF_STAGES_FR", "PAYMENT_HISTORY", "partner_blocks"]
+__all__ = [
+    "BLOCKS",
+    "CCSF_ACTIONS_FR",
+    "CCSF_STAGES_FR",
+    "GROUP_MEMBERS_SHOWN",
+    "PAYMENT_HISTORY",
+    "partner_blocks",
+]
 
 #: The partners' blocks, the action that guards each and its word in the audit trail (None: not confidential).
 BLOCKS: dict[str, tuple[Action, str | None]] = {
@@ -36,6 +43,9 @@ BLOCKS: dict[str, tuple[Action, str | None]] = {
     "ccsf": (Action.VIEW_URSSAF, "ccsf"),
     "groupes": (Action.VIEW_COMPANY, None),
 }
+#: Other members of a group listed in the view (head first, then by holding level): a large group is cut there
+#: (``membres_total`` says how many there are).
+GROUP_MEMBERS_SHOWN = 50
 #: Payment records kept in the view (the newest; the page's table shows the last 12, its chart all of them).
 PAYMENT_HISTORY = 36
 #: The CCSF stages (``Code_externe_stade``: DEBUT, REFUS, APPROB, FIN, REJ) and actions, in French (the action
@@ -107,7 +117,8 @@ def _groups(db: Session, siren: str) -> list[dict[str, Any]]:
             "niveau_detention": m.niveau_detention, "part_financiere": json_number(m.part_financiere),
             "membres": [{**(who(o.siren) or {}), "tete": o.siren == m.siren_tete,
                          "niveau_detention": o.niveau_detention, "part_financiere": json_number(o.part_financiere)}
-                        for o in others],
+                        for o in others[:GROUP_MEMBERS_SHOWN]],
+            "membres_total": len(others),
         })  # fmt: skip
     return out
 

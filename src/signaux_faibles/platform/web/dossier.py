@@ -526,6 +526,9 @@ def _group(doc: Any, view: Mapping[str, Any]) -> None:
                     for o in members
                 ],
             )
+            total = g.get("membres_total")
+            if isinstance(total, int) and total > len(members):
+                _para(doc, f"… et {total - len(members)} autres entreprises du groupe ({total} en tout).", italic=True)
 
 
 def _ccsf(doc: Any, view: Mapping[str, Any]) -> None:
