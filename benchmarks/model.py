@@ -18,6 +18,9 @@ known outcome in the ground truth: AUC-PR of the saved list model (refitted on t
 evaluated model it was refitted from (its configuration, fitted before the test), and of the oracle, with the
 ratios; first without the signaux forts, then as the acceptance check D3 counts the published list (a company
 judged during the month is still in the ground truth for that month, and has probability 1 in the list).
+
+``--without FEATURE …`` leaves features out of the model (the panel is the same): compare with a run without it to
+measure what they bring (``--without fpi_30 fpi_90 ccsf_recent ccsf_mois_depuis groupe groupe_tete_en_procol``).
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ def build(work: Path, companies: int, months: int, seed: int, end: str | None = 
     done = data / "panel_done"
     if done.is_file():
         return data, done.read_text().strip()
-    summary = generate(TwinConfig(data / "twin", companies=companies, months=months, seed=seed, end=end or DEFAULT_END))
+    summary = generate(
+        TwinConfig(data / "twin", companies=companies, months=months, seed=seed, end=end or DEFAULT_END)
+    )
     batch = summary.batches[-1]
     ingest_batch(data / "twin" / batch, batch, data)
     if run_panel(Settings(data_dir=data), batch, None, None, "duckdb", None):
@@ -53,9 +58,24 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=20_000)
     parser.add_argument("--months", type=int, default=60)
     parser.add_argument("--seed", type=int, default=2)
-    parser.add_argument("--end", default=None, help="last delivered month of the twin, YYYY-MM (default 2026-09)")
+    parser.add_argument(
+        "--end", default=None, help="last delivered month of the twin, YYYY-MM (default 2026-09)"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/sf-bench-model"))
+    parser.add_argument(
+        "--without", nargs="*", default=[], metavar="FEATURE",
+        help="features left out of the model (to measure what they bring: compare with a run without this option)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.without:
+        from signaux_faibles.model import dataset
+        from signaux_faibles.panel.features.registry import registry
+
+        unknown = set(args.without) - {f.name for f in registry()}
+        if unknown:
+            parser.error(f"--without: not features of the panel: {sorted(unknown)}")
+        dataset.EXCLUDED = (*dataset.EXCLUDED, *args.without)  # read by feature_columns() at each call
+        print(f"features left out: {', '.join(args.without)}")
 
     from signaux_faibles.model.train import run_train
 
@@ -110,7 +130,9 @@ def early_detection(m: dict[str, object]) -> None:
         print(f"\nEarly detection at the list month {lm['periode']}: {lm['rows']:,} firms not yet judged, "
               f"{lm['failures']} judged within 18 months (prevalence {lm['prevalence']:.3f}), oracle AUC-PR "
               f"{lm['oracle_auc_pr']:.3f}; {lm['judged']:,} firms already in proceedings left out")  # fmt: skip
-        print("| list model | AUC-PR | model / oracle | risque élevé P / R (alerts) | risque modéré P / R (alerts) |")
+        print(
+            "| list model | AUC-PR | model / oracle | risque élevé P / R (alerts) | risque modéré P / R (alerts) |"
+        )
         print("|---|---|---|---|---|")
         for kind, k in lm["kinds"].items():
             hi, mo = k["risque_eleve"], k["risque_modere"]
@@ -158,6 +180,7 @@ def list_month(data: Path, batch: str, out: object) -> None:
               f"{strict_eval['auc_pr']:.3f} (/ oracle {strict_eval['ratio']:.2f}); as D3 counts (published list, "
               f"{published['rows']:,} companies, {published['failures']} failures): list model / oracle "
               f"{published['ratio']:.2f}, evaluated {published_eval['ratio']:.2f}")  # fmt: skip
+
 
 if __name__ == "__main__":
     main()
