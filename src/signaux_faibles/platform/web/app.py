@@ -265,11 +265,12 @@ def _static_and_docs(app: FastAPI) -> None:
 
 
 def _routers(app: FastAPI) -> None:
-    from . import api, auth, changes, dashboard, listing, operations, pages, portfolio, sso, work
+    from . import api, api_work, auth, changes, dashboard, listing, operations, pages, portfolio, sso, work
 
     app.include_router(auth.router)
     app.include_router(sso.router)
     app.include_router(api.router)
+    app.include_router(api_work.router)
     app.include_router(listing.router)
     app.include_router(changes.router)
     app.include_router(operations.router)

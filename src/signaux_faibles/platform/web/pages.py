@@ -51,6 +51,7 @@ def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Res
     view = data.company_view(ctx, granted)
     facts = granted.facts
     can_case = may(ctx, Action.CASE, facts)
+    can_see_work = may(ctx, Action.VIEW_WORK, facts)
     codefi = codefi_flag(ctx.db, siren) if may(ctx, Action.VIEW_CODEFI, facts) else None
     suggestions = []
     if view.get("scores"):
@@ -75,9 +76,10 @@ def company_page(ctx: CtxDep, siren: str = Path(..., pattern=r"^\d{9}$")) -> Res
         siren=siren,
         categories=FOLLOW_CATEGORIES,
         charts=charts,
-        comments=comments_of(ctx.db, siren),
+        comments=comments_of(ctx.db, siren) if can_see_work else [],
         followers=followers_of(ctx.db, siren, ctx.actor),
-        work=work_summary(ctx.db, siren),
+        work=work_summary(ctx.db, siren) if can_see_work else {"case": None, "decisions": {}},
+        can_see_work=can_see_work,
         suggestions=suggestions,
         codefi=codefi,
         can_comment=may(ctx, Action.COMMENT, facts),
