@@ -176,7 +176,8 @@ class Changes(Page[ChangeRow]):
 
 
 class CompanyView(BaseModel):
-    """A company: identity and public series; ``scores``, ``urssaf``, ``dgefp``, ``bdf`` as the policy allows."""
+    """A company: identity, public series and group (``groupes``); ``scores``, ``urssaf``, ``dgefp``, ``bdf``,
+    ``paiements`` (Altares paydex and FPI) and ``ccsf`` as the policy allows."""
 
     siren: str
     identity: dict[str, Any]
@@ -189,6 +190,9 @@ class CompanyView(BaseModel):
     urssaf: list[dict[str, Any]] | None = None
     dgefp: list[dict[str, Any]] | None = None
     bdf: list[dict[str, Any]] | None = None
+    paiements: list[dict[str, Any]] | None = None
+    ccsf: list[dict[str, Any]] | None = None
+    groupes: list[dict[str, Any]] | None = None
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "siren": "111111111", "identity": {"siren": "111111111", "raison_sociale": "SOCIETE EXEMPLE"},
         "establishments": [{"siret": "11111111100011", "departement": "21"}], "in_territory": True,
@@ -203,6 +207,12 @@ class EstablishmentView(BaseModel):
     company: dict[str, Any]
     in_territory: bool
     followed: bool
+    permissions: dict[str, bool] = {}
+    effectif: list[dict[str, Any]] | None = None
+    urssaf: list[dict[str, Any]] | None = None
+    delais: list[dict[str, Any]] | None = None
+    dgefp: list[dict[str, Any]] | None = None
+    other_establishments: list[dict[str, Any]] = []
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "establishment": {"siret": "11111111100011", "siren": "111111111", "siege": True, "departement": "21"},
         "company": {"siren": "111111111", "raison_sociale": "SOCIETE EXEMPLE"}, "in_territory": True,
@@ -445,7 +455,8 @@ def company(ctx: CtxDep, siren: str = SIREN) -> Any:
 
 
 @router.get("/establishments/{siret}", response_model=EstablishmentView,
-            summary="Un établissement et l'identité de son entreprise")  # fmt: skip
+            summary="Un établissement : identité, séries (effectif, URSSAF, délais, activité partielle) permises, "
+                    "autres établissements")  # fmt: skip
 def establishment(ctx: CtxDep, siret: str = SIRET) -> Any:
     granted = ensure_allowed(ctx, Action.VIEW_COMPANY, EstablishmentRef(siret))
     return json(ctx, data.establishment_view(ctx, granted))

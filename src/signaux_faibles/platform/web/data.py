@@ -18,13 +18,12 @@ from ...contract import ALERT_HIGH, ALERT_MODERATE, ALERTED
 from ..models import Company, Establishment, List, Score
 from ..policy import Action, ListRef, Territory, restrict_explanation, visible_companies
 from ..services.list_rows import json_number as _num
-from ..services.list_rows import list_rows as service_rows
 from ..services.list_rows import name_match, name_rank
 from ..store.series import BdfStatement, CompanyMonth, DianeStatement, ProcolEvent
 from .context import Ctx
 from .guard import Granted, may
 
-__all__ = ["SEARCH_LIMIT", "SearchResults", "company_view", "establishment_view", "list_rows", "lists_overview",
+__all__ = ["SEARCH_LIMIT", "SearchResults", "company_view", "establishment_view", "lists_overview",
            "search"]  # fmt: skip
 
 #: Confidential blocks of the company page and the action that guards each.
@@ -343,30 +342,6 @@ def lists_overview(ctx: Ctx) -> list[dict[str, Any]]:
             "total": sum(c.values()) if c is not None else None,
         })  # fmt: skip
     return out
-
-
-#: The columns of a list row in the API, and those that follow their own data rights.
-API_ROW_FIELDS = ("siren", "siret", "raison_sociale", "departement", "activite", "rank", "probability", "alert",
-                  "first_alert", "etat_proc_collective", "dette_urssaf", "hausse_urssaf", "ap_12m")  # fmt: skip
-
-
-def list_rows(ctx: Ctx, granted: Granted, page: int = 1, size: int = 50) -> dict[str, Any]:
-    """The alerted companies of a list visible to the actor, by rank (the list-row service's rows, in the API's
-    columns), once ``ensure_allowed(VIEW_LIST_SCORES)`` granted it."""
-    li = granted.list
-    assert li is not None
-    rows = service_rows(ctx.db, ctx.actor, li, page=page, size=size, last_page=False)
-    items = [{k: item[k] for k in API_ROW_FIELDS if k in item} for item in rows["items"]]
-    ctx.audit("list_viewed", list_id=li.id, detail={"page": page, "rows": len(items)})
-    return {
-        "list": rows["list"],
-        "total": rows["total"],
-        "nb_f1": rows["nb_f1"],
-        "nb_f2": rows["nb_f2"],
-        "page": page,
-        "size": size,
-        "items": items,
-    }
 
 
 #: How many results a search shows (the first ones, best first); ``SearchResults.total`` says how many matched.

@@ -228,7 +228,7 @@ AUDIT_VALUES_FR = {
     "habilitation confirmed": "habilitation confirmée", "unknown SSO roles ignored": "rôles SSO inconnus ignorés",
     "everywhere": "toutes les sessions", "session": "cette session", "changes": "évolutions",
     "dashboard": "tableau de bord", "sso": "connexion unique", "password": "mot de passe", "quarantine": "quarantaine",
-    "dossier entreprise": "dossier d'entreprise", "urssaf": "URSSAF", "dgefp": "activité partielle", "bdf": "Banque de France",
+    "dossier entreprise": "dossier d'entreprise", "urssaf": "URSSAF", "dgefp": "activité partielle", "bdf": "Banque de France", "ccsf": "CCSF", "paiements": "paiements (Altares)",
     "score": "score",
 }  # fmt: skip
 
