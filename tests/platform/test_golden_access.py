@@ -130,3 +130,17 @@ def test_following_out_of_zone_opens_the_blocks(web_app: Any, golden_client: Any
             .where(AuditEvent.siren == siren, AuditEvent.event == "out_of_territory")
         )
     assert n and n >= 2  # the views and the follow, outside the territory, are recorded
+
+
+def test_the_page_says_what_out_of_zone_shows(web_app: Any, seeded: tuple[str, dict[str, int]], golden_client: Any) -> None:
+    """The company page outside the territory says what the agent sees, and how following opens the rest."""
+    from seed import login
+
+    _, _, sirens = golden_client
+    client, _ = login(web_app, "agent_a", seeded[1])
+    quiet = client.get(f"/entreprises/{sirens['vaf']}").text
+    assert 'id="hors-territoire"' in quiet and "Suivez-la pour accéder" in quiet
+    assert 'id="travail-reserve"' in quiet and 'id="comments"' not in quiet
+    followed = client.get(f"/entreprises/{sirens['vaF']}").text
+    assert "que vous suivez" in followed and 'id="comments"' in followed
+    assert 'id="hors-territoire"' not in client.get(f"/entreprises/{sirens['Vaf']}").text
