@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -18,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..geo import DEPARTEMENT_CENTRES, departement_from_commune
 from .diane_header import DIANE_COLUMNS
 from .signals import ChunkSignals
 from .world import Calendar
@@ -398,8 +400,16 @@ def _day(ctx: Context, m: int, day: int = 10) -> str:
 
 
 def _pseudo_geo(code_commune: str, rng_key: int) -> tuple[float, float]:
+    """A deterministic position inside the commune's département (a disk around a point well inside it,
+    ``geo.DEPARTEMENT_CENTRES``); anywhere in mainland France for a code the table does not know."""
     h = (sum(ord(ch) * (i + 7) for i, ch in enumerate(code_commune)) * 2654435761 + rng_key) % 10**6
-    return 43.0 + (h % 700) / 100.0, -1.0 + ((h // 700) % 800) / 100.0
+    centre = DEPARTEMENT_CENTRES.get(departement_from_commune(code_commune) or "")
+    if centre is None:
+        return 43.0 + (h % 700) / 100.0, -1.0 + ((h // 700) % 800) / 100.0
+    lat, lon, radius = centre
+    angle, u = 2 * math.pi * (h % 1000) / 1000, ((h // 1000) % 1000) / 1000
+    r = radius * math.sqrt(u)
+    return round(lat + r * math.sin(angle), 5), round(lon + r * math.cos(angle), 5)
 
 
 def _sirene(sig: ChunkSignals, ctx: Context, b: Batch) -> list[str]:
