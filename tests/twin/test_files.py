@@ -6,6 +6,7 @@ import csv
 import gzip
 import hashlib
 import io
+import math
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
+from signaux_faibles.geo import DEPARTEMENT_CENTRES, departement_from_commune
 from signaux_faibles.identifiers import is_pseudo_siret, luhn_valid
 from signaux_faibles.twin import TwinConfig, TwinSummary, generate
 from signaux_faibles.twin.formats import FILES, Batch, FileSpec
@@ -121,6 +123,23 @@ def test_identifiers_are_luhn_valid_and_pseudo_sirets_flagged(clean_twin: TwinSu
     assert pseudo, "the twin should carry a few ACOSS pseudo-SIRETs"
     assert all(is_pseudo_siret(s) and not luhn_valid(s) for s in pseudo)
     assert len(pseudo) < 0.05 * len(eff)
+
+
+def test_coordinates_fall_in_the_establishment_departement(clean_twin: TwinSummary) -> None:
+    """Each geo-SIRENE position lies in the disk around its département's inner point (``DEPARTEMENT_CENTRES``)
+    that stays inside the département's outline: the establishment page's map shows it where its address is."""
+    b = clean_twin.out / clean_twin.batches[0]
+    etabs = list(csv.DictReader(open(b / "StockEtablissement_utf8_geo.csv", encoding="utf-8")))
+    checked = 0
+    for r in etabs:
+        centre = DEPARTEMENT_CENTRES.get(departement_from_commune(r["codeCommuneEtablissement"]) or "")
+        if centre is None or not r["latitude"]:
+            continue
+        lat, lon, radius = centre
+        d = math.hypot(float(r["latitude"]) - lat, float(r["longitude"]) - lon)
+        assert d <= radius + 1e-4, (r["siret"], r["codeCommuneEtablissement"], d, radius)
+        checked += 1
+    assert checked > 0.9 * len(etabs)
 
 
 def _digest(folder: Path) -> dict[str, str]:
