@@ -10,11 +10,14 @@ Rules (``real_system.md`` §5, datapi ``permissions.md``):
   closed région counts for nobody (``open_establishments`` in Python, ``_open_establishment`` in SQL: the same
   rule, and a property test compares the two). Lists and the territory search only show visible companies
   (``visible_companies``, ``territory_filter``);
-- identity (SIRENE), establishments, effectif, procol, published accounts (DIANE) and the group are shown to every
-  authenticated partner agent, on any company of an open région, in the territory or not (datapi: "SIRENE, DIANE,
-  effectifs and procol are visible to everyone"; golden case ``vaf``); any agent may **follow** any such company
-  (golden cases ``vaF``, ``vAF``). An access outside the territory is allowed and **recorded**
-  (``Decision.out_of_territory``);
+- identity (SIRENE), establishments, effectif, procol and the group are shown to every authenticated partner
+  agent, on any company of an open région, in the territory or not (datapi: "SIRENE, DIANE, effectifs and procol
+  are visible to everyone"; golden case ``vaf``); any agent may **follow** any such company (golden cases ``vaF``,
+  ``vAF``). An access outside the territory is allowed and **recorded** (``Decision.out_of_territory``);
+- the published accounts (DIANE, ``VIEW_ACCOUNTS``), with no data right, in the territory or once followed. One
+  deliberate difference with datapi, whose ``vaf`` answer carries DIANE: out of the territory, an agent who does
+  not follow the company reads its identity only (the platform's acceptance check for territories asks it: DIANE's
+  debt ratios must not reach an agent who has no reason to work on the company);
 - score, URSSAF, DGEFP and Banque de France data need the matching right (``score``, ``urssaf``, ``dgefp``,
   ``bdf``) **and** either the company is in the territory and has been on a list with an alert, or the actor
   follows it. Whether a company has been alerted is itself derived from the score: it may decide the opening of
@@ -78,6 +81,7 @@ class Action(StrEnum):
     COMMENT = "comment"
     CASE = "case"  # open or update an accompaniment case, decide on suggested measures
     VIEW_WORK = "view_work"  # read the company's comments and accompaniment case
+    VIEW_ACCOUNTS = "view_accounts"  # the published accounts (DIANE)
     VIEW_CODEFI = "view_codefi"  # the DGFiP/CODEFI alert flag of a company
     IMPORT_CODEFI = "import_codefi"
     MANAGE_USERS = "manage_users"
@@ -270,7 +274,7 @@ def allowed(actor: Actor, action: Action | str, resource: Resource = None) -> De
         # identity, effectif, procol, DIANE and group are every partner agent's (datapi's golden ``vaf`` case), and
         # following out of zone is how an agent opens the data blocks there (the ``vaF``/``vAF`` cases)
         return Decision(True, "identity: every partner agent", out_of_territory=not inside)
-    if act in (Action.VIEW_WORK, Action.COMMENT, Action.CASE):
+    if act in (Action.VIEW_ACCOUNTS, Action.VIEW_WORK, Action.COMMENT, Action.CASE):
         ok = inside or resource.followed
         return Decision(ok, "in the territory or followed", out_of_territory=ok and not inside)
     right = RIGHT_OF.get(act)

@@ -251,6 +251,7 @@ def company_view(ctx: Ctx, granted: Granted) -> dict[str, Any]:
         select(Establishment).where(Establishment.siren == siren).order_by(Establishment.siret)
     ).all()
     perms = {name: may(ctx, action, facts) for name, action in BLOCKS.items()}
+    perms["diane"] = may(ctx, Action.VIEW_ACCOUNTS, facts)  # published accounts: in the territory or followed
     out: dict[str, Any] = {
         "siren": siren,
         "identity": _row(company, COMPANY_FIELDS) if company else {"siren": siren},
@@ -268,7 +269,8 @@ def company_view(ctx: Ctx, granted: Granted) -> dict[str, Any]:
     ]
     out["procol"] = _procol(db, siren)
     out["procedure"] = procedure_of(out["procol"])
-    out["diane"] = _statements(db, DianeStatement, DianeStatement.exercice, siren)
+    if perms["diane"]:
+        out["diane"] = _statements(db, DianeStatement, DianeStatement.exercice, siren)
     blocks = {
         "scores": ("score", lambda: _scores(db, siren, perms, ctx.actor.rights)),
         "urssaf": ("urssaf", lambda: [_urssaf(r) for r in months]),
