@@ -32,6 +32,7 @@ __all__ = [
     "chart_specs",
     "clean",
     "company_charts",
+    "finite",
     "fmt_month",
     "fmt_number",
     "fmt_percent",
@@ -108,7 +109,8 @@ def fmt_month(label: str) -> str:
     return f"{d.month:02d}/{d.year}" if d else str(label)
 
 
-def _finite(v: Any) -> float | None:
+def finite(v: Any) -> float | None:
+    """A finite float, or None (NULL, NaN, infinities, booleans, text)."""
     if v is None or isinstance(v, bool):
         return None
     try:
@@ -239,7 +241,7 @@ def _y_labels_width(ticks: list[float], unit: str, decimals: int) -> float:
 
 
 def _clean_series(series: Iterable[Series]) -> list[tuple[str, list[tuple[str, float | None]]]]:
-    return [(str(name), [(str(label), _finite(v)) for label, v in points]) for name, points in series]
+    return [(str(name), [(str(label), finite(v)) for label, v in points]) for name, points in series]
 
 
 def line_chart(
@@ -337,7 +339,7 @@ def _month_ticks(first: dt.date, last: dt.date, most: int) -> list[dt.date]:
 
 
 def _category_key(label: str) -> tuple[int, float | str]:
-    f = _finite(label)
+    f = finite(label)
     return (0, f) if f is not None else (1, label)
 
 
@@ -421,7 +423,7 @@ def waterfall_rows(
     rows = [(BASE_LABEL, "base", 0.0, base, base)]
     run = base
     for theme, raw in contributions.items():
-        c = _finite(raw)
+        c = finite(raw)
         if c is None or c == 0:
             continue
         rows.append((str(theme), "increase" if c > 0 else "decrease", run, run + c, c))
@@ -446,7 +448,7 @@ def waterfall(
     bar per theme contribution, red when it raises the risk, green when it lowers it, labelled in percentage
     points; base and total in blue, labelled in %. Each bar is a ``<rect data-kind data-value>``. The height
     follows the number of rows."""
-    base_f, total_f = _finite(base), _finite(total)
+    base_f, total_f = finite(base), finite(total)
     if base_f is None or total_f is None:
         return _empty(title, css_class, chart_id)
     rows = waterfall_rows(base_f, contributions, total_f)
@@ -523,7 +525,7 @@ class ChartSpec:
     def has_data(self) -> bool:
         if self.kind == "waterfall":
             return True
-        return any(_finite(v) is not None for _, pts in self.series for _, v in pts)
+        return any(finite(v) is not None for _, pts in self.series for _, v in pts)
 
 
 def as_mapping(value: Any) -> dict[str, Any]:
@@ -542,7 +544,7 @@ def _points(
     out = []
     for r in rows or []:
         if isinstance(r, Mapping) and r.get(date_key) is not None:
-            v = _finite(r.get(key))
+            v = finite(r.get(key))
             out.append((label(r[date_key]), None if v is None else v * 100 if pct else v))
     return out
 
@@ -580,8 +582,8 @@ def _waterfall_spec(view: Mapping[str, Any]) -> ChartSpec | None:
     score = latest_score(view)
     if score is None:
         return None
-    macro = {str(k): f for k, v in as_mapping(score.get("macro_expl")).items() if (f := _finite(v)) is not None}
-    base, p = _finite(score.get("base_probability")), _finite(score.get("probability"))
+    macro = {str(k): f for k, v in as_mapping(score.get("macro_expl")).items() if (f := finite(v)) is not None}
+    base, p = finite(score.get("base_probability")), finite(score.get("probability"))
     if not (macro and base is not None and p is not None):
         return None
     title = "Décomposition du score"
@@ -650,7 +652,7 @@ def company_charts(view: Mapping[str, Any]) -> dict[str, Markup]:
 
 
 def _any_nonzero(spec: ChartSpec) -> bool:
-    return any((f := _finite(v)) is not None and f != 0 for _, pts in spec.series for _, v in pts)
+    return any((f := finite(v)) is not None and f != 0 for _, pts in spec.series for _, v in pts)
 
 
 # ------------------------------------------------------------------------- the payments block (issue 23)

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 from markupsafe import Markup, escape
 
-from .charts import BLUE, FONT, GREY, ORANGE, RED, ChartSpec, Series, clean, render_svg
+from .charts import BLUE, FONT, GREY, ORANGE, RED, ChartSpec, Series, clean, finite, render_svg
 
 __all__ = [
     "GEOJSON",
@@ -53,16 +53,6 @@ SERIES_CHARTS: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...] = (
 )  # fmt: skip
 
 
-def _number(v: Any) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def establishment_charts(view: Mapping[str, Any]) -> dict[str, Markup]:
     """The charts of an ``establishment_view`` dict, only for the blocks present in it (the view is already
     filtered by the guard; a chart never adds data). A block without any value gives a "Pas de données"
@@ -73,7 +63,7 @@ def establishment_charts(view: Mapping[str, Any]) -> dict[str, Markup]:
             continue
         rows = [r for r in view.get(key) or [] if isinstance(r, Mapping) and r.get("periode")]
         series: tuple[Series, ...] = tuple(
-            (label, [(str(r["periode"]), _number(r.get(col))) for r in rows]) for label, col in columns
+            (label, [(str(r["periode"]), finite(r.get(col))) for r in rows]) for label, col in columns
         )
         out[key] = render_svg(
             ChartSpec(f"etablissement-{key}", "line", title, unit, series), width=1000, height=260
@@ -179,7 +169,7 @@ def _neighbours(code: str, bbox: tuple[float, float, float, float]) -> list[tupl
 
 
 def _coordinates(latitude: Any, longitude: Any) -> tuple[float, float] | None:
-    lat, lon = _number(latitude), _number(longitude)
+    lat, lon = finite(latitude), finite(longitude)
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
         return None
     return lat, lon

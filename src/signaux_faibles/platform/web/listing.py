@@ -34,9 +34,10 @@ from . import data
 from .cache import data_version
 from .context import Ctx
 from .deps import CtxDep, ListId, SortParam
-from .formats import fr_decimal
+from .formats import PARIS, fr_decimal
 from .guard import Granted, ensure_allowed, may
 from .rendering import render
+from .xlsx import CONFIDENTIALITY, table_workbook
 
 __all__ = [
     "EXPORT_MAX",
@@ -252,57 +253,34 @@ def list_export_xlsx(
     tri: SortParam = None,
     ordre: SortParam = None,
 ) -> Response:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     granted, filters, sort, rows = _export(ctx, list_id, tri, ordre, "xlsx")
     columns = _columns(ctx, list_id)
-    user = granted.user
     items = rows["items"]
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Liste")
-    bold = Font(bold=True)
-
-    def cell(value: Any, fmt: str | None = None, font: Font | None = None) -> Any:
-        c = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula, whatever the text starts with
-        if fmt and value is not None:
-            c.number_format = fmt
-        if font is not None:
-            c.font = font
-        return c
-
-    ws.freeze_panes = "A2"
-    ws.append([cell(h, font=bold) for h, _, _ in columns])
-    for r in items:
-        ws.append([cell(_yes(get(r)) if kind == "bool" else get(r), XLSX_FORMATS.get(kind)) for _, get, kind in columns])
-    meta = wb.create_sheet("Filtres")
     li = rows["list"]
-    exported = dt.datetime.now(dt.UTC).astimezone().strftime("%d/%m/%Y %H:%M")
     summary: list[tuple[str, Any]] = [
         ("Liste", li["label"]),
         ("Algorithme", li["algo"]),
         ("Période", dt.date.fromisoformat(li["periode"]).strftime("%m/%Y")),
-        ("Exportée le", exported),
-        ("Exportée par", user.email),
+        ("Exportée le", dt.datetime.now(PARIS).strftime("%d/%m/%Y %H:%M")),
+        ("Exportée par", granted.user.email),
         ("Entreprises", len(items)),
         ("Dont risque élevé", rows["nb_f1"]),
         ("Dont risque modéré", rows["nb_f2"]),
         ("Tri", sort.describe()),
         *(filters.describe() or [("Filtres", "Aucun filtre")]),
-        ("Confidentialité", "Données confidentielles : diffusion limitée aux agents habilités, dans le cadre de leur mission."),
+        CONFIDENTIALITY,
     ]  # fmt: skip
-    meta.append([cell("Paramètre", font=bold), cell("Valeur", font=bold)])
-    for k, v in summary:
-        meta.append([cell(k), cell(v)])
-    out = io.BytesIO()
-    wb.save(out)
+    content = table_workbook(
+        "Liste",
+        [h for h, _, _ in columns],
+        ([(_yes(get(r)) if kind == "bool" else get(r), XLSX_FORMATS.get(kind)) for _, get, kind in columns]
+         for r in items),
+        "Filtres",
+        summary,
+    )  # fmt: skip
     name = f"signaux-faibles-{li['batch']}.xlsx"
     return Response(
-        out.getvalue(),
+        content,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -26,6 +26,7 @@ from .deps import CtxDep
 from .formats import PARIS, fr_date, fr_procol_action, fr_procol_stage
 from .guard import ensure_allowed
 from .rendering import render
+from .xlsx import CONFIDENTIALITY, table_workbook
 
 __all__ = ["SCOPE_TITLES", "portfolio_docx", "portfolio_page", "procedure_label", "router"]
 
@@ -133,30 +134,7 @@ def _file_name(scope: Scope, ext: str) -> str:
 
 def _xlsx(ctx: Ctx, scope: Scope, rows: list[dict[str, Any]]) -> bytes:
     """The portfolio as a workbook: a sheet of rows (French headers, dates as dates) and a sheet « Informations »."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Portefeuille")
-    bold = Font(bold=True)
-
-    def cell(value: Any, fmt: str | None = None, font: Font | None = None) -> Any:
-        c = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula, whatever the text starts with
-        if fmt and value is not None:
-            c.number_format = fmt
-        if font is not None:
-            c.font = font
-        return c
-
     columns = _columns(scope)
-    ws.freeze_panes = "A2"
-    ws.append([cell(h, font=bold) for h, _, _ in columns])
-    for r in rows:
-        ws.append([cell(get(r), FORMATS.get(kind)) for _, get, kind in columns])
-    meta = wb.create_sheet("Informations")
     assert ctx.user is not None
     summary: list[tuple[str, Any]] = [
         ("Portefeuille", SCOPE_TITLES[scope] + (f" ({ctx.actor.organisation})" if scope == "organisation" else "")),
@@ -165,14 +143,15 @@ def _xlsx(ctx: Ctx, scope: Scope, rows: list[dict[str, Any]]) -> bytes:
         ("Entreprises", len(rows)),
         ("Niveau d'alerte", "Celui de la dernière liste publiée où figure l'entreprise ; « Non communiqué » quand "
                             "votre habilitation ne permet pas de voir le score de cette entreprise."),
-        ("Confidentialité", "Données confidentielles : diffusion limitée aux agents habilités, dans le cadre de leur mission."),
+        CONFIDENTIALITY,
     ]  # fmt: skip
-    meta.append([cell("Paramètre", font=bold), cell("Valeur", font=bold)])
-    for k, v in summary:
-        meta.append([cell(k), cell(v)])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return table_workbook(
+        "Portefeuille",
+        [h for h, _, _ in columns],
+        ([(get(r), FORMATS.get(kind)) for _, get, kind in columns] for r in rows),
+        "Informations",
+        summary,
+    )
 
 
 def _export(ctx: Ctx, scope: Scope, fmt: str) -> Response:
