@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         windows spill to a temporary folder under the data directory. Empty: DuckDB's default (80 % of RAM).
     duckdb_threads : int or None
         DuckDB worker threads; None: one per core.
+    score_chunk_companies : int
+        The monthly list is scored by chunks of this many companies (probabilities, flags, adjustments,
+        explanations; each chunk reads only its companies' history from the panel), so that scoring's memory
+        stays bounded whatever the number of companies; on Spark, the rows of a chunk (``mapInPandas`` batch).
     database_url : str or None
         SQLAlchemy URL of the platform database (e.g. ``postgresql+psycopg://user@host:5432/sf``); None: the
         SQLite file ``data_dir/platform.db``.
@@ -81,6 +85,7 @@ class Settings(BaseSettings):
     spark_driver_memory: str = "3g"
     duckdb_memory_limit: str = "3500MB"
     duckdb_threads: int | None = None
+    score_chunk_companies: int = 50_000
     database_url: str | None = None
     secret_key: str | None = None
     production: bool = False

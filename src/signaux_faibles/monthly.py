@@ -408,7 +408,12 @@ class Monthly:
 
         try:
             res = run_score(
-                self.data_dir, self.batch, adjustments=list(self.settings.adjustments), log=self.say
+                self.data_dir,
+                self.batch,
+                adjustments=list(self.settings.adjustments),
+                engine=self.engine or self.settings.engine,
+                chunk_companies=self.settings.score_chunk_companies,
+                log=self.say,
             )
         except (ValueError, FileNotFoundError) as e:
             raise Refused(f"la liste n'a pas pu être calculée : {e}") from e

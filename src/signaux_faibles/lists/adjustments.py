@@ -24,7 +24,7 @@ import pandas as pd
 
 from signaux_faibles.contract import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE
 
-__all__ = ["ADJUSTMENTS", "apply_adjustments", "debt_by_month"]
+__all__ = ["ADJUSTMENTS", "apply_adjustments", "count_moves", "debt_by_month"]
 
 ADJUSTMENTS = {
     "urssaf_2021": "règle URSSAF 2021 : hausse de la dette depuis la référence > 20 % des cotisations annuelles",
@@ -111,16 +111,17 @@ def apply_adjustments(
     names: Sequence[str],
     debt: pd.DataFrame,
     dominant: Callable[[np.ndarray], np.ndarray],
-) -> tuple[np.ndarray, list[list[str]], dict[str, dict[str, int]]]:
+) -> tuple[np.ndarray, list[list[str]], dict[str, np.ndarray]]:
     """Apply the rules ``names`` in order to ``out.alert_pre_adjustment``; return the adjusted levels, the
-    signals triggered per row, and per rule the number of companies raised and lowered. ``debt`` is
+    signals triggered per row, and per rule its move per row (−1, 0 or +1: :func:`count_moves` counts the
+    companies raised and lowered; rows are scored by chunks, counted once all are done). ``debt`` is
     :func:`debt_by_month` over the last 24 months for the rows' SIRENs; ``dominant(idx)`` gives
     the theme pushing the risk up most for rows ``idx`` (explanations are computed only where a rule needs them)."""
     level = out.alert_pre_adjustment.map({a: i for i, a in enumerate(_LEVELS)}).to_numpy().astype(int)
     triggered: list[list[str]] = [[] for _ in range(len(out))]
-    summary: dict[str, dict[str, int]] = {}
+    moves: dict[str, np.ndarray] = {}
     if not names:
-        return out.alert_pre_adjustment.to_numpy(), triggered, summary
+        return out.alert_pre_adjustment.to_numpy(), triggered, moves
     sirens = rows.siren.astype(str)
     ap_win = panel.loc[
         (panel.periode > month - 12) & (panel.periode <= month),
@@ -138,8 +139,17 @@ def apply_adjustments(
         else:  # pragma: no cover - checked by the caller
             raise ValueError(name)
         new = np.clip(level + step, 0, 2)
-        summary[name] = {"raised": int((new > level).sum()), "lowered": int((new < level).sum())}
+        moves[name] = np.sign(new - level).astype(np.int8)
         for i in np.flatnonzero(new != level):
             triggered[i].extend(f"{name}: {r}" for r in reasons[i])
         level = new
-    return np.asarray([_LEVELS[i] for i in level], dtype=object), triggered, summary
+    return np.asarray([_LEVELS[i] for i in level], dtype=object), triggered, moves
+
+
+def count_moves(moves: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Per rule, the number of companies it raised and lowered, from the ``_adj_<rule>`` columns of the list."""
+    return {
+        str(c)[len("_adj_") :]: {"raised": int((moves[c] > 0).sum()), "lowered": int((moves[c] < 0).sum())}
+        for c in moves.columns
+        if str(c).startswith("_adj_")
+    }

@@ -18,26 +18,35 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from signaux_faibles.contract import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE, THEMES
+from signaux_faibles.config import get_settings
+from signaux_faibles.contract import ALERT_HIGH, ALERT_MODERATE, ALERT_NONE
 from signaux_faibles.layout import DataDir, batch_month
 from signaux_faibles.model.artefact import TERM_COLUMNS, FailureModel
-from signaux_faibles.model.dataset import complete_month, load_panel
-from signaux_faibles.model.explain import micro_themes, waterfall, what_if
+from signaux_faibles.model.explain import micro_themes
 from signaux_faibles.model.metrics import (
     FALLBACK_HIGH_SHARE,
     FALLBACK_MODERATE_SHARE,
     MAX_ALERTED_SHARE,
     Thresholds,
-    alert_levels,
     volume_thresholds,
 )
 
-from .adjustments import ADJUSTMENTS, apply_adjustments, debt_by_month
+from .adjustments import ADJUSTMENTS, count_moves
+from .chunks import (
+    ChunkContext,
+    Explainer,
+    chunks,
+    json_map,
+    month_coverage,
+    read_history,
+    read_month,
+    score_chunk,
+)
 
 __all__ = [
     "LEVEL",
@@ -52,38 +61,13 @@ __all__ = [
 LEVEL = {ALERT_NONE: 0, ALERT_MODERATE: 1, ALERT_HIGH: 2}
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
              "novembre", "décembre")  # fmt: skip
-#: Months of panel history read before the scored month (flags: 12, adjustments: 24, plus the incomplete months).
+#: Months before the batch where the latest complete month is looked for (the incomplete months at the end).
 HISTORY_MONTHS = 30
 
 
 def list_label(period: pd.Period) -> str:
     """``2026-03`` → ``"Mars 2026"`` (the real system's ``idListe``)."""
     return f"{MONTHS_FR[period.month - 1].capitalize()} {period.year}"
-
-
-def _json_map(values: pd.DataFrame, digits: int = 6) -> list[str]:
-    cols = list(values.columns)
-    return [json.dumps({c: round(float(v), digits) for c, v in zip(cols, row, strict=True)}, ensure_ascii=False)
-            for row in values.to_numpy()]  # fmt: skip
-
-
-def _flags(panel: pd.DataFrame, period: pd.Period, debt: pd.DataFrame) -> pd.DataFrame:
-    """``hausse_urssaf``, ``ap_12m`` and ``dette_urssaf`` per SIREN at ``period`` (``debt``: :func:`debt_by_month`)."""
-    cols = ["siren", "apart_heures_autorisees", "apart_heures_consommees"]
-    window = panel.loc[(panel.periode > period - 12) & (panel.periode <= period), cols]
-    m0, m1, m2 = debt[0], debt[1], debt[2]
-    ap = (
-        window.assign(
-            ap=(window.apart_heures_autorisees.fillna(0) > 0) | (window.apart_heures_consommees.fillna(0) > 0)
-        )
-        .groupby("siren")
-        .ap.any()
-    )
-    out = pd.DataFrame({"siren": debt.index.to_numpy()})
-    out["hausse_urssaf"] = ((m0 > m1) | (m1 > m2)).to_numpy()
-    out["ap_12m"] = out.siren.map(ap).fillna(False).astype(bool)
-    out["dette_urssaf"] = m0.to_numpy(dtype=float)
-    return out
 
 
 #: ``clean_procol.action_procol`` → the proceeding's state word of the list (``etat_procol``).
@@ -194,28 +178,6 @@ def _identity(data_dir: Path, sirens: pd.Series) -> pd.DataFrame:
     return out.rename(columns={"siret_siege": "siret"})
 
 
-class _Explainer:
-    """Waterfall explanations of some rows of ``rows``, computed on demand (TreeSHAP is the costly part)."""
-
-    def __init__(self, model: FailureModel, rows: pd.DataFrame) -> None:
-        self.model, self.rows = model, rows
-        first = model.contributions(rows.iloc[:1])
-        self.base = float(waterfall(model, first)[0]["base"].iloc[0])
-
-    def __call__(self, idx: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-        part = self.rows.iloc[idx]
-        sf = part["signal_fort"].fillna(False).to_numpy(dtype=bool) if "signal_fort" in part.columns else None
-        mac, mic = waterfall(self.model, self.model.contributions(part), sf)
-        return mac, mic
-
-    def dominant(self, idx: np.ndarray) -> np.ndarray:
-        """The theme pushing the probability up most, for rows ``idx``."""
-        if len(idx) == 0:
-            return np.asarray([], dtype=object)
-        mac = self(idx)[0][list(THEMES)]
-        return np.asarray(mac.idxmax(axis=1).to_numpy(), dtype=object)
-
-
 @dataclass
 class ScoreResult:
     scores: pd.DataFrame
@@ -292,48 +254,36 @@ def score(
     model_path: Path | None = None,
     adjustments: Sequence[str] = (),
     merge: Sequence[Path] = (),
-    panel: pd.DataFrame | None = None,
+    engine: str | None = None,
+    chunk_companies: int | None = None,
     log: Callable[[str], None] = lambda s: None,
 ) -> ScoreResult:
-    """Score a month, compute flags, adjustments and the diff, write ``lists/<batch>/`` atomically."""
+    """Score a month, compute flags, adjustments and the diff, write ``lists/<batch>/`` atomically.
+
+    The companies are scored by chunks of ``chunk_companies`` (default ``settings.score_chunk_companies``), in
+    this process or, with ``engine="spark"`` (default ``settings.engine``), on Spark (:mod:`.spark`); the list is
+    the same either way."""
     unknown = [a for a in adjustments if a not in ADJUSTMENTS]
     if unknown:
         raise ValueError(f"unknown adjustment(s) {unknown}: known {sorted(ADJUSTMENTS)}")
-    last = batch_month(batch)
-    model = FailureModel.load(model_path or DataDir(data_dir).model_for(batch))
-    if panel is None:  # the scored month, the flags' 12 months and the adjustments' 24 before it
-        panel = load_panel(data_dir, since=(pd.Period(period, "M") if period else last) - HISTORY_MONTHS)
-    month = _scored_month(panel, period, last, batch)
-    rows = panel[panel.periode == month].drop_duplicates("siren").reset_index(drop=True)
-    if rows.empty:
-        raise ValueError(f"no perimeter company in the panel at {month}")
-    log(f"scoring {len(rows):,} companies at {month} with {model.kind} ({model.code_version})")
-    p = model.predict_proba(rows)
-    # signaux forts are not alerts: a firm whose first collective-proceedings judgment is known at the batch (dated
-    # up to the end of the list month, or later but held by the batch) is no longer a prevention case
-    state, first_judgment = _procedures(data_dir, rows)
-    judged = first_judgment.notna().to_numpy(dtype=bool) | state.notna().to_numpy(dtype=bool)
-    thresholds, list_fallback = _list_thresholds(p, ~judged, model.thresholds)
-    if list_fallback:
-        log(f"degenerate thresholds on this list, fallback applied: {list_fallback}")
-    explain = _Explainer(model, rows)
-    out = _scores(model, rows, p, month, batch, thresholds, explain.base)
-    debt = debt_by_month(panel, out.siren, month, 24 if adjustments else 3)
-    out = out.merge(_flags(panel, month, debt), on="siren", how="left")
-    out["etat_proc_collective"] = (
-        rows.etat_proc_collective.astype("object").where(rows.etat_proc_collective.notna(), None).to_numpy()
-    )
-    out["procedure_en_cours"] = judged
-    out["date_procol"] = first_judgment.to_numpy()
-    out["etat_procol"] = state.to_numpy()
-    out["alert_pre_adjustment"] = _none_if(judged, out["alert_pre_adjustment"])
-    # expert adjustments (switchable; traced)
-    adjusted, triggered, adj_summary = apply_adjustments(
-        out, rows, panel, month, adjustments, debt, explain.dominant
-    )
-    out["alert"] = _none_if(judged, adjusted)
-    out["adjustments"] = [json.dumps(t, ensure_ascii=False) for t in triggered]
-    _explain_alerted(out, model, rows, p, explain)
+    settings = get_settings()
+    name = (engine or settings.engine or "duckdb").lower()
+    size = int(chunk_companies or settings.score_chunk_companies)
+    model_path = Path(model_path or DataDir(data_dir).model_for(batch))
+    model = FailureModel.load(model_path)
+    panel = DataDir(data_dir).panel
+    month = _scored_month(panel, period, batch_month(batch), batch)
+    runner: Runner
+    if name == "spark":
+        from .spark import SparkRunner
+
+        runner = SparkRunner(settings, panel, month, model_path, size)
+    else:
+        runner = LocalRunner(panel, month, model, size)
+    try:
+        out, thresholds, adj_summary = _score_rows(data_dir, runner, model, month, batch, adjustments, log)
+    finally:
+        runner.close()
     ever, ever_high, prev_df, prev_batch = _previous_alerts(data_dir, batch)
     out["first_alert"] = (out.alert != ALERT_NONE) & ~out.siren.isin(ever)
     out["first_high_alert"] = (out.alert == ALERT_HIGH) & ~out.siren.isin(ever_high)
@@ -350,69 +300,128 @@ def score(
     return ScoreResult(out, diff, summary, target)
 
 
-def _scored_month(panel: pd.DataFrame, period: str | None, last: pd.Period, batch: str) -> pd.Period:
-    """``period`` (not after the batch's month), else the latest complete month of the panel."""
-    if period is None:
-        return complete_month(panel, last)
-    month = pd.Period(period, "M")
-    if month > last:
-        raise ValueError(f"period {month} is after batch {batch}")
-    return month
+class Runner(Protocol):
+    """Where the chunks are scored: :class:`LocalRunner` (this process) or :class:`.spark.SparkRunner`."""
+
+    def slim(self) -> pd.DataFrame:
+        """The month's rows, one per company sorted by SIREN, the columns of :data:`SLIM_COLUMNS` only."""
+
+    def probabilities(self) -> tuple[np.ndarray, float]:
+        """The displayed probabilities (in :meth:`slim`'s order) and the explanations' base probability."""
+
+    def results(self, ctx: ChunkContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Every chunk's :func:`.chunks.score_chunk` columns in :meth:`slim`'s order, and the micro explanations
+        of the alerted companies (indexed by position in that order)."""
+
+    def close(self) -> None:
+        """Release what the runner holds."""
 
 
-def _none_if(judged: np.ndarray, levels: Any) -> np.ndarray:
-    """The alert levels, "Pas d'alerte" for the firms already in collective proceedings."""
-    return np.where(judged, np.asarray(ALERT_NONE, dtype=object), np.asarray(levels, dtype=object))
+#: The month's columns the global steps read (collective proceedings, the list's ``etat_proc_collective``).
+SLIM_COLUMNS = ("siren", "periode", "etat_proc_collective", "date_premier_jugement")
 
 
-def _scores(
-    model: FailureModel, rows: pd.DataFrame, p: np.ndarray, month: pd.Period, batch: str, thresholds: Thresholds,
-    base: Any,
-) -> pd.DataFrame:  # fmt: skip
-    """One row per company: its probability, the model's alert level, the thresholds and the term structure."""
+class LocalRunner:
+    """Chunks scored in this process: the month's rows read whole (one row per company), the history by chunk."""
+
+    def __init__(self, panel: Path, month: pd.Period, model: FailureModel, size: int) -> None:
+        self.panel, self.month, self.model, self.size = panel, month, model, size
+        self.rows = read_month(panel, month)
+        self.p = np.asarray([], dtype=float)
+
+    def slim(self) -> pd.DataFrame:
+        return self.rows[[c for c in SLIM_COLUMNS if c in self.rows.columns]]
+
+    def probabilities(self) -> tuple[np.ndarray, float]:
+        parts = [self.model.predict_proba(self.rows.iloc[sl]) for sl in chunks(len(self.rows), self.size)]
+        self.p = np.concatenate(parts) if parts else np.asarray([], dtype=float)
+        return self.p, Explainer(self.model, self.rows).base()
+
+    def results(self, ctx: ChunkContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+        outs, micros = [], []
+        for sl in chunks(len(self.rows), self.size):
+            part = self.rows.iloc[sl].reset_index(drop=True)
+            history = read_history(self.panel, part.siren.astype(str).tolist(), self.month, ctx.history_months)
+            out, micro = score_chunk(ctx, part, history, self.p[sl])
+            micro.index = micro.index + sl.start
+            outs.append(out)
+            micros.append(micro)
+        return pd.concat(outs, ignore_index=True), pd.concat(micros)
+
+    def close(self) -> None:
+        self.rows = self.rows.iloc[:0]
+
+
+def _score_rows(
+    data_dir: Path, runner: Runner, model: FailureModel, month: pd.Period, batch: str, adjustments: Sequence[str],
+    log: Callable[[str], None],
+) -> tuple[pd.DataFrame, Thresholds, dict[str, dict[str, int]]]:  # fmt: skip
+    """The list's rows before the global steps: probabilities, then (global) proceedings and thresholds, then the
+    chunks' flags, adjustments and explanations, assembled in the list's columns."""
+    rows = runner.slim()
+    if rows.empty:
+        raise ValueError(f"no perimeter company in the panel at {month}")
+    log(f"scoring {len(rows):,} companies at {month} with {model.kind} ({model.code_version})")
+    p, base = runner.probabilities()
+    # signaux forts are not alerts: a firm whose first collective-proceedings judgment is known at the batch (dated
+    # up to the end of the list month, or later but held by the batch) is no longer a prevention case
+    state, first_judgment = _procedures(data_dir, rows)
+    judged = first_judgment.notna().to_numpy(dtype=bool) | state.notna().to_numpy(dtype=bool)
+    thresholds, list_fallback = _list_thresholds(p, ~judged, model.thresholds)
+    if list_fallback:
+        log(f"degenerate thresholds on this list, fallback applied: {list_fallback}")
+    sirens = rows.siren.astype(str)
+    ctx = ChunkContext(model, month, thresholds, frozenset(sirens[judged]), tuple(adjustments))
+    part, micro = runner.results(ctx)
+    if not (part.siren.to_numpy() == sirens.to_numpy()).all():
+        raise RuntimeError("the chunks' companies are not the month's companies")  # pragma: no cover
     out = pd.DataFrame({
-        "siren": rows.siren.astype(str).to_numpy(),
-        "periode": month.to_timestamp().date(),
-        "batch": batch,
-        "algo": f"{model.kind}-{model.code_version}",
-        "id_liste": list_label(month),
-        "probability": p,
-        "alert_pre_adjustment": alert_levels(p, thresholds),
-        "threshold_high": thresholds.high,
-        "threshold_moderate": thresholds.moderate,
-        "base_probability": base,
+        "siren": sirens.to_numpy(), "periode": month.to_timestamp().date(), "batch": batch,
+        "algo": f"{model.kind}-{model.code_version}", "id_liste": list_label(month),
+        "probability": part.probability.to_numpy(), "alert_pre_adjustment": part.alert_pre_adjustment.to_numpy(),
+        "threshold_high": thresholds.high, "threshold_moderate": thresholds.moderate, "base_probability": base,
     })  # fmt: skip
-    terms = model.term_structure(rows, p)
-    for col in TERM_COLUMNS:
-        out[col] = terms[col].to_numpy(dtype=float)
-    return out
-
-
-def _explain_alerted(
-    out: pd.DataFrame, model: FailureModel, rows: pd.DataFrame, p: np.ndarray, explain: _Explainer
-) -> None:
-    """Explanations (waterfall macro, micro) and what-if levers for the alerted companies (by the model or after
-    the adjustments), as the real system; a firm in proceedings is explained by its proceeding instead."""
-    macro_col: list[str | None] = [None] * len(out)
-    micro_col: list[str | None] = [None] * len(out)
-    whatif_col: list[str | None] = [None] * len(out)
-    alert_model = np.asarray(out["alert_pre_adjustment"], dtype=object)
-    idx = np.flatnonzero((alert_model != ALERT_NONE) | (np.asarray(out["alert"]) != ALERT_NONE))
-    if len(idx):
-        mac, mic = explain(idx)
-        keep = mic.abs().max().sort_values(ascending=False).index  # all base features, biggest first
-        wi = what_if(model, rows.iloc[idx], p[idx]).drop(columns="probability")
-        for j, a, b, c in zip(
-            idx, _json_map(mac[list(THEMES)]), _json_map(mic[keep]), _json_map(wi), strict=True
-        ):
-            macro_col[j], micro_col[j], whatif_col[j] = a, b, c
-    out["macro_expl"] = macro_col
-    out["micro_expl"] = micro_col
-    out["what_if"] = whatif_col
+    for col in (*TERM_COLUMNS, "hausse_urssaf", "ap_12m", "dette_urssaf"):
+        out[col] = part[col].to_numpy()
+    etat = rows.etat_proc_collective.astype("object")
+    out["etat_proc_collective"] = etat.where(etat.notna(), None).to_numpy()
+    out["procedure_en_cours"] = judged
+    out["date_procol"] = first_judgment.to_numpy()
+    out["etat_procol"] = state.to_numpy()
+    for col in ("alert", "adjustments", "macro_expl"):
+        out[col] = part[col].to_numpy()
+    out["micro_expl"] = _micro_json(micro, len(out))
+    out["what_if"] = part.what_if.to_numpy()
     out["explication_procedure"] = [
         explain_procedure(s_, d_) if j else None
         for s_, d_, j in zip(out.etat_procol, out.date_procol, out.procedure_en_cours, strict=True)
     ]
+    return out, thresholds, count_moves(part)
+
+
+def _micro_json(micro: pd.DataFrame, n: int) -> list[str | None]:
+    """The micro explanations as JSON, every base feature, the biggest contributions over the whole list first."""
+    col: list[str | None] = [None] * n
+    if len(micro):
+        keep = micro.abs().max().sort_values(ascending=False).index
+        for j, text in zip(micro.index, json_map(micro[keep]), strict=True):
+            col[j] = text
+    return col
+
+
+def _scored_month(panel: Path, period: str | None, last: pd.Period, batch: str) -> pd.Period:
+    """``period`` (not after the batch's month), else the latest complete month of the panel: the latest month
+    whose cotisations cover at least 80 % of the best-covered month since ``HISTORY_MONTHS`` before the batch
+    (``dataset.complete_month``, counted by DuckDB without loading the panel)."""
+    if period is None:
+        cover = month_coverage(panel, last - HISTORY_MONTHS, last)
+        if cover.empty:
+            raise ValueError(f"the panel has no month up to {last}")
+        return cover[cover >= 0.8 * cover.max()].index.max()
+    month = pd.Period(period, "M")
+    if month > last:
+        raise ValueError(f"period {month} is after batch {batch}")
+    return month
 
 
 def _summary(
