@@ -108,8 +108,11 @@ def test_search_ignores_case_and_accents(
     rows = page.locator("main table tbody tr").all_inner_texts()
     outside = [r for r in rows if "SOCIETE OUT_ALERTED" in r]
     assert outside and "hors de votre territoire" in outside[0].lower(), rows
-    assert page.locator(f"a[href='/entreprises/{seed.SEED_COMPANIES['out_alerted'][0]}']").count() == 0
     shot(page, "recherche-nationale")
+    # its page opens with the identity only, and says so (datapi's golden case ``vAf``)
+    page.locator(f"a[href='/entreprises/{seed.SEED_COMPANIES['out_alerted'][0]}']").click()
+    assert "Suivez-la pour accéder" in page.locator("#hors-territoire").inner_text()
+    assert page.locator("#score-hidden").count() == 1
     assert not page.sf_errors.scripts
 
 

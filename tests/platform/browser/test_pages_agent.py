@@ -62,7 +62,8 @@ def test_refusal_speaks_french(page: Any, seed: Any, shot: Callable[[Any, str], 
     detail = page.locator("#error-detail").inner_text()
     assert "droit « score »" in detail, detail
     assert "needs" not in page.content()
-    response = page.goto(f"/entreprises/{seed.SEED_COMPANIES['out_alerted'][0]}")
+    # the agents' work on a company outside the territory (its page itself opens with the identity)
+    response = page.goto(f"/entreprises/{seed.SEED_COMPANIES['out_alerted'][0]}/commentaires")
     assert response.status == 403
     assert "aucun établissement dans votre territoire" in page.locator("#error-detail").inner_text()
     shot(page, "403")
