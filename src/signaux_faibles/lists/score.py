@@ -7,6 +7,11 @@ what-if levers for alerted ones), the flags of the real system (first alert, fir
 ``hausse_urssaf``, activité partielle in the last 12 months, procol state, URSSAF debt) and, when expert
 adjustments are switched on, the level before them and the rules that moved it (:mod:`.adjustments`).
 
+The companies are scored by chunks (:mod:`.chunks`: ``settings.score_chunk_companies`` at a time, each chunk
+reading only its companies' history from the panel's Parquet files), in this process or on Spark (:mod:`.spark`,
+``engine = "spark"``); the steps that need every company (thresholds, ranks, first alerts, diff) run once, on the
+slim per-company table. The list is the same whatever the chunk size and the engine.
+
 The list is written atomically under ``DATA_DIR/lists/<AAMM>/``: ``scores.parquet`` (one row per SIREN),
 ``diff.parquet`` (entries, exits, moves against the previous list) and ``summary.json``.
 """
