@@ -17,10 +17,12 @@ child's max RSS; the PostgreSQL server's own memory is not counted):
 
 Goal: each publication under 5 minutes.
 
-``bench_score`` (first, in this process): ``signaux-faibles score`` on ``--score-companies`` companies (400 000:
-the companies of a 10 000-company twin, trained once and cached, replicated under new SIRENs with 13 months of
-panel each), explanations and what-if for the alerted ones, against the plain probabilities of the same rows
-measured in the same run. Goal: under 60 s.
+``bench_score`` (first): ``signaux-faibles score`` at each of ``--score-companies`` sizes (100 000 and 400 000
+companies: the companies of a ``--score-source``-company twin, trained once and cached, replicated under new SIRENs
+with 13 months of panel each, written to a panel folder replica by replica), explanations and what-if for the
+alerted ones, in a child process (its peak memory is the scoring's own), against the baseline measured in the
+same run: the month's rows read and their plain probabilities, in a child process too. Scoring goes by chunks of
+``score_chunk_companies`` companies, so its memory should stay nearly flat as the companies grow. Goal: under 60 s.
 """
 
 from __future__ import annotations
@@ -323,62 +325,105 @@ def _print_publish(results: list[tuple[str, dict[str, Any]]], companies: int, mo
 # ------------------------------------------------------------------------------------------------ scoring
 
 
-def _score_source(work: Path) -> tuple[Path, str]:
-    """A 10 000-company twin, ingested, its panel built and a model trained (cached in ``work``)."""
+def _score_source(work: Path, companies: int) -> tuple[Path, str]:
+    """A twin of ``companies`` companies, ingested, its panel built and a model trained (cached in ``work``)."""
     sys.path.insert(0, str(Path(__file__).parent))
     from model import build  # benchmarks/model.py
     from signaux_faibles.layout import DataDir
     from signaux_faibles.model.train import run_train
 
-    data, batch = build(work, 10_000, 60, 2)
+    data, batch = build(work, companies, 60, 2)
     if not (DataDir(data).model(batch) / "model.joblib").is_file():
         run_train(data, batch, log=lambda s: None)
     return data, batch
 
 
-def bench_score(companies: int, work: Path) -> dict[str, Any]:
-    """Score ``companies`` companies: the twin's companies replicated under new SIRENs (13 months of panel each),
-    with explanations and what-if for the alerted ones; baseline: the plain probabilities of the same rows."""
+def _replicated(work: Path, source: Path, batch: str, companies: int) -> tuple[Path, str]:
+    """A data directory whose panel holds ``companies`` companies: the source twin's companies scored at the
+    list's month, replicated under new SIRENs with their 13 last months; written replica by replica (one Parquet
+    file each), never held whole."""
     import shutil
 
-    import pandas as pd
+    import pyarrow.parquet as pq
 
     from signaux_faibles.layout import DataDir, batch_month
-    from signaux_faibles.lists.score import score
-    from signaux_faibles.model.artefact import FailureModel
     from signaux_faibles.model.dataset import complete_month, load_panel
 
-    source, batch = _score_source(work)
     panel = load_panel(source)
     month = complete_month(panel, batch_month(batch))
     recent = panel[(panel.periode > month - 13) & (panel.periode <= month)]
-    base = recent.siren[recent.periode == month].unique()  # the companies scored at the month
-    recent = recent[recent.siren.isin(set(base))]
+    base = list(recent.siren[recent.periode == month].unique())  # the companies scored at the month
+    recent = recent[recent.siren.isin(set(base))].assign(
+        periode=lambda d: d.periode.dt.to_timestamp().dt.date
+    )
+    del panel
     index = {s: i for i, s in enumerate(base)}
-    frames = []
-    for k in range(-(-companies // len(base))):
-        part = recent.copy()
-        part["siren"] = [f"{k:02d}{index[s]:07d}" for s in part.siren]
-        frames.append(part)
-    big = pd.concat(frames, ignore_index=True)
-    keep = set(big[big.periode == month].siren.drop_duplicates().head(companies))
-    big = big[big.siren.isin(keep)].reset_index(drop=True)
-    data = work / "score_bench"
+    data = work / f"score_bench_{companies}"
     shutil.rmtree(data, ignore_errors=True)
+    target = DataDir(data).panel
+    target.mkdir(parents=True)
+    for k in range(-(-companies // len(base))):
+        keep = set(base[: companies - k * len(base)])
+        part = recent[recent.siren.isin(keep)].copy()
+        part["siren"] = [f"{k:02d}{index[s]:07d}" for s in part.siren]
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), target / f"part-{k:05d}.parquet")
     (data / "models" / batch).mkdir(parents=True)
     shutil.copy(DataDir(source).model(batch) / "model.joblib", data / "models" / batch / "model.joblib")
-    model = FailureModel.load(data / "models" / batch / "model.joblib")
-    rows = big[big.periode == month]
+    (data / "month").write_text(str(month))
+    return data, str(month)
+
+
+def _score_child(kind: str, data: Path) -> None:
+    """In a child process (its peak memory is its own): ``score`` on the replicated panel, or the baseline (the
+    month's rows read and their plain probabilities)."""
+    import pandas as pd
+
+    from signaux_faibles.layout import DataDir
+    from signaux_faibles.lists.chunks import read_month
+    from signaux_faibles.lists.score import score
+    from signaux_faibles.model.artefact import FailureModel
+
+    batch = next(p.name for p in (data / "models").iterdir())
+    month = (data / "month").read_text().strip()
     t0 = time.perf_counter()
-    model.predict_proba(rows)
-    plain = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    res = score(data, batch, str(month), panel=big)
-    seconds = time.perf_counter() - t0
-    return {
-        "companies": len(res.scores), "alerted": int((res.scores.alert != "Pas d'alerte").sum()), "month": str(month),
-        "seconds": seconds, "plain_seconds": plain, "peak_mb": _peak_mb(),
-    }  # fmt: skip
+    if kind == "plain":
+        rows = read_month(DataDir(data).panel, pd.Period(month, "M"))
+        FailureModel.load(data / "models" / batch / "model.joblib").predict_proba(rows)
+        out = {"companies": len(rows), "alerted": 0}
+    else:
+        res = score(data, batch, month, engine="duckdb")
+        out = {"companies": len(res.scores), "alerted": int((res.scores.alert != "Pas d'alerte").sum())}
+    print(json.dumps({**out, "seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), "month": month}))
+
+
+def bench_score(sizes: list[int], work: Path, source_companies: int) -> list[dict[str, Any]]:
+    """Score each of ``sizes`` companies (the source twin's companies replicated under new SIRENs, 13 months of
+    panel each, on disk), explanations and what-if for the alerted ones, each in a child process; baseline: the
+    month's rows read and their plain probabilities, in a child process too."""
+    source, batch = _score_source(work, source_companies)
+    results = []
+    for n in sizes:
+        data, _ = _replicated(work, source, batch, n)
+        plain = _run("score-plain", data)
+        full = _run("score", data)
+        results.append(
+            {**full, "plain_seconds": plain["seconds"], "plain_peak_mb": plain["peak_mb"], "size": n}
+        )
+    return results
+
+
+def _print_score(results: list[dict[str, Any]]) -> None:
+    for r in results:
+        print(
+            f"score {r['companies']:,} companies at {r['month']} ({r['alerted']:,} alerted: explanations and "
+            f"what-if): {r['seconds']:.1f} s (goal < 60 s), peak memory {r['peak_mb']:,.0f} MB; baseline (the "
+            f"month's rows read, plain probabilities): {r['plain_seconds']:.1f} s, {r['plain_peak_mb']:,.0f} MB; "
+            f"ratios {r['seconds'] / r['plain_seconds']:.1f}x time, {r['peak_mb'] / r['plain_peak_mb']:.2f}x memory"
+        )
+    if len(results) > 1:
+        a, b = results[0], results[-1]
+        print(f"scoring's peak memory from {a['companies']:,} to {b['companies']:,} companies "
+              f"({b['companies'] / a['companies']:.1f}x): {b['peak_mb'] / a['peak_mb']:.2f}x")  # fmt: skip
 
 
 def main() -> None:
@@ -390,25 +435,25 @@ def main() -> None:
         "--pg", default=os.environ.get("SF_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
     )
     parser.add_argument("--skip-pg", action="store_true")
-    parser.add_argument("--score-companies", type=int, default=400_000)
+    parser.add_argument("--score-companies", type=int, nargs="+", default=[100_000, 400_000])
+    parser.add_argument("--score-source", type=int, default=10_000, help="companies of the replicated twin")
     parser.add_argument("--skip-score", action="store_true")
     parser.add_argument("--skip-publish", action="store_true")
-    parser.add_argument("--child", choices=["read", "publish"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["read", "publish", "score", "score-plain"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child in ("score", "score-plain"):
+        _score_child("plain" if args.child == "score-plain" else "score", args.data)
+        return
     if args.child:
         _child(args.child, args.data, args.url)
         return
     args.work.mkdir(parents=True, exist_ok=True)
     if not args.skip_score:
-        r = bench_score(args.score_companies, args.work)
-        print(
-            f"score {r['companies']:,} companies at {r['month']} ({r['alerted']:,} alerted: explanations and what-if): "
-            f"{r['seconds']:.1f} s (goal < 60 s); probabilities only, same rows (baseline): {r['plain_seconds']:.1f} s, "
-            f"ratio {r['seconds'] / r['plain_seconds']:.1f}x; peak memory {r['peak_mb']:,.0f} MB (including the "
-            "replicated panel)"
-        )
+        _print_score(bench_score(args.score_companies, args.work, args.score_source))
     if not args.skip_publish:
         results = bench_publish(args.companies, args.months, args.work, None if args.skip_pg else args.pg)
         _print_publish(results, args.companies, args.months)
