@@ -2,7 +2,7 @@
 
     uv run python benchmarks/national.py [--companies 400000] [--months 60] [--work DIR]
                                          [--pg postgresql+psycopg://postgres@127.0.0.1:5432] [--from STEP]
-                                         [--retrain] [--keep-db]
+                                         [--retrain] [--keep-db] [--db NAME] [--initial STEPS]
 
 Prepares (or reuses, when ``DIR/twin.json`` records the same parameters) a digital twin under ``DIR/twin`` with
 every metropolitan and overseas région and one monthly batch after the initial one. Then, in a fresh data
@@ -14,6 +14,11 @@ directory ``DIR/data`` and a scratch PostgreSQL database (``sf_national``, dropp
 - **monthly run** (the monthly batch): ingest, panel, score, exports (sf-json, CSV, XLSX), publish; the model is
   not retrained (it is one month old), as ``signaux-faibles monthly`` does;
 - ``--retrain``: ``train --batch <monthly batch>`` measured too, after the monthly run.
+
+``--initial ingest`` limits the initial load to those steps; ``--from STEP`` skips the initial load and runs the
+monthly run from STEP on the data directory as it is (an empty one: the monthly batch is the first delivery).
+When the monthly run finds no model, ``train`` is due and runs before ``score`` (as in ``signaux-faibles
+monthly``); it is the training figure then, and is not counted in the monthly run's total.
 
 Every step is its own child process (``signaux-faibles <step> …`` with ``SF_DATA_DIR`` and ``SF_DATABASE_URL``):
 wall time; CPU time (user + system of the child and its descendants, from ``os.wait4``); peak memory, both the
@@ -54,6 +59,7 @@ REGIONS = "11,24,27,28,32,44,52,53,75,76,84,93,94,01,02,03,04,06"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DB_NAME = "sf_national"
 MONTHLY = ("ingest", "panel", "score", "exports", "publish")
+INITIAL = ("ingest", "panel", "train", "score", "exports", "publish")
 EXPORTS = (("sf-json", "liste_{batch}.json"), ("csv", "liste_{batch}.csv"), ("xlsx", "liste_{batch}.xlsx"))
 TEXT_SUFFIXES = (".csv", ".txt", ".csv.gz")
 GOALS = {"monthly": (20 * 60.0, 12 * 1024.0), "training": (30 * 60.0, 16 * 1024.0)}
@@ -221,17 +227,17 @@ def ensure_twin(
     return batches, gen
 
 
-def database(pg: str, *, fresh: bool, drop: bool = False) -> None:
+def database(pg: str, name: str, *, fresh: bool, drop: bool = False) -> None:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(f"{pg}/postgres", isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as c:
-            exists = c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DB_NAME}).scalar()
+            exists = c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
             if exists and (fresh or drop):
-                c.execute(text(f'DROP DATABASE "{DB_NAME}" WITH (FORCE)'))
+                c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
             if not drop and (fresh or not exists):
-                c.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
+                c.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         admin.dispose()
 
@@ -396,7 +402,11 @@ def main() -> None:
         "--from", dest="start", choices=MONTHLY, help="re-run the monthly run from this step only"
     )
     ap.add_argument("--retrain", action="store_true", help="also time train --batch <monthly batch>")
-    ap.add_argument("--keep-db", action="store_true", help=f"keep the {DB_NAME} database at the end")
+    ap.add_argument("--db", default=DB_NAME, help="scratch database name (created, then dropped)")
+    ap.add_argument("--keep-db", action="store_true", help="keep the scratch database at the end")
+    ap.add_argument(
+        "--initial", default=",".join(INITIAL), help="steps of the initial load (comma-separated)"
+    )
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -405,7 +415,7 @@ def main() -> None:
     args.work = args.work or Path(f"/tmp/sf-national/c{args.companies}-m{args.months}")
     args.work.mkdir(parents=True, exist_ok=True)
     data, logs = args.work / "data", args.work / "logs"
-    env = dict(os.environ, SF_DATA_DIR=str(data), SF_DATABASE_URL=f"{args.pg}/{DB_NAME}")
+    env = dict(os.environ, SF_DATA_DIR=str(data), SF_DATABASE_URL=f"{args.pg}/{args.db}")
     before = machine()
     print(f"national benchmark, {before['date']}, work {args.work}", flush=True)
     batches, gen = ensure_twin(args.work, args.companies, args.months, env)
@@ -414,20 +424,25 @@ def main() -> None:
     try:
         if args.start is None:
             shutil.rmtree(data, ignore_errors=True)
-            database(args.pg, fresh=True)
-            initial = ("ingest", "panel", "train", "score", "exports", "publish")
+            database(args.pg, args.db, fresh=True)
+            initial = tuple(s for s in INITIAL if s in args.initial.split(","))
             results += run_phase("initial", initial, first, data, env, logs)
             if any(m.exit_code for m in results):
                 return
         else:
-            database(args.pg, fresh=False)
+            database(args.pg, args.db, fresh=False)
         steps = MONTHLY[MONTHLY.index(args.start or "ingest") :]
+        if "score" in steps and not any(
+            (data / "models").glob("*/model.joblib")
+        ):  # no model yet: train is due
+            i = steps.index("score")
+            steps = (*steps[:i], "train", *steps[i:])
         results += run_phase("monthly", steps, monthly, data, env, logs)
         if args.retrain:
             results += run_phase("retrain", ("train",), monthly, data, env, logs)
     finally:
         if not args.keep_db:
-            database(args.pg, fresh=False, drop=True)
+            database(args.pg, args.db, fresh=False, drop=True)
         report(args, before, results, batches)
 
 
