@@ -144,7 +144,9 @@ def test_serve_answers_the_api_by_territory(cli_env: str, tmp_path: Path) -> Non
         )
         status, body = _get(f"{base}/api/companies/{inside}", token)
         assert status == 200 and json.loads(body)["permissions"]["scores"] is True
-        assert _get(f"{base}/api/companies/{outside}", token)[0] == 403
+        status, body = _get(f"{base}/api/companies/{outside}", token)  # identity only out of the territory
+        assert status == 200 and not any(json.loads(body)["permissions"].values())
+        assert _get(f"{base}/api/companies/{outside}/comments", token)[0] == 403  # the agents' work: refused
         assert _get(f"{base}/api/companies/{closed}", token)[0] == 404  # région 93 not open
         assert _run("regions", "open", "R93")[0] == 0
         assert _get(f"{base}/api/companies/{closed}", token)[0] == 200

@@ -265,7 +265,8 @@ def test_audit_view_filters_and_monthly_statistics(web_app: Any, seeded: tuple[s
     auth = {"Authorization": f"Bearer {token}"}
     assert agent.get("/api/companies/111111111", headers=auth).status_code == 200
     assert agent.get("/api/companies/222222222", headers=auth).status_code == 200
-    assert agent.get("/api/companies/333333333", headers=auth).status_code == 403
+    # outside the territory: the identity opens (recorded), the agents' work is refused (recorded as denied)
+    assert agent.get("/api/companies/333333333/comments", headers=auth).status_code == 403
     with web_app.state.sessions() as db:
         total, rows = audit.events(
             db, audit.AuditFilter(user="agent.a", siren="111111111", event="company_viewed")
