@@ -26,3 +26,19 @@ def test_toml_file_then_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert s.engine == "spark"
     monkeypatch.setenv("SF_DATA_DIR", "/elsewhere")
     assert get_settings().data_dir == Path("/elsewhere")  # the environment beats the file
+
+
+def test_a_wrong_setting_or_engine_stops_the_command_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before anything is read or written: the setting's name, what was given, exit code 2; no traceback."""
+    from typer.testing import CliRunner
+
+    from signaux_faibles.cli import app
+
+    runner = CliRunner()
+    monkeypatch.setenv("SF_SCORE_CHUNK_COMPANIES", "0")
+    r = runner.invoke(app, ["version"])
+    assert r.exit_code == 2 and "score_chunk_companies" in r.output and "'0'" in r.output
+    assert "Traceback" not in r.output
+    monkeypatch.delenv("SF_SCORE_CHUNK_COMPANIES")
+    r = runner.invoke(app, ["monthly", ".", "--batch", "2609", "--engine", "foo"])
+    assert r.exit_code == 2 and "--engine" in r.output and "duckdb" in r.output

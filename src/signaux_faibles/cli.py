@@ -14,6 +14,14 @@ from rich.table import Table
 
 from . import __version__
 
+
+class Engine(StrEnum):
+    """The analytics engines (``engine.ENGINES``)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 app = typer.Typer(
     help="Signaux Faibles: détection précoce des entreprises en difficulté.", no_args_is_help=True
 )
@@ -41,6 +49,27 @@ def main() -> None:
     """Signaux Faibles."""
     # confidential files (data directory, platform database, exports, keys) are readable by their owner only
     os.umask(0o077)
+    _check_settings()
+
+
+def _check_settings() -> None:
+    """A wrong setting (environment ``SF_…`` or ``signaux-faibles.toml``) stops every command with its name, what
+    was given and what is expected, before anything is read or written."""
+    from pydantic import ValidationError
+
+    from .config import get_settings
+
+    try:
+        get_settings()
+    except ValidationError as e:
+        for err in e.errors():
+            name = ".".join(str(x) for x in err["loc"])
+            console.print(
+                f"[red]error:[/red] setting {name} (SF_{name.upper()} or signaux-faibles.toml): {err['msg']}"
+                f" (given: {err.get('input')!r})",
+                highlight=False,
+            )
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -112,7 +141,7 @@ def panel(
         str | None, typer.Option("--to", help="Last month, YYYY-MM (default: the batch's month)")
     ] = None,
     engine: Annotated[
-        str | None, typer.Option("--engine", help="duckdb or spark (default: settings)")
+        Engine | None, typer.Option("--engine", help="duckdb or spark (default: settings)")
     ] = None,
     spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL")] = None,
 ) -> None:
@@ -420,7 +449,7 @@ def monthly(
     start_from: Annotated[
         Step | None, typer.Option("--from", help="Force this step and those after it (the others may be skipped)")
     ] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="duckdb or spark (default: settings)")] = None,
+    engine: Annotated[Engine | None, typer.Option("--engine", help="duckdb or spark (default: settings)")] = None,
 ) -> None:
     """The monthly cycle: ingest → panel → train when due → score → exports → publish; logged in runs/AAMM/run.json.
 

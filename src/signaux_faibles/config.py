@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -85,7 +86,7 @@ class Settings(BaseSettings):
     spark_driver_memory: str = "3g"
     duckdb_memory_limit: str = "3500MB"
     duckdb_threads: int | None = None
-    score_chunk_companies: int = 50_000
+    score_chunk_companies: int = Field(50_000, ge=1)
     database_url: str | None = None
     secret_key: str | None = None
     production: bool = False
