@@ -24,9 +24,9 @@ Rules (``real_system.md`` §5, datapi ``permissions.md``):
   a block only for an actor who holds the ``score`` right. Without it, the URSSAF, DGEFP and Banque de France
   blocks open on followed companies only, so that their presence never tells an alerted company from another;
 - reading and writing the company's comments and accompaniment case (``VIEW_WORK``, ``COMMENT``, ``CASE``) need
-  the company to be in the territory or followed: the agents' work is shared with those who work on the company; the CODEFI alert flag follows the rule of the score; importing the CODEFI list is for the platform
-  admin and the admins of DGFiP/CODEFI; exporting a list needs
-  the ``score`` right; an organisation admin manages the agents of their own organisation; a platform admin
+  the company to be in the territory or followed: the agents' work is shared with those who work on the company;
+- the CODEFI alert flag follows the rule of the score; importing the CODEFI list is for the platform admin and the
+  admins of DGFiP/CODEFI; exporting a list needs the ``score`` right; an organisation admin manages the agents of their own organisation; a platform admin
   everything administrative (not the confidential data: those follow the rules above).
 
 ``allowed(actor, action, resource)`` is the only function that decides; the routes, the API, the exports and the
@@ -271,7 +271,7 @@ def allowed(actor: Actor, action: Action | str, resource: Resource = None) -> De
         return Decision(False, "the platform is not open in this company's régions")
     inside = _in_territory(actor, resource)
     if act in (Action.VIEW_COMPANY, Action.FOLLOW):
-        # identity, effectif, procol, DIANE and group are every partner agent's (datapi's golden ``vaf`` case), and
+        # identity, effectif, procol and group are every partner agent's (datapi's golden ``vaf`` case), and
         # following out of zone is how an agent opens the data blocks there (the ``vaF``/``vAF`` cases)
         return Decision(True, "identity: every partner agent", out_of_territory=not inside)
     if act in (Action.VIEW_ACCOUNTS, Action.VIEW_WORK, Action.COMMENT, Action.CASE):
