@@ -26,8 +26,9 @@ Rules (``real_system.md`` §5, datapi ``permissions.md``):
 - reading and writing the company's comments and accompaniment case (``VIEW_WORK``, ``COMMENT``, ``CASE``) need
   the company to be in the territory or followed: the agents' work is shared with those who work on the company;
 - the CODEFI alert flag follows the rule of the score; importing the CODEFI list is for the platform admin and the
-  admins of DGFiP/CODEFI; exporting a list needs the ``score`` right; an organisation admin manages the agents of their own organisation; a platform admin
-  everything administrative (not the confidential data: those follow the rules above).
+  admins of DGFiP/CODEFI; exporting a list needs the ``score`` right; an organisation admin manages the agents of
+  their own organisation; a platform admin everything administrative (not the confidential data: those follow the
+  rules above).
 
 ``allowed(actor, action, resource)`` is the only function that decides; the routes, the API, the exports and the
 search call it (or ``visible_companies`` / ``territory_filter`` for SQL lists).
