@@ -55,6 +55,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from panel import _tree_rss  # the process tree's resident set, as the panel benchmark measures it
+
 REGIONS = "11,24,27,28,32,44,52,53,75,76,84,93,94,01,02,03,04,06"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DB_NAME = "sf_national"
@@ -63,7 +65,6 @@ INITIAL = ("ingest", "panel", "train", "score", "exports", "publish")
 EXPORTS = (("sf-json", "liste_{batch}.json"), ("csv", "liste_{batch}.csv"), ("xlsx", "liste_{batch}.xlsx"))
 TEXT_SUFFIXES = (".csv", ".txt", ".csv.gz")
 GOALS = {"monthly": (20 * 60.0, 12 * 1024.0), "training": (30 * 60.0, 16 * 1024.0)}
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass
@@ -86,26 +87,6 @@ class Measure:
 
 
 # ---- measuring a child process -----------------------------------------------------------------------------
-
-
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (from /proc; 0 for vanished processes)."""
-    children: dict[int, list[int]] = {}
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(p.name))
-    total, todo = 0, [pid]
-    while todo:
-        q = todo.pop()
-        todo.extend(children.get(q, []))
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            total += int(Path(f"/proc/{q}/statm").read_text().split()[1]) * _PAGE
-    return total
 
 
 def measure(phase: str, step: str, cmd: list[str], env: dict[str, str], logs: Path) -> Measure:
