@@ -3,10 +3,15 @@
 Every data record of every file ends in exactly one place: its staging table (accepted), the quarantine
 (quarantined, with file, physical line, column, raw value and reason), or counted as filtered (outside the
 perimeter). The import log holds, per file, ``read = accepted + quarantined + filtered``. See ``docs/data.md``.
+
+Memory is bounded by the largest file, not the batch: each file's parsed rows are written to a spill Parquet
+file (``DATA_DIR/.ingest-spill/``) as soon as it is parsed, and read back by chunks of :data:`CHUNK_ROWS` when
+the perimeter is applied and the new version is written (one ``ParquetWriter`` per table).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -14,12 +19,13 @@ import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -88,6 +94,9 @@ QUARANTINE_SCHEMA = pa.schema(
 
 FILTER_TABLE = "stg_filter_import"
 
+#: Rows read back at a time from a file's spill when the perimeter is applied and the staging tables written.
+CHUNK_ROWS = 500_000
+
 
 @dataclass
 class FileReport:
@@ -101,9 +110,26 @@ class FileReport:
     message: str = ""
     seconds: float = 0.0
     filtered: int = 0
-    kept: pa.Table | None = None
-    outside: pa.Table | None = None  # the rows outside the perimeter: kept apart (``filtered/``), never dropped
+    kept: int | None = None  # rows staged (inside the perimeter); None until the file's table is written
+    spill: Path | None = None  # the parsed rows, written as soon as parsed (``result.rows`` is then emptied)
+    parsed: int = 0  # rows parsed (staging rows: a wide source gives several per record)
     extra: dict[str, object] = field(default_factory=dict)
+
+    def rows(self, columns: list[str] | None = None) -> pa.Table:
+        """The parsed rows (read back from the spill when they were written there)."""
+        assert self.result is not None
+        if self.spill is not None:
+            return pq.read_table(self.spill, columns=columns)
+        return self.result.rows.select(columns) if columns is not None else self.result.rows
+
+    def chunks(self) -> Iterator[pa.Table]:
+        """The parsed rows by chunks of at most :data:`CHUNK_ROWS`."""
+        assert self.result is not None
+        if self.spill is None:
+            yield self.result.rows
+            return
+        for b in pq.ParquetFile(self.spill).iter_batches(batch_size=CHUNK_ROWS):
+            yield pa.Table.from_batches([b])
 
     @property
     def quarantined(self) -> int:
@@ -122,12 +148,6 @@ class FileReport:
         if self.result is None or self.result.rejections.num_rows == 0:
             return 0
         return int(pc.sum(pc.equal(self.result.rejections.column("level"), "field")).as_py() or 0)
-
-
-def _distinct_lines(table: pa.Table) -> int:
-    if table.num_rows == 0:
-        return 0
-    return len(pc.unique(table.column("_line")))
 
 
 def _read_published(store: Store, table: str) -> pa.Table | None:
@@ -163,6 +183,7 @@ def ingest_batch(
     con: duckdb.DuckDBPyConnection | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     stock_shrink_limit: float = 0.2,
+    memory_limit: str | None = None,
 ) -> list[FileReport]:
     """Ingest one batch folder and publish it atomically; return the per-file reports.
 
@@ -171,43 +192,85 @@ def ingest_batch(
     force by more than ``stock_shrink_limit``, is refused (status ``error``) and the stock in force stays.
     Raises ``ValueError`` on a batch code that is not a real month or a missing folder, and
     :class:`BatchRefused` (a ``ValueError``) on a folder without any file of a known source or where no file
-    could be read: nothing is published.
+    could be read: nothing is published. ``memory_limit`` bounds the DuckDB connection (``SET memory_limit``).
     """
     check_batch(batch)
     if not 0 <= stock_shrink_limit <= 1:
         raise ValueError(f"stock_shrink_limit {stock_shrink_limit}: expected a share between 0 and 1 (0.2 for 20 %)")
     entries = _batch_entries(batch_dir)
     con = con or duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     store = Store(data_dir)
     reports: list[FileReport] = []
     started = dt.datetime.now(dt.UTC)
     # the account map first: account-only URSSAF files of the batch need it (ingest/accounts.py)
     paths = sorted((p for p in entries if p.is_file() or p.is_symlink()),
                    key=lambda p: (getattr(source_for(p.name), "table", "") != "stg_compte", p.name))  # fmt: skip
-    scratch = tempfile.TemporaryDirectory(prefix="sf-accounts-")
-    for i, path in enumerate(paths):
-        if progress:
-            progress(path.name, i, len(paths))
-        rep = FileReport(file=path.name, path=path.absolute(), source=source_for(path.name))
-        reports.append(rep)
-        _parse_file(rep, path, reports, store, Path(scratch.name), con)
-    scratch.cleanup()
-    if not any(r.result is not None and r.result.fatal is None for r in reports):
-        errors = [r.message for r in reports if r.status == "error"]
-        raise BatchRefused(
-            f"{batch_dir}: no file of the batch could be read ({len(errors)} in error: " + "; ".join(errors[:5])
-            + ("; …" if len(errors) > 5 else "") + "); nothing published", reports)  # fmt: skip
-    with store.locked():
-        _refuse_shrunk_stocks(reports, store, stock_shrink_limit)
-        good = [r for r in reports if r.result is not None and r.status != "error"]
-        filter_table, perimeter, note = _perimeter(con, good, store, no_filter)
-        for rep in good:
-            _keep_inside(con, rep, perimeter, note)
-        new_filter = filter_table if _effectif_ent_rows(good) else None
-        _publish(store, batch, reports, new_filter, started)
+    with _spill_dir(data_dir) as spill, tempfile.TemporaryDirectory(prefix="sf-accounts-") as scratch:
+        for i, path in enumerate(paths):
+            if progress:
+                progress(path.name, i, len(paths))
+            rep = FileReport(file=path.name, path=path.absolute(), source=source_for(path.name))
+            reports.append(rep)
+            _parse_file(rep, path, reports, store, Path(scratch), con)
+            _spill(rep, spill / f"{i:05d}.parquet")
+        if not any(r.result is not None and r.result.fatal is None for r in reports):
+            errors = [r.message for r in reports if r.status == "error"]
+            raise BatchRefused(
+                f"{batch_dir}: no file of the batch could be read ({len(errors)} in error: " + "; ".join(errors[:5])
+                + ("; …" if len(errors) > 5 else "") + "); nothing published", reports)  # fmt: skip
+        with store.locked():
+            _refuse_shrunk_stocks(reports, store, stock_shrink_limit)
+            good = [r for r in reports if r.result is not None and r.status != "error"]
+            filter_table, perimeter, note = _perimeter(con, good, store, no_filter)
+            new_filter = filter_table if _effectif_ent_rows(good) else None
+            _publish(store, batch, reports, new_filter, started, con, perimeter, note)
     if progress:
         progress("published", len(paths), len(paths))
     return reports
+
+
+@contextlib.contextmanager
+def _spill_dir(data_dir: Path) -> Iterator[Path]:
+    """A private folder for this run's spill files under ``data_dir/.ingest-spill`` (same disk as the data),
+    removed at the end; folders left by killed runs (their process gone) are removed first."""
+    root = data_dir / ".ingest-spill"
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        pid = old.name.split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            root.rmdir()  # when no other run is using it
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _spill(rep: FileReport, path: Path) -> None:
+    """Write the file's parsed rows to ``path`` and drop them from memory (nothing to do for an empty file)."""
+    if rep.result is None:
+        return
+    rows = rep.result.rows
+    rep.parsed = rows.num_rows
+    if rows.num_rows == 0:
+        return
+    pq.write_table(rows, path)
+    rep.spill = path
+    rep.result.rows = rows.schema.empty_table()  # a slice would keep the buffers alive
 
 
 def _batch_entries(batch_dir: Path) -> list[Path]:
@@ -266,7 +329,7 @@ def _parse_file(
 
 def _effectif_ent_rows(good: list[FileReport]) -> list[pa.Table]:
     """The rows of this batch's effectif_ent files (the perimeter's source)."""
-    return [r.result.rows for r in good if r.source is not None and r.source.name == "effectif_ent"
+    return [r.rows() for r in good if r.source is not None and r.source.name == "effectif_ent"
             and r.result is not None]  # fmt: skip
 
 
@@ -306,33 +369,84 @@ def _perimeter(
     return filter_table, perimeter, note
 
 
-def _keep_inside(con: duckdb.DuckDBPyConnection, rep: FileReport, perimeter: set[str] | None, note: str) -> None:
-    """Split a file's rows: inside the perimeter (``rep.kept``, with their flags) and outside (``rep.outside``)."""
-    assert rep.result is not None and rep.source is not None
-    rows = rep.result.rows
-    key = rep.source.key
-    if perimeter is not None and key is not None and key in rows.column_names and rows.num_rows:
-        siren = pc.utf8_slice_codeunits(rows.column(key), 0, 9)
-        inside = pc.is_in(siren, value_set=pa.array(sorted(perimeter), pa.string()))
-        inside = pc.fill_null(inside, False)
-        out = rows.filter(pc.invert(inside))
-        rows = rows.filter(inside)
-        kept_lines = set(pc.unique(rows.column("_line")).to_pylist()) if rows.num_rows else set()
-        out_lines = set(pc.unique(out.column("_line")).to_pylist()) if out.num_rows else set()
-        rep.filtered = len(out_lines - kept_lines)
-        rep.outside = out
-    rep.kept = _flags(con.cursor(), rows, key)
-    if note and key is not None:
-        rep.message = "; ".join(m for m in (rep.message, note) if m)
+def _stage_table(
+    con: duckdb.DuckDBPyConnection, reps: list[FileReport], batch: str, staged: Path, outside: Path,
+    perimeter: set[str] | None, note: str,
+) -> None:  # fmt: skip
+    """Write the rows of ``reps`` (the readable files of one table) chunk by chunk: inside the perimeter, with
+    their flags, to ``staged``; outside, kept apart with the same columns but the flags, to ``outside`` (removed
+    when there is none). Sets each report's ``kept``, ``filtered`` and message."""
+    key = reps[0].source.key if reps[0].source is not None else None
+    value_set = pa.array(sorted(perimeter), pa.string()) if perimeter is not None else None
+    extra = [pa.field("batch", pa.string()), pa.field("source_file", pa.string())]
+
+    def final(schema: pa.Schema) -> pa.Schema:
+        fields = [f.with_name("source_line") if f.name == "_line" else f for f in schema]
+        return pa.schema(fields + extra)
+
+    empty = [r.result.rows.schema.empty_table() for r in reps if r.result is not None]
+    staged_schema = pa.unify_schemas([final(_flags(con.cursor(), t, key).schema) for t in empty],
+                                     promote_options="default")  # fmt: skip
+    outside_schema = pa.unify_schemas([final(t.schema) for t in empty], promote_options="default")
+    for path in (staged, outside):
+        if path.exists():
+            path.unlink()  # may be a hard link shared with the published version: never write through it
+    out_writer: pq.ParquetWriter | None = None
+    with pq.ParquetWriter(staged, staged_schema) as writer:
+        for rep in reps:
+            rep.kept = 0
+            out_lines: list[np.ndarray] = []
+            kept_lines: list[np.ndarray] = []
+            for rows in rep.chunks():
+                if value_set is not None and key is not None and key in rows.column_names and rows.num_rows:
+                    inside = pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(rows.column(key), 0, 9),
+                                                   value_set=value_set), False)  # fmt: skip
+                    out = rows.filter(pc.invert(inside))
+                    rows = rows.filter(inside)
+                    if out.num_rows:
+                        out_lines.append(np.unique(out.column("_line").to_numpy()))
+                        out_writer = out_writer or pq.ParquetWriter(outside, outside_schema)
+                        out_writer.write_table(_conform(_tagged(out, batch, rep.file), outside_schema))
+                    if rows.num_rows:
+                        kept_lines.append(np.unique(rows.column("_line").to_numpy()))
+                flagged = _flags(con.cursor(), rows, key)
+                rep.kept += flagged.num_rows
+                if flagged.num_rows:
+                    writer.write_table(_conform(_tagged(flagged, batch, rep.file), staged_schema))
+            if out_lines:
+                gone = np.unique(np.concatenate(out_lines))
+                if kept_lines:
+                    gone = np.setdiff1d(gone, np.concatenate(kept_lines))
+                rep.filtered = len(gone)
+            if note and key is not None:
+                rep.message = "; ".join(m for m in (rep.message, note) if m)
+    if out_writer is not None:
+        out_writer.close()
+
+
+def _tagged(rows: pa.Table, batch: str, file: str) -> pa.Table:
+    """The rows with ``batch`` and ``source_file`` appended and ``_line`` named ``source_line``."""
+    n = rows.num_rows
+    rows = rows.append_column("batch", pa.array([batch] * n, pa.string()))
+    rows = rows.append_column("source_file", pa.array([file] * n, pa.string()))
+    return rows.rename_columns([("source_line" if c == "_line" else c) for c in rows.column_names])
+
+
+def _conform(rows: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The rows with exactly ``schema``'s columns (missing ones null, as a concatenation would give)."""
+    cols = [rows.column(f.name).cast(f.type) if f.name in rows.column_names else pa.nulls(rows.num_rows, f.type)
+            for f in schema]  # fmt: skip
+    return pa.Table.from_arrays(cols, schema=schema)
 
 
 def _publish(
-    store: Store, batch: str, reports: list[FileReport], filter_table: pa.Table | None, started: dt.datetime
-) -> None:
+    store: Store, batch: str, reports: list[FileReport], filter_table: pa.Table | None, started: dt.datetime,
+    con: duckdb.DuckDBPyConnection, perimeter: set[str] | None, note: str,
+) -> None:  # fmt: skip
     """Write the batch into a new version and publish it (one rename); a failure leaves the published one."""
     new = store.begin()
     try:
-        _write_batch(new, batch, reports, filter_table)
+        _write_batch(new, batch, reports, filter_table, con, perimeter, note)
         _write_log(new, batch, reports, started)
         pause = os.environ.get("SF_INGEST_PAUSE_BEFORE_SWAP")  # test hook: lets a test kill -9 us here
         if pause:
@@ -370,8 +484,8 @@ def _read_stock(store: Store, table: str, columns: list[str]) -> pa.Table | None
 
 def _account_map(reports: list[FileReport], store: Store) -> pa.Table | None:
     """The account → SIRET map: this batch's (parsed first), else the published ``stg_compte``."""
-    parts = [r.result.rows for r in reports if r.source is not None and r.source.table == "stg_compte"
-             and r.result is not None and r.status != "error" and r.result.rows.num_rows]  # fmt: skip
+    parts = [r.rows() for r in reports if r.source is not None and r.source.table == "stg_compte"
+             and r.result is not None and r.status != "error" and r.parsed]  # fmt: skip
     if parts:
         return pa.concat_tables(parts)
     return _read_published(store, "stg_compte")
@@ -410,7 +524,7 @@ def _refuse_shrunk_stocks(reports: list[FileReport], store: Store, limit: float)
         if r.source is not None and r.source.kind == "stock" and r.result is not None and r.status != "error":
             by_table.setdefault(r.source.table, []).append(r)
     for table, reps in by_table.items():
-        new = sum(r.result.rows.num_rows for r in reps if r.result is not None)
+        new = sum(r.parsed for r in reps if r.result is not None)
         read = sum(r.read for r in reps)
         before = _stock_rows(store, table)
         if new == 0:
@@ -428,14 +542,17 @@ def _refuse_shrunk_stocks(reports: list[FileReport], store: Store, limit: float)
 
 
 def _batch_or_published(good: list[FileReport], store: Store, table: str) -> pa.Table | None:
-    parts = [r.result.rows for r in good if r.source is not None and r.source.table == table
+    parts = [r.rows() for r in good if r.source is not None and r.source.table == table
              and r.result is not None]
     if parts:
         return pa.concat_tables(parts)
     return _read_published(store, table)
 
 
-def _write_batch(new: Path, batch: str, reports: list[FileReport], filter_table: pa.Table | None) -> None:
+def _write_batch(
+    new: Path, batch: str, reports: list[FileReport], filter_table: pa.Table | None,
+    con: duckdb.DuckDBPyConnection, perimeter: set[str] | None, note: str,
+) -> None:  # fmt: skip
     by_table: dict[str, list[FileReport]] = {}
     for rep in reports:
         if rep.source is not None:
@@ -443,27 +560,19 @@ def _write_batch(new: Path, batch: str, reports: list[FileReport], filter_table:
     for table, reps in by_table.items():
         source = reps[0].source
         assert source is not None
-        ok = [r for r in reps if r.kept is not None]
+        ok = [r for r in reps if r.result is not None and r.status != "error"]
         if not ok and not any(r.result is not None and r.result.rejections.num_rows for r in reps):
             continue  # every file of this table failed: keep what was published
         sdir, qdir = DataDir(new).staging(table), DataDir(new).quarantine(table)
         qdir.mkdir(parents=True, exist_ok=True)
         if ok:  # else (every file refused or unreadable) the table stays as published; its quarantine is written
-            sdir.mkdir(parents=True, exist_ok=True)
-            if source.kind == "stock":  # a stock replaces every earlier batch
-                for old in sdir.glob("*.parquet"):
-                    old.unlink()
-            parts = []
-            for r in ok:
-                assert r.kept is not None
-                t = r.kept
-                t = t.append_column("batch", pa.array([batch] * t.num_rows, pa.string()))
-                t = t.append_column("source_file", pa.array([r.file] * t.num_rows, pa.string()))
-                parts.append(t)
-            staged = pa.concat_tables(parts, promote_options="default")
-            staged = staged.rename_columns([("source_line" if c == "_line" else c) for c in staged.column_names])
-            _atomic_parquet(staged, sdir / f"{batch}.parquet")
-            _write_outside(DataDir(new).filtered(table), batch, ok, stock=source.kind == "stock")
+            fdir = DataDir(new).filtered(table)  # rows outside the perimeter: counted, never discarded
+            for folder in (sdir, fdir):
+                folder.mkdir(parents=True, exist_ok=True)
+                if source.kind == "stock":  # a stock replaces every earlier batch
+                    for old in folder.glob("*.parquet"):
+                        old.unlink()
+            _stage_table(con, ok, batch, sdir / f"{batch}.parquet", fdir / f"{batch}.parquet", perimeter, note)
         qparts = []
         for r in reps:
             if r.result is None or r.result.rejections.num_rows == 0:
@@ -500,30 +609,6 @@ def _write_batch(new: Path, batch: str, reports: list[FileReport], filter_table:
         _atomic_parquet(ft, fdir / f"{batch}.parquet")
 
 
-def _write_outside(fdir: Path, batch: str, reps: list[FileReport], stock: bool) -> None:
-    """The rows outside the perimeter, kept apart under ``filtered/<table>/<batch>.parquet`` (same columns as the
-    staging table): counted in the import log, never discarded; a stock replaces its earlier batches here too."""
-    fdir.mkdir(parents=True, exist_ok=True)
-    if stock:
-        for old in fdir.glob("*.parquet"):
-            old.unlink()
-    parts = []
-    for r in reps:
-        if r.outside is None or not r.outside.num_rows:
-            continue
-        t = r.outside
-        t = t.append_column("batch", pa.array([batch] * t.num_rows, pa.string()))
-        t = t.append_column("source_file", pa.array([r.file] * t.num_rows, pa.string()))
-        parts.append(t)
-    target = fdir / f"{batch}.parquet"
-    if parts:
-        out = pa.concat_tables(parts, promote_options="default")
-        out = out.rename_columns([("source_line" if c == "_line" else c) for c in out.column_names])
-        _atomic_parquet(out, target)
-    elif target.exists():
-        target.unlink()
-
-
 def _atomic_parquet(table: pa.Table, path: Path) -> None:
     if path.exists():
         path.unlink()  # may be a hard link shared with the published version: never write through it
@@ -543,7 +628,7 @@ def _write_log(new: Path, batch: str, reports: list[FileReport], started: dt.dat
                 "accepted": r.accepted if r.status != "error" else 0,
                 "quarantined": r.quarantined,
                 "filtered": r.filtered,
-                "rows": r.kept.num_rows if r.kept is not None else 0,
+                "rows": r.kept or 0,
                 "field_rejections": r.field_rejections,
                 "status": r.status,
                 "message": r.message,
@@ -600,7 +685,8 @@ def run_ingest(batch_dir: Path, batch: str, settings: Settings, no_filter: bool)
                 bar.update(task, description=name, completed=done, total=total)
 
             reports = ingest_batch(Path(batch_dir), batch, Path(settings.data_dir), no_filter=no_filter, progress=step,
-                                   stock_shrink_limit=settings.stock_shrink_limit)
+                                   stock_shrink_limit=settings.stock_shrink_limit,
+                                   memory_limit=settings.duckdb_memory_limit)
     except ValueError as exc:  # BatchRefused, or a batch code that is not a real month: nothing published
         if isinstance(exc, BatchRefused) and exc.reports:
             _summary(exc.reports, batch, console)
