@@ -123,12 +123,16 @@ def ingest(
     ],
     batch: Annotated[str, typer.Option("--batch", help="Batch key AAMM (or AAMM_NN).")],
     no_filter: Annotated[bool, typer.Option("--no-filter", help="Keep rows outside the perimeter.")] = False,
+    engine: Annotated[
+        Engine | None, typer.Option("--engine", help="duckdb or spark: spark parses the files on its executors")
+    ] = None,
+    spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL")] = None,
 ) -> None:
     """Ingest a batch folder into staging tables, quarantine and import log (under SF_DATA_DIR)."""
     from .config import get_settings
     from .ingest import run_ingest
 
-    raise typer.Exit(run_ingest(directory, batch, get_settings(), no_filter))
+    raise typer.Exit(run_ingest(directory, batch, get_settings(), no_filter, engine, spark_master))
 
 
 @app.command()

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from signaux_faibles.config import Settings
 from signaux_faibles.layout import DataDir
 
-__all__ = ["ENGINES", "connect", "read_table", "stop", "write_table"]
+__all__ = ["ENGINES", "connect", "read_table", "spark_session", "stop", "write_table"]
 
 ENGINES = ("duckdb", "spark")
 _PART = "part-00000.parquet"
@@ -70,6 +70,14 @@ def _sql_str(value: object) -> str:
 
 
 def _spark(settings: Settings) -> ibis.BaseBackend:
+    session = spark_session(settings)
+    con = ibis.pyspark.connect(session)
+    ibis.options.pyspark.treat_nan_as_null = True  # the option exists once the backend is loaded
+    return con
+
+
+def spark_session(settings: Settings) -> Any:
+    """The PySpark session on ``settings.spark_master`` (see the module's docstring); the ingest uses it bare."""
     from pyspark.sql import SparkSession
 
     warehouse = tempfile.mkdtemp(prefix="sf-spark-warehouse-")
@@ -88,9 +96,7 @@ def _spark(settings: Settings) -> ibis.BaseBackend:
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
-    con = ibis.pyspark.connect(session)
-    ibis.options.pyspark.treat_nan_as_null = True  # the option exists once the backend is loaded
-    return con
+    return session
 
 
 def stop(con: ibis.BaseBackend) -> None:

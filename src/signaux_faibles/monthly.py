@@ -297,7 +297,8 @@ class Monthly:
         from .ingest import run_ingest
 
         code = run_ingest(
-            self.directory, self.batch, self.settings, no_filter=not self.settings.perimeter_filter
+            self.directory, self.batch, self.settings, no_filter=not self.settings.perimeter_filter,
+            engine=self.engine,
         )
         if code == 2:
             raise Refused("l'ingestion a refusé le lot (voir les messages ci-dessus)")

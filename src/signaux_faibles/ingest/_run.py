@@ -7,6 +7,12 @@ perimeter). The import log holds, per file, ``read = accepted + quarantined + fi
 Memory is bounded by the largest file, not the batch: each file's parsed rows are written to a spill Parquet
 file (``DATA_DIR/.ingest-spill/``) as soon as it is parsed, and read back by chunks of :data:`CHUNK_ROWS` when
 the perimeter is applied and the new version is written (one ``ParquetWriter`` per table).
+
+On Spark (``ingest --engine spark``, or the setting ``engine = "spark"``), the files are parsed by the Spark
+executors, one task per file, with the same parsers; each task writes its spill file and sends back its report
+(counts and rejections, not the rows). The account map (``Sigfaible_etablissement_utf8.csv``) is parsed first on
+the driver, since account-only URSSAF files need it. The driver then applies the perimeter and writes the same
+Parquet layout as the default engine. The data directory must be on a file system every executor sees.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -184,6 +192,7 @@ def ingest_batch(
     progress: Callable[[str, int, int], None] | None = None,
     stock_shrink_limit: float = 0.2,
     memory_limit: str | None = None,
+    spark: Any | None = None,
 ) -> list[FileReport]:
     """Ingest one batch folder and publish it atomically; return the per-file reports.
 
@@ -193,6 +202,7 @@ def ingest_batch(
     Raises ``ValueError`` on a batch code that is not a real month or a missing folder, and
     :class:`BatchRefused` (a ``ValueError``) on a folder without any file of a known source or where no file
     could be read: nothing is published. ``memory_limit`` bounds the DuckDB connection (``SET memory_limit``).
+    With a ``spark`` session, the files are parsed by its executors (see the module's docstring).
     """
     check_batch(batch)
     if not 0 <= stock_shrink_limit <= 1:
@@ -209,11 +219,14 @@ def ingest_batch(
                    key=lambda p: (getattr(source_for(p.name), "table", "") != "stg_compte", p.name))  # fmt: skip
     with _spill_dir(data_dir) as spill, tempfile.TemporaryDirectory(prefix="sf-accounts-") as scratch:
         for i, path in enumerate(paths):
+            if spark is not None and getattr(source_for(path.name), "table", "") != "stg_compte":
+                reports.extend(_parse_on_spark(spark, list(enumerate(paths))[i:], reports, store, spill, progress))
+                break
             if progress:
                 progress(path.name, i, len(paths))
             rep = FileReport(file=path.name, path=path.absolute(), source=source_for(path.name))
             reports.append(rep)
-            _parse_file(rep, path, reports, store, Path(scratch), con)
+            _parse_file(rep, path, lambda: _account_map(reports, store), Path(scratch), con)
             _spill(rep, spill / f"{i:05d}.parquet")
         if not any(r.result is not None and r.result.fatal is None for r in reports):
             errors = [r.message for r in reports if r.status == "error"]
@@ -286,11 +299,47 @@ def _batch_entries(batch_dir: Path) -> list[Path]:
     return entries
 
 
+def _parse_on_spark(
+    spark: Any, items: list[tuple[int, Path]], reports: list[FileReport], store: Store, spill: Path,
+    progress: Callable[[str, int, int], None] | None,
+) -> list[FileReport]:  # fmt: skip
+    """Parse ``items`` (index in the batch, path) on the Spark executors, one task per file; their reports, in
+    order. The account map, when an account-only file needs it, is written once for the executors to read."""
+    if progress:
+        progress(f"{len(items)} file(s) parsed by Spark", items[0][0], items[0][0] + len(items))
+    accounts: str | None = None
+    sources = [(p, source_for(p.name)) for _, p in items]
+    if any(s is not None and p.is_file() and is_account_only(p, s.name) for p, s in sources):
+        mapping = _account_map(reports, store)
+        if mapping is not None:
+            accounts = str(spill / "accounts.parquet")
+            pq.write_table(mapping, accounts)
+    task = partial(_parse_task, spill=str(spill), accounts=accounts)
+    out: list[FileReport] = spark.sparkContext.parallelize(items, len(items)).map(task).collect()
+    return out
+
+
+def _parse_task(item: tuple[int, Path], spill: str, accounts: str | None) -> FileReport:
+    """One Spark task: parse one file with its own DuckDB connection, write its spill, return its report."""
+    i, path = item
+    rep = FileReport(file=path.name, path=path.absolute(), source=source_for(path.name))
+    con = duckdb.connect()
+    try:
+        with tempfile.TemporaryDirectory(prefix="sf-accounts-") as scratch:
+            _parse_file(rep, path, lambda: pq.read_table(accounts) if accounts else None, Path(scratch), con)
+        _spill(rep, Path(spill) / f"{i:05d}.parquet")
+    finally:
+        con.close()
+    return rep
+
+
 def _parse_file(
-    rep: FileReport, path: Path, reports: list[FileReport], store: Store, scratch: Path,
+    rep: FileReport, path: Path, account_map: Callable[[], pa.Table | None], scratch: Path,
     con: duckdb.DuckDBPyConnection,
 ) -> None:  # fmt: skip
-    """Parse one file of the batch into ``rep`` (its result, status and message); never raises."""
+    """Parse one file of the batch into ``rep`` (its result, status and message); never raises.
+
+    ``account_map()`` gives the account → SIRET map when the file is account-only (None: there is none)."""
     source = rep.source
     if not path.exists():  # a broken symbolic link: an error of the delivery, not a file to skip
         rep.status, rep.message = "error", _broken_link(path)
@@ -302,7 +351,7 @@ def _parse_file(
     t0 = time.perf_counter()
     parse_path = path
     if is_account_only(path, source.name):
-        mapping = _account_map(reports, store)
+        mapping = account_map()
         if mapping is None:
             rep.status = "error"
             rep.message = (f"{path.name}: no Siret column and no account map (Sigfaible_etablissement_utf8.csv) in "
@@ -666,14 +715,27 @@ def _summary(reports: list[FileReport], batch: str, console: Console) -> None:
     console.print(table)
 
 
-def run_ingest(batch_dir: Path, batch: str, settings: Settings, no_filter: bool) -> int:
+def run_ingest(
+    batch_dir: Path, batch: str, settings: Settings, no_filter: bool, engine: str | None = None,
+    spark_master: str | None = None,
+) -> int:  # fmt: skip
     """CLI entry point: ingest ``batch_dir`` as ``batch`` under ``settings.data_dir``; print a summary table.
+
+    ``engine`` (default ``settings.engine``): ``spark`` parses the files on Spark (``spark_master``, default
+    ``settings.spark_master``), ``duckdb`` in this process.
 
     Returns the exit code: 0 when every file was read, 1 when a file could not be read at all or was refused (the
     other files are still loaded), 2 when the batch is refused whole (a batch code that is not a real month, a
     folder with no file of a known source, or no file that could be read): nothing is published.
     """
     console = Console() if Console().is_terminal else Console(width=200)
+    if spark_master:
+        settings = settings.model_copy(update={"spark_master": spark_master})
+    spark = None
+    if (engine or settings.engine) == "spark":
+        from signaux_faibles.engine import spark_session
+
+        spark = spark_session(settings)
     try:
         with Progress(
             TextColumn("[bold]Ingestion {task.fields[batch]}"), BarColumn(), MofNCompleteColumn(),
@@ -686,12 +748,15 @@ def run_ingest(batch_dir: Path, batch: str, settings: Settings, no_filter: bool)
 
             reports = ingest_batch(Path(batch_dir), batch, Path(settings.data_dir), no_filter=no_filter, progress=step,
                                    stock_shrink_limit=settings.stock_shrink_limit,
-                                   memory_limit=settings.duckdb_memory_limit)
+                                   memory_limit=settings.duckdb_memory_limit, spark=spark)
     except ValueError as exc:  # BatchRefused, or a batch code that is not a real month: nothing published
         if isinstance(exc, BatchRefused) and exc.reports:
             _summary(exc.reports, batch, console)
         console.print(f"[red]error:[/red] {exc}")
         return 2
+    finally:
+        if spark is not None:
+            spark.stop()
     _summary(reports, batch, console)
     errors = [r for r in reports if r.status == "error"]
     for r in errors:
