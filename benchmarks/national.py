@@ -2,7 +2,7 @@
 
     uv run python benchmarks/national.py [--companies 400000] [--months 60] [--work DIR]
                                          [--pg postgresql+psycopg://postgres@127.0.0.1:5432] [--from STEP]
-                                         [--retrain] [--keep-db] [--db NAME] [--initial STEPS]
+                                         [--to STEP] [--retrain] [--keep-db] [--db NAME] [--initial STEPS]
 
 Prepares (or reuses, when ``DIR/twin.json`` records the same parameters) a digital twin under ``DIR/twin`` with
 every metropolitan and overseas région and one monthly batch after the initial one. Then, in a fresh data
@@ -16,7 +16,9 @@ directory ``DIR/data`` and a scratch PostgreSQL database (``sf_national``, dropp
 - ``--retrain``: ``train --batch <monthly batch>`` measured too, after the monthly run.
 
 ``--initial ingest`` limits the initial load to those steps; ``--from STEP`` skips the initial load and runs the
-monthly run from STEP on the data directory as it is (an empty one: the monthly batch is the first delivery).
+monthly run from STEP on the data directory as it is (an empty one: the monthly batch is the first delivery);
+``--to STEP`` stops the monthly run after STEP (a long run can be measured in parts: ``--to panel``, then
+``--from score``).
 When the monthly run finds no model, ``train`` is due and runs before ``score`` (as in ``signaux-faibles
 monthly``); it is the training figure then, and is not counted in the monthly run's total.
 
@@ -382,6 +384,7 @@ def main() -> None:
     ap.add_argument(
         "--from", dest="start", choices=MONTHLY, help="re-run the monthly run from this step only"
     )
+    ap.add_argument("--to", dest="stop", choices=MONTHLY, help="stop the monthly run after this step")
     ap.add_argument("--retrain", action="store_true", help="also time train --batch <monthly batch>")
     ap.add_argument("--db", default=DB_NAME, help="scratch database name (created, then dropped)")
     ap.add_argument("--keep-db", action="store_true", help="keep the scratch database at the end")
@@ -412,7 +415,7 @@ def main() -> None:
                 return
         else:
             database(args.pg, args.db, fresh=False)
-        steps = MONTHLY[MONTHLY.index(args.start or "ingest") :]
+        steps = MONTHLY[MONTHLY.index(args.start or "ingest") : MONTHLY.index(args.stop or "publish") + 1]
         if "score" in steps and not any(
             (data / "models").glob("*/model.joblib")
         ):  # no model yet: train is due

@@ -21,6 +21,7 @@ every ``*.parquet`` of the folder (Spark's ``_SUCCESS`` and ``.crc`` files are i
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -77,21 +78,25 @@ def _spark(settings: Settings) -> ibis.BaseBackend:
 
 
 def spark_session(settings: Settings) -> Any:
-    """The PySpark session on ``settings.spark_master`` (see the module's docstring); the ingest uses it bare."""
+    """The PySpark session on ``settings.spark_master`` (see the module's docstring); the ingest uses it bare.
+
+    Under ``spark-submit`` (its gateway given by ``PYSPARK_GATEWAY_PORT``), the master and driver memory are
+    ``spark-submit``'s own (``--master``, ``--driver-memory``), not the settings'."""
     from pyspark.sql import SparkSession
 
     warehouse = tempfile.mkdtemp(prefix="sf-spark-warehouse-")
     atexit.register(shutil.rmtree, warehouse, True)
+    builder = SparkSession.builder
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit: the settings decide
+        builder = builder.master(settings.spark_master).config("spark.driver.memory", settings.spark_driver_memory)
     session = (
-        SparkSession.builder.master(settings.spark_master)
-        .appName("signaux-faibles")
+        builder.appName("signaux-faibles")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.warehouse.dir", warehouse)
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.driver.memory", settings.spark_driver_memory)
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .getOrCreate()
     )

@@ -54,3 +54,25 @@ def test_spark_ingestion_publishes_the_same_tables(spark: Any, tmp_path: Path, u
     for name in a:
         assert a[name].equals(b[name]), name
     assert not (tmp_path / "spark" / ".ingest-spill").exists()  # the spill files are removed
+
+
+def test_spark_submit_runs_the_command_line(tmp_path: Path) -> None:
+    """The documented ``spark-submit … scripts/spark_main.py ingest … --engine spark`` works (docs/lists.md)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    summary = generate(TwinConfig(out=tmp_path / "twin", companies=80, months=24, seed=2))
+    batch = summary.batches[0]
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ, SF_DATA_DIR=str(tmp_path / "data"), PYSPARK_PYTHON=sys.executable)
+    done = subprocess.run(
+        [str(bin_dir / "spark-submit"), "--master", "local[1]", "--driver-memory", "1g",
+         str(root / "scripts" / "spark_main.py"), "ingest", str(tmp_path / "twin" / batch), "--batch", batch,
+         "--engine", "spark"],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    log = pq.read_table(tmp_path / "data" / "import_log.parquet").to_pylist()
+    assert log and all(r["status"] == "ok" for r in log if r["source"])
