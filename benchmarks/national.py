@@ -2,7 +2,7 @@
 
     uv run python benchmarks/national.py [--companies 400000] [--months 60] [--work DIR]
                                          [--pg postgresql+psycopg://postgres@127.0.0.1:5432] [--from STEP]
-                                         [--to STEP] [--retrain] [--keep-db] [--db NAME] [--initial STEPS]
+                                         [--to STEP] [--ingest-engine E] [--retrain] [--keep-db] [--db NAME] [--initial STEPS]
 
 Prepares (or reuses, when ``DIR/twin.json`` records the same parameters) a digital twin under ``DIR/twin`` with
 every metropolitan and overseas région and one monthly batch after the initial one. Then, in a fresh data
@@ -66,6 +66,7 @@ MONTHLY = ("ingest", "panel", "score", "exports", "publish")
 INITIAL = ("ingest", "panel", "train", "score", "exports", "publish")
 EXPORTS = (("sf-json", "liste_{batch}.json"), ("csv", "liste_{batch}.csv"), ("xlsx", "liste_{batch}.xlsx"))
 TEXT_SUFFIXES = (".csv", ".txt", ".csv.gz")
+INGEST_ENGINE = ["duckdb"]  # --ingest-engine
 GOALS = {"monthly": (20 * 60.0, 12 * 1024.0), "training": (30 * 60.0, 16 * 1024.0)}
 
 
@@ -229,7 +230,8 @@ def run_step(phase: str, step: str, batch: str, data: Path, env: dict[str, str],
     """One pipeline step for ``batch`` (exports: one child per format); its measures, rows counted after."""
     cli = str(CLI)
     if step == "ingest":
-        cmds = {step: [cli, "ingest", str(data.parent / "twin" / batch), "--batch", batch]}
+        cmds = {step: [cli, "ingest", str(data.parent / "twin" / batch), "--batch", batch,
+                       "--engine", INGEST_ENGINE[0]]}  # fmt: skip
     elif step == "train":
         truth = data.parent / "twin" / "ground_truth.parquet"
         cmds = {step: [cli, "train", "--batch", batch, "--ground-truth", str(truth)]}
@@ -385,6 +387,8 @@ def main() -> None:
         "--from", dest="start", choices=MONTHLY, help="re-run the monthly run from this step only"
     )
     ap.add_argument("--to", dest="stop", choices=MONTHLY, help="stop the monthly run after this step")
+    ap.add_argument("--ingest-engine", choices=("duckdb", "spark"), default="duckdb",
+                    help="the ingest's engine (spark: the files parsed on a local Spark, SF_SPARK_MASTER)")
     ap.add_argument("--retrain", action="store_true", help="also time train --batch <monthly batch>")
     ap.add_argument("--db", default=DB_NAME, help="scratch database name (created, then dropped)")
     ap.add_argument("--keep-db", action="store_true", help="keep the scratch database at the end")
@@ -396,6 +400,7 @@ def main() -> None:
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return
+    INGEST_ENGINE[0] = args.ingest_engine
     args.work = args.work or Path(f"/tmp/sf-national/c{args.companies}-m{args.months}")
     args.work.mkdir(parents=True, exist_ok=True)
     data, logs = args.work / "data", args.work / "logs"
