@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,9 @@ def spark_session(settings: Settings) -> Any:
     ``spark-submit``'s own (``--master``, ``--driver-memory``), not the settings'."""
     from pyspark.sql import SparkSession
 
+    # the executors' Python: this interpreter unless told otherwise (right for a local[…] master; on a cluster,
+    # PYSPARK_PYTHON names the interpreter that has signaux_faibles installed on every node)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     warehouse = tempfile.mkdtemp(prefix="sf-spark-warehouse-")
     atexit.register(shutil.rmtree, warehouse, True)
     builder = SparkSession.builder

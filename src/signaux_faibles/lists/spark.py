@@ -20,8 +20,6 @@ installed (``PYSPARK_PYTHON``; by default the driver's own interpreter, which su
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -107,8 +105,7 @@ class SparkRunner:
 
         from signaux_faibles.engine import connect
 
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        self.con = connect(settings, "spark")
+        self.con = connect(settings, "spark")  # the executors' Python: engine.spark_session
         session: Any = self.con._session
         session.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(size))
         self.panel, self.month, self.model_path = (
