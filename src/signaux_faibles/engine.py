@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -34,9 +35,15 @@ import pyarrow.parquet as pq
 from signaux_faibles.config import Settings
 from signaux_faibles.layout import DataDir
 
-__all__ = ["ENGINES", "connect", "read_table", "spark_session", "stop", "write_table"]
+__all__ = ["ENGINES", "SparkUnavailable", "connect", "read_table", "spark_session", "stop", "write_table"]
 
 ENGINES = ("duckdb", "spark")
+#: Spark master URLs Spark accepts (``spark_master``); anything else is refused before Spark is started.
+SPARK_MASTER = re.compile(r"^(local(\[(\d+|\*)(,\d+)?\])?|spark://\S+|yarn|k8s://\S+|mesos://\S+)$")
+
+
+class SparkUnavailable(ValueError):
+    """Spark cannot be used: a master URL it does not accept, or a session that does not start."""
 _PART = "part-00000.parquet"
 
 
@@ -85,25 +92,35 @@ def spark_session(settings: Settings) -> Any:
     ``spark-submit``'s own (``--master``, ``--driver-memory``), not the settings'."""
     from pyspark.sql import SparkSession
 
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # launched by spark-submit: its options decide
+    master = settings.spark_master
+    if not submitted and not SPARK_MASTER.match(master):
+        raise SparkUnavailable(
+            f"spark_master {master!r} (setting spark_master, SF_SPARK_MASTER or --spark-master): expected local, "
+            "local[N], local[*], spark://host:port, yarn, k8s://… or mesos://…")  # fmt: skip
     # the executors' Python: this interpreter unless told otherwise (right for a local[…] master; on a cluster,
     # PYSPARK_PYTHON names the interpreter that has signaux_faibles installed on every node)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     warehouse = tempfile.mkdtemp(prefix="sf-spark-warehouse-")
     atexit.register(shutil.rmtree, warehouse, True)
     builder = SparkSession.builder
-    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit: the settings decide
-        builder = builder.master(settings.spark_master).config("spark.driver.memory", settings.spark_driver_memory)
-    session = (
-        builder.appName("signaux-faibles")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.warehouse.dir", warehouse)
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-        .getOrCreate()
-    )
+    if not submitted:
+        builder = builder.master(master).config("spark.driver.memory", settings.spark_driver_memory)
+    try:
+        session = (
+            builder.appName("signaux-faibles")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.warehouse.dir", warehouse)
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+            .getOrCreate()
+        )
+    except Exception as exc:  # a JVM that does not start, a master that does not answer
+        where = "spark-submit's master" if submitted else f"master {master!r}"
+        raise SparkUnavailable(f"Spark did not start on {where}: {str(exc).strip().splitlines()[0]}") from exc
     session.sparkContext.setLogLevel("ERROR")
     return session
 

@@ -732,11 +732,11 @@ def run_ingest(
     if spark_master:
         settings = settings.model_copy(update={"spark_master": spark_master})
     spark = None
-    if (engine or settings.engine) == "spark":
-        from signaux_faibles.engine import spark_session
-
-        spark = spark_session(settings)
     try:
+        if (engine or settings.engine) == "spark":
+            from signaux_faibles.engine import spark_session
+
+            spark = spark_session(settings)  # SparkUnavailable, a ValueError: nothing published
         with Progress(
             TextColumn("[bold]Ingestion {task.fields[batch]}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True,
@@ -749,7 +749,7 @@ def run_ingest(
             reports = ingest_batch(Path(batch_dir), batch, Path(settings.data_dir), no_filter=no_filter, progress=step,
                                    stock_shrink_limit=settings.stock_shrink_limit,
                                    memory_limit=settings.duckdb_memory_limit, spark=spark)
-    except ValueError as exc:  # BatchRefused, or a batch code that is not a real month: nothing published
+    except ValueError as exc:  # BatchRefused, a batch code that is not a real month, no Spark: nothing published
         if isinstance(exc, BatchRefused) and exc.reports:
             _summary(exc.reports, batch, console)
         console.print(f"[red]error:[/red] {exc}")

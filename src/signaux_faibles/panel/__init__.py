@@ -70,7 +70,7 @@ def run_panel(
     spark_master: str | None = None,
 ) -> int:
     """Build the clean relations and the company panel for ``batch``; print a summary; return an exit code."""
-    from signaux_faibles.engine import connect, stop
+    from signaux_faibles.engine import SparkUnavailable, connect, stop
     from signaux_faibles.panel.build import build_clean, window
 
     try:
@@ -82,7 +82,11 @@ def run_panel(
         settings = settings.model_copy(update={"spark_master": spark_master})
     data_dir = Path(settings.data_dir)
     t0 = time.perf_counter()
-    con = connect(settings, engine)
+    try:
+        con = connect(settings, engine)
+    except SparkUnavailable as exc:
+        print(f"panel: {exc}", file=sys.stderr)
+        return 2
     try:
         counts = build_clean(con, data_dir, batch, start, end)
         rows = build_company_month(con, data_dir, batch, start, end)
