@@ -19,7 +19,7 @@ def test_the_masters_spark_accepts(master: str) -> None:
 
 
 def test_a_wrong_master_is_refused_before_spark_starts(tmp_path: Path) -> None:
-    with pytest.raises(SparkUnavailable, match="spark_master 'locall\\[2\\]'.*expected local"):
+    with pytest.raises(SparkUnavailable, match=r"spark_master 'locall\[2\]'.*expected local"):
         spark_session(Settings(data_dir=tmp_path, spark_master="locall[2]"))
 
 
