@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         a request coming from one of them has its ``X-Forwarded-For`` read (the client is the right-most address
         that is not a trusted proxy). Empty (the default): the header is ignored, the peer's address is the
         client's.
+    train_max_rows : int
+        ``signaux-faibles train`` reads the whole panel (perimeter rows up to the batch) when it holds at most this
+        many rows; above, it trains on a sample of the survivors: every company that fails, all its rows, and a
+        seeded random share of the others (whole companies) bringing the sample to about this many rows, weighted
+        back to the population for calibration and thresholds, the matrix in float32 (docs/model.md, "National
+        size"). The default (2 000 000) leaves the twins of the tests and the demo (up to 20 000 companies × 72
+        months) unsampled.
     stock_shrink_limit : float
         Ingestion refuses a stock file (SIRENE, effectifs, …: a delivery that replaces the previous one) that holds
         no record or fewer than the stock in force by more than this share (default 0.2); the stock stays.
@@ -87,6 +94,7 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = "3500MB"
     duckdb_threads: int | None = None
     score_chunk_companies: int = Field(50_000, ge=1)
+    train_max_rows: int = Field(2_000_000, ge=1_000)
     database_url: str | None = None
     secret_key: str | None = None
     production: bool = False

@@ -181,14 +181,18 @@ class Calibrator:
     method: str = "platt"
     model: Any = None
 
-    def fit(self, raw: ArrayLike, y: ArrayLike) -> Calibrator:
+    def fit(self, raw: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Calibrator:
+        """``sample_weight``: rows of a sample weighted back to the population (``dataset.PanelSample``), so that
+        the displayed probabilities are the population's."""
         r, y_a = np.asarray(raw, dtype=float), np.asarray(y, dtype=int)
         if self.method == "isotonic":
             self.model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True).fit(
-                r, y_a
+                r, y_a, sample_weight=sample_weight
             )
         elif self.method == "platt":
-            self.model = LogisticRegression(C=1e6, max_iter=1000).fit(_logit(r).reshape(-1, 1), y_a)
+            self.model = LogisticRegression(C=1e6, max_iter=1000).fit(
+                _logit(r).reshape(-1, 1), y_a, sample_weight=sample_weight
+            )
         elif self.method != "none":
             raise ValueError(f"unknown calibration method {self.method!r}")
         return self

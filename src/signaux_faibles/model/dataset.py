@@ -34,7 +34,9 @@ from signaux_faibles.layout import DataDir
 
 __all__ = [
     "HORIZON",
+    "TRAINING_KEYS",
     "PanelEncoder",
+    "PanelSample",
     "SplitConfig",
     "Splits",
     "base_feature",
@@ -45,7 +47,11 @@ __all__ = [
     "hazard_targets",
     "load_panel",
     "make_splits",
+    "panel_columns",
+    "panel_companies",
     "refit_splits",
+    "sample_companies",
+    "sample_draw",
     "siren_group",
 ]
 
@@ -116,24 +122,165 @@ def complete_month(panel: pd.DataFrame, last: pd.Period, min_share: float = 0.8)
     return ok.index.max()
 
 
-def load_panel(
-    data_dir: Path, columns: list[str] | None = None, since: pd.Period | None = None
-) -> pd.DataFrame:
-    """Read ``panel/company_month`` (perimeter rows only; from month ``since`` when given), ``periode`` as a month
-    period."""
+#: Panel columns training reads besides the features (``feature_columns``) and the segments of its evaluation:
+#: the keys, the target, the signaux forts, what the hazard targets and the list month are made of.
+TRAINING_KEYS = (
+    "siren", "periode", "failure", "signal_fort", "time_til_failure", "date_premier_jugement", "cotisation_moy12m",
+)  # fmt: skip
+
+
+def _panel_dataset(data_dir: Path) -> Any:
     import pyarrow.dataset as ds
 
     path = DataDir(data_dir).panel
     if not path.is_dir():
         raise FileNotFoundError(f"no panel at {path}: run `signaux-faibles panel --batch AAMM` first")
-    dataset = ds.dataset(path, format="parquet")
+    return ds.dataset(path, format="parquet")
+
+
+def panel_columns(data_dir: Path) -> list[str]:
+    """The panel's column names (its schema; nothing read)."""
+    return list(_panel_dataset(data_dir).schema.names)
+
+
+def _month_filter(since: pd.Period | None, until: pd.Period | None) -> Any:
+    import pyarrow.dataset as ds
+
     cond = ds.field("in_perimeter") == True  # noqa: E712
     if since is not None:
         cond = cond & (ds.field("periode") >= since.to_timestamp().date())
+    if until is not None:
+        cond = cond & (ds.field("periode") < (until + 1).to_timestamp().date())
+    return cond
+
+
+def load_panel(
+    data_dir: Path, columns: list[str] | None = None, since: pd.Period | None = None, *,
+    until: pd.Period | None = None, sirens: Any = None, float32: bool = False,
+) -> pd.DataFrame:  # fmt: skip
+    """Read ``panel/company_month`` (perimeter rows only; from month ``since`` to month ``until`` when given; the
+    companies ``sirens`` when given), ``periode`` as a month period, sorted by month and SIREN.
+
+    The column, month and company selections are pushed into the Parquet scan (pyarrow filters): nothing else is
+    read. ``float32``: the decimal columns (other than the keys) as float32, half the memory."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dataset = _panel_dataset(data_dir)
+    cond = _month_filter(since, until)
+    if sirens is not None:
+        import pyarrow.dataset as ds
+
+        cond = cond & ds.field("siren").isin(pa.array(np.asarray(sirens, dtype=object), type=pa.string()))
     table = dataset.to_table(columns=columns, filter=cond)
-    df = table.to_pandas()
+    if float32:
+        for i, f in enumerate(table.schema):
+            if pa.types.is_float64(f.type) and f.name not in TRAINING_KEYS:
+                table = table.set_column(i, f.name, pc.cast(table.column(i), pa.float32()))
+    # sorted in Arrow (a stable sort, as pandas' was) one column at a time, each unsorted column dropped once
+    # taken, then converted column by column: at most one column more than the table is held, no pandas copy
+    order = pc.sort_indices(table, sort_keys=[("periode", "ascending"), ("siren", "ascending")])
+    names, taken = table.column_names, []
+    for _ in names:
+        taken.append(pc.take(table.column(0), order))
+        table = table.remove_column(0)
+    table = pa.table(taken, names=names)
+    del taken, order
+    df = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
     df["periode"] = pd.to_datetime(df["periode"]).dt.to_period("M")
-    return df.sort_values(["periode", "siren"], kind="stable").reset_index(drop=True)
+    return df
+
+
+def panel_companies(data_dir: Path, until: pd.Period) -> tuple[pd.DataFrame, pd.Period | None]:
+    """Per company of the panel's perimeter up to month ``until``: its rows and whether it fails (a row with
+    ``failure`` = 1); and the panel's last month. Reads three columns only (the first pass of a sampled training)."""
+    import pyarrow.compute as pc
+
+    table = _panel_dataset(data_dir).to_table(columns=["siren", "periode", "failure"], filter=_month_filter(None, None))
+    if table.num_rows == 0:
+        return pd.DataFrame({"siren": [], "rows": [], "failing": []}), None
+    last = pd.Period(pc.max(table["periode"]).as_py(), "M")
+    table = table.filter(pc.less(table["periode"], (until + 1).to_timestamp().date()))
+    failure = pc.fill_null(pc.cast(table["failure"], "int8"), 0)
+    table = table.drop_columns(["periode", "failure"]).append_column("failure", failure)
+    per = table.group_by("siren").aggregate([("failure", "max"), ("failure", "count")]).to_pandas()
+    per = per.rename(columns={"failure_max": "failing", "failure_count": "rows"})
+    per["failing"] = per["failing"].astype(bool)
+    return per.sort_values("siren", kind="stable").reset_index(drop=True)[["siren", "rows", "failing"]], last
+
+
+def sample_draw(siren: Any, seed: int = 0) -> NDArray[np.float64]:
+    """A stable pseudo-random number in [0, 1) per SIREN for the sample of the survivors (BLAKE2 of ``sample``,
+    the seed and the SIREN: independent of the split groups of :func:`siren_group`)."""
+    values = pd.Series(np.asarray(siren, dtype=object)).astype(str)
+    key = {
+        s: int.from_bytes(hashlib.blake2b(f"sample:{seed}:{s}".encode(), digest_size=8).digest(), "big") / 2**64
+        for s in pd.unique(values)
+    }
+    return np.asarray(values.map(key), dtype=float)
+
+
+#: The lowest sampling rate of the survivors (below it, the sample holds more rows than ``max_rows``).
+MIN_SAMPLE_RATE = 0.01
+
+
+@dataclass(frozen=True)
+class PanelSample:
+    """A sample of the panel's companies for training at national size (``Settings.train_max_rows``).
+
+    Every company that fails (a row with ``failure`` = 1 up to the batch) is kept with all its rows; the others
+    (the survivors) are kept whole when their draw (:func:`sample_draw`, seeded) is below ``rate``. A kept survivor
+    stands for ``1 / rate`` companies: its rows weigh ``1 / rate`` wherever probabilities, thresholds and the
+    choices between models are fitted (Horvitz–Thompson weights), so that they are the population's. The
+    companies whose draw is below ``rate`` — failing or not — are a uniform random sample of the companies: the
+    **representative** part, on which the evaluation is reported unweighted.
+    """
+
+    rate: float
+    seed: int
+    max_rows: int
+    rows: int
+    companies: int
+    failing_companies: int
+    kept_rows: int
+    kept_companies: int
+    sirens: tuple[str, ...] = ()
+
+    def representative(self, siren: pd.Series) -> NDArray[np.bool_]:
+        return np.asarray(sample_draw(siren, self.seed) < self.rate)
+
+    def weights(self, siren: pd.Series, failure: pd.Series) -> NDArray[np.float64]:
+        """Per row: 1 for a failing company's rows, ``1 / rate`` for a sampled survivor's."""
+        s = siren.astype(str)
+        failing = s.isin(pd.unique(s[failure.fillna(0).to_numpy(dtype=float) == 1]))
+        return np.where(failing.to_numpy(dtype=bool), 1.0, 1.0 / self.rate)
+
+    def describe(self) -> dict[str, Any]:
+        return {"rate": self.rate, "seed": self.seed, "max_rows": self.max_rows, "panel_rows": self.rows,
+                "panel_companies": self.companies, "failing_companies": self.failing_companies,
+                "rows": self.kept_rows, "companies": self.kept_companies,
+                "survivor_weight": 1.0 / self.rate}  # fmt: skip
+
+
+def sample_companies(companies: pd.DataFrame, max_rows: int, seed: int = 0) -> PanelSample | None:
+    """The sample of :class:`PanelSample` when ``companies`` (:func:`panel_companies`) hold more than
+    ``max_rows`` rows; None otherwise (training reads every company). The rate is the share of survivors that
+    brings the sample to about ``max_rows`` rows (at least ``MIN_SAMPLE_RATE``)."""
+    total = int(companies["rows"].sum())
+    if total <= max_rows:
+        return None
+    failing = companies["failing"].to_numpy(dtype=bool)
+    failing_rows = int(companies["rows"].to_numpy()[failing].sum())
+    survivor_rows = total - failing_rows
+    rate = min(1.0, max(MIN_SAMPLE_RATE, (max_rows - failing_rows) / survivor_rows)) if survivor_rows else 1.0
+    keep = failing | (sample_draw(companies["siren"], seed) < rate)
+    kept = companies.loc[keep]
+    return PanelSample(
+        rate=float(rate), seed=seed, max_rows=max_rows, rows=total, companies=len(companies),
+        failing_companies=int(failing.sum()), kept_rows=int(kept["rows"].sum()), kept_companies=len(kept),
+        sirens=tuple(kept["siren"].astype(str)),
+    )  # fmt: skip
 
 
 class PanelEncoder(TransformerMixin, BaseEstimator):
@@ -143,9 +290,13 @@ class PanelEncoder(TransformerMixin, BaseEstimator):
     pipeline imputes them).
     """
 
-    def __init__(self, columns: list[str] | None = None, categorical: list[str] | None = None) -> None:
+    def __init__(
+        self, columns: list[str] | None = None, categorical: list[str] | None = None, dtype: str | None = None
+    ) -> None:
         self.columns = columns
         self.categorical = categorical
+        #: The matrix's dtype (None: float64; "float32" for a training at national size, half the memory).
+        self.dtype = dtype
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> PanelEncoder:
         cols = list(self.columns if self.columns is not None else feature_columns())
@@ -159,19 +310,22 @@ class PanelEncoder(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        out: dict[str, NDArray[np.float64]] = {}
-        for c in self.feature_names_in_:
+        names = [str(c) for c in self.feature_names_in_]
+        # one array filled column by column (no dict of columns consolidated into a second copy)
+        out = np.empty((len(X), len(names)), dtype=np.dtype(getattr(self, "dtype", None) or np.float64), order="F")
+        for j, c in enumerate(names):
             col = X[c]
             if c in self.categories_:
                 cats = self.categories_[c]
                 text = col.astype(object).where(col.notna()).astype(str)  # missing → "nan", not a category
-                out[c] = pd.Categorical(text.where(text.isin(cats)), categories=cats).codes.astype(float)
-                out[c][out[c] < 0] = np.nan
+                v = pd.Categorical(text.where(text.isin(cats)), categories=cats).codes.astype(float)
+                v[v < 0] = np.nan
             elif col.dtype == object:  # nullable booleans arrive as objects (True/False/None)
-                out[c] = col.map({True: 1.0, False: 0.0}).astype(float).to_numpy()
+                v = col.map({True: 1.0, False: 0.0}).astype(float).to_numpy()
             else:
-                out[c] = pd.to_numeric(col, errors="coerce").astype(float).to_numpy()
-        return pd.DataFrame(out, index=X.index)
+                v = pd.to_numeric(col, errors="coerce").astype(float).to_numpy()
+            out[:, j] = v
+        return pd.DataFrame(out, index=X.index, columns=list(self.feature_names_in_), copy=False)
 
     def get_feature_names_out(self, input_features: Any = None) -> NDArray[Any]:
         return np.asarray(self.feature_names_in_, dtype=object)
@@ -221,7 +375,7 @@ class Splits:
         out: dict[str, dict[str, Any]] = {}
         for name in ("fit", "valid", "calib", "test"):
             mask = getattr(self, name)
-            part = df.loc[mask]
+            part = df.loc[mask, ["periode", "siren", "failure"]]
             out[name] = {
                 "from": str(part.periode.min()) if len(part) else None,
                 "to": str(part.periode.max()) if len(part) else None,

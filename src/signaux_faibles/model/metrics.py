@@ -43,18 +43,29 @@ def _arr(x: ArrayLike) -> NDArray[np.float64]:
 
 
 def fbeta_curve(
-    y: ArrayLike, p: ArrayLike, beta: float, grid: NDArray[np.float64] = THRESHOLD_GRID
-) -> pd.DataFrame:
-    """Precision, recall, F-beta and alert volume at each threshold of ``grid`` (alert when ``p >= t``)."""
+    y: ArrayLike, p: ArrayLike, beta: float, grid: NDArray[np.float64] = THRESHOLD_GRID,
+    sample_weight: ArrayLike | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Precision, recall, F-beta and alert volume at each threshold of ``grid`` (alert when ``p >= t``).
+
+    ``sample_weight``: each row counts for that many (a sample of the survivors, ``dataset.PanelSample``):
+    precision and recall are the population's estimates; ``alerts`` stays the count of sampled rows."""
     y_a, p_a = _arr(y).astype(bool), _arr(p)
     order = np.argsort(p_a, kind="stable")
     p_sorted, y_sorted = p_a[order], y_a[order]
     # rows with p >= t are the tail of the ascending order, starting at searchsorted(t, "left")
     start = np.searchsorted(p_sorted, grid, side="left")
-    tail_pos = np.concatenate([np.cumsum(y_sorted[::-1])[::-1], [0]])  # positives in p_sorted[i:]
-    n_pred = (len(p_a) - start).astype(float)
-    tp = tail_pos[start].astype(float)
-    n_pos = float(y_a.sum())
+    if sample_weight is None:
+        tail_pos = np.concatenate([np.cumsum(y_sorted[::-1])[::-1], [0]])  # positives in p_sorted[i:]
+        n_pred = (len(p_a) - start).astype(float)
+        tp = tail_pos[start].astype(float)
+        n_pos = float(y_a.sum())
+    else:
+        w_sorted = _arr(sample_weight)[order]
+        tail_w = np.concatenate([np.cumsum(w_sorted[::-1])[::-1], [0.0]])  # weight of p_sorted[i:]
+        tail_pos_w = np.concatenate([np.cumsum((w_sorted * y_sorted)[::-1])[::-1], [0.0]])
+        n_pred, tp = tail_w[start], tail_pos_w[start]
+        n_pos = float(tail_pos_w[0])
     with np.errstate(divide="ignore", invalid="ignore"):
         prec = np.where(n_pred > 0, tp / n_pred, 0.0)
         rec = np.full_like(tp, 0.0) if n_pos == 0 else tp / n_pos
@@ -65,10 +76,11 @@ def fbeta_curve(
 
 
 def best_threshold(
-    y: ArrayLike, p: ArrayLike, beta: float, grid: NDArray[np.float64] = THRESHOLD_GRID
-) -> float:
+    y: ArrayLike, p: ArrayLike, beta: float, grid: NDArray[np.float64] = THRESHOLD_GRID,
+    sample_weight: ArrayLike | None = None,
+) -> float:  # fmt: skip
     """The threshold of ``grid`` with the highest F-beta (the lowest such threshold on ties)."""
-    curve = fbeta_curve(y, p, beta, grid)
+    curve = fbeta_curve(y, p, beta, grid, sample_weight)
     return float(curve.threshold.iloc[int(np.argmax(curve.fbeta.to_numpy()))])
 
 
@@ -89,16 +101,17 @@ class Thresholds:
     fallback: str | None = None
 
     @classmethod
-    def fit(cls, y: ArrayLike, p: ArrayLike) -> Thresholds:
+    def fit(cls, y: ArrayLike, p: ArrayLike, sample_weight: ArrayLike | None = None) -> Thresholds:
         """F0.5- and F2-best thresholds; when they are degenerate (equal, a level empty, or over a third of the
-        firms alerted), the volume rule instead (``FALLBACK_*_SHARE``), with the reason in ``fallback``."""
+        firms alerted), the volume rule instead (``FALLBACK_*_SHARE``), with the reason in ``fallback``.
+        ``sample_weight``: rows of a sample weighted back to the population (shares and quantiles weighted)."""
         p_a = _arr(p)
-        high, moderate = best_threshold(y, p_a, 0.5), best_threshold(y, p_a, 2.0)
-        moderate = min(moderate, high)
-        reason = degenerate(p_a, high, moderate)
+        high = best_threshold(y, p_a, 0.5, sample_weight=sample_weight)
+        moderate = min(best_threshold(y, p_a, 2.0, sample_weight=sample_weight), high)
+        reason = degenerate(p_a, high, moderate, sample_weight)
         if reason is None:
             return cls(high=high, moderate=moderate)
-        q_high, q_mod = volume_thresholds(p_a)
+        q_high, q_mod = volume_thresholds(p_a, sample_weight)
         return cls(high=q_high, moderate=q_mod,
                    fallback=f"{reason}: F0.5 {high:.3f}, F2 {moderate:.3f}; volume rule "
                    f"({FALLBACK_HIGH_SHARE:.0%} risque élevé, {FALLBACK_MODERATE_SHARE - FALLBACK_HIGH_SHARE:.0%} risque modéré)")  # fmt: skip
@@ -110,23 +123,32 @@ class Thresholds:
         return out
 
 
-def volume_thresholds(p: ArrayLike) -> tuple[float, float]:
-    """The volume rule: the ``1 − FALLBACK_HIGH_SHARE`` and ``1 − FALLBACK_MODERATE_SHARE`` quantiles of ``p``.
+def volume_thresholds(p: ArrayLike, sample_weight: ArrayLike | None = None) -> tuple[float, float]:
+    """The volume rule: the ``1 − FALLBACK_HIGH_SHARE`` and ``1 − FALLBACK_MODERATE_SHARE`` quantiles of ``p``
+    (weighted quantiles with ``sample_weight``).
     When ties merge them (the steps of an isotonic calibration), "risque modéré" starts at the next lower value,
     so that neither level is empty while ``p`` has two distinct values."""
     p_a = _arr(p)
     if len(p_a) == 0:
         return 1.0, 1.0
-    high = float(np.quantile(p_a, 1 - FALLBACK_HIGH_SHARE))
-    moderate = min(float(np.quantile(p_a, 1 - FALLBACK_MODERATE_SHARE)), high)
+    if sample_weight is None:
+        high = float(np.quantile(p_a, 1 - FALLBACK_HIGH_SHARE))
+        moderate = min(float(np.quantile(p_a, 1 - FALLBACK_MODERATE_SHARE)), high)
+    else:
+        w = _arr(sample_weight)
+        high = float(np.quantile(p_a, 1 - FALLBACK_HIGH_SHARE, weights=w, method="inverted_cdf"))
+        moderate = min(float(np.quantile(p_a, 1 - FALLBACK_MODERATE_SHARE, weights=w, method="inverted_cdf")), high)
     if moderate >= high:
         lower = p_a[p_a < high]
         moderate = float(lower.max()) if len(lower) else high
     return high, moderate
 
 
-def degenerate(p: NDArray[np.float64], high: float, moderate: float) -> str | None:
-    """Why two thresholds cannot serve as alert levels on probabilities ``p``, or None."""
+def degenerate(
+    p: NDArray[np.float64], high: float, moderate: float, sample_weight: ArrayLike | None = None
+) -> str | None:
+    """Why two thresholds cannot serve as alert levels on probabilities ``p``, or None (the share alerted is
+    weighted with ``sample_weight``)."""
     if len(p) == 0:
         return "no validation row"
     if high == moderate:
@@ -136,8 +158,14 @@ def degenerate(p: NDArray[np.float64], high: float, moderate: float) -> str | No
     n_high, n_any = int((p >= high).sum()), int((p >= moderate).sum())
     if n_high == 0 or n_any == n_high:
         return "a level would be empty"
-    if n_any > MAX_ALERTED_SHARE * len(p):
-        return f"{n_any / len(p):.0%} of the firms alerted (over a third)"
+    if sample_weight is None:
+        if n_any > MAX_ALERTED_SHARE * len(p):
+            return f"{n_any / len(p):.0%} of the firms alerted (over a third)"
+        return None
+    w = _arr(sample_weight)
+    share = float(w[p >= moderate].sum() / w.sum())
+    if share > MAX_ALERTED_SHARE:
+        return f"{share:.0%} of the firms alerted (over a third)"
     return None
 
 

@@ -40,6 +40,15 @@ h2{border-bottom:2px solid #000091;padding-bottom:.2em}.note{color:#555}
 <p>Cible : entrée en procédure collective (premier jugement) dans les 18 mois. Version du code {{ m.code_version }},
 empreinte des données d'apprentissage <code>{{ m.fingerprint }}</code>, {{ m.feature_count }} variables,
 entraînement en {{ m.seconds }} s.</p>
+{% set smp = m.get("sample") %}{% if smp %}<p id="sample"><strong>Échantillon.</strong> Le panel compte
+{{ "{:,}".format(smp.panel_rows) }} lignes ({{ "{:,}".format(smp.panel_companies) }} entreprises), au-delà du réglage
+<code>train_max_rows</code> ({{ "{:,}".format(smp.max_rows) }}) : l'apprentissage porte sur toutes les
+{{ "{:,}".format(smp.failing_companies) }} entreprises défaillantes et sur les autres tirées au taux de
+{{ "%.4f"|format(smp.rate) }} (entreprises entières, graine {{ smp.seed }}), soit {{ "{:,}".format(smp.companies) }} entreprises et
+{{ "{:,}".format(smp.rows) }} lignes. La calibration, les seuils et les choix de modèle pondèrent chaque survivante tirée par
+{{ "%.2f"|format(smp.survivor_weight) }} (probabilités de la population) ; les chiffres d'évaluation ci-dessous portent sur
+la partie représentative (les entreprises tirées sous ce taux, défaillantes ou non : {{ "{:,}".format(smp.representative_test_rows) }}
+lignes de test).</p>{% endif %}
 
 <h2>Détection précoce : les entreprises pas encore jugées</h2>
 <p class="note">Une entreprise déjà en procédure collective (premier jugement connu) n'est plus un cas de prévention : elle

@@ -21,7 +21,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +41,22 @@ from .artefact import (
 )
 from .dataset import (
     HORIZON,
+    TRAINING_KEYS,
     PanelEncoder,
+    PanelSample,
     SplitConfig,
     Splits,
     complete_month,
+    feature_columns,
     feature_groups,
     hazard_rows,
     hazard_targets,
     load_panel,
     make_splits,
+    panel_columns,
+    panel_companies,
     refit_splits,
+    sample_companies,
 )
 from .estimators import FailureClassifier
 from .hazard import HazardClassifier
@@ -117,12 +123,33 @@ class TrainConfig:
     hazard_seeds: int = 1
     #: Choose the list models' input themes by forward selection (``_select_themes``); False: every feature.
     select_themes: bool = True
+    #: Above this many panel rows (perimeter, up to the batch), ``run_train`` trains on a sample of the survivors
+    #: (``dataset.PanelSample``); None: the setting ``train_max_rows``.
+    max_rows: int | None = None
+    #: Seed of the survivors' sample.
+    sample_seed: int = 0
+
+
+#: Rows hashed at a time by ``fingerprint`` (its object copy of the rows is made by chunks).
+FINGERPRINT_CHUNK = 200_000
 
 
 def fingerprint(df: pd.DataFrame, columns: list[str]) -> str:
-    """SHA-256 of the rows and columns the model learned from (order-independent of the DataFrame index)."""
-    h = pd.util.hash_pandas_object(df[columns].astype("object").where(df[columns].notna(), None), index=False)
-    return hashlib.sha256(np.sort(h.to_numpy()).tobytes()).hexdigest()[:16]
+    """SHA-256 of the rows and columns the model learned from (order-independent of the DataFrame index).
+
+    Row hashes are computed by chunks of ``FINGERPRINT_CHUNK`` rows (a row's hash depends on that row only), so
+    the object copy it needs stays small."""
+    hashes = []
+    for start in range(0, len(df), FINGERPRINT_CHUNK):
+        part = df.iloc[start : start + FINGERPRINT_CHUNK][columns]
+        hashes.append(pd.util.hash_pandas_object(part.astype("object").where(part.notna(), None), index=False).to_numpy())
+    h = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
+    return hashlib.sha256(np.sort(h).tobytes()).hexdigest()[:16]
+
+
+def _w(w: np.ndarray | None, mask: np.ndarray) -> np.ndarray | None:
+    """The sample weights of ``mask``'s rows (None: no sample, every row counts once)."""
+    return None if w is None else w[mask]
 
 
 def _lightgbm(params: dict[str, Any], n_seeds: int) -> FailureClassifier:
@@ -137,16 +164,16 @@ def _logistic(params: dict[str, Any], categorical: tuple[int, ...]) -> PanelLogi
 
 def _select(
     make: Callable[[dict[str, Any]], Any], grid: tuple[dict[str, Any], ...], X: pd.DataFrame, y: np.ndarray,
-    fit: np.ndarray, valid: np.ndarray,
+    fit: np.ndarray, valid: np.ndarray, w: np.ndarray | None = None,
 ) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:  # fmt: skip
-    """Fit every candidate on ``fit``, keep the best AUC-PR on ``valid``."""
+    """Fit every candidate on ``fit``, keep the best AUC-PR on ``valid`` (weighted by ``w``, a sample's weights)."""
     from sklearn.metrics import average_precision_score
 
     best: tuple[float, Any, dict[str, Any]] | None = None
     tried = []
     for params in grid:
         est = make(params).fit(X[fit], y[fit])
-        ap = float(average_precision_score(y[valid], est.margin(X[valid])))
+        ap = float(average_precision_score(y[valid], est.margin(X[valid]), sample_weight=_w(w, valid)))
         tried.append({"params": params, "valid_auc_pr": ap})
         if best is None or ap > best[0]:
             best = (ap, est, params)
@@ -155,38 +182,40 @@ def _select(
 
 
 def _calibrate(
-    raw_calib: np.ndarray, y_calib: np.ndarray, raw_valid: np.ndarray, y_valid: np.ndarray
-) -> tuple[Calibrator, dict[str, float]]:
+    raw_calib: np.ndarray, y_calib: np.ndarray, raw_valid: np.ndarray, y_valid: np.ndarray,
+    w_calib: np.ndarray | None = None, w_valid: np.ndarray | None = None,
+) -> tuple[Calibrator, dict[str, float]]:  # fmt: skip
     from sklearn.metrics import brier_score_loss
 
     scores: dict[str, float] = {}
     best: tuple[float, Calibrator] | None = None
     for method in ("isotonic", "platt"):
-        cal = Calibrator(method).fit(raw_calib, y_calib)
-        b = float(brier_score_loss(y_valid, cal.transform(raw_valid)))
+        cal = Calibrator(method).fit(raw_calib, y_calib, sample_weight=w_calib)
+        b = float(brier_score_loss(y_valid, cal.transform(raw_valid), sample_weight=w_valid))
         scores[method] = b
         if best is None or b < best[0]:
             best = (b, cal)
-    scores["none"] = float(brier_score_loss(y_valid, raw_valid))
+    scores["none"] = float(brier_score_loss(y_valid, raw_valid, sample_weight=w_valid))
     assert best is not None
     return best[1], scores
 
 
 def _calibrate_and_threshold(
-    est: Any, X: pd.DataFrame, y: np.ndarray, calib: np.ndarray, valid: np.ndarray
+    est: Any, X: pd.DataFrame, y: np.ndarray, calib: np.ndarray, valid: np.ndarray, w: np.ndarray | None = None
 ) -> tuple[Calibrator, dict[str, float], Thresholds, np.ndarray]:
     """Calibrator (fitted on ``calib``, chosen on ``valid``) and the F-best thresholds on the calibrated ``valid``
     probabilities (early detection: rows not yet in proceedings; signaux forts, probability 1, are above any
-    threshold)."""
+    threshold). ``w``: a sample's weights (the population's probabilities and thresholds)."""
     raw_calib, raw_valid = sigmoid(est.margin(X[calib])), sigmoid(est.margin(X[valid]))
-    calibrator, cal_scores = _calibrate(raw_calib, y[calib], raw_valid, y[valid])
+    calibrator, cal_scores = _calibrate(raw_calib, y[calib], raw_valid, y[valid], _w(w, calib), _w(w, valid))
     p_valid = calibrator.transform(raw_valid)
-    return calibrator, cal_scores, Thresholds.fit(y[valid], p_valid), p_valid
+    return calibrator, cal_scores, Thresholds.fit(y[valid], p_valid, _w(w, valid)), p_valid
 
 
 def _refit(
     make: Callable[[dict[str, Any]], Any], params: dict[str, Any], evaluated: FailureModel, df: pd.DataFrame,
     X: pd.DataFrame, y: np.ndarray, rs: Splits, early: np.ndarray, log: Callable[[str], None],
+    w: np.ndarray | None = None,
 ) -> tuple[FailureModel, dict[str, Any]]:  # fmt: skip
     """The list model: ``params`` refitted on ``rs.fit``, calibrated on ``rs.calib``, thresholded on ``rs.valid``
     (early-detection rows), with the evaluated model's encoder and explanation groups."""
@@ -197,12 +226,12 @@ def _refit(
         if len(np.unique(y[mask])) < 2:
             raise ValueError(f"the list model's {name} part has no failure before proceedings: the panel is too small")
     est = make(params).fit(X[fit], y[fit])
-    calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, calib, valid)
+    calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, calib, valid, w)
     desc = rs.describe(df)
     del desc["test"]
     info = {
         "parts": desc,
-        "valid_auc_pr": float(average_precision_score(y[valid], p_valid)),
+        "valid_auc_pr": float(average_precision_score(y[valid], p_valid, sample_weight=_w(w, valid))),
         "calibration": {"method": calibrator.method, "validation_brier": cal_scores},
         "thresholds": thresholds.to_dict(),
     }
@@ -282,6 +311,7 @@ def _oracle(df: pd.DataFrame, ground_truth: pd.DataFrame | None) -> dict[str, np
     gt["periode"] = pd.to_datetime(gt["periode"]).dt.to_period("M")
     gt["siren"] = gt["siren"].astype(str)
     merged = df[["siren", "periode"]].merge(gt, on=["siren", "periode"], how="left")
+    del gt
     sf = df.signal_fort.to_numpy().astype(bool)
     out = {}
     for col, name in (("p_failure_18m", "oracle"), ("p_failure_18m_now", "oracle_now")):
@@ -293,14 +323,17 @@ def _oracle(df: pd.DataFrame, ground_truth: pd.DataFrame | None) -> dict[str, np
 
 def _backtest(
     df: pd.DataFrame, X: pd.DataFrame, y: np.ndarray, params: dict[str, Any], cfg: TrainConfig,
-    last_labelled: pd.Period, log: Callable[[str], None],
+    last_labelled: pd.Period, log: Callable[[str], None], rep: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Lists made as of past months: train on what was known then, score that month, compare with what happened."""
+    """Lists made as of past months: train on what was known then, score that month, compare with what happened
+    (``rep``: the rows scored, the representative part of a sample)."""
     rows = []
     for offset in cfg.backtest_offsets:
         as_of = last_labelled - offset
         train_mask = (df.periode <= as_of - HORIZON).to_numpy() & ~df.signal_fort.to_numpy().astype(bool)
         score_mask = (df.periode == as_of).to_numpy()
+        if rep is not None:
+            score_mask = score_mask & rep
         if train_mask.sum() == 0 or len(np.unique(y[train_mask])) < 2 or score_mask.sum() == 0:
             continue
         est = _lightgbm(params, cfg.n_seeds).fit(X[train_mask], y[train_mask])
@@ -347,6 +380,10 @@ class _Prepared:
     valid: np.ndarray
     calib: np.ndarray
     fingerprint: str
+    #: A sample's weights per row (``PanelSample.weights``); None: the whole panel, every row counts once.
+    w: np.ndarray | None = None
+    #: The rows the evaluation is reported on: the representative part of a sample (every row without one).
+    rep: np.ndarray | None = None
 
 
 def train(
@@ -355,16 +392,25 @@ def train(
     cfg: TrainConfig | None = None,
     ground_truth: pd.DataFrame | None = None,
     log: Callable[[str], None] = lambda s: None,
+    sample: PanelSample | None = None,
 ) -> TrainOutput:
-    """The whole protocol of the module docstring on a panel DataFrame (perimeter rows)."""
+    """The whole protocol of the module docstring on a panel DataFrame (perimeter rows).
+
+    ``sample``: ``df`` holds a sample of the companies (``dataset.PanelSample``, drawn by ``run_train`` above
+    ``train_max_rows``): the models are fitted on it, and calibrated, thresholded and chosen with its weights;
+    the evaluation (test, backtest, list month, term structure) is reported on its representative part."""
     cfg = cfg or TrainConfig()
     t0 = time.perf_counter()
-    d = _prepare(df, cfg, last_month, log)
-    oracle_all = _oracle(df, ground_truth)
-    oracle = {k: v[d.splits.test] for k, v in oracle_all.items()} if oracle_all is not None else None
+    d = _prepare(df, cfg, last_month, log, sample)
+    test = d.splits.test if d.rep is None else d.splits.test & d.rep
+    oracle = _oracle(df.loc[test, ["siren", "periode", "signal_fort"]], ground_truth)
     models: dict[str, FailureModel] = {}
     evaluated: dict[str, FailureModel] = {}
     metrics: dict[str, Any] = {"splits": d.desc, "feature_count": len(d.encoder.feature_names_in_)}
+    if sample is not None:
+        metrics["sample"] = {**sample.describe(), "representative_test_rows": int(test.sum()),
+                             "weighted": "calibration, thresholds, choice of configurations, themes and list model",
+                             "reported_on": "the representative part (companies drawn below the rate)"}  # fmt: skip
     curves: dict[str, Any] = {}
     kinds: dict[str, tuple[Callable[[dict[str, Any]], Any], tuple[dict[str, Any], ...]]] = {
         "lightgbm": (lambda p: _lightgbm(p, cfg.n_seeds), cfg.lightgbm_grid),
@@ -373,24 +419,24 @@ def train(
     refit = refit_splits(df, cfg.splits, last_month) if cfg.refit else None
     chosen: dict[str, dict[str, Any]] = {}
     for kind, (make, grid) in kinds.items():
-        model, curves[kind] = _evaluated_model(kind, make, grid, d, cfg, last_month, oracle, log)
+        model, curves[kind] = _evaluated_model(kind, make, grid, d, cfg, last_month, oracle, log, test)
         evaluated[kind] = models[kind] = model
         metrics[kind] = model.metrics
         chosen[kind] = model.params
     if refit is not None:  # the list models: the chosen configurations on the latest months, selected themes
         _list_models(d, cfg, last_month, refit, chosen, evaluated, models, metrics, log)
     lgb_params = evaluated["lightgbm"].params
-    metrics["backtest"] = _backtest(df, d.X, d.y, lgb_params, cfg, d.splits.last_labelled, log)
+    metrics["backtest"] = _backtest(df, d.X, d.y, lgb_params, cfg, d.splits.last_labelled, log, d.rep)
     metrics["seconds"] = round(time.perf_counter() - t0, 1)
     metrics["code_version"] = code_version()
     metrics["fingerprint"] = d.fingerprint
     for m in models.values():
         m.metrics = {**m.metrics, "backtest": metrics["backtest"]}
     metrics["selection"] = _selection(metrics, log)
-    detection = _list_month_detection(models, df, ground_truth, last_month)
+    detection = _list_month_detection(models, df, ground_truth, last_month, d.rep)
     if detection is not None:
         metrics["list_month"] = detection
-    terms = _term_structure(models[metrics["selection"]["selected"]], df, last_month)
+    terms = _term_structure(models[metrics["selection"]["selected"]], df, last_month, d.rep)
     if terms is not None:
         metrics["term_structure"] = terms
     for m in models.values():
@@ -399,15 +445,26 @@ def train(
                        list_models=models)  # fmt: skip
 
 
-def _prepare(df: pd.DataFrame, cfg: TrainConfig, last_month: pd.Period, log: Callable[[str], None]) -> _Prepared:
+def _prepare(
+    df: pd.DataFrame, cfg: TrainConfig, last_month: pd.Period, log: Callable[[str], None],
+    sample: PanelSample | None = None,
+) -> _Prepared:  # fmt: skip
     """Split the panel in time, encode it, and check every part holds failures before proceedings."""
     splits: Splits = make_splits(df, cfg.splits, last_month)
     desc = splits.describe(df)
+    w = rep = None
+    if sample is not None:
+        w, rep = sample.weights(df.siren, df.failure), sample.representative(df.siren)
+        log(f"sample of the survivors (train_max_rows {sample.max_rows:,}): {sample.kept_companies:,} of "
+            f"{sample.companies:,} companies ({sample.kept_rows:,} of {sample.rows:,} rows), every one of the "
+            f"{sample.failing_companies:,} failing companies and the others at rate {sample.rate:.4f} (weight "
+            f"{1 / sample.rate:.2f}); the parts below are the sample's")  # fmt: skip
     for name, d in desc.items():
         log(
             f"{name}: {d['rows']:,} rows, {d['companies']:,} companies, {d['from']} → {d['to']}, prevalence {d['prevalence']:.3f}"
         )
-    encoder = PanelEncoder().fit(df.loc[splits.fit])
+    # a sample (national size): the matrix in float32, half the memory (the estimators take it as it is)
+    encoder = PanelEncoder(dtype="float32" if sample is not None else None).fit(df.loc[splits.fit])
     X = encoder.transform(df)
     y = df.failure.to_numpy().astype(int)
     cat_idx = tuple(i for i, c in enumerate(encoder.feature_names_in_) if c in encoder.categories_)
@@ -423,19 +480,20 @@ def _prepare(df: pd.DataFrame, cfg: TrainConfig, last_month: pd.Period, log: Cal
                 f"the {name} part has no failure before proceedings: the panel is too small or too short to train on"
             )
     fp = fingerprint(df.loc[dev], [*encoder.feature_names_in_, "siren", "failure"])
-    return _Prepared(df, splits, desc, encoder, X, y, cat_idx, groups, early, fit, valid, calib, fp)
+    return _Prepared(df, splits, desc, encoder, X, y, cat_idx, groups, early, fit, valid, calib, fp, w, rep)
 
 
 def _evaluated_model(
     kind: str, make: Callable[[dict[str, Any]], Any], grid: tuple[dict[str, Any], ...], d: _Prepared,
     cfg: TrainConfig, last_month: pd.Period, oracle: dict[str, np.ndarray] | None, log: Callable[[str], None],
+    test: np.ndarray,
 ) -> tuple[FailureModel, dict[str, Any]]:  # fmt: skip
     """One kind of model: its configuration chosen on validation, calibrated, thresholded and evaluated on the
-    test; its metrics in ``model.metrics``; returned with its test curves."""
+    test (``test``: the test rows reported on); its metrics in ``model.metrics``; returned with its test curves."""
     df, X, y, valid = d.df, d.X, d.y, d.valid
-    est, params, tried = _select(make, grid, X, y, d.fit, valid)
+    est, params, tried = _select(make, grid, X, y, d.fit, valid, d.w)
     log(f"{kind}: chose {params} (validation AUC-PR {max(t['valid_auc_pr'] for t in tried):.3f})")
-    calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, d.calib, valid)
+    calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, d.calib, valid, d.w)
     log(
         f"{kind}: calibration {calibrator.method} (validation Brier {cal_scores}); thresholds F0.5 {thresholds.high:.2f}, F2 {thresholds.moderate:.2f}"
         + (f" — DEGENERATE, fallback applied: {thresholds.fallback}" if thresholds.fallback else "")
@@ -450,18 +508,18 @@ def _evaluated_model(
             "fitted_rows": int(d.fit.sum()), "signaux_forts_excluded_from_fit": int((d.splits.fit & ~d.early).sum()),
         },
     )  # fmt: skip
-    test_metrics, test_curves = _evaluate(model, df, d.splits.test, oracle)
+    test_metrics, test_curves = _evaluate(model, df, test, oracle)
     model.metrics = {
         "params": params,
         "grid": tried,
         "calibration": {"method": calibrator.method, "validation_brier": cal_scores},
         "thresholds": thresholds.to_dict(),
         "validation": {
-            "f05": fbeta_curve(y[valid], p_valid, 0.5).to_dict(orient="records"),
-            "f2": fbeta_curve(y[valid], p_valid, 2.0).to_dict(orient="records"),
+            "f05": fbeta_curve(y[valid], p_valid, 0.5, sample_weight=_w(d.w, valid)).to_dict(orient="records"),
+            "f2": fbeta_curve(y[valid], p_valid, 2.0, sample_weight=_w(d.w, valid)).to_dict(orient="records"),
         },
         "test": test_metrics,
-        "importance": _importance(model, df.loc[d.splits.test]),
+        "importance": _importance(model, df.loc[test]),
     }
     return model, test_curves
 
@@ -476,7 +534,7 @@ def _list_models(
     df, X, y, early, cat_idx = d.df, d.X, d.y, d.early, d.cat_idx
     n_feat = X.shape[1]
     columns, metrics["themes"] = (
-        _select_themes(X, y, refit, early, d.encoder, d.groups, cat_idx, log)
+        _select_themes(X, y, refit, early, d.encoder, d.groups, cat_idx, log, w=d.w)
         if cfg.select_themes
         else (list(range(n_feat)), None)
     )
@@ -491,12 +549,12 @@ def _list_models(
     }
     for kind, make in list_makers.items():
         models[kind], metrics[kind]["list_model"] = _refit(make, chosen[kind], evaluated[kind], df, X, y, refit,
-                                                           early, log)  # fmt: skip
+                                                           early, log, d.w)  # fmt: skip
         models[kind].metrics = metrics[kind]
     if not cfg.hazard:
         return
     hz = wrap(HazardClassifier(**cfg.hazard_params, n_seeds=cfg.hazard_seeds, categorical=sub_cat))
-    hazard_fit = _fit_hazard(df, X, y, cfg, last_month, refit, early, models["lightgbm"], hz, log)
+    hazard_fit = _fit_hazard(df, X, y, cfg, last_month, refit, early, models["lightgbm"], hz, log, d.w)
     if hazard_fit is None:
         # too few judgments in the latest months (a small panel): the list models stay LightGBM and logistic
         log("hazard: no first judgment among its rows (latest months of the fitting groups): hazard and "
@@ -524,14 +582,14 @@ def _average_model(
     fitted = {"from": min(str(f["from"]) for f in spans), "to": max(str(f["to"]) for f in spans),
               "rows": sum(int(f["rows"]) for f in spans), "members": members}  # fmt: skip
     models["average"], avg_info = _list_candidate("average", avg, {"members": members}, models["lightgbm"], d.df,
-                                                  d.X, d.y, refit, d.early, fitted, log)  # fmt: skip
+                                                  d.X, d.y, refit, d.early, fitted, log, d.w)  # fmt: skip
     metrics["average"] = {"params": {"members": members}, "list_model": avg_info,
                           "thresholds": avg_info["thresholds"], "calibration": avg_info["calibration"]}  # fmt: skip
 
 
 def _select_themes(
     X: pd.DataFrame, y: np.ndarray, rs: Splits, early: np.ndarray, encoder: PanelEncoder, groups: dict[str, str],
-    cat_idx: tuple[int, ...], log: Callable[[str], None], min_gain: float = 0.02,
+    cat_idx: tuple[int, ...], log: Callable[[str], None], min_gain: float = 0.02, w: np.ndarray | None = None,
 ) -> tuple[list[int], dict[str, Any]]:  # fmt: skip
     """The list models' input themes, by forward selection: a logistic regression (C 0.01, fast) fitted on the
     list models' fitting rows scores each candidate set by AUC-PR on the companies held out from them (the
@@ -554,7 +612,8 @@ def _select_themes(
         cols = cols_of(themes)
         cat = tuple(j for j, i in enumerate(cols) if i in cat_idx)
         est = PanelLogistic(categorical=cat, C=0.01).fit(X.loc[fit].iloc[:, cols], y[fit])
-        return float(average_precision_score(y[judge], est.margin(X.loc[judge].iloc[:, cols])))
+        return float(average_precision_score(y[judge], est.margin(X.loc[judge].iloc[:, cols]),
+                                             sample_weight=_w(w, judge)))  # fmt: skip
 
     if len(np.unique(y[fit])) < 2 or len(np.unique(y[judge])) < 2:
         return list(range(len(names))), {"themes": present, "steps": [], "reason": "too few failures to choose"}
@@ -583,17 +642,18 @@ def _select_themes(
 def _list_candidate(
     kind: str, est: Any, params: dict[str, Any], base: FailureModel, df: pd.DataFrame, X: pd.DataFrame,
     y: np.ndarray, rs: Splits, early: np.ndarray, fitted: dict[str, Any], log: Callable[[str], None],
+    w: np.ndarray | None = None,
 ) -> tuple[FailureModel, dict[str, Any]]:  # fmt: skip
     """A list model other than the refitted ones (hazard, average): calibrated on ``rs.calib`` and thresholded on
     ``rs.valid`` (early-detection rows, 18-month labels), as the refitted list models are."""
     valid, calib = rs.valid & early, rs.calib & early
-    calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, calib, valid)
+    calibrator, cal_scores, thresholds, p_valid = _calibrate_and_threshold(est, X, y, calib, valid, w)
     from sklearn.metrics import average_precision_score
 
     desc = rs.describe(df)
     info = {
         "parts": {"fit": fitted, "valid": desc["valid"], "calib": desc["calib"]},
-        "valid_auc_pr": float(average_precision_score(y[valid], p_valid)),
+        "valid_auc_pr": float(average_precision_score(y[valid], p_valid, sample_weight=_w(w, valid))),
         "calibration": {"method": calibrator.method, "validation_brier": cal_scores},
         "thresholds": thresholds.to_dict(),
     }
@@ -614,7 +674,7 @@ def _list_candidate(
 
 def _fit_hazard(
     df: pd.DataFrame, X: pd.DataFrame, y: np.ndarray, cfg: TrainConfig, last_month: pd.Period, rs: Splits,
-    early: np.ndarray, base: FailureModel, est: Any, log: Callable[[str], None],
+    early: np.ndarray, base: FailureModel, est: Any, log: Callable[[str], None], w: np.ndarray | None = None,
 ) -> tuple[FailureModel, dict[str, Any]] | None:  # fmt: skip
     """The hazard list model (:class:`~.hazard.HazardClassifier`) on the latest ``hazard_months`` months of the
     fitting groups, censored rows included; calibrated and thresholded like the other list models. None when
@@ -627,7 +687,7 @@ def _fit_hazard(
     params = {**cfg.hazard_params, "n_seeds": cfg.hazard_seeds}
     est.fit(X[rows], event[rows], duration=duration[rows])
     inner = getattr(est, "estimator", est)
-    part = df.loc[rows]
+    part = df.loc[rows, ["periode", "siren"]]
     intervals = [{"months": f"{a}-{b}", "rows": r, "events": e} for a, b, r, e in zip(
         [0, *inner.intervals[:-1]], inner.intervals, inner.interval_rows_, inner.interval_events_, strict=True)]  # fmt: skip
     fitted: dict[str, Any] = {
@@ -637,7 +697,7 @@ def _fit_hazard(
     }  # fmt: skip
     log("hazard: " + ", ".join(f"months {i['months']}: {i['rows']:,} rows at risk, {i['events']} judgments"
                                for i in intervals))  # fmt: skip
-    model, info = _list_candidate("hazard", est, params, base, df, X, y, rs, early, fitted, log)
+    model, info = _list_candidate("hazard", est, params, base, df, X, y, rs, early, fitted, log, w)
     model.training["fitted_rows"] = int(rows.sum())
     info["intervals"] = intervals
     return model, info
@@ -645,10 +705,12 @@ def _fit_hazard(
 
 def _list_month_detection(
     models: dict[str, FailureModel], df: pd.DataFrame, ground_truth: pd.DataFrame | None, last_month: pd.Period,
+    rep: np.ndarray | None = None,
 ) -> dict[str, Any] | None:  # fmt: skip
     """On the twin, the headline: at the list month (the month ``score`` lists), the firms not yet judged (no
     first judgment dated up to the end of the month), each list model's AUC-PR beside the prevalence and the
-    oracle's, their ratio, precision and recall of each alert level and the alert volumes."""
+    oracle's, their ratio, precision and recall of each alert level and the alert volumes (``rep``: the rows
+    reported on, the representative part of a sample)."""
     if ground_truth is None or not models:
         return None
     from .metrics import list_vs_oracle
@@ -657,7 +719,8 @@ def _list_month_detection(
         month = complete_month(df, last_month)
     except ValueError:
         return None
-    rows = df[df.periode == month].drop_duplicates("siren")
+    in_month = (df.periode == month).to_numpy()
+    rows = df[in_month if rep is None else in_month & rep].drop_duplicates("siren")
     first = pd.to_datetime(rows["date_premier_jugement"]) if "date_premier_jugement" in rows else None
     judged = first.le(month.to_timestamp(how="end")).fillna(False).to_numpy(dtype=bool) if first is not None else np.zeros(len(rows), bool)
     free = rows[~judged]
@@ -686,9 +749,12 @@ def _list_month_detection(
     return out
 
 
-def _term_structure(model: FailureModel, df: pd.DataFrame, last_month: pd.Period) -> dict[str, Any] | None:
+def _term_structure(
+    model: FailureModel, df: pd.DataFrame, last_month: pd.Period, rep: np.ndarray | None = None
+) -> dict[str, Any] | None:
     """The list model's term structure at the list month: mean probability of a first judgment within 3, 6, 12
-    and 18 months per alert level, over the firms not yet judged (the model card's table)."""
+    and 18 months per alert level, over the firms not yet judged (the model card's table; ``rep``: the
+    representative part of a sample)."""
     from .artefact import TERM_COLUMNS
 
     if model.term_model is None:
@@ -697,7 +763,8 @@ def _term_structure(model: FailureModel, df: pd.DataFrame, last_month: pd.Period
         month = complete_month(df, last_month)
     except ValueError:
         return None
-    rows = df[(df.periode == month) & ~df.signal_fort.fillna(False).to_numpy(dtype=bool)].drop_duplicates("siren")
+    keep = (df.periode == month).to_numpy() & ~df.signal_fort.fillna(False).to_numpy(dtype=bool)
+    rows = df[keep if rep is None else keep & rep].drop_duplicates("siren")
     if rows.empty:
         return None
     p = model.predict_proba(rows)
@@ -737,25 +804,87 @@ def _json_default(o: Any) -> Any:
     raise TypeError(type(o))
 
 
+def training_columns(available: list[str]) -> list[str]:
+    """The panel columns training reads, among ``available``: the model's features, ``TRAINING_KEYS`` (keys,
+    target, signaux forts, hazard targets, list month) and the evaluation's segments."""
+    wanted = dict.fromkeys([*TRAINING_KEYS, *feature_columns(), *SEGMENTS])
+    have = set(available)
+    return [c for c in wanted if c in have]
+
+
+#: The ground truth's columns the oracle comparisons read.
+GROUND_TRUTH_COLUMNS = ("siren", "periode", "failure_18m", "p_failure_18m", "p_failure_18m_now")
+
+
+def _ground_truth_since(df: pd.DataFrame, cfg: TrainConfig, last: pd.Period) -> pd.Period:
+    """The first month the oracle comparisons read: the test's first month (at most ``test_months`` after the last
+    labelled one) or the list month, the earlier."""
+    first = last - HORIZON - (cfg.splits.test_months - 1)
+    try:
+        return min(first, complete_month(df, last))
+    except ValueError:
+        return first
+
+
+def read_ground_truth(
+    path: Path, since: pd.Period | None = None, until: pd.Period | None = None, sample: PanelSample | None = None
+) -> pd.DataFrame:
+    """The twin's ground truth: ``GROUND_TRUTH_COLUMNS`` (those present), months ``since`` .. ``until``, the
+    ``sample``'s companies; the selection pushed into the Parquet scan."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset(path, format="parquet")
+    cols = [c for c in GROUND_TRUTH_COLUMNS if c in dataset.schema.names]
+    cond = None
+    periode_type = dataset.schema.field("periode").type if "periode" in dataset.schema.names else None
+    if periode_type is not None and pa.types.is_date(periode_type):
+        if since is not None:
+            cond = ds.field("periode") >= since.to_timestamp().date()
+        if until is not None:
+            c = ds.field("periode") < (until + 1).to_timestamp().date()
+            cond = c if cond is None else cond & c
+    if sample is not None:
+        c = ds.field("siren").isin(pa.array(sample.sirens, type=pa.string()))
+        cond = c if cond is None else cond & c
+    return dataset.to_table(columns=cols, filter=cond).to_pandas()
+
+
 def run_train(
     data_dir: Path, batch: str, *, ground_truth: Path | None = None, cfg: TrainConfig | None = None,
     log: Callable[[str], None] = print,
 ) -> TrainOutput:  # fmt: skip
     """Train on ``data_dir``'s panel; save ``models/<batch>/model.joblib`` (LightGBM), ``model_logistic.joblib``,
     ``metrics.json`` and the model card ``report.html``. The twin's ground truth (default
-    ``data_dir/twin/ground_truth.parquet`` when it exists) adds the oracle comparison."""
+    ``data_dir/twin/ground_truth.parquet`` when it exists) adds the oracle comparison.
+
+    Only what training uses is read (:func:`training_columns`, the months up to the batch); above
+    ``train_max_rows`` rows (``TrainConfig.max_rows``, default the setting), a sample of the survivors
+    (``dataset.PanelSample``): a first pass reads three columns to draw it, the second reads its companies only."""
+    cfg = cfg or TrainConfig()
     last = batch_month(batch)
-    df = load_panel(data_dir)
-    if df.empty:
+    companies, panel_last = panel_companies(data_dir, last)
+    if panel_last is None:
         raise ValueError(f"the panel under {data_dir} has no perimeter rows")
-    if df.periode.max() < last:
+    if panel_last < last:
         raise ValueError(
-            f"the panel ends at {df.periode.max()}, before batch {batch}: rebuild it with `signaux-faibles panel --batch {batch}`"
+            f"the panel ends at {panel_last}, before batch {batch}: rebuild it with `signaux-faibles panel --batch {batch}`"
         )
-    df = df[df.periode <= last].reset_index(drop=True)
+    if cfg.max_rows is None:
+        from signaux_faibles.config import get_settings
+
+        cfg = replace(cfg, max_rows=get_settings().train_max_rows)
+    assert cfg.max_rows is not None
+    sample = sample_companies(companies, cfg.max_rows, cfg.sample_seed)
+    del companies
+    columns = training_columns(panel_columns(data_dir))
+    df = load_panel(data_dir, columns, until=last, sirens=sample.sirens if sample else None,
+                    float32=sample is not None)  # fmt: skip
+    if df.empty:
+        raise ValueError(f"the panel under {data_dir} has no perimeter rows up to {last}")
     gt_path = ground_truth if ground_truth is not None else DataDir(data_dir).ground_truth
-    gt = pd.read_parquet(gt_path) if gt_path.is_file() else None
-    out = train(df, last, cfg, gt, log)
+    gt = read_ground_truth(gt_path, _ground_truth_since(df, cfg, last), last, sample) if gt_path.is_file() else None
+    out = train(df, last, cfg, gt, log, sample)
     target = DataDir(data_dir).model(batch)
     target.mkdir(parents=True, exist_ok=True)
     out.model.save(target / "model.joblib")
