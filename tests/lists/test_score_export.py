@@ -264,7 +264,15 @@ def test_csv_and_xlsx_have_french_labels(scored: tuple[Path, str], tmp_path: Pat
     wb = openpyxl.load_workbook(tmp_path / "l.xlsx", read_only=True)
     header = next(wb.active.iter_rows(max_row=1, values_only=True))  # type: ignore[union-attr]
     assert list(header) == list(FRENCH_COLUMNS.values())
-    assert wb.active.max_row == len(csv) + 1  # type: ignore[union-attr]
+    rows = list(wb.active.iter_rows(min_row=2, values_only=True))  # type: ignore[union-attr]
+    assert len(rows) == len(csv)  # written streamed (write-only): counted, not read from the sheet's dimension
+    col = {name: i for i, name in enumerate(header)}
+    assert [r[col["SIREN"]] for r in rows] == csv["SIREN"].tolist()
+    assert [r[col["Rang"]] for r in rows] == list(range(1, len(csv) + 1))
+    p18 = [r[col["Probabilité de défaillance à 18 mois"]] for r in rows]
+    assert all(isinstance(v, int | float) and 0 <= v <= 1 for v in p18)  # numbers, not text
+    assert any(v is None for r in rows for v in r)  # a missing value is an empty cell, not "nan"
+    assert not any(isinstance(v, str) and v.lower() in ("nan", "none", "<na>") for r in rows for v in r)
 
 
 def test_commands(scored: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -134,6 +134,21 @@ def _french(scores: pd.DataFrame, themes: dict[str, str], *, text: bool = False)
     return df
 
 
+def _xlsx(df: pd.DataFrame, sheet: str, out: Path, rows: int = 20_000) -> None:
+    """``df`` as one sheet, streamed (openpyxl's write-only mode, ``rows`` rows converted at a time): a national
+    list of 400 000 companies is never a grid of cell objects in memory. Missing values are empty cells."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet)
+    ws.append(list(df.columns))
+    for start in range(0, len(df), rows):
+        part = df.iloc[start : start + rows].astype(object)
+        for row in part.where(part.notna(), None).itertuples(index=False, name=None):
+            ws.append(row)
+    wb.save(out)
+
+
 def export_list(data_dir: Path, batch: str, fmt: Literal["sf-json", "csv", "xlsx"], out: Path) -> int:
     """Write the list of ``batch`` to ``out`` in ``fmt``; return the number of companies written."""
     folder = DataDir(data_dir).list(batch)
@@ -152,7 +167,7 @@ def export_list(data_dir: Path, batch: str, fmt: Literal["sf-json", "csv", "xlsx
     elif fmt == "csv":
         _french(scores, themes, text=True).to_csv(out, sep=";", decimal=",", index=False, encoding="utf-8-sig")
     elif fmt == "xlsx":
-        _french(scores, themes).to_excel(out, index=False, sheet_name=f"Liste {batch}")
+        _xlsx(_french(scores, themes), f"Liste {batch}", out)
     else:
         raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     return len(scores)
