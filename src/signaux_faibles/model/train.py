@@ -716,7 +716,7 @@ def _list_month_detection(
     from .metrics import list_vs_oracle
 
     try:
-        month = complete_month(df, last_month)
+        month = _list_month(df, last_month, rep)
     except ValueError:
         return None
     in_month = (df.periode == month).to_numpy()
@@ -749,6 +749,14 @@ def _list_month_detection(
     return out
 
 
+def _list_month(df: pd.DataFrame, last_month: pd.Period, rep: np.ndarray | None) -> pd.Period:
+    """The list month (``complete_month``), on the representative part of a sample: its failing companies, over
+    represented, would move the cotisations' coverage the month is chosen by."""
+    if rep is None:
+        return complete_month(df, last_month)
+    return complete_month(df.loc[rep, ["periode", "cotisation_moy12m"]], last_month)
+
+
 def _term_structure(
     model: FailureModel, df: pd.DataFrame, last_month: pd.Period, rep: np.ndarray | None = None
 ) -> dict[str, Any] | None:
@@ -760,7 +768,7 @@ def _term_structure(
     if model.term_model is None:
         return None
     try:
-        month = complete_month(df, last_month)
+        month = _list_month(df, last_month, rep)
     except ValueError:
         return None
     keep = (df.periode == month).to_numpy() & ~df.signal_fort.fillna(False).to_numpy(dtype=bool)
@@ -816,12 +824,12 @@ def training_columns(available: list[str]) -> list[str]:
 GROUND_TRUTH_COLUMNS = ("siren", "periode", "failure_18m", "p_failure_18m", "p_failure_18m_now")
 
 
-def _ground_truth_since(df: pd.DataFrame, cfg: TrainConfig, last: pd.Period) -> pd.Period:
+def _ground_truth_since(df: pd.DataFrame, cfg: TrainConfig, last: pd.Period, sample: PanelSample | None) -> pd.Period:
     """The first month the oracle comparisons read: the test's first month (at most ``test_months`` after the last
     labelled one) or the list month, the earlier."""
     first = last - HORIZON - (cfg.splits.test_months - 1)
     try:
-        return min(first, complete_month(df, last))
+        return min(first, _list_month(df, last, sample.representative(df.siren) if sample is not None else None))
     except ValueError:
         return first
 
@@ -883,7 +891,7 @@ def run_train(
     if df.empty:
         raise ValueError(f"the panel under {data_dir} has no perimeter rows up to {last}")
     gt_path = ground_truth if ground_truth is not None else DataDir(data_dir).ground_truth
-    gt = read_ground_truth(gt_path, _ground_truth_since(df, cfg, last), last, sample) if gt_path.is_file() else None
+    gt = read_ground_truth(gt_path, _ground_truth_since(df, cfg, last, sample), last, sample) if gt_path.is_file() else None
     out = train(df, last, cfg, gt, log, sample)
     target = DataDir(data_dir).model(batch)
     target.mkdir(parents=True, exist_ok=True)
