@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,67 @@ def test_whole_file_errors(con: duckdb.DuckDBPyConnection, tmp_path: Path, h: An
 
 def test_gzip(con: duckdb.DuckDBPyConnection, tmp_path: Path, h: Any) -> None:
     h.assert_gzip_same(DIANE, con, tmp_path, FIXTURE)
+
+
+def _diane_line(*values: str) -> str:
+    return ";".join(f'"{v}"' for v in values) + "\r\n"
+
+
+def test_defects_exact(con: duckdb.DuckDBPyConnection, tmp_path: Path, h: Any) -> None:
+    """Every row and every rejection of a small export full of defects, in order (the columnar reader, issue 24).
+
+    A year-less numeric column (one value for every year), a column for one year only (NULL for the other),
+    padded SIREN, unreadable numbers and dates in several years (one field-level rejection per year, by year),
+    empty and short SIREN, a short line, a quote left open, a NUL byte, a blank line, duplicates of a kept line
+    and of a rejected one.
+    """
+    header = ["Marquée", "Nom de l'entreprise", "Numéro Siren", "Procédure collective", "Effectif consolidé",
+              "Chiffre d'affaires net (H.T.) kEUR 2019", "Chiffre d'affaires net (H.T.) kEUR 2018",
+              "Date de clôture 2019", "Date de clôture 2018", "Nombre de mois 2019"]
+    alpha = _diane_line("1", "ALPHA", "999999991", "Non", "12", "1 234,5", "1000", "31/12/2019", "31/12/2018", "12")
+    delta = _diane_line("4", "DELTA", "12345", "Non", "x", "1", "2", "", "", "")
+    text = (_diane_line(*header) + alpha
+            + _diane_line("2", "BETA", " 999999992 ", "Oui", "x", "-3,5", "abc", "30/02/2019", "31/12/2018", "12.0")
+            + "\r\n"
+            + _diane_line("3", "GAMMA", "", "Non", "x", "1", "2", "", "", "")
+            + delta
+            + _diane_line("5", "EPSILON", "999999995", "Oui")
+            + _diane_line("6", "ZETA", "999999996", "Non", "1", "1", "2", "", "", "")[:-3] + "\r\n"
+            + _diane_line("7", "ET\x00A", "999999997", "Non", "1", "1", "2", "", "", "")
+            + alpha + delta)
+    path = tmp_path / "Diane_defects.txt"
+    path.write_bytes(text.encode("utf-16"))
+    result = h.parsed(DIANE, path, con)
+    assert result.fatal is None and result.read == 11  # 4 (siren, year) rows + 7 rejected lines
+    names = ["_line", "exercice_diane", "siren", "nom_entreprise", "procedure_collective", "effectif_consolide",
+             "ca", "arrete_bilan_diane", "nombre_mois", "siren_luhn_ok"]
+    assert [tuple(r.values()) for r in result.rows.select(names).to_pylist()] == [
+        (2, 2018, "999999991", "ALPHA", False, 12, 1000.0, date(2018, 12, 31), None, False),
+        (2, 2019, "999999991", "ALPHA", False, 12, None, date(2019, 12, 31), 12, False),
+        (3, 2018, "999999992", "BETA", True, None, None, date(2018, 12, 31), None, False),
+        (3, 2019, "999999992", "BETA", True, None, -3.5, None, 12, False),
+    ]
+    ca, nan, eff = "Chiffre d'affaires net (H.T.) kEUR", "Nom de l'entreprise", "Effectif consolidé"
+    assert [tuple(r.values()) for r in result.rejections.to_pylist()] == [
+        (2, ca, "2019: 1 234,5", f"{ca}: not a valid float", "field"),
+        (3, ca, "2018: abc", f"{ca}: not a valid float", "field"),
+        (3, "Date de clôture", "2019: 30/02/2019", "Date de clôture: not a valid date", "field"),
+        (3, eff, "2018: x", f"{eff}: not a valid int", "field"),
+        (3, eff, "2019: x", f"{eff}: not a valid int", "field"),
+        (5, "Numéro Siren", None, "SIREN is empty", "row"),
+        (6, "Numéro Siren", "12345", "SIREN must be 9 digits", "row"),
+        (7, None, '"5";"EPSILON";"999999995";"Oui"', "wrong number of fields: 4, expected 10", "row"),
+        (8, "Nombre de mois 2019", '"6";"ZETA";"999999996";"Non";"1";"1";"2";"";"";"',
+         "malformed line: unbalanced or stray double quote in field 10 (Nombre de mois 2019); a quoted field runs "
+         'from line 8 to line 9; expected 10 fields on one line, a double quote only around a whole field ("...", '
+         'a quote inside written "")', "row"),
+        (9, nan, '"7";"ET\\0A";"999999997";"Non";"1";"1";"2";"";"";""',
+         f"binary content: the line holds a NUL byte in field 2 ({nan}) (shown as \\0), expected text", "row"),
+        (10, None, None, "duplicate of line 2", "row"),
+        (11, None, None, "duplicate of line 6", "row"),
+    ]
+    # a connection that does not keep the insertion order (as the ingest's) gives the same result
+    other = duckdb.connect()
+    other.execute("SET preserve_insertion_order = false")
+    again = DIANE.parse(path, other)
+    assert again.rows.equals(result.rows) and again.rejections.equals(result.rejections)
