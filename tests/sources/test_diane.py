@@ -132,3 +132,30 @@ def test_defects_exact(con: duckdb.DuckDBPyConnection, tmp_path: Path, h: Any) -
     other.execute("SET preserve_insertion_order = false")
     again = DIANE.parse(path, other)
     assert again.rows.equals(result.rows) and again.rejections.equals(result.rejections)
+
+
+def test_plain_file_same_as_line_by_line(con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: Any) -> None:
+    """A file whose lines are all plain (every field quoted, no quote inside) is read by Arrow's CSV reader: same
+    rows and rejections as the line-by-line reading (bad numbers and dates, bad SIREN, duplicates, LF endings)."""
+    import signaux_faibles.sources.diane as diane
+
+    header = ["Marquée", "Nom de l'entreprise", "Numéro Siren", "Procédure collective", "Effectif consolidé 2019",
+              "Effectif consolidé 2018", "Chiffre d'affaires net (H.T.) kEUR 2019", "Date de clôture 2018",
+              "Dettes fiscales et sociales kEUR"]
+    lines = [header,
+             ["1", "A;B", "999999991", "Oui", "12", "x", "1,5", "31/12/2018", "7"],
+             ["2", "", " 999999992 ", "", "", "3.0", "1 000", "29/02/2018", "abc"],
+             ["3", "C", "12345", "Non", "1", "2", "3", "", ""],
+             ["4", "D", "", "Non", "1", "2", "3", "", ""],
+             ["1", "A;B", "999999991", "Oui", "12", "x", "1,5", "31/12/2018", "7"],
+             ["5", "E", "999999995", "Oui", " 7 ", "-0", "+.5e1", "01/01/2018", "-,5"]]
+    text = "\n".join(";".join(f'"{v}"' for v in line) for line in lines)
+    path = tmp_path / "Diane_plain.txt"
+    path.write_bytes(text.encode("utf-16"))
+    plain = DIANE.parse(path, con)
+    assert diane._read_plain(diane._text(path), path) is not None
+    monkeypatch.setattr(diane, "_read_plain", lambda text, path: None)
+    by_line = DIANE.parse(path, con)
+    assert plain.fatal is None and plain.rows.num_rows == 6 and plain.read == 9
+    assert plain.rows.equals(by_line.rows) and plain.rejections.equals(by_line.rejections)
+    assert plain.read == by_line.read

@@ -10,14 +10,17 @@ Each company line gives one row per year, all carrying that line's number. A com
 whole (bad SIREN, malformed line, duplicate); an unreadable value is set to NULL with a field-level rejection
 whose raw value is prefixed by its year. ``read`` counts the (SIREN, year) rows built plus the rejected lines.
 
-Reading is columnar (issue 24): the lines are split by the text reader's CSV records (same rejections), the fields
-used are converted to Arrow a few thousand lines at a time, each raw column is typed once (the columns of one kind
-stacked into one small DuckDB query), and the yearly columns are unpivoted with Arrow.
+Reading is columnar (issue 24). When every line is plain (every field quoted, no quote inside, no NUL byte, no
+blank line: a Diane+ export as delivered), Arrow's CSV reader splits the fields of the text transcoded to UTF-8;
+otherwise the lines are split by the text reader's CSV records (same rejections) and the fields used are converted
+to Arrow a few thousand lines at a time. Each raw column is then typed once (the columns of one kind stacked into
+one small DuckDB query), and the yearly columns are unpivoted with Arrow.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import re
 from collections.abc import Iterator
@@ -29,6 +32,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from signaux_faibles.sources._base import (
     ARROW_TYPES,
@@ -165,35 +169,7 @@ def _index(fields: list[str], path: Path) -> tuple[dict[str, int], dict[str, dic
 
 _CHUNK = 1 << 20  # characters of decoded text split into lines at a time
 _BATCH = 4096  # company lines turned into Arrow columns at a time
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str, bool]]:
-    """``(line number, text, False)`` for each physical line of a UTF-16 file, as ``decoded_lines(path, "utf-16")``.
-
-    Same checks and messages (empty, no byte-order mark, invalid UTF-16: the whole file is decoded before the
-    first line is given), but the bytes are released once decoded and the text is split by slices cut after a
-    line feed (``decoded_lines`` copies the whole text into a ``StringIO``, four bytes per character).
-    """
-    data = read_all_bytes(path)
-    if not data.strip():
-        raise FileError(f"{path.name}: empty file")
-    if data[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        raise FileError(f"{path.name}: expected a UTF-16 text file with a byte-order mark (Diane export)")
-    try:
-        text = data.decode("utf-16")
-    except UnicodeDecodeError as e:
-        raise FileError(f"{path.name}: invalid UTF-16 text ({e.reason} at byte {e.start})") from e
-    del data
-    number, pos, n = 1, 0, len(text)
-    while pos < n:
-        # a slice ending just after a line feed ends a line whatever the line ending (\n, \r\n; \r alone also
-        # breaks lines with newline=""), so splitting slice by slice gives the lines of the whole text
-        end = text.find("\n", pos + _CHUNK)
-        end = n if end < 0 else end + 1
-        for line in io.StringIO(text[pos:end], newline=""):
-            yield number, line, False
-            number += 1
-        pos = end
+_PLAIN_CHUNK = 1 << 24  # characters of a plain file given to Arrow's CSV reader at a time
 
 
 @dataclass
@@ -209,6 +185,134 @@ class _Read:
     lines: pa.Array
     #: row-level rejections found while reading (malformed lines, duplicates)
     early: list[Record]
+
+
+def _text(path: Path) -> str:
+    """The decoded text of a UTF-16 file: the checks and messages of ``decoded_lines(path, "utf-16")`` (empty, no
+    byte-order mark, invalid UTF-16), the bytes released once decoded."""
+    data = read_all_bytes(path)
+    if not data.strip():
+        raise FileError(f"{path.name}: empty file")
+    if data[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise FileError(f"{path.name}: expected a UTF-16 text file with a byte-order mark (Diane export)")
+    try:
+        return data.decode("utf-16")
+    except UnicodeDecodeError as e:
+        raise FileError(f"{path.name}: invalid UTF-16 text ({e.reason} at byte {e.start})") from e
+
+
+def _slices(text: str, size: int, start: int = 0) -> Iterator[str]:
+    """``text[start:]`` in slices of about ``size`` characters, each but the last ending just after a line feed.
+
+    A line feed ends a line whatever the line ending (``\\n``, ``\\r\\n``; a ``\\r`` alone also breaks lines
+    when read with ``newline=""``), so the lines of the slices are the lines of the whole text.
+    """
+    pos, n = start, len(text)
+    while pos < n:
+        end = text.find("\n", pos + size)
+        end = n if end < 0 else end + 1
+        yield text[pos:end]
+        pos = end
+
+
+def _lines(text: str) -> Iterator[tuple[int, str, bool]]:
+    """``(line number, text, False)`` for each physical line, as ``decoded_lines`` gives them (which copies the
+    whole text into a ``StringIO``, four bytes per character; here a slice at a time)."""
+    number = 1
+    for part in _slices(text, _CHUNK):
+        for line in io.StringIO(part, newline=""):
+            yield number, line, False
+            number += 1
+
+
+def _plain_fields(line: str) -> int:
+    """The number of fields of a *plain* line (without its line ending), 0 when it is not plain.
+
+    Plain: every field in double quotes, no double quote inside, no NUL byte, no carriage return, shorter than
+    the CSV reader's field limit. Such a line is ``"f1";"f2";…;"fn"`` literally, so its fields are the text
+    between the quotes, as the CSV reader (and Arrow's) reads them, and it is a well-formed record of its own.
+    """
+    if len(line) < 2 or line[0] != '"' or line[-1] != '"' or len(line) >= csv.field_size_limit():
+        return 0
+    if "\x00" in line or "\r" in line:
+        return 0
+    inner = line[1:-1]
+    n = inner.count('";"') + 1
+    # the n - 1 separators hold 2 (n - 1) quotes: when that is every quote of the line, no field holds one
+    return n if inner.count('"') == 2 * (n - 1) else 0
+
+
+def _read_plain(text: str, path: Path) -> _Read | None:
+    """The company lines when every line of the file is plain (:func:`_plain_fields`), read by Arrow's CSV
+    reader; None otherwise (:func:`_read` then reads the file line by line).
+
+    Same result as the line-by-line reading: no line is malformed or blank, so the k-th line is record k;
+    duplicates are found on the text of the lines (for plain lines, the same fields is the same text).
+    """
+    first = text.find("\n")
+    header_line = (text if first < 0 else text[:first]).removesuffix("\r")
+    n = _plain_fields(header_line)
+    if n < 2:
+        return None
+    header = header_line[1:-1].split('";"')
+    body = len(text) if first < 0 else first + 1  # where the company lines start
+    early: list[Record] = []
+    seen: dict[int, int] = {}
+    number = 1
+    dropped: set[int] = set()
+    for part in _slices(text, _CHUNK, body):
+        lines = part.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        for line in lines:
+            number += 1
+            line = line.removesuffix("\r")
+            if _plain_fields(line) != n:
+                return None
+            first_line = seen.setdefault(hash(line), number)
+            if first_line != number:
+                early.append((number, None, None, f"duplicate of line {first_line}", "row"))
+                dropped.add(number)
+    fixed, yearly = _index(header, path)
+    used = _used(fixed, yearly)
+    names = [f"f{i}" for i in range(n)]
+    chunks: dict[int, list[pa.Array]] = {i: [] for i in used}
+    kept: list[pa.Array] = []
+    number = 1
+    for part in _slices(text, _PLAIN_CHUNK, body):
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(part.encode("utf-8")),
+                read_options=pacsv.ReadOptions(column_names=names, block_size=max(1 << 22, 2 * len(part)),
+                                               use_threads=False),
+                parse_options=pacsv.ParseOptions(delimiter=";", quote_char='"', double_quote=True,
+                                                  newlines_in_values=False, ignore_empty_lines=False),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[names[i] for i in used], column_types={names[i]: pa.string() for i in used},
+                    strings_can_be_null=False, quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid:
+            return None
+        if table.num_rows != part.count("\n") + (not part.endswith("\n")):  # one record per line, as checked
+            return None
+        numbers = np.arange(number + 1, number + 1 + table.num_rows, dtype=np.int64)
+        number += table.num_rows
+        if dropped:
+            mask = pa.array(~np.isin(numbers, np.fromiter(dropped, np.int64, len(dropped))))
+            table, numbers = table.filter(mask), numbers[mask.to_numpy(zero_copy_only=False)]
+        for i in used:
+            chunks[i].extend(table.column(names[i]).chunks)
+        kept.append(pa.array(numbers))
+    years = sorted({y for per_year in yearly.values() for y in per_year})
+    columns = {i: pa.chunked_array(chunks[i], pa.string()) for i in used}
+    lines = pa.concat_arrays(kept) if kept else pa.array([], pa.int64())
+    return _Read(fixed, yearly, years, columns, lines, early)
+
+
+def _used(fixed: dict[str, int], yearly: dict[str, dict[int, int]]) -> list[int]:
+    """The header fields read."""
+    return sorted({*fixed.values(), *(i for per_year in yearly.values() for i in per_year.values())})
 
 
 def _read(path: Path) -> _Read:
@@ -232,14 +336,18 @@ def _read(path: Path) -> _Read:
                 chunks[i].append(pa.array(cols[i], pa.string()))
             batch.clear()
 
-    for start, _end, fields, problem, text in Records(_lines(path), ";", multiline=False):
+    text = _text(path)
+    plain = _read_plain(text, path)
+    if plain is not None:
+        return plain
+    for start, _end, fields, problem, line in Records(_lines(text), ";", multiline=False):
         if index is None:
             index = _index(fields, path)
-            used = sorted({*index[0].values(), *(i for per_year in index[1].values() for i in per_year.values())})
+            used = _used(*index)
             chunks = {i: [] for i in used}
             continue
         if problem is not None:
-            early.append((start, problem[0], cut(text.replace("\x00", "\\0")), problem[1], "row"))
+            early.append((start, problem[0], cut(line.replace("\x00", "\\0")), problem[1], "row"))
             continue
         first = seen.setdefault(hash(tuple(fields)), start)
         if first != start:
