@@ -153,7 +153,7 @@ def test_plain_file_same_as_line_by_line(con: duckdb.DuckDBPyConnection, tmp_pat
     path = tmp_path / "Diane_plain.txt"
     path.write_bytes(text.encode("utf-16"))
     plain = DIANE.parse(path, con)
-    assert diane._read_plain(diane._text(path), path) is not None
+    assert diane._read_plain(diane.utf16_text(path), path) is not None
     monkeypatch.setattr(diane, "_read_plain", lambda text, path: None)
     by_line = DIANE.parse(path, con)
     assert plain.fatal is None and plain.rows.num_rows == 6 and plain.read == 9

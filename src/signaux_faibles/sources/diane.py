@@ -19,7 +19,6 @@ one small DuckDB query), and the yearly columns are unpivoted with Arrow.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -43,8 +42,8 @@ from signaux_faibles.sources._base import (
     rejections_table,
     rows_schema,
 )
-from signaux_faibles.sources._read import FileError, read_all_bytes
-from signaux_faibles.sources._read.lines import Records, cut
+from signaux_faibles.sources._read import FileError
+from signaux_faibles.sources._read.lines import Records, cut, utf16_text
 from signaux_faibles.sources._read.typed import fetch
 from signaux_faibles.sources._sql import digits, fr_date, integer, luhn, num, q, txt
 
@@ -187,20 +186,6 @@ class _Read:
     early: list[Record]
 
 
-def _text(path: Path) -> str:
-    """The decoded text of a UTF-16 file: the checks and messages of ``decoded_lines(path, "utf-16")`` (empty, no
-    byte-order mark, invalid UTF-16), the bytes released once decoded."""
-    data = read_all_bytes(path)
-    if not data.strip():
-        raise FileError(f"{path.name}: empty file")
-    if data[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        raise FileError(f"{path.name}: expected a UTF-16 text file with a byte-order mark (Diane export)")
-    try:
-        return data.decode("utf-16")
-    except UnicodeDecodeError as e:
-        raise FileError(f"{path.name}: invalid UTF-16 text ({e.reason} at byte {e.start})") from e
-
-
 def _slices(text: str, size: int, start: int = 0) -> Iterator[str]:
     """``text[start:]`` in slices of about ``size`` characters, each but the last ending just after a line feed.
 
@@ -336,7 +321,7 @@ def _read(path: Path) -> _Read:
                 chunks[i].append(pa.array(cols[i], pa.string()))
             batch.clear()
 
-    text = _text(path)
+    text = utf16_text(path)
     plain = _read_plain(text, path)
     if plain is not None:
         return plain

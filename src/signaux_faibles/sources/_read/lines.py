@@ -58,6 +58,20 @@ def byte_lines(path: Path) -> Iterator[bytes]:
         raise FileError(f"{path.name}: truncated or corrupt gzip file ({e})") from e
 
 
+def utf16_text(path: Path) -> str:
+    """The decoded text of a whole UTF-16 file (byte-order mark required); :class:`FileError` when it is empty,
+    has no byte-order mark or is not valid UTF-16. The bytes are released once decoded."""
+    data = read_all_bytes(path)
+    if not data.strip():
+        raise FileError(f"{path.name}: empty file")
+    if data[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise FileError(f"{path.name}: expected a UTF-16 text file with a byte-order mark (Diane export)")
+    try:
+        return data.decode("utf-16")
+    except UnicodeDecodeError as e:
+        raise FileError(f"{path.name}: invalid UTF-16 text ({e.reason} at byte {e.start})") from e
+
+
 def decoded_lines(
     path: Path, encoding: str
 ) -> Iterator[tuple[int, str, bool]]:
@@ -68,16 +82,7 @@ def decoded_lines(
     required).
     """
     if encoding == "utf-16":
-        data = read_all_bytes(path)
-        if not data.strip():
-            raise FileError(f"{path.name}: empty file")
-        if data[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            raise FileError(f"{path.name}: expected a UTF-16 text file with a byte-order mark (Diane export)")
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise FileError(f"{path.name}: invalid UTF-16 text ({e.reason} at byte {e.start})") from e
-        for i, line in enumerate(io.StringIO(text, newline=""), start=1):
+        for i, line in enumerate(io.StringIO(utf16_text(path), newline=""), start=1):
             yield i, line, False
         return
     first = True
