@@ -138,10 +138,19 @@ def _xlsx(df: pd.DataFrame, sheet: str, out: Path, rows: int = 20_000) -> None:
     """``df`` as one sheet, streamed (openpyxl's write-only mode, ``rows`` rows converted at a time): a national
     list of 400 000 companies is never a grid of cell objects in memory. Missing values are empty cells."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet)
-    ws.append(list(df.columns))
+    ws.freeze_panes = "A2"  # the header stays in view, as pandas' export had it bold
+    bold = Font(bold=True)
+    header = []
+    for name in df.columns:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
     for start in range(0, len(df), rows):
         part = df.iloc[start : start + rows].astype(object)
         for row in part.where(part.notna(), None).itertuples(index=False, name=None):
