@@ -42,3 +42,17 @@ def test_a_wrong_setting_or_engine_stops_the_command_with_a_clear_error(monkeypa
     monkeypatch.delenv("SF_SCORE_CHUNK_COMPANIES")
     r = runner.invoke(app, ["monthly", ".", "--batch", "2609", "--engine", "foo"])
     assert r.exit_code == 2 and "--engine" in r.output and "duckdb" in r.output
+
+
+def test_a_memory_limit_duckdb_would_not_read_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a DuckDB parser error in the middle of an ingest: exit code 2 before anything runs (issue 24)."""
+    from typer.testing import CliRunner
+
+    from signaux_faibles.cli import app
+
+    monkeypatch.setenv("SF_DUCKDB_MEMORY_LIMIT", "8 gigas")
+    r = CliRunner().invoke(app, ["version"])
+    assert r.exit_code == 2 and "duckdb_memory_limit" in r.output and "8 gigas" in r.output
+    for ok in ("3500MB", "8GB", "3.5 GiB"):
+        monkeypatch.setenv("SF_DUCKDB_MEMORY_LIMIT", ok)
+        assert CliRunner().invoke(app, ["version"]).exit_code == 0

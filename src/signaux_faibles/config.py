@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
     spark_driver_memory: str = "3g"
-    duckdb_memory_limit: str = "3500MB"
+    duckdb_memory_limit: str = Field("3500MB", pattern=r"(?i)^[0-9]+(\.[0-9]+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)$")
     duckdb_threads: int | None = None
     score_chunk_companies: int = Field(50_000, ge=1)
     train_max_rows: int = Field(2_000_000, ge=1_000)

@@ -210,7 +210,7 @@ def ingest_batch(
     entries = _batch_entries(batch_dir)
     con = con or duckdb.connect()
     if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET memory_limit = '" + memory_limit.replace("'", "''") + "'")
     store = Store(data_dir)
     reports: list[FileReport] = []
     started = dt.datetime.now(dt.UTC)
