@@ -237,7 +237,7 @@ def ingest_batch(
             _refuse_shrunk_stocks(reports, store, stock_shrink_limit)
             good = [r for r in reports if r.result is not None and r.status != "error"]
             filter_table, perimeter, note = _perimeter(con, good, store, no_filter)
-            new_filter = filter_table if _effectif_ent_rows(good) else None
+            new_filter = filter_table if _effectif_ent(good) else None
             _publish(store, batch, reports, new_filter, started, con, perimeter, note)
     if progress:
         progress("published", len(paths), len(paths))
@@ -376,17 +376,16 @@ def _parse_file(
         rep.message = f"{rep.quarantined} row(s) quarantined, {rep.field_rejections} value(s) dropped"
 
 
-def _effectif_ent_rows(good: list[FileReport]) -> list[pa.Table]:
-    """The rows of this batch's effectif_ent files (the perimeter's source)."""
-    return [r.rows() for r in good if r.source is not None and r.source.name == "effectif_ent"
-            and r.result is not None]  # fmt: skip
+def _effectif_ent(good: list[FileReport]) -> list[FileReport]:
+    """This batch's readable effectif_ent files (the perimeter's source)."""
+    return [r for r in good if r.source is not None and r.source.name == "effectif_ent" and r.result is not None]
 
 
 def _perimeter(
     con: duckdb.DuckDBPyConnection, good: list[FileReport], store: Store, no_filter: bool
 ) -> tuple[pa.Table | None, set[str] | None, str]:
     """The filter table (``stg_filter_import``), the SIRENs whose rows are kept (None: no filtering) and a note."""
-    eff_ent = _effectif_ent_rows(good)
+    eff_ent = [r.rows() for r in _effectif_ent(good)]  # read back from their spill once
     filter_table: pa.Table | None = None
     perimeter: set[str] | None = None
     note = ""
@@ -441,7 +440,8 @@ def _stage_table(
         if path.exists():
             path.unlink()  # may be a hard link shared with the published version: never write through it
     out_writer: pq.ParquetWriter | None = None
-    with pq.ParquetWriter(staged, staged_schema) as writer:
+    with contextlib.ExitStack() as stack:
+        writer = stack.enter_context(pq.ParquetWriter(staged, staged_schema))
         for rep in reps:
             rep.kept = 0
             out_lines: list[np.ndarray] = []
@@ -454,7 +454,8 @@ def _stage_table(
                     rows = rows.filter(inside)
                     if out.num_rows:
                         out_lines.append(np.unique(out.column("_line").to_numpy()))
-                        out_writer = out_writer or pq.ParquetWriter(outside, outside_schema)
+                        if out_writer is None:
+                            out_writer = stack.enter_context(pq.ParquetWriter(outside, outside_schema))
                         out_writer.write_table(_conform(_tagged(out, batch, rep.file), outside_schema))
                     if rows.num_rows:
                         kept_lines.append(np.unique(rows.column("_line").to_numpy()))
@@ -469,8 +470,6 @@ def _stage_table(
                 rep.filtered = len(gone)
             if note and key is not None:
                 rep.message = "; ".join(m for m in (rep.message, note) if m)
-    if out_writer is not None:
-        out_writer.close()
 
 
 def _tagged(rows: pa.Table, batch: str, file: str) -> pa.Table:
