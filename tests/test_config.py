@@ -53,6 +53,6 @@ def test_a_memory_limit_duckdb_would_not_read_is_refused_at_start(monkeypatch: p
     monkeypatch.setenv("SF_DUCKDB_MEMORY_LIMIT", "8 gigas")
     r = CliRunner().invoke(app, ["version"])
     assert r.exit_code == 2 and "duckdb_memory_limit" in r.output and "8 gigas" in r.output
-    for ok in ("3500MB", "8GB", "3.5 GiB"):
+    for ok in ("3500MB", "8GB", "3.5 GiB", ""):  # empty: DuckDB's own default
         monkeypatch.setenv("SF_DUCKDB_MEMORY_LIMIT", ok)
         assert CliRunner().invoke(app, ["version"]).exit_code == 0

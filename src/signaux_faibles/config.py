@@ -7,16 +7,19 @@ Precedence, highest first: explicit keyword arguments, ``SF_*`` environment vari
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+_DUCKDB_SIZE = re.compile(r"(?i)^[0-9]+(\.[0-9]+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)$")
 
 
 def _toml_path() -> Path:
@@ -91,7 +94,7 @@ class Settings(BaseSettings):
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
     spark_driver_memory: str = "3g"
-    duckdb_memory_limit: str = Field("3500MB", pattern=r"(?i)^[0-9]+(\.[0-9]+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)$")
+    duckdb_memory_limit: str = "3500MB"
     duckdb_threads: int | None = None
     score_chunk_companies: int = Field(50_000, ge=1)
     train_max_rows: int = Field(2_000_000, ge=1_000)
@@ -110,6 +113,13 @@ class Settings(BaseSettings):
     perimeter_filter: bool = True
     stock_shrink_limit: float = 0.2
     trusted_proxies: list[str] = []
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _duckdb_size(cls, value: str) -> str:
+        if value and not _DUCKDB_SIZE.match(value):
+            raise ValueError("expected a size DuckDB reads, such as 3500MB, 8GB or 3.5GiB (empty: DuckDB's default)")
+        return value
 
     @classmethod
     def settings_customise_sources(
