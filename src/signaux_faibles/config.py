@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         windows spill to a temporary folder under the data directory. Empty: DuckDB's default (80 % of RAM).
     duckdb_threads : int or None
         DuckDB worker threads; None: one per core.
+    panel_bucket_companies : int
+        The panel's final join (every feature table on SIREN × month) is made by buckets of about this many
+        companies (a hash of the SIREN), one query and one Parquet part each, so that each join fits in memory
+        whatever the number of companies (0: one join over all of them).
     score_chunk_companies : int
         The monthly list is scored by chunks of this many companies (probabilities, flags, adjustments,
         explanations; each chunk reads only its companies' history from the panel), so that scoring's memory
@@ -96,6 +100,7 @@ class Settings(BaseSettings):
     spark_driver_memory: str = "3g"
     duckdb_memory_limit: str = "3500MB"
     duckdb_threads: int | None = None
+    panel_bucket_companies: int = Field(50_000, ge=0)
     score_chunk_companies: int = Field(50_000, ge=1)
     train_max_rows: int = Field(2_000_000, ge=1_000)
     database_url: str | None = None

@@ -26,6 +26,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,18 @@ import pyarrow.parquet as pq
 from signaux_faibles.config import Settings
 from signaux_faibles.layout import DataDir
 
-__all__ = ["ENGINES", "SparkUnavailable", "connect", "read_table", "spark_session", "stop", "write_table"]
+__all__ = [
+    "ENGINES",
+    "SparkUnavailable",
+    "connect",
+    "read_bucket",
+    "read_table",
+    "spark_session",
+    "stop",
+    "write_buckets",
+    "write_parts",
+    "write_table",
+]
 
 ENGINES = ("duckdb", "spark")
 #: Spark master URLs Spark accepts (``spark_master``); anything else is refused before Spark is started.
@@ -170,6 +182,81 @@ def write_table(con: ibis.BaseBackend, expr: ibis.Table, path: Path) -> int:
         shutil.rmtree(path)
     tmp.rename(path)
     return sum(pq.ParquetFile(f).metadata.num_rows for f in path.glob("*.parquet"))
+
+
+def write_parts(con: ibis.BaseBackend, exprs: Iterable[ibis.Table], path: Path) -> int:
+    """Write each of ``exprs`` (same schema) as parts of the one Parquet folder ``path`` (replaced once all are
+    complete), one query at a time; return the number of rows written. On DuckDB, part ``i`` is
+    ``part-<i>.parquet``; on Spark, each part appends its own ``part-*.parquet`` files."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for i, expr in enumerate(exprs):
+        if con.name == "duckdb":
+            _duckdb_copy(con, expr, tmp / f"part-{i:05d}.parquet")
+        else:
+            con._run_pre_execute_hooks(expr)
+            con._session.sql(_typed_query(con, expr, "spark")).write.mode("append").parquet(str(tmp))
+    if path.exists():
+        shutil.rmtree(path)
+    tmp.rename(path)
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in path.glob("*.parquet"))
+
+
+#: Name of the partition column of :func:`write_buckets` (a folder ``_bucket=<b>`` per bucket).
+_BUCKET = "_bucket"
+
+
+def bucket_of(key: ibis.Value, buckets: int) -> ibis.Value:
+    """The bucket (0 .. ``buckets`` − 1) of each value of ``key``: a hash, the engine's own (DuckDB and Spark
+    give different buckets, each engine the same for equal values: a bucket holds whole keys)."""
+    n = int(buckets)
+    return (key.hash() % n + n) % n
+
+
+def write_buckets(con: ibis.BaseBackend, expr: ibis.Table, path: Path, key: str, buckets: int) -> int:
+    """Write ``expr`` as the Parquet folder ``path``, split by :func:`bucket_of` its column ``key`` into
+    ``buckets`` sub-folders (``_bucket=<b>``, written by the engine's partitioned writer in one pass; an empty
+    bucket gets an empty file with the schema); return the number of rows written. Read a bucket back with
+    :func:`read_bucket`."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    parted = expr.mutate(**{_BUCKET: bucket_of(expr[key].cast("string"), buckets)})
+    if con.name == "duckdb":
+        tmp.mkdir(parents=True)
+        con._run_pre_execute_hooks(parted)
+        con.raw_sql(
+            f"COPY ({_typed_query(con, parted, 'duckdb')}) TO '{_sql_str(tmp)}' "
+            f"(FORMAT parquet, PARTITION_BY ({_BUCKET}))"
+        )
+    else:
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        con._run_pre_execute_hooks(parted)
+        sql = _typed_query(con, parted, "spark")
+        con._session.sql(sql).write.mode("overwrite").partitionBy(_BUCKET).parquet(str(tmp))
+    files = sorted(tmp.glob(f"{_BUCKET}=*/*.parquet"))
+    schema = pq.read_schema(files[0]) if files else expr.schema().to_pyarrow()
+    for b in range(int(buckets)):
+        folder = tmp / f"{_BUCKET}={b}"
+        if not any(folder.glob("*.parquet")):
+            folder.mkdir(exist_ok=True)
+            pq.write_table(schema.empty_table(), folder / "empty.parquet")
+    if path.exists():
+        shutil.rmtree(path)
+    tmp.rename(path)
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in path.glob(f"{_BUCKET}=*/*.parquet"))
+
+
+def read_bucket(con: ibis.BaseBackend, path: Path, bucket: int) -> ibis.Table:
+    """Bucket ``bucket`` of a folder written by :func:`write_buckets` (without the partition column)."""
+    folder = Path(path).resolve() / f"{_BUCKET}={int(bucket)}"
+    name = f"{Path(path).name}_{_BUCKET}{int(bucket)}"
+    if con.name == "pyspark":
+        return con.read_parquet(str(folder), table_name=name)
+    files = [str(f) for f in sorted(folder.glob("*.parquet"))]
+    return con.read_parquet(files, table_name=name, hive_partitioning=False)
 
 
 def _typed_query(con: Any, expr: ibis.Table, dialect: str) -> str:

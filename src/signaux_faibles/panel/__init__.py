@@ -30,12 +30,29 @@ WORK_LAYER = "panel_work"
 
 
 def build_company_month(
-    con: ibis.BaseBackend, data_dir: Path, batch: str, start: str | None, end: str | None
+    con: ibis.BaseBackend,
+    data_dir: Path,
+    batch: str,
+    start: str | None,
+    end: str | None,
+    bucket_companies: int | None = None,
+    timings: dict[str, float] | None = None,
 ) -> int:
-    """Read the published clean relations and write ``data_dir/panel/company_month/``; return its row count."""
-    from signaux_faibles.engine import read_table, write_table
+    """Read the published clean relations and write ``data_dir/panel/company_month/``; return its row count.
+
+    The feature tables (:func:`~signaux_faibles.panel.company_month.feature_tables`) are computed over every
+    company and written to the work layer. The panel's final join (every feature table on SIREN × month) is
+    then made by **buckets of companies**: a hash of the SIREN splits the companies into
+    ⌈companies / ``bucket_companies``⌉ buckets; each feature table is written split by bucket, and each bucket's
+    join is one query writing one part of the panel, so that each join fits in memory however many companies
+    there are (one bucket when ``bucket_companies`` is None or at least the number of companies). The panel is
+    the same whatever the buckets (``tests/panel/test_panel_buckets.py``).
+
+    ``timings``, when given, receives the wall time in seconds of each step (``features_<source>``,
+    ``buckets``, ``join``)."""
+    from signaux_faibles.engine import read_bucket, read_table, write_buckets, write_parts, write_table
     from signaux_faibles.panel.build import window
-    from signaux_faibles.panel.company_month import company_month
+    from signaux_faibles.panel.company_month import ASSEMBLY_RELATIONS, assemble, feature_tables
 
     data_dir = Path(data_dir)
     first, last = window(batch, start, end)
@@ -50,15 +67,60 @@ def build_company_month(
         else {}
     )
     work = DataDir(data_dir).root / WORK_LAYER
+    spent = timings if timings is not None else {}
 
     def cache(name: str, t: ibis.Table) -> ibis.Table:
+        t0 = time.perf_counter()
         write_table(con, t, work / name)
+        spent[name] = time.perf_counter() - t0
         return read_table(con, data_dir, WORK_LAYER, name)
 
     try:
-        return write_table(con, company_month(clean, first, last, cache), DataDir(data_dir).panel)
+        tables = feature_tables(clean, first, last, cache)
+        buckets = _buckets(con, tables, clean, bucket_companies)
+        if buckets == 1:
+            t0 = time.perf_counter()
+            rows = write_table(con, assemble(tables, clean, first, last), DataDir(data_dir).panel)
+            spent["join"] = time.perf_counter() - t0
+            return rows
+        t0 = time.perf_counter()
+        inputs = {**tables, **{n: clean[n] for n in ASSEMBLY_RELATIONS if n in clean}}
+        for name, t in inputs.items():
+            write_buckets(con, t, work / "buckets" / name, "siren", buckets)
+        spent["buckets"] = time.perf_counter() - t0
+
+        def part(b: int) -> ibis.Table:
+            parts = {name: read_bucket(con, work / "buckets" / name, b) for name in inputs}
+            return assemble(
+                {n: parts[n] for n in tables},
+                {**clean, **{n: parts[n] for n in ASSEMBLY_RELATIONS if n in clean}},
+                first,
+                last,
+                whole_filter=clean.get("clean_filter"),
+            )
+
+        t0 = time.perf_counter()
+        rows = write_parts(con, (part(b) for b in range(buckets)), DataDir(data_dir).panel)
+        spent["join"] = time.perf_counter() - t0
+        return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _buckets(
+    con: ibis.BaseBackend, tables: dict[str, ibis.Table], clean: dict[str, ibis.Table], per_bucket: int | None
+) -> int:
+    """How many buckets of at most about ``per_bucket`` companies the panel's final join is made in."""
+    from signaux_faibles.panel.company_month import ASSEMBLY_RELATIONS
+
+    if not per_bucket:
+        return 1
+    keys = [t.select(siren=t.siren.cast("string")) for t in tables.values()]
+    keys += [clean[n].select(siren=clean[n].siren.cast("string")) for n in ASSEMBLY_RELATIONS if n in clean]
+    if not keys:
+        return 1
+    companies = int(con.execute(keys[0].union(*keys[1:], distinct=True).count()))
+    return max(1, -(-companies // int(per_bucket)))
 
 
 def run_panel(
@@ -87,9 +149,14 @@ def run_panel(
     except SparkUnavailable as exc:
         print(f"panel: {exc}", file=sys.stderr)
         return 2
+    timings: dict[str, float] = {}
     try:
+        t1 = time.perf_counter()
         counts = build_clean(con, data_dir, batch, start, end)
-        rows = build_company_month(con, data_dir, batch, start, end)
+        timings["clean"] = time.perf_counter() - t1
+        rows = build_company_month(
+            con, data_dir, batch, start, end, settings.panel_bucket_companies, timings=timings
+        )
     except FileNotFoundError as exc:
         print(f"panel: {exc}", file=sys.stderr)
         return 1
@@ -101,5 +168,6 @@ def run_panel(
     for name, n in sorted(counts.items()):
         print(f"  {name:<24} {n:>10} rows")
     print(f"  {'panel/company_month':<24} {rows:>10} rows")
+    print("  time: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items()))
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0

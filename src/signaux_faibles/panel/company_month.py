@@ -41,7 +41,16 @@ from signaux_faibles.panel.features.base import FEATURES, HORIZON_MONTHS
 from signaux_faibles.panel.features.registry import registry
 from signaux_faibles.panel.features.sirene import SIZE_BANDS
 
-__all__ = ["FEATURES", "FIRST_JUDGMENT_SINCE", "HORIZON_MONTHS", "company_month", "feature_columns"]
+__all__ = [
+    "ASSEMBLY_RELATIONS",
+    "FEATURES",
+    "FIRST_JUDGMENT_SINCE",
+    "HORIZON_MONTHS",
+    "assemble",
+    "company_month",
+    "feature_columns",
+    "feature_tables",
+]
 
 FIRST_JUDGMENT_SINCE = dt.date(2014, 1, 1)
 
@@ -89,20 +98,62 @@ def company_month(
     one huge plan). The result does not depend on it.
     """
     keep: Cache = cache or (lambda _name, t: t)
+    tables = feature_tables(clean, first, last, keep)
+    return assemble(tables, clean, first, last)
+
+
+def feature_tables(
+    clean: Mapping[str, ibis.Table], first: dt.date, last: dt.date, cache: Cache | None = None
+) -> dict[str, ibis.Table]:
+    """The panel's intermediate tables, by name (``features_<source>``, and ``features_sirene`` for the company
+    attributes): each keyed by SIREN (and month for all but ``features_sirene``), each passed through ``cache``.
+
+    Everything that looks across companies (the groups' proceedings, the windows over months) happens here;
+    :func:`assemble` then only joins on the SIREN, so that it can run on any subset of the companies (the
+    buckets of :func:`signaux_faibles.panel.build_company_month`)."""
+    keep: Cache = cache or (lambda _name, t: t)
     cal = extended_calendar(first, last)
-    c = clean.get
     tables = _feature_tables(clean, cal, keep)
-    t = _spine(tables, clean, cal, first, last)
-    t = _with_sirene(t, clean, keep)
+    c = clean.get
+    attrs = company_attributes(c("clean_sirene_ul"), c("clean_sirene"), c("clean_sirene_histo"))
+    if attrs is not None:
+        tables["features_sirene"] = keep("features_sirene", attrs)
+    return tables
+
+
+#: The clean relations :func:`assemble` reads itself (beside the feature tables): all keyed by SIREN.
+ASSEMBLY_RELATIONS = ("clean_filter", "clean_procol")
+
+
+def assemble(
+    tables: Mapping[str, ibis.Table],
+    clean: Mapping[str, ibis.Table],
+    first: dt.date,
+    last: dt.date,
+    whole_filter: ibis.Table | None = None,
+) -> ibis.Table:
+    """The panel from the feature tables (:func:`feature_tables`) and the clean relations: only joins on the
+    SIREN (plus the month), so that the panel of a subset of the companies is this function applied to the rows
+    of that subset (``tables`` and the :data:`ASSEMBLY_RELATIONS` of ``clean`` restricted to it).
+
+    ``whole_filter``: the whole ``clean_filter`` when ``clean``'s is restricted to a subset (an empty filter
+    means "every company in the perimeter", which is a property of the whole filter, not of a subset's rows).
+    Of ``clean``, only the :data:`ASSEMBLY_RELATIONS` are read, and the presence of the CCSF, Ellisphere and
+    activité partielle relations."""
+    c = clean.get
+    cal = extended_calendar(first, last)
+    monthly = [t for name, t in tables.items() if name != "features_sirene"]
+    t = _spine(monthly, clean, cal, first, last)
+    t = _with_sirene(t, tables.get("features_sirene"))
     t = _null_columns(t, clean)
     t, dette = _cross_source(t)
     t = _active_months(t, dette)
-    t = _perimeter(t, c("clean_filter"))
+    t = _perimeter(t, c("clean_filter"), whole_filter)
     t = _target(t, c("clean_procol"))
     return t.select(*feature_columns())
 
 
-def _feature_tables(clean: Mapping[str, ibis.Table], cal: ibis.Table, keep: Cache) -> list[ibis.Table]:
+def _feature_tables(clean: Mapping[str, ibis.Table], cal: ibis.Table, keep: Cache) -> dict[str, ibis.Table]:
     """The monthly feature tables (SIREN × month of the extended calendar) of the sources present."""
     c = clean.get
     monthly = {
@@ -117,7 +168,7 @@ def _feature_tables(clean: Mapping[str, ibis.Table], cal: ibis.Table, keep: Cach
         "ccsf": ccsf_features(c("clean_ccsf"), cal),
         "groups": group_features(c("clean_ellisphere"), c("clean_procol"), cal),
     }
-    return [keep(f"features_{name}", t) for name, t in monthly.items() if t is not None]
+    return {f"features_{name}": keep(f"features_{name}", t) for name, t in monthly.items() if t is not None}
 
 
 def _spine(
@@ -142,13 +193,10 @@ def _spine(
     return t
 
 
-def _with_sirene(t: ibis.Table, clean: Mapping[str, ibis.Table], keep: Cache) -> ibis.Table:
+def _with_sirene(t: ibis.Table, attrs: ibis.Table | None) -> ibis.Table:
     """The company attributes (SIRENE) and ``_sirene_active``: SIRENE knows the company open at the month."""
-    c = clean.get
-    attrs = company_attributes(c("clean_sirene_ul"), c("clean_sirene"), c("clean_sirene_histo"))
     if attrs is None:
         return t.mutate(_sirene_active=ibis.literal(False))
-    attrs = keep("features_sirene", attrs)
     a = attrs.rename(_k="siren")
     t = t.left_join(a, t.siren == a._k).drop("_k")
     known = t.code_ape.notnull() | t.date_creation.notnull() | t.statut_juridique.notnull()
@@ -241,12 +289,14 @@ def _active_months(t: ibis.Table, dette: ibis.Value) -> ibis.Table:
     return t.filter(t._sirene_active | has_data).drop("_sirene_active")
 
 
-def _perimeter(t: ibis.Table, filt: ibis.Table | None) -> ibis.Table:
-    """``in_perimeter``: the SIREN is in ``clean_filter`` (true for all when there is no filter, or an empty one)."""
+def _perimeter(t: ibis.Table, filt: ibis.Table | None, whole: ibis.Table | None = None) -> ibis.Table:
+    """``in_perimeter``: the SIREN is in ``clean_filter`` (true for all when there is no filter, or an empty one:
+    ``whole``, the whole filter when ``filt`` holds only some companies' rows)."""
     if filt is None:
         return t.mutate(in_perimeter=ibis.literal(True))
     fs = _sirens(filt).distinct().mutate(_in=ibis.literal(True)).rename(_k="siren")
-    n_filter = fs.aggregate(_n_filter=fs.count())
+    counted = _sirens(whole if whole is not None else filt)
+    n_filter = counted.aggregate(_n_filter=counted.count())
     t = t.left_join(fs, t.siren == fs._k).drop("_k").cross_join(n_filter)
     return t.mutate(in_perimeter=t._in.fill_null(False) | (t._n_filter == 0)).drop("_in", "_n_filter")
 
