@@ -361,7 +361,10 @@ def publish(
 
     settings = get_settings()
     try:
-        res = run_publish(settings.data_dir, batch, database_url or settings.database_url, log=console.print)
+        res = run_publish(
+            settings.data_dir, batch, database_url or settings.database_url, log=console.print,
+            memory_limit=settings.duckdb_memory_limit,
+        )  # fmt: skip
     except (ValueError, FileNotFoundError, OperationalError) as e:
         console.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from e

@@ -444,7 +444,10 @@ class Monthly:
         from .platform.store.publish import publish as run_publish
 
         try:
-            res = run_publish(self.data_dir, self.batch, self.settings.database_url, log=self.say)
+            res = run_publish(
+                self.data_dir, self.batch, self.settings.database_url, log=self.say,
+                memory_limit=self.settings.duckdb_memory_limit,
+            )  # fmt: skip
         except (ValueError, FileNotFoundError, OperationalError) as e:
             raise Refused(f"la publication a échoué : {e}") from e
         if self.settings.open_regions:

@@ -240,9 +240,11 @@ def test_cli_publish_default_sqlite(
     monkeypatch.setenv("SF_DATA_DIR", str(data))
     monkeypatch.delenv("SF_DATABASE_URL", raising=False)
     monkeypatch.setenv("SF_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("SF_DUCKDB_MEMORY_LIMIT", "300MB")  # the setting bounds the publication's DuckDB too
     result = CliRunner().invoke(app, ["publish", "--batch", "2609"])
     assert result.exit_code == 0, result.output
     assert (data / "platform.db").is_file()
+    assert not list(data.glob(".publish-spill-*"))
     assert "Liste 2609" in result.output
     missing = CliRunner().invoke(app, ["publish", "--batch", "2610"])
     assert missing.exit_code == 2 and "score" in missing.output
@@ -270,3 +272,4 @@ def test_list_contract_checked_before_writing(
     with pytest.raises(ValueError):
         publish(data, "2609", url)
     assert not (tmp_path / "p.db").exists()
+    assert not list(data.glob(".publish-spill-*"))  # the DuckDB spill folder removed on every path

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -125,7 +127,7 @@ def _finite(col: str, alias: str | None = None) -> str:
 class _Inputs:
     """The DuckDB views over the data directory and the SQL of each table to publish."""
 
-    def __init__(self, data_dir: Path, batch: str) -> None:
+    def __init__(self, data_dir: Path, batch: str, memory_limit: str = "2GB") -> None:
         self.data_dir = Path(data_dir)
         self.batch = batch
         layout = DataDir(data_dir)
@@ -137,9 +139,21 @@ class _Inputs:
             raise FileNotFoundError(f"{layout.panel} is missing: run the panel first")
         self.con = duckdb.connect()
         self.con.execute("SET threads = 2")
-        self.con.execute("SET memory_limit = '2GB'")
+        # the sorts and windows of the series spill to a folder of the data directory beyond the limit (at
+        # national size the paydex and establishment months are tens of millions of rows)
+        self.spill = tempfile.mkdtemp(prefix=".publish-spill-", dir=self.data_dir)
+        self.con.execute(f"SET temp_directory = {_lit(self.spill)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {_lit(memory_limit)}")
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET enable_progress_bar = false")
+        try:
+            self._views(layout, panel, scores)
+        except BaseException:
+            self.close()
+            raise
+
+    def _views(self, layout: DataDir, panel: str, scores: Path) -> None:
         self.con.execute(f"CREATE VIEW panel AS SELECT * FROM read_parquet({_lit(panel)})")
         self.con.execute(f"CREATE VIEW scores AS SELECT * FROM read_parquet({_lit(str(scores))})")
         missing = [c for c in SCORE_COLUMNS if c not in self.columns("scores")]
@@ -163,6 +177,10 @@ class _Inputs:
             f"(SELECT siren FROM panel UNION ALL SELECT siren FROM scores{sirene}) WHERE siren IS NOT NULL"
         )
         self.con.execute(series_sql.calendar_sql())
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self.spill, ignore_errors=True)
 
     def has(self, view: str) -> bool:
         """Whether the clean view ``view`` exists in the data directory."""
@@ -463,16 +481,22 @@ def publish(
     database_url: str | None = None,
     *,
     log: Callable[[str], None] = lambda s: None,
+    memory_limit: str = "2GB",
 ) -> PublishResult:
     """Publish the list of ``batch`` and the current data snapshot of ``data_dir`` to the platform database.
 
     ``database_url`` None: ``sqlite:///DATA_DIR/platform.db``. The schema is upgraded first (Alembic).
+    ``memory_limit``: what the DuckDB reading the data directory may use before spilling (the commands pass the
+    setting ``duckdb_memory_limit``; empty: DuckDB's default).
     """
     t0 = time.perf_counter()
-    inputs = _Inputs(data_dir, batch)
-    facts = inputs.list_facts()
-    url = resolve_url(database_url, data_dir)
-    engine = get_engine(url)
+    inputs = _Inputs(data_dir, batch, memory_limit)
+    try:
+        facts = inputs.list_facts()  # the list's contract, checked before anything is written
+        engine = get_engine(resolve_url(database_url, data_dir))
+    except BaseException:
+        inputs.close()
+        raise
     try:
         upgrade(engine)
         now = dt.datetime.now(dt.UTC)
@@ -523,4 +547,4 @@ def publish(
                              database=engine.url.render_as_string(hide_password=True))  # fmt: skip
     finally:
         engine.dispose()
-        inputs.con.close()
+        inputs.close()
