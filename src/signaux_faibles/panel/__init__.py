@@ -119,7 +119,8 @@ def _buckets(
     keys += [clean[n].select(siren=clean[n].siren.cast("string")) for n in ASSEMBLY_RELATIONS if n in clean]
     if not keys:
         return 1
-    companies = int(con.execute(keys[0].union(*keys[1:], distinct=True).count()))
+    universe = keys[0].union(*keys[1:], distinct=True) if len(keys) > 1 else keys[0].distinct()
+    companies = int(con.execute(universe.count()))
     return max(1, -(-companies // int(per_bucket)))
 
 
