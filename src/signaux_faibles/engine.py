@@ -39,6 +39,7 @@ from signaux_faibles.layout import DataDir
 __all__ = [
     "ENGINES",
     "SparkUnavailable",
+    "bucket_of",
     "connect",
     "read_bucket",
     "read_table",
