@@ -57,7 +57,6 @@ SPARK_MASTER = re.compile(r"^(local(\[(\d+|\*)(,\d+)?\])?|spark://\S+|yarn|k8s:/
 
 class SparkUnavailable(ValueError):
     """Spark cannot be used: a master URL it does not accept, or a session that does not start."""
-_PART = "part-00000.parquet"
 
 
 def connect(settings: Settings, engine: str | None = None) -> ibis.BaseBackend:
@@ -169,20 +168,7 @@ def write_table(con: ibis.BaseBackend, expr: ibis.Table, path: Path) -> int:
     DuckDB writes one file, ``part-00000.parquet``, with its own streaming writer; Spark writes with its own
     writer too (one ``part-*.parquet`` per partition, written by the executors: nothing is collected to the
     driver)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    if con.name == "duckdb":
-        tmp.mkdir(parents=True)
-        _duckdb_copy(con, expr, tmp / _PART)
-    else:
-        tmp.parent.mkdir(parents=True, exist_ok=True)
-        con._run_pre_execute_hooks(expr)  # registers memtables
-        con._session.sql(_typed_query(con, expr, "spark")).write.mode("overwrite").parquet(str(tmp))
-    if path.exists():
-        shutil.rmtree(path)
-    tmp.rename(path)
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in path.glob("*.parquet"))
+    return write_parts(con, [expr], path)
 
 
 def write_parts(con: ibis.BaseBackend, exprs: Iterable[ibis.Table], path: Path) -> int:
@@ -197,12 +183,17 @@ def write_parts(con: ibis.BaseBackend, exprs: Iterable[ibis.Table], path: Path) 
         if con.name == "duckdb":
             _duckdb_copy(con, expr, tmp / f"part-{i:05d}.parquet")
         else:
-            con._run_pre_execute_hooks(expr)
+            con._run_pre_execute_hooks(expr)  # registers memtables
             con._session.sql(_typed_query(con, expr, "spark")).write.mode("append").parquet(str(tmp))
+    return _replace(tmp, path, "*.parquet")
+
+
+def _replace(tmp: Path, path: Path, files: str) -> int:
+    """Put the complete folder ``tmp`` in place of ``path``; return the rows of its ``files`` (a glob)."""
     if path.exists():
         shutil.rmtree(path)
     tmp.rename(path)
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in path.glob("*.parquet"))
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in path.glob(files))
 
 
 #: Name of the partition column of :func:`write_buckets` (a folder ``_bucket=<b>`` per bucket).
@@ -244,10 +235,7 @@ def write_buckets(con: ibis.BaseBackend, expr: ibis.Table, path: Path, key: str,
         if not any(folder.glob("*.parquet")):
             folder.mkdir(exist_ok=True)
             pq.write_table(schema.empty_table(), folder / "empty.parquet")
-    if path.exists():
-        shutil.rmtree(path)
-    tmp.rename(path)
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in path.glob(f"{_BUCKET}=*/*.parquet"))
+    return _replace(tmp, path, f"{_BUCKET}=*/*.parquet")
 
 
 def read_bucket(con: ibis.BaseBackend, path: Path, bucket: int) -> ibis.Table:
