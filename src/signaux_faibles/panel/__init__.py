@@ -111,17 +111,12 @@ def _buckets(
     con: ibis.BaseBackend, tables: dict[str, ibis.Table], clean: dict[str, ibis.Table], per_bucket: int | None
 ) -> int:
     """How many buckets of at most about ``per_bucket`` companies the panel's final join is made in."""
-    from signaux_faibles.panel.company_month import ASSEMBLY_RELATIONS
+    from signaux_faibles.panel.company_month import companies
 
     if not per_bucket:
         return 1
-    keys = [t.select(siren=t.siren.cast("string")) for t in tables.values()]
-    keys += [clean[n].select(siren=clean[n].siren.cast("string")) for n in ASSEMBLY_RELATIONS if n in clean]
-    if not keys:
-        return 1
-    universe = keys[0].union(*keys[1:], distinct=True) if len(keys) > 1 else keys[0].distinct()
-    companies = int(con.execute(universe.count()))
-    return max(1, -(-companies // int(per_bucket)))
+    n = int(con.execute(companies(tables, clean).count()))
+    return max(1, -(-n // int(per_bucket)))
 
 
 def run_panel(

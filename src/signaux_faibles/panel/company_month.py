@@ -47,6 +47,7 @@ __all__ = [
     "FIRST_JUDGMENT_SINCE",
     "HORIZON_MONTHS",
     "assemble",
+    "companies",
     "company_month",
     "feature_columns",
     "feature_tables",
@@ -171,18 +172,25 @@ def _feature_tables(clean: Mapping[str, ibis.Table], cal: ibis.Table, keep: Cach
     return {f"features_{name}": keep(f"features_{name}", t) for name, t in monthly.items() if t is not None}
 
 
+def companies(tables: Mapping[str, ibis.Table], clean: Mapping[str, ibis.Table]) -> ibis.Table:
+    """The SIRENs the panel has rows for (``siren``, distinct): those of a monthly feature table of ``tables``
+    (:func:`feature_tables`), of the filter or of the proceedings."""
+    return _universe([t for name, t in tables.items() if name != "features_sirene"], clean).distinct()
+
+
+def _universe(monthly: list[ibis.Table], clean: Mapping[str, ibis.Table]) -> ibis.Table:
+    universe = [_sirens(t) for t in monthly]
+    universe += [_sirens(clean[n]) for n in ASSEMBLY_RELATIONS if clean.get(n) is not None]
+    if not universe:
+        universe.append(ibis.memtable({"siren": []}, schema={"siren": "string"}))
+    return universe[0] if len(universe) == 1 else universe[0].union(*universe[1:])
+
+
 def _spine(
     tables: list[ibis.Table], clean: Mapping[str, ibis.Table], cal: ibis.Table, first: dt.date, last: dt.date
 ) -> ibis.Table:
     """Every SIREN of a feature table, the filter or the proceedings × the window's months, the features joined."""
-    universe = [_sirens(t) for t in tables]
-    for name in ("clean_filter", "clean_procol"):
-        extra = clean.get(name)
-        if extra is not None:
-            universe.append(_sirens(extra))
-    if not universe:
-        universe.append(ibis.memtable({"siren": []}, schema={"siren": "string"}))
-    sirens = universe[0] if len(universe) == 1 else universe[0].union(*universe[1:])
+    sirens = _universe(tables, clean)
     # Lags and moving windows are computed inside each feature table (on the extended calendar): from here on
     # only the window's months are needed, and no window function runs over the wide joined table.
     t = grid(sirens, cal.filter((cal.periode >= first) & (cal.periode <= last)))
