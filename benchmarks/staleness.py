@@ -49,7 +49,17 @@ def main() -> None:
     parser.add_argument("--params", type=json.loads, default=None,
                         help="LightGBM configuration as JSON (default: the one the training run chose)")  # fmt: skip
     parser.add_argument("--regimes", default=None, help="twins seed:end,seed:end,… (list-month comparison)")
+    parser.add_argument("--noise", default=None, help="twins seed:end,… already trained by --regimes: noise and ceiling")
     args = parser.parse_args()
+    if args.noise:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from model import build  # benchmarks/model.py
+
+        for item in args.noise.split(","):
+            seed, end = item.split(":")
+            data, batch = build(args.work, args.companies, args.months if args.months != 60 else 72, int(seed), end)
+            print(noise_and_ceiling(item, data, batch), flush=True)
+        return
     if args.regimes:
         regimes(args.regimes, args.companies, args.months if args.months != 60 else 72, args.work)
         return
@@ -177,12 +187,13 @@ def regimes(spec: str, companies: int, months: int, work: Path) -> None:
         assert vs is not None
         k = lm["kinds"]
         rows.append((item, _regime(end, months, month), lm, vs["ratio"], k, out.metrics["selection"]["selected"],
-                     out.metrics.get("themes", {}).get("themes"), seconds))  # fmt: skip
+                     out.metrics.get("themes", {}).get("themes"), seconds, out.metrics.get("fresh_validation"),
+                     out.metrics["selection"]["scores"]))  # fmt: skip
         print(f"{item}: done in {seconds:.0f} s", flush=True)
     print("\n| twin (seed:end) | list month | regime | firms not yet judged | failures | oracle AUC-PR | former list "
           "model | lightgbm | logistic | hazard | average | published | themes |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for item, regime, lm, former_ratio, k, selected, themes, _s in rows:
+    for item, regime, lm, former_ratio, k, selected, themes, *_rest in rows:
         print(f"| {item} | {lm['periode']} | {regime} | {lm['rows']:,} | {lm['failures']} | {lm['oracle_auc_pr']:.3f} "
               f"| {former_ratio:.2f} | " + " | ".join(f"{k[c]['ratio']:.2f}" if c in k else "–"
                                                    for c in ("lightgbm", "logistic", "hazard", "average"))
@@ -190,6 +201,83 @@ def regimes(spec: str, companies: int, months: int, work: Path) -> None:
     if rows:
         pub = np.array([r[4][r[5]]["ratio"] for r in rows])
         print(f"published list model / oracle: mean {pub.mean():.3f}, sd {pub.std(ddof=1) if len(pub) > 1 else 0:.3f}")
+    kinds = ("lightgbm", "logistic", "hazard", "average")
+    print("\n| twin (seed:end) | 18-month validation (AUC-PR) | 6-month validation, fresher months (AUC-PR) | at the list "
+          "month: chosen by the 18-month one | chosen by the 6-month one |\n|---|---|---|---|---|")  # fmt: skip
+    for item, _r, _lm, _f, k, selected, _t, _s, fresh, stale in rows:
+        by_fresh = max(fresh["auc_pr"], key=fresh["auc_pr"].get) if fresh else None
+        print(f"| {item} | " + " / ".join(f"{stale.get(c, float('nan')):.3f}" for c in kinds) + " | "
+              + (" / ".join(f"{fresh['auc_pr'].get(c, float('nan')):.3f}" for c in kinds) if fresh else "–")
+              + f" | {selected} ({k[selected]['ratio']:.2f}) | "
+              + (f"{by_fresh} ({k[by_fresh]['ratio']:.2f})" if by_fresh else "–") + " |")  # fmt: skip
+    print("\n| twin (seed:end) | published / oracle | 90 % interval (firms resampled) | oracle knowing month m only "
+          "| fresh labels, other companies (not deployable) |")  # fmt: skip
+    print("|---|---|---|---|---|")
+    for item in spec.split(","):
+        seed, end = item.split(":")
+        data, batch = build(work, companies, months, int(seed), end)
+        print(noise_and_ceiling(item, data, batch), flush=True)
+
+
+def noise_and_ceiling(item: str, data: Path, batch: str, draws: int = 1000) -> str:
+    """How far the goal (0.90 of the oracle) is from noise and from what the features carry, at the list month of a
+    twin already trained (``models/<batch>``), on the firms not yet judged:
+
+    - the published model's ratio and its 90 % interval when the firms are resampled (paired: the model's and the
+      oracle's AUC-PR on the same draw), ``draws`` draws;
+    - the ratio of the oracle that knows month m only (``p_failure_18m_now``: the exact hidden state, not the
+      future sector shocks or regime);
+    - the ratio of the evaluated LightGBM configuration fitted on the list month and the 5 months before it with
+      the twin's own outcomes (``failure_18m``, unknown at the batch), five folds of companies: a model no batch can
+      fit, so an upper reference for the panel's features, not a candidate.
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import average_precision_score
+
+    from signaux_faibles.layout import DataDir, batch_month
+    from signaux_faibles.model.artefact import FailureModel
+    from signaux_faibles.model.dataset import PanelEncoder, load_panel
+    from signaux_faibles.model.train import TrainConfig, _lightgbm, _list_month
+
+    target = DataDir(data).model(batch)
+    metrics = json.loads((target / "metrics.json").read_text(encoding="utf-8"))
+    model = FailureModel.load(target / "model.joblib")
+    last = batch_month(batch)
+    month = _list_month(load_panel(data, ["siren", "periode", "cotisation_moy12m"], until=last), last, None)
+    df = load_panel(data, since=month - 5, until=month)
+    first = pd.to_datetime(df["date_premier_jugement"])
+    free = df[~first.le(df.periode.dt.to_timestamp(how="end")).fillna(False).to_numpy(bool)].reset_index(drop=True)
+    gt = pd.read_parquet(data / "twin" / "ground_truth.parquet")
+    gt = gt[["siren", "periode", "failure_18m", "p_failure_18m", "p_failure_18m_now"]].assign(
+        siren=lambda g: g.siren.astype(str), periode=lambda g: pd.to_datetime(g.periode.astype(str)).dt.to_period("M")
+    )  # fmt: skip
+    free = free.merge(gt, on=["siren", "periode"], how="inner").dropna(subset=["failure_18m"]).reset_index(drop=True)
+    at = (free.periode == month).to_numpy()
+    y_all = free.failure_18m.to_numpy().astype(int)
+    y = y_all[at]
+    p_model = model.predict_proba(free[at])
+    oracle, now = free.p_failure_18m.to_numpy()[at], free.p_failure_18m_now.to_numpy()[at]
+    ratio = average_precision_score(y, p_model) / average_precision_score(y, oracle)
+    rng = np.random.default_rng(0)
+    boot = []
+    for _ in range(draws):
+        i = rng.integers(0, len(y), len(y))
+        if y[i].sum():
+            boot.append(average_precision_score(y[i], p_model[i]) / average_precision_score(y[i], oracle[i]))
+    lo, hi = np.quantile(boot, [0.05, 0.95])
+    # the reference no batch can fit: the same configuration on fresh outcomes, other companies (5 folds)
+    params = metrics["lightgbm"]["params"]
+    fold = (pd.util.hash_pandas_object(free.siren, index=False).to_numpy() % 5).astype(int)
+    fresh = np.zeros(int(at.sum()))
+    for k in range(5):
+        fit = fold != k
+        enc = PanelEncoder().fit(free[fit])
+        est = _lightgbm(params, TrainConfig().n_seeds).fit(enc.transform(free[fit]), y_all[fit])
+        fresh[fold[at] == k] = est.margin(enc.transform(free[at & (fold == k)]))
+    ceiling = average_precision_score(y, fresh) / average_precision_score(y, oracle)
+    return (f"| {item} | {ratio:.2f} | {lo:.2f} – {hi:.2f} | {average_precision_score(y, now) / average_precision_score(y, oracle):.2f} "
+            f"| {ceiling:.2f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ from .dataset import (
     refit_splits,
     sample_companies,
 )
+from .dataset import _groups as company_groups
 from .estimators import FailureClassifier
 from .hazard import HazardClassifier
 from .metrics import (
@@ -432,6 +433,8 @@ def train(
     metrics["fingerprint"] = d.fingerprint
     for m in models.values():
         m.metrics = {**m.metrics, "backtest": metrics["backtest"]}
+    if refit is not None and "hazard" in models:
+        metrics["fresh_validation"] = _fresh_validation(models, d, cfg, refit, last_month)
     metrics["selection"] = _selection(metrics, log)
     detection = _list_month_detection(models, df, ground_truth, last_month, d.rep)
     if detection is not None:
@@ -781,6 +784,34 @@ def _term_structure(
     counts = ts.groupby("level").size().to_dict()
     return {"periode": str(month), "levels": {str(k): {"firms": int(counts[k]), **{str(c): float(v) for c, v in row.items()}}
                                               for k, row in table.iterrows()}}  # fmt: skip
+
+
+def _fresh_validation(
+    models: dict[str, FailureModel], d: _Prepared, cfg: TrainConfig, refit: Splits, last_month: pd.Period,
+    horizon: int = 6,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Each list model on the freshest months the batch can judge it on: the companies none of them was fitted on
+    (validation and calibration groups), the months after the latest 18-month label up to the last one whose
+    ``horizon``-month outcome the batch knows, firms not yet judged; the label is a first judgment within
+    ``horizon`` months, the score each model's (18-month) probability. None when those rows hold under 10
+    judgments."""
+    from sklearn.metrics import average_precision_score
+
+    event, duration = hazard_targets(d.df, last_month)
+    _t, valid_g, calib_g = company_groups(d.df, cfg.splits)
+    per = d.df.periode
+    rows = (valid_g | calib_g) & d.early & ((per > refit.last_labelled) & (per <= last_month - 1 - horizon)).to_numpy()
+    label = ((event == 1) & (duration <= horizon)).astype(int)[rows]
+    if label.sum() < 10:
+        return None
+    X = d.X[rows]
+    scores = {}
+    for kind, m in models.items():
+        if kind in LIST_KINDS:
+            p = m.calibrator.transform(sigmoid(np.asarray(m.estimator.margin(X))))
+            scores[kind] = float(average_precision_score(label, p, sample_weight=_w(d.w, rows)))
+    return {"horizon_months": horizon, "from": str(refit.last_labelled + 1), "to": str(last_month - 1 - horizon),
+            "rows": int(rows.sum()), "judgments": int(label.sum()), "auc_pr": scores}  # fmt: skip
 
 
 def _selection(metrics: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
