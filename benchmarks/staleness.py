@@ -187,8 +187,7 @@ def regimes(spec: str, companies: int, months: int, work: Path) -> None:
         assert vs is not None
         k = lm["kinds"]
         rows.append((item, _regime(end, months, month), lm, vs["ratio"], k, out.metrics["selection"]["selected"],
-                     out.metrics.get("themes", {}).get("themes"), seconds, out.metrics.get("fresh_validation"),
-                     out.metrics["selection"]["scores"]))  # fmt: skip
+                     out.metrics.get("themes", {}).get("themes"), seconds, out.metrics["selection"]))  # fmt: skip
         print(f"{item}: done in {seconds:.0f} s", flush=True)
     print("\n| twin (seed:end) | list month | regime | firms not yet judged | failures | oracle AUC-PR | former list "
           "model | lightgbm | logistic | hazard | average | published | themes |")  # fmt: skip
@@ -202,14 +201,12 @@ def regimes(spec: str, companies: int, months: int, work: Path) -> None:
         pub = np.array([r[4][r[5]]["ratio"] for r in rows])
         print(f"published list model / oracle: mean {pub.mean():.3f}, sd {pub.std(ddof=1) if len(pub) > 1 else 0:.3f}")
     kinds = ("lightgbm", "logistic", "hazard", "average")
-    print("\n| twin (seed:end) | 18-month validation (AUC-PR) | 6-month validation, fresher months (AUC-PR) | at the list "
-          "month: chosen by the 18-month one | chosen by the 6-month one |\n|---|---|---|---|---|")  # fmt: skip
-    for item, _r, _lm, _f, k, selected, _t, _s, fresh, stale in rows:
-        by_fresh = max(fresh["auc_pr"], key=fresh["auc_pr"].get) if fresh else None
-        print(f"| {item} | " + " / ".join(f"{stale.get(c, float('nan')):.3f}" for c in kinds) + " | "
-              + (" / ".join(f"{fresh['auc_pr'].get(c, float('nan')):.3f}" for c in kinds) if fresh else "–")
-              + f" | {selected} ({k[selected]['ratio']:.2f}) | "
-              + (f"{by_fresh} ({k[by_fresh]['ratio']:.2f})" if by_fresh else "–") + " |")  # fmt: skip
+    print("\n| twin (seed:end) | validation AUC-PR (lightgbm / logistic / hazard / average) | share of the draws each "
+          "beats the default | published |\n|---|---|---|---|")  # fmt: skip
+    for item, _r, _lm, _f, k, selected, _t, _s, sel in rows:
+        print(f"| {item} | " + " / ".join(f"{sel['scores'].get(c, float('nan')):.3f}" for c in kinds) + " | "
+              + ", ".join(f"{c} {v:.0%}" for c, v in sel.get("wins_over_default", {}).items())
+              + f" | {selected} ({k[selected]['ratio']:.2f}) |")  # fmt: skip
     print("\n| twin (seed:end) | published / oracle | 90 % interval (firms resampled) | oracle knowing month m only "
           "| fresh labels, other companies (not deployable) |")  # fmt: skip
     print("|---|---|---|---|---|")

@@ -202,7 +202,10 @@ def _print_headline(metrics: dict[str, Any]) -> None:
             )  # fmt: skip
     if sel:
         scores = ", ".join(f"{k} {v:.3f}" for k, v in sel["scores"].items())
-        console.print(f"List model: {sel['selected']} (validation AUC-PR, firms not yet judged: {scores})",
+        wins = ", ".join(f"{k} {v:.0%}" for k, v in sel.get("wins_over_default", {}).items())
+        rule = (f"; {sel['default']} by default, replaced only by a model beating it in {sel['level']:.0%} of "
+                f"{sel['draws']} draws of the companies: {wins}") if sel.get("default") else ""  # fmt: skip
+        console.print(f"List model: {sel['selected']} (validation AUC-PR, firms not yet judged: {scores}{rule})",
                       highlight=False, soft_wrap=True)  # fmt: skip
     themes = metrics.get("themes")
     if themes and themes.get("themes"):

@@ -201,8 +201,11 @@ def test_artefact_holds_everything_and_reloads(
     rows = panel.head(50)
     np.testing.assert_allclose(model.predict_proba(rows), out.model.predict_proba(rows))  # type: ignore[attr-defined]
     assert model.kind == out.metrics["selection"]["selected"] and model.features and "siren" not in model.features  # type: ignore[attr-defined]
-    scores = out.metrics["selection"]["scores"]  # type: ignore[attr-defined]
-    assert scores[model.kind] == max(scores.values())  # never a model beaten by the other on the validation
+    sel = out.metrics["selection"]  # type: ignore[attr-defined]
+    # the default list model, or one that beat it in most draws of the validation's companies; never one the
+    # logistic baseline beats
+    assert model.kind == sel["default"] or sel["wins_over_default"][model.kind] >= sel["level"]
+    assert sel["beats_baseline"]
     assert "failure" not in model.features and "signal_fort" not in model.features
     assert model.training["evaluation"]["test"]["from"] and model.training["fit"]["to"]
     # the list model is fitted after the evaluation's months; the evaluation's figures stay in the metrics
@@ -239,12 +242,14 @@ def test_metrics_with_and_without_signaux_forts_and_oracle(trained: tuple[Path, 
 
 
 def test_list_models_are_selected_on_early_detection(trained: tuple[Path, str, object]) -> None:
-    """Four list models (LightGBM, logistic, hazard, their average) are candidates; the published one has the best
-    early-detection AUC-PR on the validation, so it is never beaten by the logistic baseline there."""
+    """Four list models (LightGBM, logistic, hazard, their average) are candidates, ranked by early-detection
+    AUC-PR on the validation; the average is published unless another beats it in most draws of the validation's
+    companies, and never a model the logistic baseline beats there (``test_selection_rule.py``: the rule itself)."""
     _, _, out = trained
     sel = out.metrics["selection"]  # type: ignore[attr-defined]
     assert set(sel["scores"]) == {"lightgbm", "logistic", "hazard", "average"}
-    assert sel["scores"][sel["selected"]] == max(sel["scores"].values()) >= sel["scores"]["logistic"]
+    assert sel["default"] == "average" and set(sel["wins_over_default"]) == {"lightgbm", "logistic", "hazard"}
+    assert sel["selected"] == "average" or sel["wins_over_default"][sel["selected"]] >= sel["level"]
     assert sel["beats_baseline"] and out.model.kind == sel["selected"]  # type: ignore[attr-defined]
     assert set(out.list_models) == set(sel["scores"])  # type: ignore[attr-defined]
     for model in out.list_models.values():  # type: ignore[attr-defined]

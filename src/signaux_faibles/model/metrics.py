@@ -33,6 +33,7 @@ __all__ = [
     "segment_metrics",
     "top_k_metrics",
     "volume_thresholds",
+    "weighted_average_precision",
 ]
 
 THRESHOLD_GRID = np.linspace(0.0, 1.0, 1001)
@@ -204,6 +205,25 @@ def ranking_metrics(y: ArrayLike, p: ArrayLike) -> dict[str, float]:
         "auc_pr": float(average_precision_score(y_a, p_a)) if two else float("nan"),
         "brier": float(brier_score_loss(y_a, p_a, labels=[0, 1])) if len(y_a) else float("nan"),
     }
+
+
+def weighted_average_precision(
+    y: ArrayLike, p: ArrayLike, w: ArrayLike, order: NDArray[np.intp] | None = None
+) -> float:
+    """scikit-learn's ``average_precision_score(y, p, sample_weight=w)`` (ties of ``p`` form one threshold), for
+    many weightings of the same scores: ``order`` (``argsort(-p)``, stable) is computed once by the caller. 0 when
+    the weighted positives are 0."""
+    y, p, w = _arr(y), _arr(p), _arr(w)
+    o = np.argsort(-p, kind="mergesort") if order is None else order
+    ys, ps, ws = y[o], p[o], w[o]
+    tp, seen = np.cumsum(ws * ys), np.cumsum(ws)
+    last = np.r_[ps[1:] != ps[:-1], True]  # the last row of each run of tied scores
+    tp, seen = tp[last], seen[last]
+    if len(tp) == 0 or tp[-1] <= 0:
+        return 0.0
+    precision = np.divide(tp, seen, out=np.zeros_like(tp), where=seen > 0)
+    recall_step = np.diff(np.r_[0.0, tp]) / tp[-1]
+    return float((recall_step * precision).sum())
 
 
 def monthly_auc_pr(y: ArrayLike, p: ArrayLike, month: ArrayLike) -> float:

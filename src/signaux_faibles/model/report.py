@@ -67,13 +67,17 @@ ensuite.</p>
 <td>{{ "%.2f"|format(k.risque_modere.precision) }} / {{ "%.2f"|format(k.risque_modere.recall) }}</td><td>{{ k.risque_modere.alerts }}</td></tr>
 {% endfor %}</table>{% endif %}
 {% if sel %}<h3>Choix du modèle des listes</h3>
-<p class="note">Chaque candidat est ajusté comme il le serait pour la liste ; celui qui classe le mieux les entreprises pas
-encore jugées de la validation (les derniers mois dont l'issue à 18 mois est connue, des entreprises qu'aucun modèle n'a
-vues) est publié. La régression logistique est la référence : un modèle qu'elle bat n'est jamais publié.</p>
-<table id="selection"><tr><th>modèle</th><th>AUC-PR de validation</th><th>calibration</th><th>seuils F0,5 / F2</th><th></th></tr>
+<p class="note">Chaque candidat est ajusté comme il le serait pour la liste, puis classe les entreprises pas encore jugées
+de la validation (les derniers mois dont l'issue à 18 mois est connue, des entreprises qu'aucun modèle n'a vues).
+{% if sel.get("default") %}Les écarts entre candidats y sont souvent plus petits que le bruit de la mesure : le modèle
+« {{ sel.default }} » est publié par défaut, et un autre ne le remplace que s'il le bat dans au moins
+{{ "%.0f"|format(100 * sel.level) }} % de {{ sel.draws }} tirages des entreprises de la validation.{% endif %}
+La régression logistique est la référence : un modèle qu'elle bat n'est jamais publié.</p>
+<table id="selection"><tr><th>modèle</th><th>AUC-PR de validation</th><th>bat le modèle par défaut (part des tirages)</th><th>calibration</th><th>seuils F0,5 / F2</th><th></th></tr>
 {% for kind, v in sel.scores.items() %}{% set l = m[kind].list_model %}<tr><td>{{ kind }}</td><td>{{ "%.3f"|format(v) }}</td>
+<td>{% if kind in sel.get("wins_over_default", {}) %}{{ "%.0f"|format(100 * sel.wins_over_default[kind]) }} %{% else %}–{% endif %}</td>
 <td>{{ l.calibration.method }}</td><td>{{ "%.3f"|format(l.thresholds.high) }} / {{ "%.3f"|format(l.thresholds.moderate) }}{% if l.thresholds.get("fallback") %} <strong>(repli : {{ l.thresholds.fallback }})</strong>{% endif %}</td>
-<td>{% if sel.selected == kind %}<strong>publié</strong>{% elif kind == "logistic" %}référence{% endif %}</td></tr>
+<td>{% if sel.selected == kind %}<strong>publié</strong>{% endif %}{% if sel.get("default") == kind %} par défaut{% endif %}{% if kind == "logistic" %} référence{% endif %}</td></tr>
 {% endfor %}</table>{% endif %}
 {% set th = m.get("themes") %}{% if th and th.get("steps") %}<p>Thèmes retenus pour les modèles des listes (sélection pas à pas,
 AUC-PR sur les entreprises de validation et de calibration) : <strong>{{ th.themes|join(", ") }}</strong> ({{ th.columns }} variables sur {{ th.all_columns }} ;
