@@ -51,17 +51,12 @@ def main() -> None:
     parser.add_argument("--regimes", default=None, help="twins seed:end,seed:end,… (list-month comparison)")
     parser.add_argument("--noise", default=None, help="twins seed:end,… already trained by --regimes: noise and ceiling")
     args = parser.parse_args()
+    twin_months = args.months if args.months != 60 else 72  # the per-regime twins are 72 months by default
     if args.noise:
-        sys.path.insert(0, str(Path(__file__).parent))
-        from model import build  # benchmarks/model.py
-
-        for item in args.noise.split(","):
-            seed, end = item.split(":")
-            data, batch = build(args.work, args.companies, args.months if args.months != 60 else 72, int(seed), end)
-            print(noise_and_ceiling(item, data, batch), flush=True)
+        noise(args.noise, args.companies, twin_months, args.work)
         return
     if args.regimes:
-        regimes(args.regimes, args.companies, args.months if args.months != 60 else 72, args.work)
+        regimes(args.regimes, args.companies, twin_months, args.work)
         return
 
     import pandas as pd
@@ -207,6 +202,14 @@ def regimes(spec: str, companies: int, months: int, work: Path) -> None:
         print(f"| {item} | " + " / ".join(f"{sel['scores'].get(c, float('nan')):.3f}" for c in kinds) + " | "
               + ", ".join(f"{c} {v:.0%}" for c, v in sel.get("wins_over_default", {}).items())
               + f" | {selected} ({k[selected]['ratio']:.2f}) |")  # fmt: skip
+    noise(spec, companies, months, work)
+
+
+def noise(spec: str, companies: int, months: int, work: Path) -> None:
+    """The table of :func:`noise_and_ceiling`, one row per twin ``seed:end`` (trained by ``--regimes``)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from model import build  # benchmarks/model.py
+
     print("\n| twin (seed:end) | published / oracle | 90 % interval (firms resampled) | oracle knowing month m only "
           "| fresh labels, other companies (not deployable) |")  # fmt: skip
     print("|---|---|---|---|---|")
