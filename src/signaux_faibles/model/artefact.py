@@ -174,6 +174,10 @@ class MarginAverage:
         return np.column_stack([1 - p, p])
 
 
+#: Weight of the raw probability in an isotonic calibration's output: it orders the firms inside a step.
+TIE_BREAK = 1e-6
+
+
 @dataclass
 class Calibrator:
     """Monotone map from the raw probability to the displayed one: ``isotonic``, ``platt`` or ``none``."""
@@ -199,8 +203,11 @@ class Calibrator:
 
     def transform(self, raw: ArrayLike) -> NDArray[np.float64]:
         r = np.asarray(raw, dtype=float)
-        if self.method == "isotonic":  # a vanishing tie-break keeps the model's ranking inside the steps
-            return np.asarray(np.clip(self.model.predict(r) + 1e-6 * r, 0.0, 1.0), dtype=float)
+        if self.method == "isotonic":
+            # a vanishing tie-break keeps the model's ranking inside every step, the top one included: the step
+            # can be 1.0 (the calibration's riskiest block all failed), and adding then clipping would tie every
+            # firm above its last knot (issue 19: 58 of a crisis list's 100 first firms at "100 %")
+            return np.asarray((1.0 - TIE_BREAK) * self.model.predict(r) + TIE_BREAK * np.clip(r, 0.0, 1.0), dtype=float)
         if self.method == "platt":
             return np.asarray(self.model.predict_proba(_logit(r).reshape(-1, 1))[:, 1], dtype=float)
         return r
