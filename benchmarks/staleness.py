@@ -50,10 +50,14 @@ def main() -> None:
                         help="LightGBM configuration as JSON (default: the one the training run chose)")  # fmt: skip
     parser.add_argument("--regimes", default=None, help="twins seed:end,seed:end,… (list-month comparison)")
     parser.add_argument("--noise", default=None, help="twins seed:end,… already trained by --regimes: noise and ceiling")
+    parser.add_argument("--reach", default=None, help="twins seed:end,… already trained by --regimes: simple scores")
     args = parser.parse_args()
     twin_months = args.months if args.months != 60 else 72  # the per-regime twins are 72 months by default
     if args.noise:
         noise(args.noise, args.companies, twin_months, args.work)
+        return
+    if args.reach:
+        reach(args.reach, args.companies, twin_months, args.work)
         return
     if args.regimes:
         regimes(args.regimes, args.companies, twin_months, args.work)
@@ -279,6 +283,87 @@ def noise_and_ceiling(item: str, data: Path, batch: str, draws: int = 1000) -> s
     return (f"| {item} | {ratio:.2f} | {lo:.2f} – {hi:.2f} | {average_precision_score(y, now) / average_precision_score(y, oracle):.2f} "
             f"| {ceiling:.2f} |")  # fmt: skip
 
+
+def reach(spec: str, companies: int, months: int, work: Path) -> None:
+    """What simple scores reach at the list months, against the list models, per twin ``seed:end`` (trained by
+    ``--regimes``): model / oracle AUC-PR on the firms not yet judged, mean over the list month and the 5 months
+    before it and at the list month, beside each score's AUC-PR on the list models' validation (what a batch can
+    see). Every fitted score learns from the list models' own rows (``refit_splits``: fitting groups, latest
+    labelled months, firms not yet judged), so each is a model a batch could publish:
+
+    - the paydex smoothed alone (no fit): its exponentially weighted mean (weight 0.25 on the latest month, the
+      steady-state Kalman gain of the twin's paydex), missing → the median;
+    - a logistic regression (C 0.01) on three inputs: that smoothed paydex, ``fpi_30`` and ``effectif_ent``;
+    - a logistic regression (C 0.01) on the list models' themes, and on them without « dette URSSAF »;
+    - the LightGBM list configuration on the list models' themes (margins, no calibration).
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import average_precision_score as aps
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from model import build  # benchmarks/model.py
+    from signaux_faibles.layout import DataDir, batch_month
+    from signaux_faibles.model.dataset import (
+        PanelEncoder,
+        categorical_columns,
+        feature_columns,
+        feature_groups,
+        load_panel,
+        refit_splits,
+    )
+    from signaux_faibles.model.train import TrainConfig, _lightgbm, _list_month, _logistic
+
+    print("\n| twin (seed:end) | score | validation AUC-PR | list months (6) / oracle, mean | list month / oracle |")
+    print("|---|---|---|---|---|")
+    for item in spec.split(","):
+        seed, end = item.split(":")
+        data, batch = build(work, companies, months, int(seed), end)
+        metrics = json.loads((DataDir(data).model(batch) / "metrics.json").read_text(encoding="utf-8"))
+        last = batch_month(batch)
+        df = load_panel(data, until=last).sort_values(["siren", "periode"])
+        df["paydex_ewm"] = df.groupby("siren").paydex_nb_jours.transform(
+            lambda s: s.ewm(alpha=0.25, ignore_na=True).mean()
+        )
+        df = df.sort_values(["periode", "siren"]).reset_index(drop=True)
+        month = _list_month(df, last, None)
+        rs = refit_splits(df, TrainConfig().splits, last)
+        early = ~df.signal_fort.fillna(False).to_numpy(dtype=bool)
+        y = df.failure.fillna(0).to_numpy().astype(int)
+        fit, valid = rs.fit & early, rs.valid & early
+        at = df[(df.periode >= month - 5) & (df.periode <= month)]
+        judged = pd.to_datetime(at.date_premier_jugement).le(at.periode.dt.to_timestamp(how="end")).fillna(False)
+        gt = pd.read_parquet(data / "twin" / "ground_truth.parquet")
+        gt = gt[["siren", "periode", "failure_18m", "p_failure_18m"]].assign(
+            periode=lambda g: pd.to_datetime(g.periode.astype(str)).dt.to_period("M")
+        )
+        ev = at[~judged.to_numpy(dtype=bool)].merge(gt, on=["siren", "periode"]).reset_index(drop=True)
+        groups, cats = feature_groups(), set(categorical_columns())
+        themes = (metrics.get("themes") or {}).get("themes") or sorted(set(groups.values()))
+        by_theme = [c for c in feature_columns() if groups.get(c, "autres") in themes]
+        no_debt = [c for c in by_theme if groups.get(c) != "dette URSSAF"]
+        median = float(df.paydex_ewm.median())
+
+        scores = [("paydex smoothed alone", df.paydex_ewm.fillna(median).to_numpy()[valid],
+                   ev.paydex_ewm.fillna(median).to_numpy())]  # fmt: skip
+        fitted = {
+            "logistic: smoothed paydex, fpi_30, effectif_ent": (["paydex_ewm", "fpi_30", "effectif_ent"], "logistic"),
+            "logistic: the list themes": (by_theme, "logistic"),
+            "logistic: the list themes but dette URSSAF": (no_debt, "logistic"),
+            "lightgbm list configuration: the list themes": (by_theme, "lightgbm"),
+        }
+        for name, (cols, kind) in fitted.items():
+            enc = PanelEncoder(columns=cols).fit(df[fit])
+            est = (
+                _logistic({"C": 0.01}, tuple(i for i, c in enumerate(cols) if c in cats))
+                if kind == "logistic"
+                else _lightgbm(metrics["lightgbm"]["params"], TrainConfig().n_seeds)
+            ).fit(enc.transform(df[fit]), y[fit])
+            scores.append((name, est.margin(enc.transform(df[valid])), est.margin(enc.transform(ev))))
+        for name, p_valid, p_ev in scores:
+            r = [aps(g.failure_18m, p_ev[g.index]) / aps(g.failure_18m, g.p_failure_18m)
+                 for _, g in ev.groupby("periode")]  # fmt: skip
+            print(f"| {item} | {name} | {aps(y[valid], p_valid):.3f} | {np.mean(r):.2f} | {r[-1]:.2f} |", flush=True)
 
 if __name__ == "__main__":
     main()
