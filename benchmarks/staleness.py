@@ -2,6 +2,7 @@
 
     uv run python benchmarks/staleness.py --regimes 21:2026-09,22:2026-09,21:2021-02,21:2022-09
         [--companies 20000] [--months 72] [--work /tmp/sf-bench-model]
+    uv run python benchmarks/staleness.py --reach 21:2026-09,… [--months 72] [--work …]   (twins trained by --regimes)
     uv run python benchmarks/staleness.py [--companies 20000] [--months 60] [--seed 2] [--work /tmp/sf-bench-model]
         [--params '{"n_estimators": 300, "num_leaves": 15, "min_child_samples": 50, "learning_rate": 0.03}']
 
