@@ -320,7 +320,11 @@ def reach(spec: str, companies: int, months: int, work: Path) -> None:
     for item in spec.split(","):
         seed, end = item.split(":")
         data, batch = build(work, companies, months, int(seed), end)
-        metrics = json.loads((DataDir(data).model(batch) / "metrics.json").read_text(encoding="utf-8"))
+        metrics_path = DataDir(data).model(batch) / "metrics.json"
+        if not metrics_path.is_file():
+            print(f"| {item} | not trained: run --regimes {item} first | | | |")
+            continue
+        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
         last = batch_month(batch)
         df = load_panel(data, until=last).sort_values(["siren", "periode"])
         df["paydex_ewm"] = df.groupby("siren").paydex_nb_jours.transform(
