@@ -39,6 +39,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def main() -> None:
@@ -142,6 +143,27 @@ def _regime(end: str, months: int, month: object) -> str:
     return "normal"
 
 
+def _not_yet_judged(rows: Any) -> Any:
+    """The panel ``rows`` of firms not yet judged at their month (no first judgment dated up to its end)."""
+    import pandas as pd
+
+    first = pd.to_datetime(rows["date_premier_jugement"])
+    return rows[~first.le(rows.periode.dt.to_timestamp(how="end")).fillna(False).to_numpy(dtype=bool)]
+
+
+def _with_truth(rows: Any, data: Path) -> Any:
+    """``rows`` with the twin's ground truth of their company and month (``failure_18m``, ``p_failure_18m``,
+    ``p_failure_18m_now``), indexed from 0."""
+    import pandas as pd
+
+    gt = pd.read_parquet(data / "twin" / "ground_truth.parquet")
+    gt = gt[["siren", "periode", "failure_18m", "p_failure_18m", "p_failure_18m_now"]].assign(
+        siren=lambda g: g.siren.astype(str), periode=lambda g: pd.to_datetime(g.periode.astype(str)).dt.to_period("M")
+    )  # fmt: skip
+    out = rows.reset_index(drop=True).merge(gt, on=["siren", "periode"], how="inner")
+    return out.dropna(subset=["failure_18m"]).reset_index(drop=True)
+
+
 def regimes(spec: str, companies: int, months: int, work: Path) -> None:
     """The list-month table of the module docstring, one row per twin."""
     import numpy as np
@@ -179,9 +201,7 @@ def regimes(spec: str, companies: int, months: int, work: Path) -> None:
         y = df.failure.to_numpy().astype(int)
         former = _lightgbm(out.evaluated["lightgbm"].params, cfg.n_seeds).fit(X[rs.fit & early], y[rs.fit & early])
         month = pd.Period(lm["periode"], "M")
-        at = df[df.periode == month].drop_duplicates("siren")
-        judged = pd.to_datetime(at.date_premier_jugement).le(month.to_timestamp(how="end")).fillna(False).to_numpy()
-        free = at[~judged]
+        free = _not_yet_judged(df[df.periode == month].drop_duplicates("siren"))
         gt = pd.read_parquet(data / "twin" / "ground_truth.parquet")
         vs = list_vs_oracle(free[["siren", "periode"]].assign(probability=former.margin(enc.transform(free))), gt)
         assert vs is not None
@@ -250,14 +270,7 @@ def noise_and_ceiling(item: str, data: Path, batch: str, draws: int = 1000) -> s
     model = FailureModel.load(target / "model.joblib")
     last = batch_month(batch)
     month = _list_month(load_panel(data, ["siren", "periode", "cotisation_moy12m"], until=last), last, None)
-    df = load_panel(data, since=month - 5, until=month)
-    first = pd.to_datetime(df["date_premier_jugement"])
-    free = df[~first.le(df.periode.dt.to_timestamp(how="end")).fillna(False).to_numpy(bool)].reset_index(drop=True)
-    gt = pd.read_parquet(data / "twin" / "ground_truth.parquet")
-    gt = gt[["siren", "periode", "failure_18m", "p_failure_18m", "p_failure_18m_now"]].assign(
-        siren=lambda g: g.siren.astype(str), periode=lambda g: pd.to_datetime(g.periode.astype(str)).dt.to_period("M")
-    )  # fmt: skip
-    free = free.merge(gt, on=["siren", "periode"], how="inner").dropna(subset=["failure_18m"]).reset_index(drop=True)
+    free = _with_truth(_not_yet_judged(load_panel(data, since=month - 5, until=month)), data)
     at = (free.periode == month).to_numpy()
     y_all = free.failure_18m.to_numpy().astype(int)
     y = y_all[at]
@@ -299,7 +312,6 @@ def reach(spec: str, companies: int, months: int, work: Path) -> None:
     - the LightGBM list configuration on the list models' themes (margins, no calibration).
     """
     import numpy as np
-    import pandas as pd
     from sklearn.metrics import average_precision_score as aps
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -336,13 +348,7 @@ def reach(spec: str, companies: int, months: int, work: Path) -> None:
         early = ~df.signal_fort.fillna(False).to_numpy(dtype=bool)
         y = df.failure.fillna(0).to_numpy().astype(int)
         fit, valid = rs.fit & early, rs.valid & early
-        at = df[(df.periode >= month - 5) & (df.periode <= month)]
-        judged = pd.to_datetime(at.date_premier_jugement).le(at.periode.dt.to_timestamp(how="end")).fillna(False)
-        gt = pd.read_parquet(data / "twin" / "ground_truth.parquet")
-        gt = gt[["siren", "periode", "failure_18m", "p_failure_18m"]].assign(
-            periode=lambda g: pd.to_datetime(g.periode.astype(str)).dt.to_period("M")
-        )
-        ev = at[~judged.to_numpy(dtype=bool)].merge(gt, on=["siren", "periode"]).reset_index(drop=True)
+        ev = _with_truth(_not_yet_judged(df[(df.periode >= month - 5) & (df.periode <= month)]), data)
         groups, cats = feature_groups(), set(categorical_columns())
         themes = (metrics.get("themes") or {}).get("themes") or sorted(set(groups.values()))
         by_theme = [c for c in feature_columns() if groups.get(c, "autres") in themes]
