@@ -258,6 +258,36 @@ def test_list_models_are_selected_on_early_detection(trained: tuple[Path, str, o
     assert themes["themes"] and themes["steps"] and 0 < themes["columns"] <= themes["all_columns"]
 
 
+def test_the_average_holds_the_payment_member(trained: tuple[Path, str, object], panel: pd.DataFrame) -> None:
+    """The average list model is the mean log-odds of the three list models and of the "payment" member: a logistic
+    regression on ``PAYMENT_COLUMNS`` only, fitted on the logistic list model's rows. Its contributions sit on
+    those columns alone, and the average's rows still sum to its margin (the explanations' waterfall)."""
+    from signaux_faibles.model.artefact import ColumnSubset, MarginAverage
+    from signaux_faibles.model.train import PAYMENT_COLUMNS
+
+    data, batch, out = trained
+    avg = out.list_models["average"]  # type: ignore[attr-defined]
+    assert isinstance(avg.estimator, MarginAverage)
+    assert avg.estimator.names == ["lightgbm", "logistic", "hazard", "payment"]
+    assert out.metrics["average"]["params"]["members"] == avg.estimator.names  # type: ignore[attr-defined]
+    pm = out.metrics["payment_member"]  # type: ignore[attr-defined]
+    assert pm["columns"] == list(PAYMENT_COLUMNS) and 0 < pm["valid_auc_pr"] <= 1
+    payment = avg.estimator.members[3]
+    assert isinstance(payment, ColumnSubset)
+    names = [str(c) for c in avg.encoder.feature_names_in_]
+    assert [names[i] for i in payment.columns] == list(PAYMENT_COLUMNS)
+    X = avg.encoder.transform(panel.head(300))
+    contrib = payment.contributions(X)
+    others = [i for i in range(len(names)) if i not in payment.columns]
+    assert (contrib[:, others] == 0).all() and (contrib[:, payment.columns] != 0).any()
+    np.testing.assert_allclose(avg.estimator.contributions(X).sum(axis=1), avg.estimator.margin(X), atol=1e-6)
+    np.testing.assert_allclose(
+        avg.estimator.margin(X), np.mean([np.asarray(m.margin(X)) for m in avg.estimator.members], axis=0)
+    )
+    card = (data / "models" / batch / "report.html").read_text(encoding="utf-8")
+    assert 'id="average-members"' in card and "lightgbm, logistic, hazard, payment" in card
+
+
 def test_without_judgment_in_its_months_the_hazard_model_is_skipped(panel: pd.DataFrame) -> None:
     """A small panel whose latest months hold no first judgment still trains: LightGBM and logistic are the
     candidates, the log says why, and the term structure has its 18-month point only."""

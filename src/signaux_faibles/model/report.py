@@ -78,7 +78,12 @@ La régression logistique est la référence : un modèle qu'elle bat n'est jama
 <td>{% if kind in sel.get("wins_over_default", {}) %}{{ "%.0f"|format(100 * sel.wins_over_default[kind]) }} %{% else %}–{% endif %}</td>
 <td>{{ l.calibration.method }}</td><td>{{ "%.3f"|format(l.thresholds.high) }} / {{ "%.3f"|format(l.thresholds.moderate) }}{% if l.thresholds.get("fallback") %} <strong>(repli : {{ l.thresholds.fallback }})</strong>{% endif %}</td>
 <td>{% if sel.selected == kind %}<strong>publié</strong>{% endif %}{% if sel.get("default") == kind %} par défaut{% endif %}{% if kind == "logistic" %} référence{% endif %}</td></tr>
-{% endfor %}</table>{% endif %}
+{% endfor %}</table>{% set pm = m.get("payment_member") %}{% if m.get("average") %}<p id="average-members">Le modèle
+« average » est la moyenne des log-cotes de : {{ m.average.params.members|join(", ") }}.{% if pm %} Le membre « payment » est une
+régression logistique sur les seuls comportements de paiement et la taille ({{ pm.columns|join(", ") }} ; AUC-PR de validation
+{{ "%.3f"|format(pm.valid_auc_pr) }}) : une crise décale le paydex de toutes les entreprises et change le sens des dettes et de
+l'activité partielle ; ce membre garde son classement sous un tel changement, que la validation des mois étiquetés ne peut pas
+voir. Il n'est pas candidat seul.{% endif %}</p>{% endif %}{% endif %}
 {% set th = m.get("themes") %}{% if th and th.get("steps") %}<p>Thèmes retenus pour les modèles des listes (sélection pas à pas,
 AUC-PR sur les entreprises de validation et de calibration) : <strong>{{ th.themes|join(", ") }}</strong> ({{ th.columns }} variables sur {{ th.all_columns }} ;
 AUC-PR {{ "%.3f"|format(th.auc_pr) }}, tous les thèmes {{ "%.3f"|format(th.all_themes_auc_pr) }}).</p>{% endif %}

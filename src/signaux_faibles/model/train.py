@@ -104,6 +104,13 @@ LOGISTIC_GRID: tuple[dict[str, Any], ...] = ({"C": 0.01}, {"C": 0.1}, {"C": 1.0}
 HAZARD_PARAMS: dict[str, Any] = {"n_estimators": 600, "num_leaves": 2, "min_child_samples": 200, "learning_rate": 0.03}
 #: The list models' kinds, in the order of the selection table ("average": the mean log-odds of the others).
 LIST_KINDS = ("lightgbm", "logistic", "hazard", "average")
+#: The average's fourth member, "payment": a logistic regression (C 0.01) on payment behaviour and size only. A
+#: crisis shifts the paydex of every firm and changes what debts and activité partielle mean; a linear model of
+#: smoothed payment delays keeps its ranking under such a shift, where trees saturate and the relations learned on
+#: the labelled months (18 months old or more) may not hold. Combining with it hedges a change of regime that no
+#: validation of the labelled months can see (docs/model.md, "the average's payment member").
+PAYMENT_COLUMNS = ("paydex_nb_jours_moy3m", "paydex_nb_jours_moy6m", "paydex_nb_jours_moy12m", "fpi_30", "fpi_90",
+                   "effectif_ent")  # fmt: skip
 BACKTEST_OFFSETS = (12, 6, 0)  # months before the last labelled month
 
 
@@ -131,6 +138,8 @@ class TrainConfig:
     sample_seed: int = 0
     #: Draws of the validation's companies by which a list model must beat the default one (``_selection``).
     selection_draws: int = 200
+    #: Add the "payment" member (``PAYMENT_COLUMNS``) to the average list model; False: the three list models only.
+    payment_member: bool = True
 
 
 #: Rows hashed at a time by ``fingerprint`` (its object copy of the rows is made by chunks).
@@ -569,7 +578,7 @@ def _list_models(
     models["hazard"], hz_info = hazard_fit
     metrics["hazard"] = {"params": models["hazard"].params, "list_model": hz_info,
                          "thresholds": hz_info["thresholds"], "calibration": hz_info["calibration"]}  # fmt: skip
-    _average_model(d, refit, models, metrics, log)
+    _average_model(d, refit, models, metrics, log, cfg.payment_member)
     for m in models.values():
         m.term_model = models["hazard"].estimator
     for kind in ("hazard", "average"):
@@ -578,12 +587,29 @@ def _list_models(
 
 def _average_model(
     d: _Prepared, refit: Splits, models: dict[str, FailureModel], metrics: dict[str, Any],
-    log: Callable[[str], None],
+    log: Callable[[str], None], payment: bool = True,
 ) -> None:  # fmt: skip
-    """The average list model: the mean log-odds of the LightGBM, logistic and hazard list models."""
+    """The average list model: the mean log-odds of the LightGBM, logistic and hazard list models and, with
+    ``payment``, of the payment member (``PAYMENT_COLUMNS``, fitted on the logistic list model's rows)."""
     members = ["lightgbm", "logistic", "hazard"]
-    avg = MarginAverage([models[k].estimator for k in members], members)
+    estimators = [models[k].estimator for k in members]
     spans = [models[k].training["fit"] for k in members]
+    names = [str(c) for c in d.encoder.feature_names_in_]
+    cols = [names.index(c) for c in PAYMENT_COLUMNS if c in names]
+    if payment and cols:
+        from sklearn.metrics import average_precision_score
+
+        fit, valid = refit.fit & d.early, refit.valid & d.early
+        est = ColumnSubset(PanelLogistic(C=0.01), cols, len(names)).fit(d.X[fit], d.y[fit])
+        members.append("payment")
+        estimators.append(est)
+        spans.append(models["logistic"].training["fit"])
+        ap = float(average_precision_score(d.y[valid], est.margin(d.X[valid]), sample_weight=_w(d.w, valid)))
+        metrics["payment_member"] = {"columns": [names[i] for i in cols], "params": {"C": 0.01},
+                                     "valid_auc_pr": ap}  # fmt: skip
+        log(f"payment member of the average: logistic on {', '.join(names[i] for i in cols)}, validation AUC-PR "
+            f"{ap:.3f} (not a candidate on its own)")  # fmt: skip
+    avg = MarginAverage(estimators, members)
     fitted = {"from": min(str(f["from"]) for f in spans), "to": max(str(f["to"]) for f in spans),
               "rows": sum(int(f["rows"]) for f in spans), "members": members}  # fmt: skip
     models["average"], avg_info = _list_candidate("average", avg, {"members": members}, models["lightgbm"], d.df,
