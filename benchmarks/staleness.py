@@ -1,7 +1,7 @@
 """Staleness: the list models at the list month across regimes, and how freshness moves the test rows' ranking.
 
     uv run python benchmarks/staleness.py --regimes 21:2026-09,22:2026-09,21:2021-02,21:2022-09
-        [--companies 20000] [--months 72] [--work /tmp/sf-bench-model]
+        [--companies 20000] [--months 72] [--work /tmp/sf-bench-model] [--no-payment]
     uv run python benchmarks/staleness.py --reach 21:2026-09,… [--months 72] [--work …]   (twins trained by --regimes)
     uv run python benchmarks/staleness.py [--companies 20000] [--months 60] [--seed 2] [--work /tmp/sf-bench-model]
         [--params '{"n_estimators": 300, "num_leaves": 15, "min_child_samples": 50, "learning_rate": 0.03}']
@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--regimes", default=None, help="twins seed:end,seed:end,… (list-month comparison)")
     parser.add_argument("--noise", default=None, help="twins seed:end,… already trained by --regimes: noise and ceiling")
     parser.add_argument("--reach", default=None, help="twins seed:end,… already trained by --regimes: simple scores")
+    parser.add_argument("--no-payment", action="store_true",
+                        help="--regimes without the average's payment member (TrainConfig.payment_member=False)")  # fmt: skip
     args = parser.parse_args()
     twin_months = args.months if args.months != 60 else 72  # the per-regime twins are 72 months by default
     if args.noise:
@@ -62,7 +64,7 @@ def main() -> None:
         reach(args.reach, args.companies, twin_months, args.work)
         return
     if args.regimes:
-        regimes(args.regimes, args.companies, twin_months, args.work)
+        regimes(args.regimes, args.companies, twin_months, args.work, payment=not args.no_payment)
         return
 
     import pandas as pd
@@ -164,8 +166,9 @@ def _with_truth(rows: Any, data: Path) -> Any:
     return out.dropna(subset=["failure_18m"]).reset_index(drop=True)
 
 
-def regimes(spec: str, companies: int, months: int, work: Path) -> None:
-    """The list-month table of the module docstring, one row per twin."""
+def regimes(spec: str, companies: int, months: int, work: Path, payment: bool = True) -> None:
+    """The list-month table of the module docstring, one row per twin (``payment``: the average's payment member,
+    ``TrainConfig.payment_member``)."""
     import numpy as np
     import pandas as pd
 
@@ -181,7 +184,7 @@ def regimes(spec: str, companies: int, months: int, work: Path) -> None:
         seed, end = item.split(":")
         data, batch = build(work, companies, months, int(seed), end)
         t0 = time.perf_counter()
-        out = run_train(data, batch, log=lambda s: None)
+        out = run_train(data, batch, cfg=TrainConfig(payment_member=payment), log=lambda s: None)
         seconds = time.perf_counter() - t0
         lm = out.metrics.get("list_month")
         if lm is None:
