@@ -111,6 +111,7 @@ LIST_KINDS = ("lightgbm", "logistic", "hazard", "average")
 #: validation of the labelled months can see (docs/model.md, "the average's payment member").
 PAYMENT_COLUMNS = ("paydex_nb_jours_moy3m", "paydex_nb_jours_moy6m", "paydex_nb_jours_moy12m", "fpi_30", "fpi_90",
                    "effectif_ent")  # fmt: skip
+PAYMENT_PARAMS: dict[str, Any] = {"C": 0.01}
 BACKTEST_OFFSETS = (12, 6, 0)  # months before the last labelled month
 
 
@@ -600,12 +601,12 @@ def _average_model(
         from sklearn.metrics import average_precision_score
 
         fit, valid = refit.fit & d.early, refit.valid & d.early
-        est = ColumnSubset(PanelLogistic(C=0.01), cols, len(names)).fit(d.X[fit], d.y[fit])
+        est = ColumnSubset(_logistic(PAYMENT_PARAMS, ()), cols, len(names)).fit(d.X[fit], d.y[fit])
         members.append("payment")
         estimators.append(est)
         spans.append(models["logistic"].training["fit"])
         ap = float(average_precision_score(d.y[valid], est.margin(d.X[valid]), sample_weight=_w(d.w, valid)))
-        metrics["payment_member"] = {"columns": [names[i] for i in cols], "params": {"C": 0.01},
+        metrics["payment_member"] = {"columns": [names[i] for i in cols], "params": dict(PAYMENT_PARAMS),
                                      "valid_auc_pr": ap}  # fmt: skip
         log(f"payment member of the average: logistic on {', '.join(names[i] for i in cols)}, validation AUC-PR "
             f"{ap:.3f} (not a candidate on its own)")  # fmt: skip
