@@ -598,14 +598,12 @@ def _average_model(
     names = [str(c) for c in d.encoder.feature_names_in_]
     cols = [names.index(c) for c in PAYMENT_COLUMNS if c in names]
     if payment and cols:
-        from sklearn.metrics import average_precision_score
-
-        fit, valid = refit.fit & d.early, refit.valid & d.early
-        est = ColumnSubset(_logistic(PAYMENT_PARAMS, ()), cols, len(names)).fit(d.X[fit], d.y[fit])
+        est, _, (tried,) = _select(lambda p: ColumnSubset(_logistic(p, ()), cols, len(names)), (PAYMENT_PARAMS,),
+                                   d.X, d.y, refit.fit & d.early, refit.valid & d.early, d.w)  # fmt: skip
         members.append("payment")
         estimators.append(est)
         spans.append(models["logistic"].training["fit"])
-        ap = float(average_precision_score(d.y[valid], est.margin(d.X[valid]), sample_weight=_w(d.w, valid)))
+        ap = tried["valid_auc_pr"]
         metrics["payment_member"] = {"columns": [names[i] for i in cols], "params": dict(PAYMENT_PARAMS),
                                      "valid_auc_pr": ap}  # fmt: skip
         log(f"payment member of the average: logistic on {', '.join(names[i] for i in cols)}, validation AUC-PR "
